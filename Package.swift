@@ -1,0 +1,34 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "ResetVector",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "resetvector", targets: ["resetvector"]),
+        .library(name: "X86", targets: ["X86"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Layer 0: the CPU. Knows only the Bus and InterruptController protocols.
+        .target(name: "X86"),
+        // A tiny assembler used to build the project's own guests, workloads and firmware.
+        .target(name: "X86Asm"),
+        // zlib for reading the gzip'd JSON Lines vector files.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Runs hardware-captured single-instruction vectors against the CPU.
+        .target(name: "VectorHarness", dependencies: ["X86", "CZlib"]),
+        .executableTarget(
+            name: "resetvector",
+            dependencies: [
+                "X86", "X86Asm", "VectorHarness",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "X86Tests", dependencies: ["X86", "X86Asm"]),
+        .testTarget(name: "X86AsmTests", dependencies: ["X86Asm"]),
+        .testTarget(name: "VectorTests", dependencies: ["VectorHarness"]),
+    ]
+)

@@ -1,0 +1,27 @@
+/// The CPU's view of the platform: physical memory and port I/O.
+///
+/// The CPU asks for a host pointer to whole 4 KiB pages of RAM or ROM and caches
+/// it in its TLB, so ordinary memory accesses never call through this protocol.
+/// Only MMIO, port I/O and TLB refills do.
+public protocol Bus: AnyObject {
+    /// A host pointer to the 4 KiB physical page `pageNumber` (address >> 12),
+    /// or `nil` when the page is not plain memory (MMIO, unmapped) or, for
+    /// `write == true`, not writable (ROM). The pointer must stay valid until
+    /// the owner calls `CPU.flushTLB()`.
+    func memoryPage(_ pageNumber: UInt64, write: Bool) -> UnsafeMutablePointer<UInt8>?
+    /// Reads 1, 2, 4 or 8 bytes from a physical address that `memoryPage` declined.
+    func readPhysical(_ address: UInt64, size: Int) -> UInt64
+    /// Writes 1, 2, 4 or 8 bytes to a physical address that `memoryPage` declined.
+    func writePhysical(_ address: UInt64, size: Int, value: UInt64)
+    /// Reads 1, 2 or 4 bytes from an I/O port.
+    func readPort(_ port: UInt16, size: Int) -> UInt32
+    /// Writes 1, 2 or 4 bytes to an I/O port.
+    func writePort(_ port: UInt16, size: Int, value: UInt32)
+}
+
+/// The interrupt controller in front of the CPU's INTR pin (an 8259 pair or a local APIC).
+public protocol InterruptController: AnyObject {
+    /// The interrupt-acknowledge cycle: returns the vector of the highest-priority
+    /// pending interrupt, or `nil` when the request went away (the CPU then ignores it).
+    func acknowledgeInterrupt() -> UInt8?
+}

@@ -1,0 +1,131 @@
+/// One x86 logical processor: architectural state plus the engine that runs it.
+///
+/// State lives in plain stored properties and in a few unsafe buffers allocated
+/// once (register file, segment caches, TLB, decoded-instruction cache), so the
+/// per-instruction path does no reference counting, no dynamic dispatch and no
+/// bounds checks. The owner (a machine, or a test) drives it with `run(limit:)`
+/// and the signal entry points (`interruptRequested`, `signalNMI`, `signalINIT`,
+/// `signalStartup`, `powerOnReset`).
+public final class CPU {
+    /// Index of this CPU in its machine (0 is the bootstrap processor).
+    public let index: Int
+    /// Whether this processor is the bootstrap processor (IA32_APIC_BASE.BSP).
+    public let isBootstrapProcessor: Bool
+    let bus: any Bus
+    /// The controller answering interrupt-acknowledge cycles.
+    public weak var interruptController: (any InterruptController)?
+
+    // MARK: Registers
+    let regs: UnsafeMutablePointer<UInt64>
+    let rawRegs: UnsafeMutableRawPointer
+    let segs: UnsafeMutablePointer<SegmentCache>
+    /// Instruction pointer of the next instruction.
+    var rip: UInt64 = 0
+    /// Instruction pointer of the instruction being executed (faults report it).
+    var instructionStart: UInt64 = 0
+
+    // MARK: Flags (status flags are lazy; see Flags.swift)
+    var eflagsStored: UInt32 = EFlags.reserved1
+    var flagOp: FlagOp = .stored
+    var flagSize: OperandSize = .byte
+    var flagResult: UInt32 = 0
+    var flagDst: UInt32 = 0
+    var flagSrc: UInt32 = 0
+    /// Carry-in for ADC/SBB/INC/DEC, or the CF|OF|AF bits for `.resultWithAux`.
+    var flagAux: UInt32 = 0
+
+    // MARK: System registers
+    var cr0: UInt32 = 0
+    var cr2: UInt64 = 0
+    var cr3: UInt64 = 0
+    var cr4: UInt32 = 0
+    var efer: UInt64 = 0
+    let debugRegisters: UnsafeMutablePointer<UInt64>
+    var gdtr = DescriptorTableRegister()
+    var idtr = DescriptorTableRegister()
+    var ldtr = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x82)
+    var taskRegister = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x8B)
+    var msrs = ModelSpecificRegisters()
+    /// Time-stamp counter; advanced by retired instructions.
+    var tscOffset: UInt64 = 0
+
+    // MARK: Execution state
+    /// What the processor is doing (SDM "activity state").
+    public internal(set) var activity: ActivityState = .active
+    /// Instructions retired since power-on.
+    public internal(set) var instructionsRetired: UInt64 = 0
+    /// The level of the INTR pin, driven by the interrupt controller's owner.
+    public var interruptRequested = false
+    var nmiPending = false
+    var nmiBlocked = false
+    var initPending = false
+    var startupVector: UInt8?
+    /// Interrupts (and NMI, debug traps) are inhibited until after the next instruction (STI, MOV SS, POP SS).
+    var interruptShadow = false
+    /// Set when the current block must end after this instruction (code was overwritten,
+    /// the A20 gate moved, an owner asked to stop).
+    var blockExitRequested = false
+    /// Set by `requestStop()` from the owner's device callbacks.
+    var stopRequested = false
+
+    // MARK: Pending exception (faults are values: handlers record one and return `.fault`)
+    var pendingVector: UInt8 = 0
+    var pendingErrorCode: UInt32 = 0
+    var pendingHasErrorCode = false
+    /// The last shutdown's exception chain, for the owner's trace.
+    public internal(set) var shutdownChain: [UInt8] = []
+
+    // MARK: Memory
+    let tlb: UnsafeMutablePointer<TLBEntry>
+    /// Physical address mask applied before the bus: bit 20 clear while the A20 gate is off.
+    public internal(set) var a20Mask: UInt64 = ~0
+    var codeCache: CodeCache
+
+    /// Creates a processor in the power-on reset state.
+    public init(bus: any Bus, index: Int = 0, isBootstrapProcessor: Bool = true) {
+        self.bus = bus
+        self.index = index
+        self.isBootstrapProcessor = isBootstrapProcessor
+        regs = .allocate(capacity: RegisterFile.slotCount)
+        regs.initialize(repeating: 0, count: RegisterFile.slotCount)
+        rawRegs = UnsafeMutableRawPointer(regs)
+        segs = .allocate(capacity: 6)
+        segs.initialize(repeating: SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.realModeData), count: 6)
+        debugRegisters = .allocate(capacity: 8)
+        debugRegisters.initialize(repeating: 0, count: 8)
+        tlb = .allocate(capacity: TLBEntry.count)
+        tlb.initialize(repeating: TLBEntry(), count: TLBEntry.count)
+        codeCache = CodeCache()
+        powerOnReset()
+    }
+
+    deinit {
+        regs.deallocate()
+        segs.deallocate()
+        debugRegisters.deallocate()
+        tlb.deallocate()
+        codeCache.deallocate()
+    }
+}
+
+/// GDTR or IDTR.
+public struct DescriptorTableRegister: Sendable, Equatable {
+    public var base: UInt64 = 0
+    public var limit: UInt32 = 0xFFFF
+    public init(base: UInt64 = 0, limit: UInt32 = 0xFFFF) {
+        self.base = base
+        self.limit = limit
+    }
+}
+
+/// The processor's activity state.
+public enum ActivityState: Sendable, Equatable {
+    /// Executing instructions.
+    case active
+    /// Stopped by HLT until an interrupt, NMI, INIT or reset.
+    case halted
+    /// An application processor after INIT: waits for a start-up IPI.
+    case waitingForStartup
+    /// Stopped after a triple fault (or a fault while delivering #DF) until NMI, INIT or reset.
+    case shutdown
+}

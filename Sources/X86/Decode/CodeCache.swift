@@ -1,0 +1,185 @@
+/// Decoded blocks, kept per physical page.
+///
+/// A block is a run of `DecodedInstruction` records in one pool, ending with a
+/// control transfer or a synthetic `.endBlock`. Each code page has a table of
+/// 4096 slots mapping a byte offset to the pool index of the block that starts
+/// there. Writing a code page drops its table; a full pool drops everything.
+struct CodeCache {
+    static let poolCapacity = 1 << 18
+    static let maximumBlockLength = 64
+    static let noBlock: Int32 = -1
+
+    let pool: UnsafeMutablePointer<DecodedInstruction>
+    var used = 0
+    private var pages: [UInt64: UnsafeMutablePointer<Int32>] = [:]
+    private var spareTables: [UnsafeMutablePointer<Int32>] = []
+    /// The last page looked up, so staying on one page costs no hashing.
+    private(set) var lastPage: UInt64 = .max
+    private(set) var lastTable: UnsafeMutablePointer<Int32>?
+    /// What decoding depended on besides the bytes (CS default size and limit); a change drops everything.
+    var decodeKey: UInt64 = .max
+    /// Scratch space for an instruction that is not cached (it crosses a page, or runs from MMIO).
+    let scratch: UnsafeMutablePointer<DecodedInstruction>
+
+    init() {
+        pool = .allocate(capacity: CodeCache.poolCapacity)
+        pool.initialize(repeating: DecodedInstruction(), count: CodeCache.poolCapacity)
+        scratch = .allocate(capacity: 2)
+        scratch.initialize(repeating: DecodedInstruction(), count: 2)
+    }
+
+    func deallocate() {
+        pool.deallocate()
+        scratch.deallocate()
+        for table in pages.values { table.deallocate() }
+        for table in spareTables { table.deallocate() }
+    }
+
+    @inline(__always) func containsPage(_ physicalPage: UInt64) -> Bool {
+        physicalPage == lastPage || pages[physicalPage] != nil
+    }
+
+    /// The slot table for a page, if the page holds decoded code.
+    @inline(__always) mutating func table(_ physicalPage: UInt64) -> UnsafeMutablePointer<Int32>? {
+        if physicalPage == lastPage { return lastTable }
+        guard let table = pages[physicalPage] else { return nil }
+        lastPage = physicalPage
+        lastTable = table
+        return table
+    }
+
+    /// Creates the (empty) slot table of a page that is about to get its first block.
+    mutating func createTable(_ physicalPage: UInt64) -> UnsafeMutablePointer<Int32> {
+        let table = spareTables.popLast() ?? .allocate(capacity: 4096)
+        table.initialize(repeating: CodeCache.noBlock, count: 4096)
+        pages[physicalPage] = table
+        lastPage = physicalPage
+        lastTable = table
+        return table
+    }
+
+    /// Drops a page's blocks (its bytes changed).
+    mutating func removePage(_ physicalPage: UInt64) {
+        guard let table = pages.removeValue(forKey: physicalPage) else { return }
+        spareTables.append(table)
+        if lastPage == physicalPage {
+            lastPage = .max
+            lastTable = nil
+        }
+    }
+
+    /// Drops every block.
+    mutating func removeAll() {
+        spareTables.append(contentsOf: pages.values)
+        pages.removeAll(keepingCapacity: true)
+        lastPage = .max
+        lastTable = nil
+        used = 0
+    }
+
+    var hasRoomForBlock: Bool { used + CodeCache.maximumBlockLength + 1 <= CodeCache.poolCapacity }
+}
+
+extension Op {
+    /// Whether decoding stops after this instruction: it transfers control, may change
+    /// how the following bytes decode or execute, or must let pending interrupts in.
+    var endsBlock: Bool {
+        switch self {
+        case .jmpRel, .jcc, .jmpRm, .jmpFar, .jmpFarMem, .callRel, .callRm, .callFar, .callFarMem,
+             .retNear, .retFar, .loop, .loopz, .loopnz, .jcxz, .int, .int3, .into, .int1, .iret, .hlt,
+             .bound, .invalid, .endBlock, .sti, .popf, .movSegRm, .popSeg, .loadFarPointer,
+             .inImm, .inDX, .outImm, .outDX, .ins, .outs, .descriptorTable, .systemSegment,
+             .movToCR, .movToDR, .clts, .wrmsr, .cacheControl:
+            true
+        default:
+            false
+        }
+    }
+}
+
+extension CPU {
+    /// Drops decoded code of a physical page whose bytes changed, and ends the current block.
+    func invalidateCode(physicalPage: UInt64) {
+        codeCache.removePage(physicalPage)
+        blockExitRequested = true
+    }
+
+    /// Drops all decoded code (after a mode change that alters decoding, or when the pool is full).
+    public func flushDecodedCode() {
+        codeCache.removeAll()
+        blockExitRequested = true
+    }
+
+    /// The key of everything besides memory that decoding depends on.
+    @inline(__always) var currentDecodeKey: UInt64 {
+        let cs = segs[SegmentRegister.cs.rawValue]
+        return UInt64(cs.limit) | (cs.defaultSize32 ? 1 << 32 : 0)
+    }
+
+    /// The block starting at CS:EIP: found in the cache, or decoded now.
+    /// `nil` means fetching the first instruction faulted (the exception is pending).
+    @inline(__always) func blockAtInstructionPointer() -> UnsafeMutablePointer<DecodedInstruction>? {
+        let linear = (segs[SegmentRegister.cs.rawValue].base &+ rip) & 0xFFFF_FFFF
+        let entry = tlb + TLBEntry.slot(linear)
+        if entry.pointee.readTag == TLBEntry.pageBase(linear),
+           let table = codeCache.table(entry.pointee.physicalPage) {
+            let index = table[Int(linear & 0xFFF)]
+            if index >= 0 { return codeCache.pool + Int(index) }
+        }
+        return decodeBlock(linear)
+    }
+
+    @inline(never)
+    func decodeBlock(_ linear: UInt64) -> UnsafeMutablePointer<DecodedInstruction>? {
+        let key = currentDecodeKey
+        if key != codeCache.decodeKey {
+            codeCache.removeAll()
+            codeCache.decodeKey = key
+        }
+        guard let (page, physical) = hostPage(linear, write: false) else { return nil }
+        let physicalPage = physical >> 12
+        let pageOffset = Int(linear & 0xFFF)
+        let defaultSize32 = segs[SegmentRegister.cs.rawValue].defaultSize32
+        let ipMask: UInt32 = defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
+
+        var decoder = Decoder(cpu: self, offset: UInt32(truncatingIfNeeded: rip), defaultSize32: defaultSize32)
+        guard let first = decoder.decode() else { return nil }
+        if page == nil || pageOffset + Int(first.length) > 4096 {
+            // Not cacheable: run it from scratch space, decoded again next time.
+            codeCache.scratch[0] = first
+            codeCache.scratch[1] = DecodedInstruction()
+            return codeCache.scratch
+        }
+        if !codeCache.hasRoomForBlock { codeCache.removeAll() }
+        let table: UnsafeMutablePointer<Int32>
+        if let existing = codeCache.table(physicalPage) {
+            table = existing
+        } else {
+            table = codeCache.createTable(physicalPage)
+            revokeWrites(toPhysicalPage: physicalPage)
+        }
+        let start = codeCache.used
+        var instruction = first
+        var offsetInPage = pageOffset
+        var eip = UInt32(truncatingIfNeeded: rip)
+        for count in 1...CodeCache.maximumBlockLength {
+            codeCache.pool[codeCache.used] = instruction
+            codeCache.used += 1
+            if instruction.op.endsBlock { break }
+            offsetInPage += Int(instruction.length)
+            eip = (eip &+ UInt32(instruction.length)) & ipMask
+            if offsetInPage >= 4096 || count == CodeCache.maximumBlockLength { break }
+            var next = Decoder(cpu: self, offset: eip, defaultSize32: defaultSize32)
+            // A fault here is not raised: the block simply ends before the instruction,
+            // which faults for real if execution reaches it.
+            guard let decoded = next.decode(), offsetInPage + Int(decoded.length) <= 4096 else { break }
+            instruction = decoded
+        }
+        if !codeCache.pool[codeCache.used - 1].op.endsBlock {
+            codeCache.pool[codeCache.used] = DecodedInstruction()
+            codeCache.used += 1
+        }
+        table[pageOffset] = Int32(start)
+        return codeCache.pool + start
+    }
+}

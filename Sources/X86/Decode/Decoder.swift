@@ -1,0 +1,437 @@
+/// Decodes one x86 instruction (16- and 32-bit code) into a `DecodedInstruction`.
+///
+/// Bytes come from the CPU's code fetch, which applies the CS limit and the
+/// TLB; a fetch that faults leaves the exception pending in the CPU and makes
+/// `decode` return `nil`.
+struct Decoder {
+    unowned(unsafe) let cpu: CPU
+    private let startOffset: UInt32
+    private var offset: UInt32
+    private let defaultSize32: Bool
+    private var out = DecodedInstruction()
+    private var operandSize32: Bool
+    private var addressSize32: Bool
+    private var segmentOverride: UInt8?
+    private var modrm: UInt8 = 0
+    private var fetchFailed = false
+
+    /// Longest legal instruction (SDM Vol. 2, 2.3.11): longer raises #GP(0).
+    static let maximumLength: UInt32 = 15
+
+    init(cpu: CPU, offset: UInt32, defaultSize32: Bool) {
+        self.cpu = cpu
+        self.startOffset = offset
+        self.offset = offset
+        self.defaultSize32 = defaultSize32
+        self.operandSize32 = defaultSize32
+        self.addressSize32 = defaultSize32
+    }
+
+    // MARK: Fetching
+
+    private mutating func byte() -> UInt8 {
+        if fetchFailed { return 0 }
+        if offset &- startOffset >= Decoder.maximumLength {
+            fetchFailed = true
+            cpu.raiseFault(.generalProtection, errorCode: 0)
+            return 0
+        }
+        guard let b = cpu.fetchCodeByte(offset) else {
+            fetchFailed = true
+            return 0
+        }
+        offset &+= 1
+        return b
+    }
+    private mutating func imm8() -> UInt32 { UInt32(byte()) }
+    private mutating func imm8SignExtended() -> UInt32 { UInt32(bitPattern: Int32(Int8(bitPattern: byte()))) }
+    private mutating func imm16() -> UInt32 { let lo = imm8(); return lo | imm8() << 8 }
+    private mutating func imm32() -> UInt32 { let lo = imm16(); return lo | imm16() << 16 }
+    private mutating func immOperand() -> UInt32 { operandSize32 ? imm32() : imm16() }
+    private mutating func immAddress() -> UInt32 { addressSize32 ? imm32() : imm16() }
+    private mutating func relOperand() -> UInt32 {
+        operandSize32 ? imm32() : UInt32(bitPattern: Int32(Int16(bitPattern: UInt16(imm16()))))
+    }
+
+    // MARK: Operands
+
+    private var wordSize: OperandSize { operandSize32 ? .dword : .word }
+
+    /// Reads the ModRM byte (and SIB and displacement) and fills the operand fields.
+    private mutating func readModRM(size: OperandSize) {
+        modrm = byte()
+        let mod = modrm >> 6
+        let regField = (modrm >> 3) & 7
+        let rmField = modrm & 7
+        out.sub = regField
+        out.reg = size == .byte ? RegisterFile.byteOffset8(regField) : RegisterFile.byteOffset(regField)
+        if mod == 3 {
+            out.rm = size == .byte ? RegisterFile.byteOffset8(rmField) : RegisterFile.byteOffset(rmField)
+            return
+        }
+        out.attributes |= DecodedInstruction.Attributes.hasMemoryOperand
+        var defaultSegment = SegmentRegister.ds
+        if addressSize32 {
+            var baseField = rmField
+            if rmField == 4 {
+                let sib = byte()
+                out.scale = sib >> 6
+                let indexField = (sib >> 3) & 7
+                if indexField != 4 { out.index = indexField }
+                baseField = sib & 7
+            }
+            if baseField == 5 && mod == 0 {
+                out.disp = imm32()
+            } else {
+                out.base = baseField
+                if baseField == 4 || baseField == 5 { defaultSegment = .ss }
+            }
+            if mod == 1 { out.disp = imm8SignExtended() } else if mod == 2 { out.disp = imm32() }
+        } else {
+            // 16-bit forms: BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP (disp16 when mod 0), BX.
+            switch rmField {
+            case 0: out.base = 3; out.index = 6
+            case 1: out.base = 3; out.index = 7
+            case 2: out.base = 5; out.index = 6; defaultSegment = .ss
+            case 3: out.base = 5; out.index = 7; defaultSegment = .ss
+            case 4: out.base = 6
+            case 5: out.base = 7
+            case 6:
+                if mod == 0 { out.disp = imm16() } else { out.base = 5; defaultSegment = .ss }
+            default: out.base = 3
+            }
+            if mod == 1 {
+                out.disp = imm8SignExtended() & 0xFFFF
+            } else if mod == 2 {
+                out.disp = imm16()
+            }
+        }
+        out.segment = segmentOverride ?? UInt8(defaultSegment.rawValue)
+    }
+
+    private var isRegisterForm: Bool { modrm >> 6 == 3 }
+
+    // MARK: Decoding
+
+    /// Decodes the instruction; `nil` when fetching faulted (the fault is pending in the CPU).
+    mutating func decode() -> DecodedInstruction? {
+        var lock = false
+        var repeatPrefix: UInt8 = 0
+        var opcode: UInt8
+        prefixes: while true {
+            opcode = byte()
+            if fetchFailed { return nil }
+            switch opcode {
+            case 0x26, 0x2E, 0x36, 0x3E: segmentOverride = (opcode >> 3) & 3
+            case 0x64, 0x65: segmentOverride = opcode - 0x60
+            case 0x66: operandSize32 = !defaultSize32
+            case 0x67: addressSize32 = !defaultSize32
+            case 0xF0: lock = true
+            case 0xF2: repeatPrefix = DecodedInstruction.Attributes.repeatNZ
+            case 0xF3: repeatPrefix = DecodedInstruction.Attributes.repeatZ
+            default: break prefixes
+            }
+        }
+        out.segment = segmentOverride ?? UInt8(SegmentRegister.ds.rawValue)
+        if opcode == 0x0F {
+            decodeTwoByte(byte())
+        } else {
+            decodeOneByte(opcode)
+        }
+        if fetchFailed { return nil }
+        if lock && !isLockable { setInvalid() }
+        out.attributes |= repeatPrefix
+        if lock { out.attributes |= DecodedInstruction.Attributes.lock }
+        if addressSize32 { out.attributes |= DecodedInstruction.Attributes.addressSize32 }
+        if operandSize32 { out.attributes |= DecodedInstruction.Attributes.operandSize32 }
+        out.length = UInt8(truncatingIfNeeded: offset &- startOffset)
+        return out
+    }
+
+    /// LOCK is legal only on these read-modify-write forms with a memory destination (SDM Vol. 2, LOCK).
+    private var isLockable: Bool {
+        guard out.hasMemoryOperand else { return false }
+        switch out.op {
+        case .aluRmReg, .aluRmImm: return out.sub != AluKind.cmp.rawValue
+        case .incRm, .decRm, .notRm, .negRm, .xchgRmReg, .xaddRmReg, .cmpxchgRmReg, .cmpxchg8b: return true
+        case .bitTestRmReg, .bitTestRmImm: return out.imm != 0   // BT itself does not write
+        default: return false
+        }
+    }
+
+    private mutating func setInvalid(_ vector: ExceptionVector = .invalidOpcode) {
+        out.op = .invalid
+        out.sub = vector.rawValue
+    }
+
+    private mutating func set(_ op: Op, _ size: OperandSize) {
+        out.op = op
+        out.size = size
+    }
+
+    /// An instruction with a ModRM operand pair.
+    private mutating func modrmForm(_ op: Op, _ size: OperandSize) {
+        set(op, size)
+        readModRM(size: size)
+    }
+
+    /// An instruction whose register operand is encoded in the opcode's low three bits.
+    private mutating func registerInOpcode(_ op: Op, _ size: OperandSize, _ opcode: UInt8) {
+        set(op, size)
+        let r = opcode & 7
+        out.reg = size == .byte ? RegisterFile.byteOffset8(r) : RegisterFile.byteOffset(r)
+        out.rm = out.reg
+    }
+
+    private mutating func memoryOnly(_ op: Op, _ size: OperandSize) {
+        modrmForm(op, size)
+        if isRegisterForm { setInvalid() }
+    }
+
+    private mutating func decodeOneByte(_ opcode: UInt8) {
+        let v = wordSize
+        switch opcode {
+        case 0x00...0x3F where opcode & 7 < 6:
+            let kind = opcode >> 3
+            switch opcode & 7 {
+            case 0: modrmForm(.aluRmReg, .byte)
+            case 1: modrmForm(.aluRmReg, v)
+            case 2: modrmForm(.aluRegRm, .byte)
+            case 3: modrmForm(.aluRegRm, v)
+            case 4: set(.aluRmImm, .byte); out.imm = imm8()
+            default: set(.aluRmImm, v); out.imm = immOperand()
+            }
+            out.sub = kind
+        case 0x06, 0x0E, 0x16, 0x1E: set(.pushSeg, v); out.sub = opcode >> 3
+        case 0x07, 0x17, 0x1F: set(.popSeg, v); out.sub = opcode >> 3
+        case 0x27: set(.daa, .byte)
+        case 0x2F: set(.das, .byte)
+        case 0x37: set(.aaa, .byte)
+        case 0x3F: set(.aas, .byte)
+        case 0x40...0x47: registerInOpcode(.incRm, v, opcode)
+        case 0x48...0x4F: registerInOpcode(.decRm, v, opcode)
+        case 0x50...0x57: registerInOpcode(.pushReg, v, opcode)
+        case 0x58...0x5F: registerInOpcode(.popReg, v, opcode)
+        case 0x60: set(.pusha, v)
+        case 0x61: set(.popa, v)
+        case 0x62: memoryOnly(.bound, v)
+        case 0x63: modrmForm(.invalid, .word); setInvalid()   // ARPL: #UD in real and virtual-8086 mode
+        case 0x68: set(.pushImm, v); out.imm = immOperand()
+        case 0x69: modrmForm(.imulRegRmImm, v); out.imm = immOperand()
+        case 0x6A: set(.pushImm, v); out.imm = imm8SignExtended()
+        case 0x6B: modrmForm(.imulRegRmImm, v); out.imm = imm8SignExtended()
+        case 0x6C: set(.ins, .byte)
+        case 0x6D: set(.ins, v)
+        case 0x6E: set(.outs, .byte)
+        case 0x6F: set(.outs, v)
+        case 0x70...0x7F: set(.jcc, v); out.sub = opcode & 15; out.imm = imm8SignExtended()
+        case 0x80, 0x82: modrmForm(.aluRmImm, .byte); out.imm = imm8()
+        case 0x81: modrmForm(.aluRmImm, v); out.imm = immOperand()
+        case 0x83: modrmForm(.aluRmImm, v); out.imm = imm8SignExtended() & v.mask
+        case 0x84: modrmForm(.testRmReg, .byte)
+        case 0x85: modrmForm(.testRmReg, v)
+        case 0x86: modrmForm(.xchgRmReg, .byte)
+        case 0x87: modrmForm(.xchgRmReg, v)
+        case 0x88: modrmForm(.movRmReg, .byte)
+        case 0x89: modrmForm(.movRmReg, v)
+        case 0x8A: modrmForm(.movRegRm, .byte)
+        case 0x8B: modrmForm(.movRegRm, v)
+        case 0x8C:
+            modrmForm(.movRmSeg, isRegisterForm ? v : .word)
+            if out.sub > 5 { setInvalid() }
+        case 0x8D: memoryOnly(.lea, v)
+        case 0x8E:
+            modrmForm(.movSegRm, .word)
+            if out.sub > 5 || out.sub == UInt8(SegmentRegister.cs.rawValue) { setInvalid() }
+        case 0x8F:
+            modrmForm(.popRm, v)
+            if out.sub != 0 { setInvalid() }
+        case 0x90: set(.nop, v)
+        case 0x91...0x97: registerInOpcode(.xchgRmReg, v, opcode); out.reg = 0
+        case 0x98: set(.convertToWider, v)
+        case 0x99: set(.convertToDouble, v)
+        case 0x9A: set(.callFar, v); out.imm = immOperand(); out.imm2 = UInt16(imm16())
+        case 0x9B: set(.wait, v)
+        case 0x9C: set(.pushf, v)
+        case 0x9D: set(.popf, v)
+        case 0x9E: set(.sahf, .byte)
+        case 0x9F: set(.lahf, .byte)
+        case 0xA0: set(.movAccMoffs, .byte); out.disp = immAddress()
+        case 0xA1: set(.movAccMoffs, v); out.disp = immAddress()
+        case 0xA2: set(.movMoffsAcc, .byte); out.disp = immAddress()
+        case 0xA3: set(.movMoffsAcc, v); out.disp = immAddress()
+        case 0xA4: set(.movs, .byte)
+        case 0xA5: set(.movs, v)
+        case 0xA6: set(.cmps, .byte)
+        case 0xA7: set(.cmps, v)
+        case 0xA8: set(.testRmImm, .byte); out.imm = imm8()
+        case 0xA9: set(.testRmImm, v); out.imm = immOperand()
+        case 0xAA: set(.stos, .byte)
+        case 0xAB: set(.stos, v)
+        case 0xAC: set(.lods, .byte)
+        case 0xAD: set(.lods, v)
+        case 0xAE: set(.scas, .byte)
+        case 0xAF: set(.scas, v)
+        case 0xB0...0xB7: registerInOpcode(.movRmImm, .byte, opcode); out.imm = imm8()
+        case 0xB8...0xBF: registerInOpcode(.movRmImm, v, opcode); out.imm = immOperand()
+        case 0xC0: modrmForm(.shiftRmImm, .byte); out.imm = imm8()
+        case 0xC1: modrmForm(.shiftRmImm, v); out.imm = imm8()
+        case 0xC2: set(.retNear, v); out.imm = imm16()
+        case 0xC3: set(.retNear, v)
+        case 0xC4: memoryOnly(.loadFarPointer, v); if out.op != .invalid { out.imm2 = UInt16(SegmentRegister.es.rawValue) }
+        case 0xC5: memoryOnly(.loadFarPointer, v); if out.op != .invalid { out.imm2 = UInt16(SegmentRegister.ds.rawValue) }
+        case 0xC6:
+            modrmForm(.movRmImm, .byte); out.imm = imm8()
+            if out.sub != 0 { setInvalid() }
+        case 0xC7:
+            modrmForm(.movRmImm, v); out.imm = immOperand()
+            if out.sub != 0 { setInvalid() }
+        case 0xC8: set(.enter, v); out.imm = imm16(); out.imm2 = UInt16(imm8())
+        case 0xC9: set(.leave, v)
+        case 0xCA: set(.retFar, v); out.imm = imm16()
+        case 0xCB: set(.retFar, v)
+        case 0xCC: set(.int3, v)
+        case 0xCD: set(.int, v); out.imm = imm8()
+        case 0xCE: set(.into, v)
+        case 0xCF: set(.iret, v)
+        case 0xD0: modrmForm(.shiftRmImm, .byte); out.imm = 1
+        case 0xD1: modrmForm(.shiftRmImm, v); out.imm = 1
+        case 0xD2: modrmForm(.shiftRmCL, .byte)
+        case 0xD3: modrmForm(.shiftRmCL, v)
+        case 0xD4: set(.aam, .byte); out.imm = imm8()
+        case 0xD5: set(.aad, .byte); out.imm = imm8()
+        case 0xD6: set(.salc, .byte)
+        case 0xD7: set(.xlat, .byte)
+        case 0xD8...0xDF: modrmForm(.fpuEscape, v); out.imm = UInt32(opcode & 7)
+        case 0xE0: set(.loopnz, v); out.imm = imm8SignExtended()
+        case 0xE1: set(.loopz, v); out.imm = imm8SignExtended()
+        case 0xE2: set(.loop, v); out.imm = imm8SignExtended()
+        case 0xE3: set(.jcxz, v); out.imm = imm8SignExtended()
+        case 0xE4: set(.inImm, .byte); out.imm = imm8()
+        case 0xE5: set(.inImm, v); out.imm = imm8()
+        case 0xE6: set(.outImm, .byte); out.imm = imm8()
+        case 0xE7: set(.outImm, v); out.imm = imm8()
+        case 0xE8: set(.callRel, v); out.imm = relOperand()
+        case 0xE9: set(.jmpRel, v); out.imm = relOperand()
+        case 0xEA: set(.jmpFar, v); out.imm = immOperand(); out.imm2 = UInt16(imm16())
+        case 0xEB: set(.jmpRel, v); out.imm = imm8SignExtended()
+        case 0xEC: set(.inDX, .byte)
+        case 0xED: set(.inDX, v)
+        case 0xEE: set(.outDX, .byte)
+        case 0xEF: set(.outDX, v)
+        case 0xF1: set(.int1, v)
+        case 0xF4: set(.hlt, v)
+        case 0xF5: set(.cmc, v)
+        case 0xF6, 0xF7:
+            let size: OperandSize = opcode == 0xF6 ? .byte : v
+            modrmForm(.testRmImm, size)
+            switch out.sub {
+            case 0, 1: out.imm = size == .byte ? imm8() : immOperand()
+            case 2: out.op = .notRm
+            case 3: out.op = .negRm
+            case 4: out.op = .mulRm
+            case 5: out.op = .imulRm
+            case 6: out.op = .divRm
+            default: out.op = .idivRm
+            }
+        case 0xF8: set(.clc, v)
+        case 0xF9: set(.stc, v)
+        case 0xFA: set(.cli, v)
+        case 0xFB: set(.sti, v)
+        case 0xFC: set(.cld, v)
+        case 0xFD: set(.std, v)
+        case 0xFE:
+            modrmForm(.incRm, .byte)
+            switch out.sub {
+            case 0: break
+            case 1: out.op = .decRm
+            default: setInvalid()
+            }
+        case 0xFF:
+            modrmForm(.incRm, v)
+            switch out.sub {
+            case 0: break
+            case 1: out.op = .decRm
+            case 2: out.op = .callRm
+            case 3: out.op = isRegisterForm ? .invalid : .callFarMem
+            case 4: out.op = .jmpRm
+            case 5: out.op = isRegisterForm ? .invalid : .jmpFarMem
+            case 6: out.op = .pushRm
+            default: setInvalid()
+            }
+            if out.op == .invalid { setInvalid() }
+        default:
+            setInvalid()
+        }
+    }
+
+    private mutating func decodeTwoByte(_ opcode: UInt8) {
+        let v = wordSize
+        switch opcode {
+        case 0x00: modrmForm(.systemSegment, .word)
+        case 0x01:
+            modrmForm(.descriptorTable, .word)
+            // Register forms exist only for SMSW and LMSW here (the rest are VMX/SVM/RDTSCP/SWAPGS).
+            if isRegisterForm && out.sub != 4 && out.sub != 6 { setInvalid() }
+        case 0x06: set(.clts, v)
+        case 0x08, 0x09: set(.cacheControl, v)
+        case 0x0D, 0x18...0x1F: modrmForm(.nop, v)   // prefetch hints and the multi-byte NOP
+        case 0x20...0x23:
+            // MOV to/from control and debug registers: the mod field is ignored (always a
+            // register operand) and the operand is always 32 bits.
+            set([.movFromCR, .movFromDR, .movToCR, .movToDR][Int(opcode & 3)], .dword)
+            modrm = byte()
+            out.sub = (modrm >> 3) & 7
+            out.rm = RegisterFile.byteOffset(modrm & 7)
+            if opcode & 1 == 0 && [1, 5, 6, 7].contains(out.sub) { setInvalid() }
+        case 0x30: set(.wrmsr, .dword)
+        case 0x31: set(.rdtsc, .dword)
+        case 0x32: set(.rdmsr, .dword)
+        case 0x40...0x4F: modrmForm(.cmovcc, v); out.imm = UInt32(opcode & 15)
+        case 0x80...0x8F: set(.jcc, v); out.sub = opcode & 15; out.imm = relOperand()
+        case 0x90...0x9F: modrmForm(.setcc, .byte); out.imm = UInt32(opcode & 15)
+        case 0xA0, 0xA8: set(.pushSeg, v); out.sub = opcode == 0xA0 ? 4 : 5
+        case 0xA1, 0xA9: set(.popSeg, v); out.sub = opcode == 0xA1 ? 4 : 5
+        case 0xA2: set(.cpuid, .dword)
+        case 0xA3: modrmForm(.bitTestRmReg, v); out.imm = 0
+        case 0xAB: modrmForm(.bitTestRmReg, v); out.imm = 1
+        case 0xB3: modrmForm(.bitTestRmReg, v); out.imm = 2
+        case 0xBB: modrmForm(.bitTestRmReg, v); out.imm = 3
+        case 0xA4: modrmForm(.shldImm, v); out.imm = imm8()
+        case 0xA5: modrmForm(.shldCL, v)
+        case 0xAC: modrmForm(.shrdImm, v); out.imm = imm8()
+        case 0xAD: modrmForm(.shrdCL, v)
+        case 0xAF: modrmForm(.imulRegRm, v)
+        case 0xB0: modrmForm(.cmpxchgRmReg, .byte)
+        case 0xB1: modrmForm(.cmpxchgRmReg, v)
+        case 0xB2: memoryOnly(.loadFarPointer, v); out.imm2 = UInt16(SegmentRegister.ss.rawValue)
+        case 0xB4: memoryOnly(.loadFarPointer, v); out.imm2 = UInt16(SegmentRegister.fs.rawValue)
+        case 0xB5: memoryOnly(.loadFarPointer, v); out.imm2 = UInt16(SegmentRegister.gs.rawValue)
+        case 0xB6: modrmForm(.movzx, v); out.imm = 0; readSourceRegister(.byte)
+        case 0xB7: modrmForm(.movzx, v); out.imm = 1; readSourceRegister(.word)
+        case 0xBE: modrmForm(.movsx, v); out.imm = 0; readSourceRegister(.byte)
+        case 0xBF: modrmForm(.movsx, v); out.imm = 1; readSourceRegister(.word)
+        case 0xBA:
+            modrmForm(.bitTestRmImm, v)
+            let kind = out.sub
+            out.imm2 = UInt16(imm8())
+            if kind < 4 { setInvalid() } else { out.imm = UInt32(kind - 4) }
+        case 0xBC: modrmForm(.bsf, v)
+        case 0xBD: modrmForm(.bsr, v)
+        case 0xC0: modrmForm(.xaddRmReg, .byte)
+        case 0xC1: modrmForm(.xaddRmReg, v)
+        case 0xC7:
+            modrmForm(.cmpxchg8b, .qword)
+            if isRegisterForm || out.sub != 1 { setInvalid() }
+        case 0xC8...0xCF: set(.bswap, .dword); out.reg = RegisterFile.byteOffset(opcode & 7)
+        default: setInvalid()
+        }
+    }
+
+    /// MOVZX/MOVSX read a source narrower than the destination: re-resolve the rm register for that width.
+    private mutating func readSourceRegister(_ size: OperandSize) {
+        if isRegisterForm {
+            out.rm = size == .byte ? RegisterFile.byteOffset8(modrm & 7) : RegisterFile.byteOffset(modrm & 7)
+        }
+    }
+}

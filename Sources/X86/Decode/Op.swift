@@ -1,0 +1,56 @@
+/// Executor entry points, one per instruction family and form.
+///
+/// Families share a handler and select the exact operation with
+/// `DecodedInstruction.sub` (an ALU kind, a shift kind, a condition code).
+enum Op: UInt8 {
+    // Synthetic: ends a decoded block that did not end on a control transfer.
+    case endBlock
+    // Arithmetic and logic (sub = AluKind).
+    case aluRmReg, aluRegRm, aluRmImm
+    case testRmReg, testRmImm
+    case incRm, decRm, notRm, negRm
+    case mulRm, imulRm, divRm, idivRm
+    case imulRegRmImm, imulRegRm
+    case convertToWider      // CBW / CWDE
+    case convertToDouble     // CWD / CDQ
+    case daa, das, aaa, aas, aam, aad, salc
+    // Shifts and rotates (sub = ShiftKind).
+    case shiftRmImm, shiftRmCL
+    case shldImm, shldCL, shrdImm, shrdCL
+    // Bit operations (sub = 0 BT, 1 BTS, 2 BTR, 3 BTC).
+    case bitTestRmReg, bitTestRmImm, bsf, bsr
+    // Data movement.
+    case movRmReg, movRegRm, movRmImm, movRmSeg, movSegRm, lea
+    case movzx, movsx, xchgRmReg, xlat, movAccMoffs, movMoffsAcc
+    case cmovcc, setcc, bswap, lahf, sahf, loadFarPointer
+    case xaddRmReg, cmpxchgRmReg, cmpxchg8b
+    // Stack.
+    case pushReg, popReg, pushRm, popRm, pushImm, pushSeg, popSeg
+    case pusha, popa, pushf, popf, enter, leave
+    // Control transfer.
+    case jmpRel, jcc, jmpRm, jmpFar, jmpFarMem
+    case callRel, callRm, callFar, callFarMem, retNear, retFar
+    case loop, loopz, loopnz, jcxz
+    case int, int3, into, int1, iret, hlt, bound
+    // Strings (rep prefixes in attributes).
+    case movs, cmps, stos, lods, scas, ins, outs
+    // Flags, I/O, system.
+    case clc, stc, cmc, cli, sti, cld, std
+    case inImm, inDX, outImm, outDX
+    case descriptorTable       // 0F 01 group (sub = ModRM.reg)
+    case systemSegment         // 0F 00 group (sub = ModRM.reg)
+    case movFromCR, movToCR, movFromDR, movToDR, clts
+    case cpuid, rdtsc, rdmsr, wrmsr, cacheControl, nop
+    case fpuEscape, wait
+    case invalid               // raises the exception in `sub` (#UD, or #GP for an over-long instruction)
+}
+
+/// The eight ALU operations of opcodes 00–3F and group 1, in encoding order.
+enum AluKind: UInt8 {
+    case add, or, adc, sbb, and, sub, xor, cmp
+}
+
+/// The eight shift/rotate operations of group 2, in encoding order (6 is SAL, an alias of SHL).
+enum ShiftKind: UInt8 {
+    case rol, ror, rcl, rcr, shl, shr, sal, sar
+}

@@ -1,0 +1,190 @@
+/// ADD…CMP, TEST, INC/DEC, NOT/NEG, and the sign-extension instructions.
+extension CPU {
+    /// Performs one of the eight group-1 operations and records its flags; returns the result.
+    @inline(__always) func alu(_ kind: UInt8, _ dst: UInt32, _ src: UInt32, _ size: OperandSize) -> UInt32 {
+        let mask = size.mask
+        let result: UInt32
+        switch kind {
+        case AluKind.add.rawValue:
+            result = (dst &+ src) & mask
+            setLazyFlags(.add, size, result: result, dst: dst, src: src)
+        case AluKind.or.rawValue:
+            result = dst | src
+            setLazyFlags(.logic, size, result: result, dst: dst, src: src)
+        case AluKind.adc.rawValue:
+            let carry: UInt32 = carryFlag ? 1 : 0
+            result = (dst &+ src &+ carry) & mask
+            flagAux = carry
+            setLazyFlags(.adc, size, result: result, dst: dst, src: src)
+        case AluKind.sbb.rawValue:
+            let borrow: UInt32 = carryFlag ? 1 : 0
+            result = (dst &- src &- borrow) & mask
+            flagAux = borrow
+            setLazyFlags(.sbb, size, result: result, dst: dst, src: src)
+        case AluKind.and.rawValue:
+            result = dst & src
+            setLazyFlags(.logic, size, result: result, dst: dst, src: src)
+        case AluKind.sub.rawValue, AluKind.cmp.rawValue:
+            result = (dst &- src) & mask
+            setLazyFlags(.sub, size, result: result, dst: dst, src: src)
+        default:
+            result = dst ^ src
+            setLazyFlags(.logic, size, result: result, dst: dst, src: src)
+        }
+        return result
+    }
+
+    @inline(__always) func execAluRmReg(_ d: DecodedInstruction) -> Step {
+        let size = d.size
+        let src = readRegister(d.reg, size)
+        let writes = d.sub != AluKind.cmp.rawValue
+        if d.hasMemoryOperand {
+            let offset = effectiveAddress(d)
+            guard let dst = read(d.segment, offset, size) else { return .fault }
+            let result = alu(d.sub, dst, src, size)
+            if writes && !write(d.segment, offset, size, result) { return .fault }
+        } else {
+            let result = alu(d.sub, readRegister(d.rm, size), src, size)
+            if writes { writeRegister(d.rm, size, result) }
+        }
+        return .next
+    }
+
+    @inline(__always) func execAluRegRm(_ d: DecodedInstruction) -> Step {
+        let size = d.size
+        guard let src = readRM(d, size) else { return .fault }
+        let result = alu(d.sub, readRegister(d.reg, size), src, size)
+        if d.sub != AluKind.cmp.rawValue { writeRegister(d.reg, size, result) }
+        return .next
+    }
+
+    @inline(__always) func execAluRmImm(_ d: DecodedInstruction) -> Step {
+        let size = d.size
+        let writes = d.sub != AluKind.cmp.rawValue
+        if d.hasMemoryOperand {
+            let offset = effectiveAddress(d)
+            guard let dst = read(d.segment, offset, size) else { return .fault }
+            let result = alu(d.sub, dst, d.imm, size)
+            if writes && !write(d.segment, offset, size, result) { return .fault }
+        } else {
+            let result = alu(d.sub, readRegister(d.rm, size), d.imm, size)
+            if writes { writeRegister(d.rm, size, result) }
+        }
+        return .next
+    }
+
+    func execTest(_ d: DecodedInstruction, immediate: Bool) -> Step {
+        guard let dst = readRM(d, d.size) else { return .fault }
+        let src = immediate ? d.imm : readRegister(d.reg, d.size)
+        setLazyFlags(.logic, d.size, result: dst & src, dst: dst, src: src)
+        return .next
+    }
+
+    /// Applies `transform` to the r/m operand in place (read, compute, write back).
+    @inline(__always) func modifyRM(_ d: DecodedInstruction, _ transform: (UInt32) -> UInt32) -> Step {
+        let size = d.size
+        if d.hasMemoryOperand {
+            let offset = effectiveAddress(d)
+            guard let v = read(d.segment, offset, size) else { return .fault }
+            return write(d.segment, offset, size, transform(v)) ? .next : .fault
+        }
+        writeRegister(d.rm, size, transform(readRegister(d.rm, size)))
+        return .next
+    }
+
+    /// INC and DEC leave CF as it was.
+    @inline(__always) func execIncDec(_ d: DecodedInstruction, increment: Bool) -> Step {
+        let size = d.size
+        return modifyRM(d) { v in
+            let carry: UInt32 = carryFlag ? 1 : 0
+            let result = (increment ? v &+ 1 : v &- 1) & size.mask
+            flagAux = carry
+            setLazyFlags(increment ? .inc : .dec, size, result: result, dst: v, src: 1)
+            return result
+        }
+    }
+
+    func execNot(_ d: DecodedInstruction) -> Step {
+        let mask = d.size.mask
+        return modifyRM(d) { ~$0 & mask }
+    }
+
+    func execNeg(_ d: DecodedInstruction) -> Step {
+        let size = d.size
+        return modifyRM(d) { v in
+            let result = (0 &- v) & size.mask
+            setLazyFlags(.sub, size, result: result, dst: 0, src: v)
+            return result
+        }
+    }
+
+    /// CBW / CWDE: sign-extend AL into AX, or AX into EAX.
+    func execConvertToWider(_ d: DecodedInstruction) -> Step {
+        if d.size == .dword {
+            setReg32(.rax, UInt32(bitPattern: Int32(Int16(bitPattern: reg16(.rax)))))
+        } else {
+            setReg16(.rax, UInt16(bitPattern: Int16(Int8(bitPattern: UInt8(truncatingIfNeeded: regs[0])))))
+        }
+        return .next
+    }
+
+    /// CWD / CDQ: fill DX or EDX with the sign of AX or EAX.
+    func execConvertToDouble(_ d: DecodedInstruction) -> Step {
+        if d.size == .dword {
+            setReg32(.rdx, reg32(.rax) & 0x8000_0000 != 0 ? 0xFFFF_FFFF : 0)
+        } else {
+            setReg16(.rdx, reg16(.rax) & 0x8000 != 0 ? 0xFFFF : 0)
+        }
+        return .next
+    }
+
+    /// XADD: exchange, then add (the destination gets the sum).
+    func execXadd(_ d: DecodedInstruction) -> Step {
+        let size = d.size
+        let src = readRegister(d.reg, size)
+        if d.hasMemoryOperand {
+            let offset = effectiveAddress(d)
+            guard let dst = read(d.segment, offset, size) else { return .fault }
+            let sum = alu(AluKind.add.rawValue, dst, src, size)
+            guard write(d.segment, offset, size, sum) else { return .fault }
+            writeRegister(d.reg, size, dst)
+        } else {
+            let dst = readRegister(d.rm, size)
+            let sum = alu(AluKind.add.rawValue, dst, src, size)
+            writeRegister(d.reg, size, dst)
+            writeRegister(d.rm, size, sum)
+        }
+        return .next
+    }
+
+    /// CMPXCHG: compare the accumulator with the destination; equal → store the source,
+    /// else load the accumulator. The destination is always written (SDM Vol. 2, CMPXCHG).
+    func execCmpxchg(_ d: DecodedInstruction) -> Step {
+        let size = d.size
+        let accumulator = readRegister(0, size)
+        guard let dst = readRM(d, size) else { return .fault }
+        _ = alu(AluKind.cmp.rawValue, accumulator, dst, size)
+        if accumulator == dst {
+            return writeRM(d, size, readRegister(d.reg, size)) ? .next : .fault
+        }
+        guard writeRM(d, size, dst) else { return .fault }
+        writeRegister(0, size, dst)
+        return .next
+    }
+
+    /// CMPXCHG8B: compare EDX:EAX with m64; equal → store ECX:EBX and set ZF, else load EDX:EAX.
+    func execCmpxchg8b(_ d: DecodedInstruction) -> Step {
+        let offset = effectiveAddress(d)
+        guard let value = read64(d.segment, offset) else { return .fault }
+        let expected = UInt64(reg32(.rdx)) << 32 | UInt64(reg32(.rax))
+        let equal = value == expected
+        let stored = equal ? UInt64(reg32(.rcx)) << 32 | UInt64(reg32(.rbx)) : value
+        guard write64(d.segment, offset, stored) else { return .fault }
+        if !equal {
+            setReg32(.rax, UInt32(truncatingIfNeeded: value))
+            setReg32(.rdx, UInt32(truncatingIfNeeded: value >> 32))
+        }
+        setStatusFlags(EFlags.zero, equal ? EFlags.zero : 0)
+        return .next
+    }
+}

@@ -1,0 +1,174 @@
+/// JMP, Jcc, CALL, RET, LOOP, INT, IRET, HLT and BOUND.
+extension CPU {
+    @inline(__always) private func operandMask(_ size: OperandSize) -> UInt64 { size == .dword ? 0xFFFF_FFFF : 0xFFFF }
+
+    /// Moves EIP to `target` (already truncated to the operand size) after the CS limit check.
+    @inline(__always) func branch(to target: UInt64) -> Step {
+        if target > UInt64(segs[SegmentRegister.cs.rawValue].highestOffset) {
+            return raiseFault(.generalProtection, errorCode: 0)
+        }
+        rip = target
+        return .exit
+    }
+
+    @inline(__always) func execJmpRel(_ d: DecodedInstruction) -> Step {
+        branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size))
+    }
+
+    @inline(__always) func execJcc(_ d: DecodedInstruction) -> Step {
+        if condition(d.sub) { return branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size)) }
+        return .exit
+    }
+
+    /// LOOP/LOOPZ/LOOPNZ/JCXZ: the counter is CX or ECX by address size.
+    func execLoop(_ d: DecodedInstruction) -> Step {
+        let counterSize: OperandSize = d.addressSize32 ? .dword : .word
+        let rcx = RegisterFile.byteOffset(UInt8(GeneralRegister.rcx.rawValue))
+        var counter = readRegister(rcx, counterSize)
+        let taken: Bool
+        switch d.op {
+        case .jcxz:
+            taken = counter == 0
+        default:
+            counter = (counter &- 1) & counterSize.mask
+            writeRegister(rcx, counterSize, counter)
+            switch d.op {
+            case .loopz: taken = counter != 0 && zeroFlag
+            case .loopnz: taken = counter != 0 && !zeroFlag
+            default: taken = counter != 0
+            }
+        }
+        if taken { return branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size)) }
+        return .exit
+    }
+
+    func execCallRel(_ d: DecodedInstruction) -> Step {
+        let target = (rip &+ UInt64(d.imm)) & operandMask(d.size)
+        if target > UInt64(segs[SegmentRegister.cs.rawValue].highestOffset) {
+            return raiseFault(.generalProtection, errorCode: 0)
+        }
+        guard push(UInt32(truncatingIfNeeded: rip), d.size) else { return .fault }
+        rip = target
+        return .exit
+    }
+
+    func execJmpRm(_ d: DecodedInstruction) -> Step {
+        guard let target = readRM(d, d.size) else { return .fault }
+        return branch(to: UInt64(target))
+    }
+
+    func execCallRm(_ d: DecodedInstruction) -> Step {
+        guard let target = readRM(d, d.size) else { return .fault }
+        if UInt64(target) > UInt64(segs[SegmentRegister.cs.rawValue].highestOffset) {
+            return raiseFault(.generalProtection, errorCode: 0)
+        }
+        guard push(UInt32(truncatingIfNeeded: rip), d.size) else { return .fault }
+        rip = UInt64(target)
+        return .exit
+    }
+
+    func execRetNear(_ d: DecodedInstruction) -> Step {
+        guard let target = peekStack(0, d.size) else { return .fault }
+        if UInt64(target) > UInt64(segs[SegmentRegister.cs.rawValue].highestOffset) {
+            return raiseFault(.generalProtection, errorCode: 0)
+        }
+        setStackPointer(stackOffset(stackPointer, adding: d.size.bytes + Int(d.imm)))
+        rip = UInt64(target)
+        return .exit
+    }
+
+    /// Reads a far pointer (offset, then selector) from a memory operand.
+    private func readFarPointer(_ d: DecodedInstruction) -> (offset: UInt32, selector: UInt16)? {
+        let address = effectiveAddress(d)
+        guard let offset = read(d.segment, address, d.size) else { return nil }
+        var selectorAt = address &+ UInt32(d.size.bytes)
+        if !d.addressSize32 { selectorAt &= 0xFFFF }
+        guard let selector = read16(d.segment, selectorAt) else { return nil }
+        return (offset, selector)
+    }
+
+    func execJmpFar(_ d: DecodedInstruction) -> Step {
+        farJump(selector: d.imm2, offset: d.imm & d.size.mask)
+    }
+
+    func execJmpFarMem(_ d: DecodedInstruction) -> Step {
+        guard let pointer = readFarPointer(d) else { return .fault }
+        return farJump(selector: pointer.selector, offset: pointer.offset)
+    }
+
+    func execCallFar(_ d: DecodedInstruction) -> Step {
+        farCall(selector: d.imm2, offset: d.imm & d.size.mask, size: d.size)
+    }
+
+    func execCallFarMem(_ d: DecodedInstruction) -> Step {
+        guard let pointer = readFarPointer(d) else { return .fault }
+        return farCall(selector: pointer.selector, offset: pointer.offset, size: d.size)
+    }
+
+    func farJump(selector: UInt16, offset: UInt32) -> Step {
+        guard loadCodeSegment(selector: selector, offset: offset) else { return .fault }
+        return .exit
+    }
+
+    /// CALL far: push CS and the return offset (both with the operand size), then jump.
+    func farCall(selector: UInt16, offset: UInt32, size: OperandSize) -> Step {
+        let savedSP = stackPointer
+        let returnSelector = UInt32(segs[SegmentRegister.cs.rawValue].selector)
+        guard pushAll([returnSelector, UInt32(truncatingIfNeeded: rip)], size) else { return .fault }
+        guard loadCodeSegment(selector: selector, offset: offset) else {
+            setStackPointer(savedSP)
+            return .fault
+        }
+        return .exit
+    }
+
+    func execRetFar(_ d: DecodedInstruction) -> Step {
+        let size = d.size
+        guard let offset = peekStack(0, size), let selector = peekStack(size.bytes, size) else { return .fault }
+        guard loadCodeSegment(selector: UInt16(truncatingIfNeeded: selector), offset: offset) else { return .fault }
+        setStackPointer(stackOffset(stackPointer, adding: 2 * size.bytes + Int(d.imm)))
+        return .exit
+    }
+
+    /// IRET in real mode: pop IP, CS, FLAGS; ends NMI blocking (SDM Vol. 3A, 6.7.1).
+    func execIret(_ d: DecodedInstruction) -> Step {
+        let size = d.size
+        guard let offset = peekStack(0, size),
+              let selector = peekStack(size.bytes, size),
+              let flags = peekStack(2 * size.bytes, size) else { return .fault }
+        guard loadCodeSegment(selector: UInt16(truncatingIfNeeded: selector), offset: offset) else { return .fault }
+        setStackPointer(stackOffset(stackPointer, adding: 3 * size.bytes))
+        writeFlagsFromStack(flags, size)
+        nmiBlocked = false
+        return .exit
+    }
+
+    func execInt(vector: UInt8) -> Step {
+        deliverEvent(vector: vector, errorCode: nil, kind: .software)
+        return .exit
+    }
+
+    func execInto() -> Step {
+        overflowFlag ? execInt(vector: ExceptionVector.overflow.rawValue) : .exit
+    }
+
+    /// BOUND: #BR (a fault) when the signed index lies outside [lower, upper].
+    func execBound(_ d: DecodedInstruction) -> Step {
+        let size = d.size
+        let address = effectiveAddress(d)
+        var upperAt = address &+ UInt32(size.bytes)
+        if !d.addressSize32 { upperAt &= 0xFFFF }
+        guard let lower = read(d.segment, address, size), let upper = read(d.segment, upperAt, size) else { return .fault }
+        let index = readRegister(d.reg, size)
+        let signed: (UInt32) -> Int32 = { size == .dword ? Int32(bitPattern: $0) : Int32(Int16(truncatingIfNeeded: $0)) }
+        if signed(index) < signed(lower) || signed(index) > signed(upper) {
+            return raiseFault(.boundRange)
+        }
+        return .exit
+    }
+
+    func execHlt() -> Step {
+        if currentPrivilegeLevel != 0 { return raiseFault(.generalProtection, errorCode: 0) }
+        return .halt
+    }
+}

@@ -1,0 +1,130 @@
+/// Why `CPU.run(limit:)` returned.
+public enum StopReason: Sendable, Equatable {
+    /// The instruction budget is used up.
+    case limitReached
+    /// The CPU executed HLT (or is still halted) and no interrupt is pending.
+    case halted
+    /// The CPU entered shutdown (a triple fault); `CPU.shutdownChain` has the exception chain.
+    case shutdown
+    /// An application processor waiting for a start-up IPI.
+    case waitingForStartup
+    /// The owner called `requestStop()`.
+    case stopRequested
+}
+
+/// What executing one decoded instruction did.
+enum Step: UInt8 {
+    /// Continue with the next record of the block.
+    case next
+    /// Retired; the block ends here (control transfer or state change).
+    case exit
+    /// Not retired: an exception is pending (`CPU.pendingVector`).
+    case fault
+    /// Retired HLT.
+    case halt
+    /// The synthetic end of a block: nothing retired.
+    case blockEnd
+}
+
+extension CPU {
+    /// Asks `run` to return at the next instruction boundary (from a device callback).
+    public func requestStop() {
+        stopRequested = true
+        blockExitRequested = true
+    }
+
+    /// Runs until `limit` instructions have retired or something stops the CPU.
+    public func run(limit: Int) -> StopReason {
+        var executed = 0
+        stopRequested = false
+        while true {
+            if activity != .active || initPending || nmiPending || (interruptRequested && interruptFlag) {
+                if let reason = serviceEvents() { return reason }
+            }
+            if executed >= limit { return .limitReached }
+            if stopRequested { return .stopRequested }
+
+            // One instruction at a time while single-stepping or inside an interrupt shadow.
+            let trapAfterEach = eflagsStored & EFlags.trap != 0
+            let shadowActive = interruptShadow
+            let allowance = (trapAfterEach || shadowActive) ? 1 : limit - executed
+
+            guard var d = blockAtInstructionPointer() else {
+                deliverPendingException()
+                continue
+            }
+            let ipMask: UInt64 = segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
+            var retired = 0
+            var step: Step
+            blockExitRequested = false
+            while true {
+                instructionStart = rip
+                rip = (rip &+ UInt64(d.pointee.length)) & ipMask
+                step = execute(d)
+                if step != .next { break }
+                retired += 1
+                if retired >= allowance || blockExitRequested { break }
+                d += 1
+            }
+            switch step {
+            case .next, .blockEnd:
+                break
+            case .exit:
+                retired += 1
+            case .halt:
+                retired += 1
+                activity = .halted
+            case .fault:
+                deliverPendingException()
+            }
+            executed += retired
+            instructionsRetired &+= UInt64(retired)
+            if shadowActive && retired > 0 { interruptShadow = false }
+            if trapAfterEach && retired > 0 && step != .fault { singleStepTrap() }
+        }
+    }
+
+    /// Handles INIT, start-up, NMI and INTR at an instruction boundary, and reports
+    /// why a non-active CPU cannot run. Returns `nil` when execution can continue.
+    func serviceEvents() -> StopReason? {
+        if initPending {
+            initPending = false
+            enterInitState()
+        }
+        if activity == .waitingForStartup {
+            guard let vector = startupVector else { return .waitingForStartup }
+            startupVector = nil
+            startAt(vector: vector)
+        }
+        if interruptShadow { return activity == .active ? nil : stopReasonForActivity }
+        if nmiPending && !nmiBlocked {
+            nmiPending = false
+            nmiBlocked = true
+            // NMI ends HLT and also shutdown (SDM Vol. 3A, 6.7 and 2.8 "Shutdown").
+            if activity == .halted || activity == .shutdown { activity = .active }
+            deliverEvent(vector: ExceptionVector.nmi.rawValue, errorCode: nil, kind: .external)
+            return nil
+        }
+        if activity == .shutdown { return .shutdown }
+        if interruptRequested && interruptFlag {
+            if let vector = interruptController?.acknowledgeInterrupt() {
+                wake()
+                deliverEvent(vector: vector, errorCode: nil, kind: .external)
+            }
+        }
+        return activity == .active ? nil : stopReasonForActivity
+    }
+
+    private var stopReasonForActivity: StopReason {
+        switch activity {
+        case .active: .limitReached
+        case .halted: .halted
+        case .shutdown: .shutdown
+        case .waitingForStartup: .waitingForStartup
+        }
+    }
+
+    private func wake() {
+        if activity == .halted { activity = .active }
+    }
+}

@@ -1,0 +1,113 @@
+/// ROL, ROR, RCL, RCR, SHL/SAL, SHR, SAR, SHLD and SHRD (SDM Vol. 2, SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR).
+///
+/// The count is masked to 5 bits; a masked count of 0 changes no flag. OF is
+/// architecturally defined for a count of 1 only; for larger counts this CPU
+/// applies the same formula, as the hardware vectors show P6-class parts doing.
+extension CPU {
+    @inline(__always) private func bit(_ condition: Bool, _ flag: UInt32) -> UInt32 { condition ? flag : 0 }
+
+    func shiftRotate(_ kind: UInt8, _ value: UInt32, count rawCount: UInt32, _ size: OperandSize) -> UInt32 {
+        let count = rawCount & 0x1F
+        if count == 0 { return value }
+        let bits = size.bits
+        let mask = size.mask
+        let sign = size.signBit
+        switch kind {
+        case ShiftKind.rol.rawValue:
+            let c = count % bits
+            let result = c == 0 ? value : ((value << c) | (value >> (bits - c))) & mask
+            let cf = result & 1 != 0
+            setStatusFlags(EFlags.carry | EFlags.overflow,
+                           bit(cf, EFlags.carry) | bit((result & sign != 0) != cf, EFlags.overflow))
+            return result
+        case ShiftKind.ror.rawValue:
+            let c = count % bits
+            let result = c == 0 ? value : ((value >> c) | (value << (bits - c))) & mask
+            let msb = result & sign != 0
+            let next = result & (sign >> 1) != 0
+            setStatusFlags(EFlags.carry | EFlags.overflow, bit(msb, EFlags.carry) | bit(msb != next, EFlags.overflow))
+            return result
+        case ShiftKind.rcl.rawValue:
+            let c = UInt64(count % (bits + 1))
+            let width = UInt64(bits) + 1
+            let wide = UInt64(carryFlag ? 1 : 0) << UInt64(bits) | UInt64(value)
+            let rotated = c == 0 ? wide : ((wide << c) | (wide >> (width - c))) & ((1 << width) - 1)
+            let result = UInt32(truncatingIfNeeded: rotated) & mask
+            let cf = rotated >> UInt64(bits) & 1 != 0
+            setStatusFlags(EFlags.carry | EFlags.overflow,
+                           bit(cf, EFlags.carry) | bit((result & sign != 0) != cf, EFlags.overflow))
+            return result
+        case ShiftKind.rcr.rawValue:
+            let c = UInt64(count % (bits + 1))
+            let width = UInt64(bits) + 1
+            let oldCF = carryFlag
+            let wide = UInt64(oldCF ? 1 : 0) << UInt64(bits) | UInt64(value)
+            let rotated = c == 0 ? wide : ((wide >> c) | (wide << (width - c))) & ((1 << width) - 1)
+            let result = UInt32(truncatingIfNeeded: rotated) & mask
+            let cf = rotated >> UInt64(bits) & 1 != 0
+            let msb = result & sign != 0
+            let next = result & (sign >> 1) != 0
+            setStatusFlags(EFlags.carry | EFlags.overflow, bit(cf, EFlags.carry) | bit(msb != next, EFlags.overflow))
+            return result
+        case ShiftKind.shl.rawValue, ShiftKind.sal.rawValue:
+            let wide = UInt64(value) << UInt64(count)
+            let result = UInt32(truncatingIfNeeded: wide) & mask
+            let cf = (wide >> UInt64(bits)) & 1 != 0
+            setFlagsWithAux(size, result: result,
+                            aux: bit(cf, EFlags.carry) | bit((result & sign != 0) != cf, EFlags.overflow) | EFlags.auxiliary)
+            return result
+        case ShiftKind.shr.rawValue:
+            let result = UInt32(truncatingIfNeeded: UInt64(value) >> UInt64(count))
+            let cf = (UInt64(value) >> UInt64(count - 1)) & 1 != 0
+            setFlagsWithAux(size, result: result,
+                            aux: bit(cf, EFlags.carry) | bit(value & sign != 0, EFlags.overflow) | EFlags.auxiliary)
+            return result
+        default: // SAR
+            let signed = Int64(value) - (value & sign != 0 ? Int64(mask) + 1 : 0)
+            let result = UInt32(truncatingIfNeeded: signed >> Int64(count)) & mask
+            let cf = (signed >> Int64(count - 1)) & 1 != 0
+            setFlagsWithAux(size, result: result, aux: bit(cf, EFlags.carry) | EFlags.auxiliary)
+            return result
+        }
+    }
+
+    func execShift(_ d: DecodedInstruction, count: UInt32) -> Step {
+        let size = d.size
+        let kind = d.sub
+        return modifyRM(d) { shiftRotate(kind, $0, count: count, size) }
+    }
+
+    /// SHLD/SHRD: shift the destination, filling from the source register.
+    func execDoubleShift(_ d: DecodedInstruction, left: Bool, count rawCount: UInt32) -> Step {
+        let size = d.size
+        let count = UInt64(rawCount & 0x1F)
+        if count == 0 { return .next }
+        let bits = UInt64(size.bits)
+        let src = UInt64(readRegister(d.reg, size))
+        return modifyRM(d) { value in
+            let dst = UInt64(value)
+            let result: UInt64
+            let cf: Bool
+            if count <= bits {
+                if left {
+                    result = ((dst << count) | (src >> (bits - count))) & UInt64(size.mask)
+                    cf = (dst >> (bits - count)) & 1 != 0
+                } else {
+                    result = ((dst >> count) | (src << (bits - count))) & UInt64(size.mask)
+                    cf = (dst >> (count - 1)) & 1 != 0
+                }
+            } else {
+                // 16-bit operands with counts 17–31 (undefined): shift through dst:src:dst, as hardware does.
+                let wide = (dst << (2 * bits)) | (src << bits) | dst
+                let shift = left ? 3 * bits - count : count
+                result = (wide >> (left ? 2 * bits - count : count)) & UInt64(size.mask)
+                cf = (wide >> (left ? shift : count - 1)) & 1 != 0
+            }
+            let r = UInt32(truncatingIfNeeded: result)
+            let overflow = (r ^ value) & size.signBit != 0
+            setFlagsWithAux(size, result: r,
+                            aux: bit(cf, EFlags.carry) | bit(overflow, EFlags.overflow) | EFlags.auxiliary)
+            return r
+        }
+    }
+}

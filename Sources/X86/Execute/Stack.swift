@@ -1,0 +1,183 @@
+/// Stack access (SS:SP or SS:ESP per SS.B) and the PUSH/POP family.
+extension CPU {
+    @inline(__always) var stackIs32: Bool { segs[SegmentRegister.ss.rawValue].defaultSize32 }
+    @inline(__always) var stackPointer: UInt32 {
+        stackIs32 ? reg32(.rsp) : UInt32(reg16(.rsp))
+    }
+    @inline(__always) func setStackPointer(_ value: UInt32) {
+        if stackIs32 { setReg32(.rsp, value) } else { setReg16(.rsp, UInt16(truncatingIfNeeded: value)) }
+    }
+    /// `sp` moved by `delta` bytes, wrapped to the stack's address size.
+    @inline(__always) func stackOffset(_ sp: UInt32, adding delta: Int) -> UInt32 {
+        let v = sp &+ UInt32(truncatingIfNeeded: delta)
+        return stackIs32 ? v : v & 0xFFFF
+    }
+    private static let ss = UInt8(SegmentRegister.ss.rawValue)
+
+    @inline(__always) func push(_ value: UInt32, _ size: OperandSize) -> Bool {
+        let sp = stackOffset(stackPointer, adding: -size.bytes)
+        guard write(CPU.ss, sp, size, value) else { return false }
+        setStackPointer(sp)
+        return true
+    }
+
+    @inline(__always) func pop(_ size: OperandSize) -> UInt32? {
+        let sp = stackPointer
+        guard let value = read(CPU.ss, sp, size) else { return nil }
+        setStackPointer(stackOffset(sp, adding: size.bytes))
+        return value
+    }
+
+    /// Reads the stack without popping: the value `depth` bytes above the top.
+    @inline(__always) func peekStack(_ depth: Int, _ size: OperandSize) -> UInt32? {
+        read(CPU.ss, stackOffset(stackPointer, adding: depth), size)
+    }
+
+    /// Pushes several values, committing SP only when every write succeeded.
+    func pushAll(_ values: [UInt32], _ size: OperandSize) -> Bool {
+        var sp = stackPointer
+        for v in values {
+            sp = stackOffset(sp, adding: -size.bytes)
+            guard write(CPU.ss, sp, size, v) else { return false }
+        }
+        setStackPointer(sp)
+        return true
+    }
+
+    func pushAll16(_ values: [UInt16]) -> Bool {
+        pushAll(values.map { UInt32($0) }, .word)
+    }
+
+    // MARK: Handlers
+
+    @inline(__always) func execPushReg(_ d: DecodedInstruction) -> Step {
+        push(readRegister(d.reg, d.size), d.size) ? .next : .fault
+    }
+
+    @inline(__always) func execPopReg(_ d: DecodedInstruction) -> Step {
+        guard let v = pop(d.size) else { return .fault }
+        writeRegister(d.reg, d.size, v)
+        return .next
+    }
+
+    func execPushRm(_ d: DecodedInstruction) -> Step {
+        guard let v = readRM(d, d.size) else { return .fault }
+        return push(v, d.size) ? .next : .fault
+    }
+
+    /// POP r/m: the address is computed after ESP is incremented (SDM Vol. 2, POP).
+    func execPopRm(_ d: DecodedInstruction) -> Step {
+        let oldSP = stackPointer
+        guard let v = pop(d.size) else { return .fault }
+        if !writeRM(d, d.size, v) {
+            setStackPointer(oldSP)
+            return .fault
+        }
+        return .next
+    }
+
+    @inline(__always) func execPushImm(_ d: DecodedInstruction) -> Step {
+        push(d.imm & d.size.mask, d.size) ? .next : .fault
+    }
+
+    func execPushSeg(_ d: DecodedInstruction) -> Step {
+        let selector = UInt32(segs[Int(d.sub)].selector)
+        if d.size == .dword {
+            // A 32-bit push of a segment register writes only the low 16 bits (SDM Vol. 2, PUSH).
+            let sp = stackOffset(stackPointer, adding: -4)
+            guard write(CPU.ss, sp, .word, selector) else { return .fault }
+            setStackPointer(sp)
+            return .next
+        }
+        return push(selector, .word) ? .next : .fault
+    }
+
+    func execPopSeg(_ d: DecodedInstruction) -> Step {
+        guard let v = peekStack(0, d.size) else { return .fault }
+        guard loadSegment(Int(d.sub), selector: UInt16(truncatingIfNeeded: v)) else { return .fault }
+        setStackPointer(stackOffset(stackPointer, adding: d.size.bytes))
+        if d.sub == UInt8(SegmentRegister.ss.rawValue) { interruptShadow = true }
+        return .exit
+    }
+
+    /// PUSHA/PUSHAD: pushes the eight registers, SP as it was before the first push.
+    func execPusha(_ d: DecodedInstruction) -> Step {
+        let values = (0..<8).map { readRegister(RegisterFile.byteOffset(UInt8($0)), d.size) }
+        return pushAll(values, d.size) ? .next : .fault
+    }
+
+    /// POPA/POPAD: pops the eight registers, discarding the saved SP.
+    func execPopa(_ d: DecodedInstruction) -> Step {
+        var values = [UInt32](repeating: 0, count: 8)
+        for i in 0..<8 {
+            guard let v = peekStack(i * d.size.bytes, d.size) else { return .fault }
+            values[7 - i] = v
+        }
+        for r in 0..<8 where r != GeneralRegister.rsp.rawValue {
+            writeRegister(RegisterFile.byteOffset(UInt8(r)), d.size, values[r])
+        }
+        setStackPointer(stackOffset(stackPointer, adding: 8 * d.size.bytes))
+        return .next
+    }
+
+    func execPushf(_ d: DecodedInstruction) -> Step {
+        // VM and RF are never pushed (SDM Vol. 2, PUSHF).
+        let flags = eflags & ~(EFlags.virtual8086 | EFlags.resume)
+        return push(flags & d.size.mask, d.size) ? .next : .fault
+    }
+
+    func execPopf(_ d: DecodedInstruction) -> Step {
+        guard let v = pop(d.size) else { return .fault }
+        writeFlagsFromStack(v, d.size)
+        return .exit
+    }
+
+    /// The EFLAGS update of POPF/IRET in real mode and at CPL 0: IOPL, IF and the rest
+    /// writable; VM, VIP and VIF untouched; a 16-bit pop keeps the upper half.
+    func writeFlagsFromStack(_ value: UInt32, _ size: OperandSize) {
+        var changeable = EFlags.arithmetic | EFlags.trap | EFlags.interrupt | EFlags.direction
+            | EFlags.iopl | EFlags.nestedTask
+        if size == .dword { changeable |= EFlags.alignmentCheck | EFlags.identification | EFlags.resume }
+        let current = eflags
+        setEFlags((current & ~changeable) | (value & changeable))
+    }
+
+    /// ENTER: make a stack frame of `imm` bytes with `imm2` (mod 32) nesting levels.
+    func execEnter(_ d: DecodedInstruction) -> Step {
+        let size = d.size
+        let level = Int(d.imm2 & 31)
+        let bpOffset = RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue))
+        var sp = stackPointer
+        var bp = readRegister(bpOffset, stackIs32 ? .dword : .word)
+        // Compute every write first against scratch SP, then commit.
+        sp = stackOffset(sp, adding: -size.bytes)
+        guard write(CPU.ss, sp, size, readRegister(bpOffset, size)) else { return .fault }
+        let frameTemp = sp
+        if level > 0 {
+            for _ in 1..<level {
+                bp = stackOffset(bp, adding: -size.bytes)
+                guard let v = read(CPU.ss, bp, size) else { return .fault }
+                sp = stackOffset(sp, adding: -size.bytes)
+                guard write(CPU.ss, sp, size, v) else { return .fault }
+            }
+            sp = stackOffset(sp, adding: -size.bytes)
+            guard write(CPU.ss, sp, size, frameTemp) else { return .fault }
+        }
+        let newSP = stackOffset(sp, adding: -Int(d.imm))
+        // The final stack pointer must be valid too (the SDM's check of the frame's last byte).
+        if newSP != sp {
+            guard linearAddress(CPU.ss, newSP, 1) != nil else { return .fault }
+        }
+        writeRegister(bpOffset, size, frameTemp)
+        setStackPointer(newSP)
+        return .next
+    }
+
+    func execLeave(_ d: DecodedInstruction) -> Step {
+        let bp = readRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), stackIs32 ? .dword : .word)
+        guard let v = read(CPU.ss, bp, d.size) else { return .fault }
+        setStackPointer(stackOffset(bp, adding: d.size.bytes))
+        writeRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), d.size, v)
+        return .next
+    }
+}

@@ -1,0 +1,153 @@
+/// MOVS, CMPS, STOS, LODS, SCAS, INS and OUTS, with REP/REPE/REPNE.
+///
+/// A repeated instruction runs at most `stringChunk` iterations per execution and
+/// then restarts itself, so interrupts are taken between iterations as on hardware.
+/// Every iteration counts as a retired instruction, so virtual time follows the work done.
+extension CPU {
+    static let stringChunk = 4096
+    private static let es = UInt8(SegmentRegister.es.rawValue)
+    private static let rsi = RegisterFile.byteOffset(UInt8(GeneralRegister.rsi.rawValue))
+    private static let rdi = RegisterFile.byteOffset(UInt8(GeneralRegister.rdi.rawValue))
+    private static let rcx = RegisterFile.byteOffset(UInt8(GeneralRegister.rcx.rawValue))
+
+    func execString(_ d: DecodedInstruction) -> Step {
+        let addressSize: OperandSize = d.addressSize32 ? .dword : .word
+        let repeats = d.hasRepeat
+        var remaining = repeats ? readRegister(CPU.rcx, addressSize) : 1
+        if remaining == 0 { return .next }
+        if (d.op == .ins || d.op == .outs) && !ioPermitted(port: reg16(.rdx), size: d.size.bytes) {
+            return raiseFault(.generalProtection, errorCode: 0)
+        }
+        let delta: UInt32 = directionFlag ? 0 &- UInt32(d.size.bytes) : UInt32(d.size.bytes)
+        var iterations = 0
+        var step = Step.next
+        while remaining != 0 && iterations < CPU.stringChunk {
+            if d.op == .movs || d.op == .stos, repeats, let done = fastRepeat(d, addressSize, remaining, delta) {
+                iterations += done
+                remaining &-= UInt32(done)
+                writeRegister(CPU.rcx, addressSize, remaining)
+                continue
+            }
+            guard stringIteration(d, addressSize, delta) else { step = .fault; break }
+            iterations += 1
+            if repeats {
+                remaining = (remaining &- 1) & addressSize.mask
+                writeRegister(CPU.rcx, addressSize, remaining)
+                if d.op == .cmps || d.op == .scas {
+                    // REPE stops on ZF = 0, REPNE on ZF = 1.
+                    let zf = zeroFlag
+                    if d.attributes & DecodedInstruction.Attributes.repeatZ != 0 ? !zf : zf { break }
+                }
+            } else {
+                remaining = 0
+            }
+        }
+        if iterations > 1 { instructionsRetired &+= UInt64(iterations - 1) }
+        if step == .fault { return .fault }
+        if repeats && remaining != 0 && iterations >= CPU.stringChunk
+            && !((d.op == .cmps || d.op == .scas) && stoppedOnCondition(d)) {
+            rip = instructionStart   // resume the repetition after pending events
+            return .exit
+        }
+        return d.op == .ins || d.op == .outs ? .exit : .next
+    }
+
+    private func stoppedOnCondition(_ d: DecodedInstruction) -> Bool {
+        let zf = zeroFlag
+        return d.attributes & DecodedInstruction.Attributes.repeatZ != 0 ? !zf : zf
+    }
+
+    /// One iteration; `false` with an exception pending (registers are then as before the iteration).
+    private func stringIteration(_ d: DecodedInstruction, _ addressSize: OperandSize, _ delta: UInt32) -> Bool {
+        let size = d.size
+        let si = readRegister(CPU.rsi, addressSize)
+        let di = readRegister(CPU.rdi, addressSize)
+        switch d.op {
+        case .movs:
+            guard let v = read(d.segment, si, size), write(CPU.es, di, size, v) else { return false }
+            writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
+            writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
+        case .cmps:
+            guard let a = read(d.segment, si, size), let b = read(CPU.es, di, size) else { return false }
+            _ = alu(AluKind.cmp.rawValue, a, b, size)
+            writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
+            writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
+        case .stos:
+            guard write(CPU.es, di, size, readRegister(0, size)) else { return false }
+            writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
+        case .lods:
+            guard let v = read(d.segment, si, size) else { return false }
+            writeRegister(0, size, v)
+            writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
+        case .scas:
+            guard let b = read(CPU.es, di, size) else { return false }
+            _ = alu(AluKind.cmp.rawValue, readRegister(0, size), b, size)
+            writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
+        case .ins:
+            guard linearAddress(CPU.es, di, size.bytes) != nil else { return false }
+            let v = bus.readPort(reg16(.rdx), size: size.bytes)
+            guard write(CPU.es, di, size, v) else { return false }
+            writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
+        default: // outs
+            guard let v = read(d.segment, si, size) else { return false }
+            bus.writePort(reg16(.rdx), size: size.bytes, value: v)
+            writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
+        }
+        return true
+    }
+
+    /// REP MOVS / REP STOS going forward within pages the TLB maps to host memory:
+    /// copies element by element on host pointers (keeping x86's overlap semantics).
+    /// Returns the number of iterations done, or `nil` to take the general path.
+    private func fastRepeat(_ d: DecodedInstruction, _ addressSize: OperandSize,
+                            _ remaining: UInt32, _ delta: UInt32) -> Int? {
+        let elementSize = d.size.bytes
+        guard delta == UInt32(elementSize) else { return nil }
+        let di = readRegister(CPU.rdi, addressSize)
+        let es = segs[Int(CPU.es)]
+        // Stay inside the segment limit and away from 16-bit offset wrap-around.
+        var count = Int(min(remaining, UInt32(CPU.stringChunk)))
+        count = min(count, (Int(es.highestOffset) - Int(di) + 1) / elementSize)
+        guard count > 0, di >= es.lowestOffset else { return nil }
+        let dstLinear = (es.base &+ UInt64(di)) & 0xFFFF_FFFF
+        let dstEntry = tlb + TLBEntry.slot(dstLinear)
+        guard dstEntry.pointee.writeTag == TLBEntry.pageBase(dstLinear) else { return nil }
+        count = min(count, (4096 - Int(dstLinear & 0xFFF)) / elementSize)
+        let dst = UnsafeMutableRawPointer(bitPattern: dstEntry.pointee.addend &+ Int(dstLinear)).unsafelyUnwrapped
+
+        if d.op == .stos {
+            guard count > 0 else { return nil }
+            let value = readRegister(0, d.size)
+            switch d.size {
+            case .byte: dst.initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: value), count: count)
+            case .word: for i in 0..<count { dst.storeBytes(of: UInt16(truncatingIfNeeded: value), toByteOffset: i * 2, as: UInt16.self) }
+            default: for i in 0..<count { dst.storeBytes(of: value, toByteOffset: i * 4, as: UInt32.self) }
+            }
+            writeRegister(CPU.rdi, addressSize, (di &+ UInt32(count * elementSize)) & addressSize.mask)
+            return count
+        }
+        let si = readRegister(CPU.rsi, addressSize)
+        let src = segs[Int(d.segment)]
+        count = min(count, (Int(src.highestOffset) - Int(si) + 1) / elementSize)
+        guard count > 0, si >= src.lowestOffset else { return nil }
+        let srcLinear = (src.base &+ UInt64(si)) & 0xFFFF_FFFF
+        let srcEntry = tlb + TLBEntry.slot(srcLinear)
+        guard srcEntry.pointee.readTag == TLBEntry.pageBase(srcLinear) else { return nil }
+        count = min(count, (4096 - Int(srcLinear & 0xFFF)) / elementSize)
+        guard count > 0 else { return nil }
+        let source = UnsafeRawPointer(bitPattern: srcEntry.pointee.addend &+ Int(srcLinear)).unsafelyUnwrapped
+        let bytes = count * elementSize
+        // Element by element, forward: overlapping moves replicate exactly as the hardware's do.
+        switch d.size {
+        case .byte:
+            for i in 0..<count { dst.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
+        case .word:
+            for i in 0..<count { dst.storeBytes(of: source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self), toByteOffset: i * 2, as: UInt16.self) }
+        default:
+            for i in 0..<count { dst.storeBytes(of: source.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self), toByteOffset: i * 4, as: UInt32.self) }
+        }
+        writeRegister(CPU.rsi, addressSize, (si &+ UInt32(bytes)) & addressSize.mask)
+        writeRegister(CPU.rdi, addressSize, (di &+ UInt32(bytes)) & addressSize.mask)
+        return count
+    }
+}

@@ -1,0 +1,224 @@
+/// Flag instructions, descriptor-table and control-register access, and the other
+/// system instructions valid in real mode.
+extension CPU {
+    func execFlagInstruction(_ op: Op) -> Step {
+        switch op {
+        case .clc: setStatusFlags(EFlags.carry, 0)
+        case .stc: setStatusFlags(EFlags.carry, EFlags.carry)
+        case .cmc: setStatusFlags(EFlags.carry, carryFlag ? 0 : EFlags.carry)
+        case .cld: eflagsStored &= ~EFlags.direction
+        default: eflagsStored |= EFlags.direction   // std
+        }
+        return .next
+    }
+
+    /// CLI/STI need CPL ≤ IOPL in protected mode (SDM Vol. 2, CLI).
+    private var mayChangeInterruptFlag: Bool {
+        !isProtectedMode || currentPrivilegeLevel <= UInt8((eflagsStored & EFlags.iopl) >> 12)
+    }
+
+    func execCli() -> Step {
+        guard mayChangeInterruptFlag else { return raiseFault(.generalProtection, errorCode: 0) }
+        eflagsStored &= ~EFlags.interrupt
+        return .next
+    }
+
+    /// STI: interrupts are recognized only after the next instruction (SDM Vol. 2, STI).
+    func execSti() -> Step {
+        guard mayChangeInterruptFlag else { return raiseFault(.generalProtection, errorCode: 0) }
+        if !interruptFlag { interruptShadow = true }
+        eflagsStored |= EFlags.interrupt
+        return .exit
+    }
+
+    private var privileged: Bool { currentPrivilegeLevel == 0 }
+
+    /// 0F 01: SGDT, SIDT, LGDT, LIDT, SMSW, LMSW, INVLPG.
+    func execDescriptorTable(_ d: DecodedInstruction) -> Step {
+        switch d.sub {
+        case 0, 1:
+            let table = d.sub == 0 ? gdtr : idtr
+            let offset = effectiveAddress(d)
+            guard write(d.segment, offset, .word, table.limit),
+                  write(d.segment, wrapOffset(offset &+ 2, d), .dword, UInt32(truncatingIfNeeded: table.base))
+            else { return .fault }
+            return .exit
+        case 2, 3:
+            guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+            let offset = effectiveAddress(d)
+            guard let limit = read16(d.segment, offset),
+                  var base = read32(d.segment, wrapOffset(offset &+ 2, d)) else { return .fault }
+            // A 16-bit operand size loads a 24-bit base (SDM Vol. 2, LGDT/LIDT).
+            if d.size != .dword { base &= 0x00FF_FFFF }
+            let table = DescriptorTableRegister(base: UInt64(base), limit: UInt32(limit))
+            if d.sub == 2 { gdtr = table } else { idtr = table }
+            return .exit
+        case 4:
+            // SMSW: a register destination with a 32-bit operand gets all of CR0's low half.
+            let size: OperandSize = d.hasMemoryOperand ? .word : d.size
+            return writeRM(d, size, cr0 & size.mask) ? .exit : .fault
+        case 6:
+            guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+            guard let v = readRM(d, .word) else { return .fault }
+            // LMSW changes PE, MP, EM and TS only, and cannot clear PE.
+            let newCR0 = (cr0 & ~0xE) | (v & 0xF) | (cr0 & ControlRegister0.protectionEnable)
+            return writeCR0(newCR0)
+        case 7:
+            guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+            let linear = (segs[Int(d.segment)].base &+ UInt64(effectiveAddress(d))) & 0xFFFF_FFFF
+            tlb[TLBEntry.slot(linear)] = TLBEntry()
+            return .exit
+        default:
+            return raiseFault(.invalidOpcode)
+        }
+    }
+
+    private func wrapOffset(_ offset: UInt32, _ d: DecodedInstruction) -> UInt32 {
+        d.addressSize32 ? offset : offset & 0xFFFF
+    }
+
+    /// 0F 00 (SLDT, STR, LLDT, LTR, VERR, VERW) is not recognized in real mode.
+    func execSystemSegment(_ d: DecodedInstruction) -> Step {
+        if isRealAddressing { return raiseFault(.invalidOpcode) }
+        return raiseFault(.generalProtection, errorCode: 0)
+    }
+
+    /// CR0 bits that MOV to CR0 can change.
+    private static let cr0Writable: UInt32 = ControlRegister0.protectionEnable | ControlRegister0.monitorCoprocessor
+        | ControlRegister0.emulation | ControlRegister0.taskSwitched | ControlRegister0.numericError
+        | ControlRegister0.writeProtect | ControlRegister0.alignmentMask | ControlRegister0.notWriteThrough
+        | ControlRegister0.cacheDisable | ControlRegister0.paging
+
+    /// Loads CR0 with the SDM's checks (Vol. 3A, 2.5; Vol. 2, MOV CR): PG without PE,
+    /// or NW without CD, is #GP(0). ET is hardwired to 1.
+    func writeCR0(_ value: UInt32) -> Step {
+        if value & ControlRegister0.paging != 0 && value & ControlRegister0.protectionEnable == 0 {
+            return raiseFault(.generalProtection, errorCode: 0)
+        }
+        if value & ControlRegister0.notWriteThrough != 0 && value & ControlRegister0.cacheDisable == 0 {
+            return raiseFault(.generalProtection, errorCode: 0)
+        }
+        let newValue = (value & CPU.cr0Writable) | ControlRegister0.extensionType
+        let changed = newValue ^ cr0
+        cr0 = newValue
+        if changed & (ControlRegister0.paging | ControlRegister0.writeProtect | ControlRegister0.protectionEnable) != 0 {
+            flushTLB()
+        }
+        return .exit
+    }
+
+    /// CR4 bits implemented: DE (debug extensions) and TSD (RDTSC restricted to CPL 0).
+    static let cr4Writable: UInt32 = 1 << 2 | 1 << 3
+
+    func execMovFromCR(_ d: DecodedInstruction) -> Step {
+        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+        let value: UInt32
+        switch d.sub {
+        case 0: value = cr0
+        case 2: value = UInt32(truncatingIfNeeded: cr2)
+        case 3: value = UInt32(truncatingIfNeeded: cr3)
+        default: value = cr4
+        }
+        writeRegister(d.rm, .dword, value)
+        return .next
+    }
+
+    func execMovToCR(_ d: DecodedInstruction) -> Step {
+        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+        let value = readRegister(d.rm, .dword)
+        switch d.sub {
+        case 0:
+            return writeCR0(value)
+        case 2:
+            cr2 = UInt64(value)
+        case 3:
+            cr3 = UInt64(value & 0xFFFF_F018)
+            flushTLB()
+        default:
+            if value & ~CPU.cr4Writable != 0 { return raiseFault(.generalProtection, errorCode: 0) }
+            cr4 = value
+            flushTLB()
+        }
+        return .exit
+    }
+
+    /// DR4/DR5 alias DR6/DR7 unless CR4.DE is set, when they are #UD (SDM Vol. 3A, 17.2.2).
+    private func debugRegisterIndex(_ n: UInt8) -> Int? {
+        if n == 4 || n == 5 {
+            return cr4 & (1 << 3) != 0 ? nil : Int(n) + 2
+        }
+        return Int(n)
+    }
+
+    func execMovFromDR(_ d: DecodedInstruction) -> Step {
+        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+        guard let n = debugRegisterIndex(d.sub) else { return raiseFault(.invalidOpcode) }
+        writeRegister(d.rm, .dword, UInt32(truncatingIfNeeded: debugRegisters[n]))
+        return .next
+    }
+
+    func execMovToDR(_ d: DecodedInstruction) -> Step {
+        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+        guard let n = debugRegisterIndex(d.sub) else { return raiseFault(.invalidOpcode) }
+        let value = UInt64(readRegister(d.rm, .dword))
+        switch n {
+        case 6: debugRegisters[6] = (value & 0x0000_E00F) | 0xFFFF_0FF0   // reserved bits read as 1
+        case 7: debugRegisters[7] = (value & 0xFFFF_2BFF) | 0x400
+        default: debugRegisters[n] = value
+        }
+        return .exit
+    }
+
+    func execClts() -> Step {
+        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+        cr0 &= ~ControlRegister0.taskSwitched
+        return .exit
+    }
+
+    /// The time-stamp counter: one tick per retired instruction, plus the offset WRMSR set.
+    var timeStampCounter: UInt64 { instructionsRetired &+ tscOffset }
+
+    func execRdtsc() -> Step {
+        if cr4 & (1 << 2) != 0 && !privileged { return raiseFault(.generalProtection, errorCode: 0) }
+        let tsc = timeStampCounter
+        setReg32(.rax, UInt32(truncatingIfNeeded: tsc))
+        setReg32(.rdx, UInt32(truncatingIfNeeded: tsc >> 32))
+        return .next
+    }
+
+    func execRdmsr() -> Step {
+        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+        guard let value = readMSR(reg32(.rcx)) else { return raiseFault(.generalProtection, errorCode: 0) }
+        setReg32(.rax, UInt32(truncatingIfNeeded: value))
+        setReg32(.rdx, UInt32(truncatingIfNeeded: value >> 32))
+        return .next
+    }
+
+    func execWrmsr() -> Step {
+        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+        let value = UInt64(reg32(.rdx)) << 32 | UInt64(reg32(.rax))
+        guard writeMSR(reg32(.rcx), value) else { return raiseFault(.generalProtection, errorCode: 0) }
+        return .exit
+    }
+
+    /// INVD and WBINVD: caches are not modelled, so only the privilege check remains.
+    func execCacheControl() -> Step {
+        privileged ? .exit : raiseFault(.generalProtection, errorCode: 0)
+    }
+
+    /// x87 escape (D8–DF) without a coprocessor: #NM when CR0.EM or CR0.TS is set,
+    /// otherwise the instruction completes without effect, as on a board whose
+    /// coprocessor socket is empty. (The x87 unit comes with the protected-mode issue.)
+    func execFPUEscape() -> Step {
+        if cr0 & (ControlRegister0.emulation | ControlRegister0.taskSwitched) != 0 {
+            return raiseFault(.deviceNotAvailable)
+        }
+        return .next
+    }
+
+    /// WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set.
+    func execWait() -> Step {
+        let both = ControlRegister0.monitorCoprocessor | ControlRegister0.taskSwitched
+        return cr0 & both == both ? raiseFault(.deviceNotAvailable) : .next
+    }
+}

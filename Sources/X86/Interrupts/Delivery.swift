@@ -1,0 +1,109 @@
+/// How an event entered the processor; decides the return address and escalation.
+enum EventKind {
+    /// An exception detected while executing an instruction (return address: that instruction).
+    case fault
+    /// INT n, INT3, INTO, INT1: return address is the next instruction.
+    case software
+    /// INTR or NMI between instructions.
+    case external
+}
+
+extension CPU {
+    /// Records an exception for the current instruction; handlers return the result.
+    @discardableResult @inline(never)
+    func raiseFault(_ vector: ExceptionVector, errorCode: UInt32? = nil) -> Step {
+        pendingVector = vector.rawValue
+        pendingErrorCode = errorCode ?? 0
+        pendingHasErrorCode = errorCode != nil
+        return .fault
+    }
+
+    /// Delivers the exception a handler recorded, reporting the faulting instruction.
+    func deliverPendingException() {
+        rip = instructionStart
+        deliverEvent(vector: pendingVector, errorCode: pendingHasErrorCode ? pendingErrorCode : nil, kind: .fault)
+    }
+
+    /// Delivers an interrupt or exception, applying the double-fault rules
+    /// (SDM Vol. 3A, 6.15, Table 6-5): a contributory exception while delivering a
+    /// contributory one, or a contributory or page fault while delivering a page
+    /// fault, becomes #DF; any exception while delivering #DF is a triple fault and
+    /// puts the processor into shutdown. Other pairs are handled serially.
+    func deliverEvent(vector: UInt8, errorCode: UInt32?, kind: EventKind) {
+        var vector = vector
+        var errorCode = errorCode
+        var kind = kind
+        var chain: [UInt8] = [vector]
+        while true {
+            if deliverOnce(vector: vector, errorCode: errorCode, kind: kind) { return }
+            let second = pendingVector
+            chain.append(second)
+            if kind == .software { rip = instructionStart }
+            if kind == .fault && vector == ExceptionVector.doubleFault.rawValue {
+                enterShutdown(chain: chain)
+                return
+            }
+            if kind == .fault && causesDoubleFault(first: vector, second: second) {
+                vector = ExceptionVector.doubleFault.rawValue
+                errorCode = 0
+            } else {
+                vector = second
+                errorCode = pendingHasErrorCode ? pendingErrorCode : nil
+            }
+            kind = .fault
+        }
+    }
+
+    func causesDoubleFault(first: UInt8, second: UInt8) -> Bool {
+        switch (ExceptionVector.classOf(first), ExceptionVector.classOf(second)) {
+        case (.contributory, .contributory), (.pageFault, .contributory), (.pageFault, .pageFault): true
+        default: false
+        }
+    }
+
+    func enterShutdown(chain: [UInt8]) {
+        shutdownChain = chain
+        activity = .shutdown
+    }
+
+    /// One delivery attempt; `false` with a new exception pending when it faulted.
+    private func deliverOnce(vector: UInt8, errorCode: UInt32?, kind: EventKind) -> Bool {
+        if isProtectedMode {
+            return deliverProtectedMode(vector: vector, errorCode: errorCode, kind: kind)
+        }
+        return deliverRealMode(vector: vector)
+    }
+
+    /// Real-mode delivery through the interrupt vector table at IDTR.base (SDM Vol. 3A, 20.1.4):
+    /// push FLAGS, CS, IP; clear IF, TF, AC; jump through the 4-byte vector.
+    private func deliverRealMode(vector: UInt8) -> Bool {
+        let entry = UInt32(vector) &* 4
+        if entry &+ 3 > idtr.limit {
+            raiseFault(.generalProtection, errorCode: UInt32(vector) &* 8 &+ 2)
+            return false
+        }
+        let entryAddress = (idtr.base &+ UInt64(entry)) & 0xFFFF_FFFF
+        guard let offset = readLinear(entryAddress, as: UInt16.self),
+              let selector = readLinear(entryAddress &+ 2, as: UInt16.self) else { return false }
+        let flags = eflags
+        guard pushAll16([UInt16(truncatingIfNeeded: flags), segs[SegmentRegister.cs.rawValue].selector,
+                         UInt16(truncatingIfNeeded: rip)]) else { return false }
+        eflagsStored &= ~(EFlags.interrupt | EFlags.trap | EFlags.alignmentCheck | EFlags.resume)
+        loadRealModeSegment(.cs, selector: selector)
+        rip = UInt64(offset)
+        return true
+    }
+
+    /// Protected-mode delivery arrives with the protected-mode issue; until then an IDT
+    /// in protected mode cannot be used and every event escalates to shutdown.
+    private func deliverProtectedMode(vector: UInt8, errorCode: UInt32?, kind: EventKind) -> Bool {
+        raiseFault(.generalProtection, errorCode: UInt32(vector) &* 8 &+ 2)
+        return false
+    }
+
+    /// The single-step trap after an instruction executed with TF set (SDM Vol. 3A, 17.3.1.4).
+    func singleStepTrap() {
+        debugRegisters[6] |= 1 << 14   // DR6.BS
+        deliverEvent(vector: ExceptionVector.debug.rawValue, errorCode: nil, kind: .software)
+    }
+}

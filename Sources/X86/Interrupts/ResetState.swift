@@ -1,0 +1,72 @@
+/// Power-on reset, INIT and start-up IPI (SDM Vol. 3A, 10.1.1, Table 10-1).
+extension CPU {
+    /// RESET#: every register to its power-up value.
+    public func powerOnReset() {
+        enterInitState()
+        cr0 = 0x6000_0010
+        tscOffset = 0 &- instructionsRetired
+        msrs = ModelSpecificRegisters()
+        nmiPending = false
+        nmiBlocked = false
+        interruptRequested = false
+        initPending = false
+        startupVector = nil
+        setA20(enabled: true)
+        flushDecodedCode()
+        activity = isBootstrapProcessor ? .active : .waitingForStartup
+    }
+
+    /// The INIT state: as power-up, except that CR0.CD/NW keep their values and
+    /// caches, MSRs, x87/SSE state and the TSC are untouched. The BSP restarts
+    /// at F000:FFF0; an application processor waits for a start-up IPI.
+    func enterInitState() {
+        for i in 0..<16 { regs[i] = 0 }
+        regs[GeneralRegister.rdx.rawValue] = UInt64(CPUIDIdentity.signature)
+        setEFlags(EFlags.reserved1)
+        rip = 0xFFF0
+        for s in SegmentRegister.allCases {
+            segs[s.rawValue] = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.realModeData)
+        }
+        segs[SegmentRegister.cs.rawValue] = SegmentCache(selector: 0xF000, base: 0xFFFF_0000, limit: 0xFFFF,
+                                                        attributes: SegmentCache.realModeCode)
+        cr0 = (cr0 & (ControlRegister0.cacheDisable | ControlRegister0.notWriteThrough)) | ControlRegister0.extensionType
+        cr2 = 0
+        cr3 = 0
+        cr4 = 0
+        efer = 0
+        for i in 0..<4 { debugRegisters[i] = 0 }
+        debugRegisters[6] = 0xFFFF_0FF0
+        debugRegisters[7] = 0x400
+        gdtr = DescriptorTableRegister()
+        idtr = DescriptorTableRegister()
+        ldtr = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x82)
+        taskRegister = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x8B)
+        interruptShadow = false
+        pendingVector = 0
+        shutdownChain = []
+        flushTLB()
+        blockExitRequested = true
+        activity = isBootstrapProcessor ? .active : .waitingForStartup
+    }
+
+    /// Begins execution after a start-up IPI at VV000h: CS = VV00h, base VV000h, IP 0.
+    func startAt(vector: UInt8) {
+        segs[SegmentRegister.cs.rawValue] = SegmentCache(selector: UInt16(vector) << 8, base: UInt64(vector) << 12,
+                                                        limit: 0xFFFF, attributes: SegmentCache.realModeCode)
+        rip = 0
+        activity = .active
+    }
+
+    // MARK: Signals from the platform
+
+    /// Latches an NMI; it is delivered at the next instruction boundary unless blocked.
+    public func signalNMI() { nmiPending = true }
+
+    /// INIT#: taken at the next instruction boundary.
+    public func signalINIT() { initPending = true }
+
+    /// A start-up IPI; ignored unless the processor is waiting for one (SDM Vol. 3A, 10.4.4).
+    public func signalStartup(vector: UInt8) {
+        if activity == .waitingForStartup || initPending { startupVector = vector }
+    }
+}

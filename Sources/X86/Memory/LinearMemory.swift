@@ -1,0 +1,111 @@
+/// Linear-address accesses: TLB fast path, slow path through translation and the bus.
+extension CPU {
+    /// Translates a linear address to physical (paging comes with protected mode;
+    /// until CR0.PG is set it is the identity) and applies the A20 mask.
+    @inline(__always) func translate(_ linear: UInt64, write: Bool) -> UInt64? {
+        linear & a20Mask
+    }
+
+    @inline(__always) func readLinear<T: FixedWidthInteger>(_ linear: UInt64, as: T.Type) -> T? {
+        let entry = tlb + TLBEntry.slot(linear)
+        let offset = Int(truncatingIfNeeded: linear & 0xFFF)
+        if entry.pointee.readTag == TLBEntry.pageBase(linear) && offset <= 4096 - MemoryLayout<T>.size {
+            return UnsafeRawPointer(bitPattern: entry.pointee.addend &+ Int(truncatingIfNeeded: linear))
+                .unsafelyUnwrapped.loadUnaligned(as: T.self)
+        }
+        return readLinearSlow(linear, size: MemoryLayout<T>.size).map { T(truncatingIfNeeded: $0) }
+    }
+
+    @inline(__always) func writeLinear<T: FixedWidthInteger>(_ linear: UInt64, _ value: T) -> Bool {
+        let entry = tlb + TLBEntry.slot(linear)
+        let offset = Int(truncatingIfNeeded: linear & 0xFFF)
+        if entry.pointee.writeTag == TLBEntry.pageBase(linear) && offset <= 4096 - MemoryLayout<T>.size {
+            UnsafeMutableRawPointer(bitPattern: entry.pointee.addend &+ Int(truncatingIfNeeded: linear))
+                .unsafelyUnwrapped.storeBytes(of: value, as: T.self)
+            return true
+        }
+        return writeLinearSlow(linear, size: MemoryLayout<T>.size, value: UInt64(truncatingIfNeeded: value))
+    }
+
+    /// Host pointer for a linear page if it is plain memory (fills the TLB); `nil` for MMIO or a fault.
+    @inline(never)
+    func hostPage(_ linear: UInt64, write: Bool) -> (pointer: UnsafeMutablePointer<UInt8>?, physical: UInt64)? {
+        guard let physical = translate(linear, write: write) else { return nil }
+        let physicalPage = physical >> 12
+        if write && codeCache.containsPage(physicalPage) {
+            invalidateCode(physicalPage: physicalPage)
+        }
+        guard let page = bus.memoryPage(physicalPage, write: write) else { return (nil, physical) }
+        let entry = tlb + TLBEntry.slot(linear)
+        let base = TLBEntry.pageBase(linear)
+        let addend = Int(bitPattern: page) &- Int(truncatingIfNeeded: base)
+        if entry.pointee.addend != addend || entry.pointee.readTag != base { entry.pointee.writeTag = TLBEntry.invalid }
+        entry.pointee.readTag = base
+        entry.pointee.addend = addend
+        entry.pointee.physicalPage = physicalPage
+        if write { entry.pointee.writeTag = base }
+        return (page, physical)
+    }
+
+    @inline(never)
+    func readLinearSlow(_ linear: UInt64, size: Int) -> UInt64? {
+        if Int(linear & 0xFFF) + size > 4096 {
+            // Crosses a page boundary: byte by byte, so each page is translated (and may fault) on its own.
+            var value: UInt64 = 0
+            for i in 0..<size {
+                guard let b = readLinearSlow(linear &+ UInt64(i), size: 1) else { return nil }
+                value |= b << (8 * UInt64(i))
+            }
+            return value
+        }
+        guard let (page, physical) = hostPage(linear, write: false) else { return nil }
+        if let page {
+            let p = UnsafeRawPointer(page + Int(linear & 0xFFF))
+            switch size {
+            case 1: return UInt64(p.load(as: UInt8.self))
+            case 2: return UInt64(p.loadUnaligned(as: UInt16.self))
+            case 4: return UInt64(p.loadUnaligned(as: UInt32.self))
+            default: return p.loadUnaligned(as: UInt64.self)
+            }
+        }
+        return bus.readPhysical(physical, size: size)
+    }
+
+    @inline(never)
+    func writeLinearSlow(_ linear: UInt64, size: Int, value: UInt64) -> Bool {
+        if Int(linear & 0xFFF) + size > 4096 {
+            // Check both pages before writing either, so a fault on the second page leaves memory unchanged.
+            let secondPage = TLBEntry.pageBase(linear) &+ 0x1000
+            guard translate(linear, write: true) != nil, translate(secondPage, write: true) != nil else { return false }
+            for i in 0..<size {
+                guard writeLinearSlow(linear &+ UInt64(i), size: 1, value: value >> (8 * UInt64(i))) else { return false }
+            }
+            return true
+        }
+        guard let (page, physical) = hostPage(linear, write: true) else { return false }
+        if let page {
+            let p = UnsafeMutableRawPointer(page + Int(linear & 0xFFF))
+            switch size {
+            case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
+            case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
+            case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
+            default: p.storeBytes(of: value, as: UInt64.self)
+            }
+        } else {
+            bus.writePhysical(physical, size: size, value: value)
+        }
+        return true
+    }
+
+    /// Tells the CPU that something other than itself (a device's DMA, the owner loading
+    /// an image) wrote guest physical memory, so decoded code there is stale.
+    public func invalidateCode(physicalAddress: UInt64, length: Int) {
+        guard length > 0 else { return }
+        var page = physicalAddress >> 12
+        let last = (physicalAddress + UInt64(length) - 1) >> 12
+        while page <= last {
+            if codeCache.containsPage(page) { invalidateCode(physicalPage: page) }
+            page += 1
+        }
+    }
+}

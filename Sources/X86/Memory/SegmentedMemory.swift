@@ -1,0 +1,89 @@
+/// Segment:offset accesses with the limit check every access makes (SDM Vol. 3A, 5.3).
+extension CPU {
+    /// The linear address of `offset` in segment `seg`, or `nil` with #GP(0) (#SS(0) for SS) pending
+    /// when any byte of the access lies outside the segment's limit.
+    @inline(__always) func linearAddress(_ seg: UInt8, _ offset: UInt32, _ size: Int) -> UInt64? {
+        let s = segs + Int(seg)
+        let last = UInt64(offset) &+ UInt64(size &- 1)
+        if offset < s.pointee.lowestOffset || last > UInt64(s.pointee.highestOffset) {
+            raiseSegmentLimitFault(seg)
+            return nil
+        }
+        return (s.pointee.base &+ UInt64(offset)) & 0xFFFF_FFFF
+    }
+
+    @inline(never) func raiseSegmentLimitFault(_ seg: UInt8) {
+        raiseFault(seg == UInt8(SegmentRegister.ss.rawValue) ? .stackFault : .generalProtection, errorCode: 0)
+    }
+
+    @inline(__always) func read8(_ seg: UInt8, _ offset: UInt32) -> UInt8? {
+        guard let linear = linearAddress(seg, offset, 1) else { return nil }
+        return readLinear(linear, as: UInt8.self)
+    }
+    @inline(__always) func read16(_ seg: UInt8, _ offset: UInt32) -> UInt16? {
+        guard let linear = linearAddress(seg, offset, 2) else { return nil }
+        return readLinear(linear, as: UInt16.self)
+    }
+    @inline(__always) func read32(_ seg: UInt8, _ offset: UInt32) -> UInt32? {
+        guard let linear = linearAddress(seg, offset, 4) else { return nil }
+        return readLinear(linear, as: UInt32.self)
+    }
+    @inline(__always) func read64(_ seg: UInt8, _ offset: UInt32) -> UInt64? {
+        guard let linear = linearAddress(seg, offset, 8) else { return nil }
+        return readLinear(linear, as: UInt64.self)
+    }
+
+    @inline(__always) func read(_ seg: UInt8, _ offset: UInt32, _ size: OperandSize) -> UInt32? {
+        switch size {
+        case .byte: read8(seg, offset).map { UInt32($0) }
+        case .word: read16(seg, offset).map { UInt32($0) }
+        default: read32(seg, offset)
+        }
+    }
+
+    @inline(__always) func write(_ seg: UInt8, _ offset: UInt32, _ size: OperandSize, _ value: UInt32) -> Bool {
+        guard let linear = linearAddress(seg, offset, size.bytes) else { return false }
+        switch size {
+        case .byte: return writeLinear(linear, UInt8(truncatingIfNeeded: value))
+        case .word: return writeLinear(linear, UInt16(truncatingIfNeeded: value))
+        default: return writeLinear(linear, value)
+        }
+    }
+
+    @inline(__always) func write64(_ seg: UInt8, _ offset: UInt32, _ value: UInt64) -> Bool {
+        guard let linear = linearAddress(seg, offset, 8) else { return false }
+        return writeLinear(linear, value)
+    }
+
+    /// Fetches one instruction byte at CS:offset (limit-checked), for the decoder.
+    func fetchCodeByte(_ offset: UInt32) -> UInt8? {
+        read8(UInt8(SegmentRegister.cs.rawValue), offset)
+    }
+
+    // MARK: Operands of decoded instructions
+
+    /// The memory operand's offset: base + index << scale + displacement, wrapped to the address size.
+    @inline(__always) func effectiveAddress(_ d: DecodedInstruction) -> UInt32 {
+        let sum = UInt32(truncatingIfNeeded: regs[Int(d.base)])
+            &+ (UInt32(truncatingIfNeeded: regs[Int(d.index)]) << UInt32(d.scale))
+            &+ d.disp
+        return d.addressSize32 ? sum : sum & 0xFFFF
+    }
+
+    /// Reads the ModRM.rm operand (register or memory).
+    @inline(__always) func readRM(_ d: DecodedInstruction, _ size: OperandSize) -> UInt32? {
+        if d.hasMemoryOperand {
+            return read(d.segment, effectiveAddress(d), size)
+        }
+        return readRegister(d.rm, size)
+    }
+
+    /// Writes the ModRM.rm operand (register or memory).
+    @inline(__always) func writeRM(_ d: DecodedInstruction, _ size: OperandSize, _ value: UInt32) -> Bool {
+        if d.hasMemoryOperand {
+            return write(d.segment, effectiveAddress(d), size, value)
+        }
+        writeRegister(d.rm, size, value)
+        return true
+    }
+}

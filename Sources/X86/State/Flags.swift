@@ -1,0 +1,118 @@
+extension CPU {
+    /// The full EFLAGS value, materializing the lazily kept status flags.
+    public var eflags: UInt32 {
+        get { (eflagsStored & ~EFlags.arithmetic) | arithmeticFlags() }
+        set { setEFlags(newValue) }
+    }
+
+    /// Stores all of EFLAGS (status flags included) and drops the lazy state.
+    @inline(__always) func setEFlags(_ value: UInt32) {
+        eflagsStored = (value & EFlags.writable) | EFlags.reserved1
+        flagOp = .stored
+    }
+
+    /// Records the operands of a flag-setting operation; flags are derived when read.
+    @inline(__always) func setLazyFlags(_ op: FlagOp, _ size: OperandSize, result: UInt32, dst: UInt32, src: UInt32) {
+        flagOp = op
+        flagSize = size
+        flagResult = result
+        flagDst = dst
+        flagSrc = src
+    }
+
+    /// SF, ZF and PF from `result`; CF, OF and AF given (shifts, multiplies).
+    @inline(__always) func setFlagsWithAux(_ size: OperandSize, result: UInt32, aux: UInt32) {
+        flagOp = .resultWithAux
+        flagSize = size
+        flagResult = result
+        flagAux = aux
+    }
+
+    /// Replaces only some status flags, keeping the others' current values.
+    @inline(__always) func setStatusFlags(_ mask: UInt32, _ values: UInt32) {
+        let current = arithmeticFlags()
+        eflagsStored = (eflagsStored & ~EFlags.arithmetic) | (current & ~mask) | (values & mask)
+        flagOp = .stored
+    }
+
+    @inline(__always) var carryFlag: Bool {
+        switch flagOp {
+        case .stored: eflagsStored & EFlags.carry != 0
+        case .add: flagResult < flagDst
+        case .adc: flagResult < flagDst || (flagAux != 0 && flagResult == flagDst)
+        case .sub: flagDst < flagSrc
+        case .sbb: UInt64(flagDst) < UInt64(flagSrc) &+ UInt64(flagAux)
+        case .logic: false
+        case .inc, .dec: flagAux != 0
+        case .resultWithAux: flagAux & EFlags.carry != 0
+        }
+    }
+
+    @inline(__always) var zeroFlag: Bool {
+        flagOp == .stored ? eflagsStored & EFlags.zero != 0 : flagResult == 0
+    }
+
+    @inline(__always) var signFlag: Bool {
+        flagOp == .stored ? eflagsStored & EFlags.sign != 0 : flagResult & flagSize.signBit != 0
+    }
+
+    @inline(__always) var overflowFlag: Bool {
+        let sign = flagSize.signBit
+        switch flagOp {
+        case .stored: return eflagsStored & EFlags.overflow != 0
+        case .add, .adc: return (flagDst ^ flagResult) & (flagSrc ^ flagResult) & sign != 0
+        case .sub, .sbb: return (flagDst ^ flagSrc) & (flagDst ^ flagResult) & sign != 0
+        case .logic: return false
+        case .inc: return flagResult == sign
+        case .dec: return flagResult == sign &- 1
+        case .resultWithAux: return flagAux & EFlags.overflow != 0
+        }
+    }
+
+    @inline(__always) var parityFlag: Bool {
+        flagOp == .stored ? eflagsStored & EFlags.parity != 0 : evenParity(flagResult)
+    }
+
+    @inline(__always) var auxiliaryFlag: Bool {
+        switch flagOp {
+        case .stored: eflagsStored & EFlags.auxiliary != 0
+        case .add, .adc, .sub, .sbb: (flagDst ^ flagSrc ^ flagResult) & 0x10 != 0
+        case .logic: false
+        case .inc: flagResult & 0xF == 0
+        case .dec: flagResult & 0xF == 0xF
+        case .resultWithAux: flagAux & EFlags.auxiliary != 0
+        }
+    }
+
+    /// The six status flags as EFLAGS bits.
+    func arithmeticFlags() -> UInt32 {
+        if flagOp == .stored { return eflagsStored & EFlags.arithmetic }
+        var f: UInt32 = 0
+        if carryFlag { f |= EFlags.carry }
+        if parityFlag { f |= EFlags.parity }
+        if auxiliaryFlag { f |= EFlags.auxiliary }
+        if zeroFlag { f |= EFlags.zero }
+        if signFlag { f |= EFlags.sign }
+        if overflowFlag { f |= EFlags.overflow }
+        return f
+    }
+
+    /// Evaluates a condition code (the low four bits of Jcc/SETcc/CMOVcc opcodes).
+    @inline(__always) func condition(_ cc: UInt8) -> Bool {
+        let result: Bool
+        switch cc >> 1 {
+        case 0: result = overflowFlag
+        case 1: result = carryFlag
+        case 2: result = zeroFlag
+        case 3: result = carryFlag || zeroFlag
+        case 4: result = signFlag
+        case 5: result = parityFlag
+        case 6: result = signFlag != overflowFlag
+        default: result = zeroFlag || signFlag != overflowFlag
+        }
+        return result != (cc & 1 != 0)
+    }
+
+    @inline(__always) var interruptFlag: Bool { eflagsStored & EFlags.interrupt != 0 }
+    @inline(__always) var directionFlag: Bool { eflagsStored & EFlags.direction != 0 }
+}
