@@ -9,15 +9,19 @@ public struct FormResult: Sendable {
     public internal(set) var failed = 0
     /// Failures explained by the form's entry in `KnownDifferences`.
     public internal(set) var documented = 0
+    /// How many failures each documented difference explained, by its reason.
+    public internal(set) var documentedReasons: [String: Int] = [:]
     /// Descriptions of the first few unexplained failures.
     public internal(set) var failures: [String] = []
 }
 
 /// Runs SingleStepTests-format files (`*.jsonl.gz`) against the CPU: load the initial
 /// registers and RAM, run until the HLT that follows the instruction, compare.
-public final class VectorRunner {
+public final class VectorRunner: CPUObserver {
     private let bus = FlatMemoryBus(size: 16 << 20 + 1 << 16)
     private let cpu: CPU
+    /// Vectors the CPU delivered during the current test.
+    private(set) var delivered: [UInt8] = []
     private var flagMasks: [String: UInt16] = [:]
     private let keepFailures: Int
 
@@ -25,6 +29,7 @@ public final class VectorRunner {
     public init(metadataDirectory: String?, keepFailures: Int = 3) {
         cpu = CPU(bus: bus)
         self.keepFailures = keepFailures
+        cpu.observer = self
         if let dir = metadataDirectory { loadFlagMasks(URL(fileURLWithPath: dir).appendingPathComponent("metadata.json")) }
     }
 
@@ -63,7 +68,7 @@ public final class VectorRunner {
         var reader = try GzipLineReader(path: path)
         let decoder = JSONDecoder()
         let flagMask = flagMasks[form] ?? flagMasks[String(form.prefix(2))] ?? 0xFFFF
-        let difference = KnownDifferences.byForm[form]
+        let differences = KnownDifferences.applying(to: form)
         var lineNumber = 0
         while let line = reader.nextLine() {
             lineNumber += 1
@@ -75,19 +80,30 @@ public final class VectorRunner {
                 throw .malformed(file: path, line: lineNumber, reason: "\(error)")
             }
             let mismatches = check(test, flagMask: flagMask)
+            let outcome = Outcome(mismatches: mismatches, delivered: delivered)
             if mismatches.isEmpty {
                 result.passed += 1
-            } else if let difference, difference.explains(test, mismatches) {
+            } else if let difference = differences.first(where: { $0.explains(test, outcome) }) {
                 result.documented += 1
+                result.documentedReasons[difference.reason, default: 0] += 1
             } else {
                 result.failed += 1
                 if result.failures.count < keepFailures {
-                    result.failures.append("\(test.name) [\(test.bytes.map { String($0, radix: 16) }.joined(separator: " "))] \(test.hash.prefix(8)): \(mismatches.joined(separator: ", "))")
+                    let bytes = test.bytes.map { String($0, radix: 16) }.joined(separator: " ")
+                    let expectedVectors = test.exception.map { [$0.number] } ?? []
+                    result.failures.append("\(test.name) [\(bytes)] \(test.hash.prefix(8)): "
+                        + mismatches.map(\.description).joined(separator: ", ")
+                        + "; delivered \(delivered), 286 delivered \(expectedVectors)")
                 }
             }
         }
         return result
     }
+
+    public func cpu(_ cpu: CPU, delivers vector: UInt8, source: InterruptSource, errorCode: UInt32?) {
+        delivered.append(vector)
+    }
+    public func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8]) {}
 
     private static let registerOrder: [(String, GeneralRegister)] = [
         ("ax", .rax), ("bx", .rbx), ("cx", .rcx), ("dx", .rdx), ("sp", .rsp), ("bp", .rbp), ("si", .rsi), ("di", .rdi),
@@ -95,8 +111,9 @@ public final class VectorRunner {
     private static let segmentOrder: [(String, SegmentRegister)] = [("cs", .cs), ("ss", .ss), ("ds", .ds), ("es", .es)]
 
     /// Runs one test; returns a description of each difference from the captured final state.
-    func check(_ test: VectorTest, flagMask: UInt16) -> [String] {
+    func check(_ test: VectorTest, flagMask: UInt16) -> [Mismatch] {
         cpu.powerOnReset()
+        delivered = []
         for pair in test.initial.ram where pair.count == 2 && Int(pair[0]) < bus.size {
             bus.memory[Int(pair[0])] = UInt8(truncatingIfNeeded: pair[1])
         }
@@ -109,15 +126,15 @@ public final class VectorRunner {
         cpu.interruptDescriptorTable = DescriptorTableRegister(base: 0, limit: 0x3FF)
 
         let stop = cpu.run(limit: 5_000)
-        var mismatches: [String] = []
-        if stop != .halted { mismatches.append("stopped: \(stop)") }
+        var mismatches: [Mismatch] = []
+        if stop != .halted { mismatches.append(Mismatch(field: "stop reason \(stop)", actual: 0, expected: 0)) }
 
         let expected = test.final.regs
         func compare(_ name: String, _ actual: UInt32, mask: UInt32 = 0xFFFF) {
             let want = expected[name] ?? regs[name] ?? 0
             let wantMasked = name == "flags" ? want & 0x0FFF : want
             if actual & mask != wantMasked & mask {
-                mismatches.append("\(name)=\(hex(actual)) want \(hex(wantMasked))")
+                mismatches.append(Mismatch(field: name, actual: actual, expected: wantMasked))
             }
         }
         for (name, r) in Self.registerOrder { compare(name, UInt32(truncatingIfNeeded: cpu.register(r))) }
@@ -125,7 +142,11 @@ public final class VectorRunner {
         compare("ip", UInt32(truncatingIfNeeded: cpu.instructionPointer))
         compare("flags", cpu.eflags & 0xFFFF, mask: UInt32(flagMask))
 
-        let flagAddress = test.exception.map { Int($0.flagAddress) }
+        // Upstream's flag_address is sometimes one byte off; the FLAGS an exception pushed
+        // sit at SS:SP+4 after the push, which the final registers give exactly.
+        let finalSS = UInt32(expected["ss"] ?? regs["ss"] ?? 0)
+        let finalSP = UInt32(expected["sp"] ?? regs["sp"] ?? 0)
+        let flagAddress = test.exception.map { _ in Int(finalSS << 4 + (finalSP &+ 4) & 0xFFFF) }
         for pair in test.final.ram where pair.count == 2 && Int(pair[0]) < bus.size {
             let address = Int(pair[0])
             var actual = bus.memory[address]
@@ -135,7 +156,9 @@ public final class VectorRunner {
                 actual &= byteMask
                 want &= byteMask
             }
-            if actual != want { mismatches.append("[\(hex(UInt32(address)))]=\(hex(UInt32(actual))) want \(hex(UInt32(want)))") }
+            if actual != want {
+                mismatches.append(Mismatch(field: "[\(hex(UInt32(address)))]", actual: UInt32(actual), expected: UInt32(want)))
+            }
         }
         // Leave RAM clean for the next test.
         for pair in test.initial.ram where pair.count == 2 && Int(pair[0]) < bus.size { bus.memory[Int(pair[0])] = 0 }
@@ -145,3 +168,17 @@ public final class VectorRunner {
 }
 
 func hex(_ v: UInt32) -> String { String(v, radix: 16, uppercase: true) }
+
+/// One difference between the CPU's final state and the captured one.
+struct Mismatch: CustomStringConvertible {
+    let field: String
+    let actual: UInt32
+    let expected: UInt32
+    var description: String { "\(field)=\(hex(actual)) want \(hex(expected))" }
+}
+
+/// What a failed test did: its mismatches and the vectors the CPU delivered.
+struct Outcome {
+    let mismatches: [Mismatch]
+    let delivered: [UInt8]
+}

@@ -14,6 +14,8 @@ public final class CPU {
     let bus: any Bus
     /// The controller answering interrupt-acknowledge cycles.
     public weak var interruptController: (any InterruptController)?
+    /// Told about deliveries, shutdown and other rare events (for traces and debuggers).
+    public weak var observer: (any CPUObserver)?
 
     // MARK: Registers
     let regs: UnsafeMutablePointer<UInt64>

@@ -1,7 +1,7 @@
 /// Decoded blocks, kept per physical page.
 ///
-/// A block is a run of `DecodedInstruction` records in one pool, ending with a
-/// control transfer or a synthetic `.endBlock`. Each code page has a table of
+/// A block is a run of `DecodedInstruction` records in one pool, always followed
+/// by a synthetic `.endBlock` record. Each code page has a table of
 /// 4096 slots mapping a byte offset to the pool index of the block that starts
 /// there. Writing a code page drops its table; a full pool drops everything.
 struct CodeCache {
@@ -175,10 +175,10 @@ extension CPU {
             guard let decoded = next.decode(), offsetInPage + Int(decoded.length) <= 4096 else { break }
             instruction = decoded
         }
-        if !codeCache.pool[codeCache.used - 1].op.endsBlock {
-            codeCache.pool[codeCache.used] = DecodedInstruction()
-            codeCache.used += 1
-        }
+        // Every block ends with the synthetic record, so an instruction that ends a
+        // block but completes without a transfer (REP with CX = 0, Jcc not taken) stops here too.
+        codeCache.pool[codeCache.used] = DecodedInstruction()
+        codeCache.used += 1
         table[pageOffset] = Int32(start)
         return codeCache.pool + start
     }

@@ -121,7 +121,7 @@ extension CPU {
         case .wrmsr: return execWrmsr()
         case .cacheControl: return execCacheControl()
         case .nop: return .next
-        case .fpuEscape: return execFPUEscape()
+        case .fpuEscape: return execFPUEscape(d)
         case .wait: return execWait()
         case .invalid: return raiseFault(ExceptionVector(rawValue: d.sub) ?? .invalidOpcode)
         }

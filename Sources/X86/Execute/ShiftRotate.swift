@@ -1,8 +1,8 @@
 /// ROL, ROR, RCL, RCR, SHL/SAL, SHR, SAR, SHLD and SHRD (SDM Vol. 2, SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR).
 ///
 /// The count is masked to 5 bits; a masked count of 0 changes no flag. OF is
-/// architecturally defined for a count of 1 only; for larger counts this CPU
-/// applies the same formula, as the hardware vectors show P6-class parts doing.
+/// architecturally defined for a count of 1 only; for larger counts this CPU gives
+/// the value of the last single-bit step, as the hardware-captured vectors show.
 extension CPU {
     @inline(__always) private func bit(_ condition: Bool, _ flag: UInt32) -> UInt32 { condition ? flag : 0 }
 
@@ -59,8 +59,9 @@ extension CPU {
         case ShiftKind.shr.rawValue:
             let result = UInt32(truncatingIfNeeded: UInt64(value) >> UInt64(count))
             let cf = (UInt64(value) >> UInt64(count - 1)) & 1 != 0
+            // OF is the sign of the last single-bit step's input: only a count of 1 can set it.
             setFlagsWithAux(size, result: result,
-                            aux: bit(cf, EFlags.carry) | bit(value & sign != 0, EFlags.overflow) | EFlags.auxiliary)
+                            aux: bit(cf, EFlags.carry) | bit(count == 1 && value & sign != 0, EFlags.overflow) | EFlags.auxiliary)
             return result
         default: // SAR
             let signed = Int64(value) - (value & sign != 0 ? Int64(mask) + 1 : 0)

@@ -1,0 +1,17 @@
+/// Receives the CPU's rare, trace-worthy events. Called only off the hot path.
+public protocol CPUObserver: AnyObject {
+    /// An interrupt or exception is about to be delivered through the IDT/IVT.
+    func cpu(_ cpu: CPU, delivers vector: UInt8, source: InterruptSource, errorCode: UInt32?)
+    /// The CPU entered shutdown; `chain` lists the vectors that escalated to it.
+    func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8])
+}
+
+/// Where a delivered event came from.
+public enum InterruptSource: Sendable, Equatable {
+    /// An exception raised by an instruction (or by delivering another event).
+    case exception
+    /// INT n, INT3, INTO or INT1.
+    case software
+    /// The INTR pin (through the interrupt controller) or NMI.
+    case external
+}
