@@ -18,12 +18,16 @@ let package = Package(
         .target(name: "X86Asm"),
         // zlib for reading the gzip'd JSON Lines vector files.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // What a board's ROM and tables hold, and the project's own guest programs.
+        .target(name: "Firmware", dependencies: ["X86Asm"]),
+        // The board: memory, devices, power & reset controller, trace; and the benchmark.
+        .target(name: "Machine", dependencies: ["X86", "Firmware"]),
         // Runs hardware-captured single-instruction vectors against the CPU.
         .target(name: "VectorHarness", dependencies: ["X86", "CZlib"]),
         .executableTarget(
             name: "resetvector",
             dependencies: [
-                "X86", "X86Asm", "VectorHarness",
+                "Machine", "Firmware", "VectorHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

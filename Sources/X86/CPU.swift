@@ -82,6 +82,11 @@ public final class CPU {
     /// Physical address mask applied before the bus: bit 20 clear while the A20 gate is off.
     public internal(set) var a20Mask: UInt64 = ~0
     var codeCache: CodeCache
+    /// `codeCache.pool`, kept apart so the block lookup reads a plain pointer.
+    let codePool: UnsafeMutablePointer<DecodedInstruction>
+    /// The code page of the last block lookup (see `codeTable`).
+    var lastCodePage: UInt64 = .max
+    var lastCodeTable: UnsafeMutablePointer<Int32>?
 
     /// Creates a processor in the power-on reset state.
     public init(bus: any Bus, index: Int = 0, isBootstrapProcessor: Bool = true) {
@@ -98,6 +103,7 @@ public final class CPU {
         tlb = .allocate(capacity: TLBEntry.count)
         tlb.initialize(repeating: TLBEntry(), count: TLBEntry.count)
         codeCache = CodeCache()
+        codePool = codeCache.pool
         powerOnReset()
     }
 

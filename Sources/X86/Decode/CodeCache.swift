@@ -13,9 +13,6 @@ struct CodeCache {
     var used = 0
     private var pages: [UInt64: UnsafeMutablePointer<Int32>] = [:]
     private var spareTables: [UnsafeMutablePointer<Int32>] = []
-    /// The last page looked up, so staying on one page costs no hashing.
-    private(set) var lastPage: UInt64 = .max
-    private(set) var lastTable: UnsafeMutablePointer<Int32>?
     /// What decoding depended on besides the bytes (CS default size and limit); a change drops everything.
     var decodeKey: UInt64 = .max
     /// Scratch space for an instruction that is not cached (it crosses a page, or runs from MMIO).
@@ -35,17 +32,13 @@ struct CodeCache {
         for table in spareTables { table.deallocate() }
     }
 
-    @inline(__always) func containsPage(_ physicalPage: UInt64) -> Bool {
-        physicalPage == lastPage || pages[physicalPage] != nil
+    func containsPage(_ physicalPage: UInt64) -> Bool {
+        pages[physicalPage] != nil
     }
 
     /// The slot table for a page, if the page holds decoded code.
-    @inline(__always) mutating func table(_ physicalPage: UInt64) -> UnsafeMutablePointer<Int32>? {
-        if physicalPage == lastPage { return lastTable }
-        guard let table = pages[physicalPage] else { return nil }
-        lastPage = physicalPage
-        lastTable = table
-        return table
+    func table(_ physicalPage: UInt64) -> UnsafeMutablePointer<Int32>? {
+        pages[physicalPage]
     }
 
     /// Creates the (empty) slot table of a page that is about to get its first block.
@@ -53,8 +46,6 @@ struct CodeCache {
         let table = spareTables.popLast() ?? .allocate(capacity: 4096)
         table.initialize(repeating: CodeCache.noBlock, count: 4096)
         pages[physicalPage] = table
-        lastPage = physicalPage
-        lastTable = table
         return table
     }
 
@@ -62,18 +53,12 @@ struct CodeCache {
     mutating func removePage(_ physicalPage: UInt64) {
         guard let table = pages.removeValue(forKey: physicalPage) else { return }
         spareTables.append(table)
-        if lastPage == physicalPage {
-            lastPage = .max
-            lastTable = nil
-        }
     }
 
     /// Drops every block.
     mutating func removeAll() {
         spareTables.append(contentsOf: pages.values)
         pages.removeAll(keepingCapacity: true)
-        lastPage = .max
-        lastTable = nil
         used = 0
     }
 
@@ -101,13 +86,33 @@ extension CPU {
     /// Drops decoded code of a physical page whose bytes changed, and ends the current block.
     func invalidateCode(physicalPage: UInt64) {
         codeCache.removePage(physicalPage)
+        forgetLastCodePage()
         blockExitRequested = true
     }
 
     /// Drops all decoded code (after a mode change that alters decoding, or when the pool is full).
     public func flushDecodedCode() {
         codeCache.removeAll()
+        forgetLastCodePage()
         blockExitRequested = true
+    }
+
+    private func forgetLastCodePage() {
+        lastCodePage = .max
+        lastCodeTable = nil
+    }
+
+    /// The slot table of a code page, remembered so that staying on one page costs no hashing.
+    @inline(__always) func codeTable(_ physicalPage: UInt64) -> UnsafeMutablePointer<Int32>? {
+        if physicalPage == lastCodePage { return lastCodeTable }
+        return lookUpCodeTable(physicalPage)
+    }
+
+    @inline(never) private func lookUpCodeTable(_ physicalPage: UInt64) -> UnsafeMutablePointer<Int32>? {
+        guard let table = codeCache.table(physicalPage) else { return nil }
+        lastCodePage = physicalPage
+        lastCodeTable = table
+        return table
     }
 
     /// The key of everything besides memory that decoding depends on.
@@ -122,9 +127,9 @@ extension CPU {
         let linear = (segs[SegmentRegister.cs.rawValue].base &+ rip) & 0xFFFF_FFFF
         let entry = tlb + TLBEntry.slot(linear)
         if entry.pointee.readTag == TLBEntry.pageBase(linear),
-           let table = codeCache.table(entry.pointee.physicalPage) {
+           let table = codeTable(entry.pointee.physicalPage) {
             let index = table[Int(linear & 0xFFF)]
-            if index >= 0 { return codeCache.pool + Int(index) }
+            if index >= 0 { return codePool + Int(index) }
         }
         return decodeBlock(linear)
     }
@@ -133,7 +138,7 @@ extension CPU {
     func decodeBlock(_ linear: UInt64) -> UnsafeMutablePointer<DecodedInstruction>? {
         let key = currentDecodeKey
         if key != codeCache.decodeKey {
-            codeCache.removeAll()
+            flushDecodedCode()
             codeCache.decodeKey = key
         }
         guard let (page, physical) = hostPage(linear, write: false) else { return nil }
@@ -150,9 +155,9 @@ extension CPU {
             codeCache.scratch[1] = DecodedInstruction()
             return codeCache.scratch
         }
-        if !codeCache.hasRoomForBlock { codeCache.removeAll() }
+        if !codeCache.hasRoomForBlock { flushDecodedCode() }
         let table: UnsafeMutablePointer<Int32>
-        if let existing = codeCache.table(physicalPage) {
+        if let existing = codeTable(physicalPage) {
             table = existing
         } else {
             table = codeCache.createTable(physicalPage)

@@ -44,3 +44,28 @@ struct DecodedInstruction {
     @inline(__always) var operandSize32: Bool { attributes & Attributes.operandSize32 != 0 }
     @inline(__always) var hasRepeat: Bool { attributes & (Attributes.repeatZ | Attributes.repeatNZ) != 0 }
 }
+
+/// A decoded instruction as handlers see it: a pointer into the decoded cache,
+/// passed in one register, whose fields are read only where a handler uses them.
+struct Instruction {
+    let pointer: UnsafePointer<DecodedInstruction>
+
+    @inline(__always) init(_ pointer: UnsafePointer<DecodedInstruction>) { self.pointer = pointer }
+
+    @inline(__always) var op: Op { pointer.pointee.op }
+    @inline(__always) var size: OperandSize { pointer.pointee.size }
+    @inline(__always) var attributes: UInt8 { pointer.pointee.attributes }
+    @inline(__always) var reg: UInt8 { pointer.pointee.reg }
+    @inline(__always) var rm: UInt8 { pointer.pointee.rm }
+    @inline(__always) var sub: UInt8 { pointer.pointee.sub }
+    @inline(__always) var segment: UInt8 { pointer.pointee.segment }
+    @inline(__always) var base: UInt8 { pointer.pointee.base }
+    @inline(__always) var index: UInt8 { pointer.pointee.index }
+    @inline(__always) var scale: UInt8 { pointer.pointee.scale }
+    @inline(__always) var disp: UInt32 { pointer.pointee.disp }
+    @inline(__always) var imm: UInt32 { pointer.pointee.imm }
+    @inline(__always) var imm2: UInt16 { pointer.pointee.imm2 }
+    @inline(__always) var hasMemoryOperand: Bool { pointer.pointee.hasMemoryOperand }
+    @inline(__always) var addressSize32: Bool { pointer.pointee.addressSize32 }
+    @inline(__always) var hasRepeat: Bool { pointer.pointee.hasRepeat }
+}

@@ -151,8 +151,8 @@ struct Decoder {
     /// LOCK is legal only on these read-modify-write forms with a memory destination (SDM Vol. 2, LOCK).
     private var isLockable: Bool {
         guard out.hasMemoryOperand else { return false }
+        if out.op.isLockableAlu { return true }
         switch out.op {
-        case .aluRmReg, .aluRmImm: return out.sub != AluKind.cmp.rawValue
         case .incRm, .decRm, .notRm, .negRm, .xchgRmReg, .xaddRmReg, .cmpxchgRmReg, .cmpxchg8b: return true
         case .bitTestRmReg, .bitTestRmImm: return out.imm != 0   // BT itself does not write
         default: return false
@@ -194,12 +194,12 @@ struct Decoder {
         case 0x00...0x3F where opcode & 7 < 6:
             let kind = opcode >> 3
             switch opcode & 7 {
-            case 0: modrmForm(.aluRmReg, .byte)
-            case 1: modrmForm(.aluRmReg, v)
-            case 2: modrmForm(.aluRegRm, .byte)
-            case 3: modrmForm(.aluRegRm, v)
-            case 4: set(.aluRmImm, .byte); out.imm = imm8()
-            default: set(.aluRmImm, v); out.imm = immOperand()
+            case 0: modrmForm(.alu(.rmReg, kind), .byte)
+            case 1: modrmForm(.alu(.rmReg, kind), v)
+            case 2: modrmForm(.alu(.regRm, kind), .byte)
+            case 3: modrmForm(.alu(.regRm, kind), v)
+            case 4: set(.alu(.rmImm, kind), .byte); out.imm = imm8()
+            default: set(.alu(.rmImm, kind), v); out.imm = immOperand()
             }
             out.sub = kind
         case 0x06, 0x0E, 0x16, 0x1E: set(.pushSeg, v); out.sub = opcode >> 3
@@ -225,9 +225,9 @@ struct Decoder {
         case 0x6E: set(.outs, .byte)
         case 0x6F: set(.outs, v)
         case 0x70...0x7F: set(.jcc, v); out.sub = opcode & 15; out.imm = imm8SignExtended()
-        case 0x80, 0x82: modrmForm(.aluRmImm, .byte); out.imm = imm8()
-        case 0x81: modrmForm(.aluRmImm, v); out.imm = immOperand()
-        case 0x83: modrmForm(.aluRmImm, v); out.imm = imm8SignExtended() & v.mask
+        case 0x80, 0x82: modrmForm(.addRmImm, .byte); out.imm = imm8(); out.op = .alu(.rmImm, out.sub)
+        case 0x81: modrmForm(.addRmImm, v); out.imm = immOperand(); out.op = .alu(.rmImm, out.sub)
+        case 0x83: modrmForm(.addRmImm, v); out.imm = imm8SignExtended() & v.mask; out.op = .alu(.rmImm, out.sub)
         case 0x84: modrmForm(.testRmReg, .byte)
         case 0x85: modrmForm(.testRmReg, v)
         case 0x86: modrmForm(.xchgRmReg, .byte)

@@ -5,8 +5,11 @@
 enum Op: UInt8 {
     // Synthetic: ends a decoded block that did not end on a control transfer.
     case endBlock
-    // Arithmetic and logic (sub = AluKind).
-    case aluRmReg, aluRegRm, aluRmImm
+    // Arithmetic and logic: one case per operation and form, in `AluKind` order, so the
+    // executor needs no second dispatch (see `Op.alu(_:_:)`); `sub` also holds the kind.
+    case addRmReg, orRmReg, adcRmReg, sbbRmReg, andRmReg, subRmReg, xorRmReg, cmpRmReg
+    case addRegRm, orRegRm, adcRegRm, sbbRegRm, andRegRm, subRegRm, xorRegRm, cmpRegRm
+    case addRmImm, orRmImm, adcRmImm, sbbRmImm, andRmImm, subRmImm, xorRmImm, cmpRmImm
     case testRmReg, testRmImm
     case incRm, decRm, notRm, negRm
     case mulRm, imulRm, divRm, idivRm
@@ -43,6 +46,29 @@ enum Op: UInt8 {
     case cpuid, rdtsc, rdmsr, wrmsr, cacheControl, nop
     case fpuEscape, wait
     case invalid               // raises the exception in `sub` (#UD, or #GP for an over-long instruction)
+}
+
+/// The three ALU operand forms.
+enum AluForm: UInt8 {
+    case rmReg, regRm, rmImm
+}
+
+extension Op {
+    /// The op for an ALU operation in a form.
+    static func alu(_ form: AluForm, _ kind: UInt8) -> Op {
+        let first: Op = switch form {
+        case .rmReg: .addRmReg
+        case .regRm: .addRegRm
+        case .rmImm: .addRmImm
+        }
+        return Op(rawValue: first.rawValue + (kind & 7))!
+    }
+
+    /// Whether this op is an ALU operation with a memory-writing `rm` destination other than CMP.
+    var isLockableAlu: Bool {
+        (Op.addRmReg.rawValue...Op.xorRmReg.rawValue).contains(rawValue)
+            || (Op.addRmImm.rawValue...Op.xorRmImm.rawValue).contains(rawValue)
+    }
 }
 
 /// The eight ALU operations of opcodes 00–3F and group 1, in encoding order.

@@ -1,3 +1,15 @@
+/// One group-1 operation as a type: ALU handlers are generic over it, so each
+/// operation gets its own specialized handler with no second dispatch.
+protocol AluOperation { static var kind: AluKind { get } }
+enum AddOperation: AluOperation { static var kind: AluKind { .add } }
+enum OrOperation: AluOperation { static var kind: AluKind { .or } }
+enum AdcOperation: AluOperation { static var kind: AluKind { .adc } }
+enum SbbOperation: AluOperation { static var kind: AluKind { .sbb } }
+enum AndOperation: AluOperation { static var kind: AluKind { .and } }
+enum SubOperation: AluOperation { static var kind: AluKind { .sub } }
+enum XorOperation: AluOperation { static var kind: AluKind { .xor } }
+enum CmpOperation: AluOperation { static var kind: AluKind { .cmp } }
+
 /// ADD…CMP, TEST, INC/DEC, NOT/NEG, and the sign-extension instructions.
 extension CPU {
     /// Performs one of the eight group-1 operations and records its flags; returns the result.
@@ -34,46 +46,49 @@ extension CPU {
         return result
     }
 
-    @inline(__always) func execAluRmReg(_ d: DecodedInstruction) -> Step {
+    func execAluRmReg<Operation: AluOperation>(_ d: Instruction, _: Operation.Type) -> Step {
+        let kind = Operation.kind.rawValue
         let size = d.size
         let src = readRegister(d.reg, size)
-        let writes = d.sub != AluKind.cmp.rawValue
+        let writes = kind != AluKind.cmp.rawValue
         if d.hasMemoryOperand {
             let offset = effectiveAddress(d)
             guard let dst = read(d.segment, offset, size) else { return .fault }
-            let result = alu(d.sub, dst, src, size)
+            let result = alu(kind, dst, src, size)
             if writes && !write(d.segment, offset, size, result) { return .fault }
         } else {
-            let result = alu(d.sub, readRegister(d.rm, size), src, size)
+            let result = alu(kind, readRegister(d.rm, size), src, size)
             if writes { writeRegister(d.rm, size, result) }
         }
         return .next
     }
 
-    @inline(__always) func execAluRegRm(_ d: DecodedInstruction) -> Step {
+    func execAluRegRm<Operation: AluOperation>(_ d: Instruction, _: Operation.Type) -> Step {
+        let kind = Operation.kind.rawValue
         let size = d.size
         guard let src = readRM(d, size) else { return .fault }
-        let result = alu(d.sub, readRegister(d.reg, size), src, size)
-        if d.sub != AluKind.cmp.rawValue { writeRegister(d.reg, size, result) }
+        let result = alu(kind, readRegister(d.reg, size), src, size)
+        if kind != AluKind.cmp.rawValue { writeRegister(d.reg, size, result) }
         return .next
     }
 
-    @inline(__always) func execAluRmImm(_ d: DecodedInstruction) -> Step {
+    func execAluRmImm<Operation: AluOperation>(_ d: Instruction, _: Operation.Type) -> Step {
+        let kind = Operation.kind.rawValue
         let size = d.size
-        let writes = d.sub != AluKind.cmp.rawValue
+        let writes = kind != AluKind.cmp.rawValue
         if d.hasMemoryOperand {
             let offset = effectiveAddress(d)
             guard let dst = read(d.segment, offset, size) else { return .fault }
-            let result = alu(d.sub, dst, d.imm, size)
+            let result = alu(kind, dst, d.imm, size)
             if writes && !write(d.segment, offset, size, result) { return .fault }
         } else {
-            let result = alu(d.sub, readRegister(d.rm, size), d.imm, size)
+            let result = alu(kind, readRegister(d.rm, size), d.imm, size)
             if writes { writeRegister(d.rm, size, result) }
         }
         return .next
     }
 
-    func execTest(_ d: DecodedInstruction, immediate: Bool) -> Step {
+    func execTest(_ d: Instruction, immediate: Bool) -> Step {
         guard let dst = readRM(d, d.size) else { return .fault }
         let src = immediate ? d.imm : readRegister(d.reg, d.size)
         setLazyFlags(.logic, d.size, result: dst & src, dst: dst, src: src)
@@ -81,7 +96,7 @@ extension CPU {
     }
 
     /// Applies `transform` to the r/m operand in place (read, compute, write back).
-    @inline(__always) func modifyRM(_ d: DecodedInstruction, _ transform: (UInt32) -> UInt32) -> Step {
+    @inline(__always) func modifyRM(_ d: Instruction, _ transform: (UInt32) -> UInt32) -> Step {
         let size = d.size
         if d.hasMemoryOperand {
             let offset = effectiveAddress(d)
@@ -93,7 +108,7 @@ extension CPU {
     }
 
     /// INC and DEC leave CF as it was.
-    @inline(__always) func execIncDec(_ d: DecodedInstruction, increment: Bool) -> Step {
+    @inline(__always) func execIncDec(_ d: Instruction, increment: Bool) -> Step {
         let size = d.size
         return modifyRM(d) { v in
             let carry: UInt32 = carryFlag ? 1 : 0
@@ -104,12 +119,12 @@ extension CPU {
         }
     }
 
-    func execNot(_ d: DecodedInstruction) -> Step {
+    func execNot(_ d: Instruction) -> Step {
         let mask = d.size.mask
         return modifyRM(d) { ~$0 & mask }
     }
 
-    func execNeg(_ d: DecodedInstruction) -> Step {
+    func execNeg(_ d: Instruction) -> Step {
         let size = d.size
         return modifyRM(d) { v in
             let result = (0 &- v) & size.mask
@@ -119,7 +134,7 @@ extension CPU {
     }
 
     /// CBW / CWDE: sign-extend AL into AX, or AX into EAX.
-    func execConvertToWider(_ d: DecodedInstruction) -> Step {
+    func execConvertToWider(_ d: Instruction) -> Step {
         if d.size == .dword {
             setReg32(.rax, UInt32(bitPattern: Int32(Int16(bitPattern: reg16(.rax)))))
         } else {
@@ -129,7 +144,7 @@ extension CPU {
     }
 
     /// CWD / CDQ: fill DX or EDX with the sign of AX or EAX.
-    func execConvertToDouble(_ d: DecodedInstruction) -> Step {
+    func execConvertToDouble(_ d: Instruction) -> Step {
         if d.size == .dword {
             setReg32(.rdx, reg32(.rax) & 0x8000_0000 != 0 ? 0xFFFF_FFFF : 0)
         } else {
@@ -139,7 +154,7 @@ extension CPU {
     }
 
     /// XADD: exchange, then add (the destination gets the sum).
-    func execXadd(_ d: DecodedInstruction) -> Step {
+    func execXadd(_ d: Instruction) -> Step {
         let size = d.size
         let src = readRegister(d.reg, size)
         if d.hasMemoryOperand {
@@ -159,7 +174,7 @@ extension CPU {
 
     /// CMPXCHG: compare the accumulator with the destination; equal → store the source,
     /// else load the accumulator. The destination is always written (SDM Vol. 2, CMPXCHG).
-    func execCmpxchg(_ d: DecodedInstruction) -> Step {
+    func execCmpxchg(_ d: Instruction) -> Step {
         let size = d.size
         let accumulator = readRegister(0, size)
         guard let dst = readRM(d, size) else { return .fault }
@@ -173,7 +188,7 @@ extension CPU {
     }
 
     /// CMPXCHG8B: compare EDX:EAX with m64; equal → store ECX:EBX and set ZF, else load EDX:EAX.
-    func execCmpxchg8b(_ d: DecodedInstruction) -> Step {
+    func execCmpxchg8b(_ d: Instruction) -> Step {
         let offset = effectiveAddress(d)
         guard let value = read64(d.segment, offset) else { return .fault }
         let expected = UInt64(reg32(.rdx)) << 32 | UInt64(reg32(.rax))

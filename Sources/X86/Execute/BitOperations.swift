@@ -14,7 +14,7 @@ extension CPU {
 
     /// BT* r/m, reg. With a memory operand the register is a signed bit offset that may
     /// reach outside the addressed word (SDM Vol. 2, BT: "bit string" addressing).
-    func execBitTestRegister(_ d: DecodedInstruction) -> Step {
+    func execBitTestRegister(_ d: Instruction) -> Step {
         let size = d.size
         let offset = readRegister(d.reg, size)
         let kind = d.imm
@@ -31,7 +31,7 @@ extension CPU {
     }
 
     /// BT* r/m, imm8: the bit offset is taken modulo the operand size.
-    func execBitTestImmediate(_ d: DecodedInstruction) -> Step {
+    func execBitTestImmediate(_ d: Instruction) -> Step {
         let size = d.size
         let bit = UInt32(d.imm2) & (size.bits - 1)
         if !d.hasMemoryOperand {
@@ -42,7 +42,7 @@ extension CPU {
         return bitTestMemory(d, address: effectiveAddress(d), kind: d.imm, bit: bit)
     }
 
-    private func bitTestMemory(_ d: DecodedInstruction, address: UInt32, kind: UInt32, bit: UInt32) -> Step {
+    private func bitTestMemory(_ d: Instruction, address: UInt32, kind: UInt32, bit: UInt32) -> Step {
         guard let value = read(d.segment, address, d.size) else { return .fault }
         let result = bitTest(kind, value, bit: bit)
         if kind != 0 && !write(d.segment, address, d.size, result) { return .fault }
@@ -50,7 +50,7 @@ extension CPU {
     }
 
     /// BSF/BSR: ZF set and the destination unchanged when the source is zero.
-    func execBitScan(_ d: DecodedInstruction, forward: Bool) -> Step {
+    func execBitScan(_ d: Instruction, forward: Bool) -> Step {
         let size = d.size
         guard let value = readRM(d, size) else { return .fault }
         if value == 0 {

@@ -11,17 +11,17 @@ extension CPU {
         return .exit
     }
 
-    @inline(__always) func execJmpRel(_ d: DecodedInstruction) -> Step {
+    @inline(__always) func execJmpRel(_ d: Instruction) -> Step {
         branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size))
     }
 
-    @inline(__always) func execJcc(_ d: DecodedInstruction) -> Step {
+    @inline(__always) func execJcc(_ d: Instruction) -> Step {
         if condition(d.sub) { return branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size)) }
         return .exit
     }
 
     /// LOOP/LOOPZ/LOOPNZ/JCXZ: the counter is CX or ECX by address size.
-    func execLoop(_ d: DecodedInstruction) -> Step {
+    func execLoop(_ d: Instruction) -> Step {
         let counterSize: OperandSize = d.addressSize32 ? .dword : .word
         let rcx = RegisterFile.byteOffset(UInt8(GeneralRegister.rcx.rawValue))
         var counter = readRegister(rcx, counterSize)
@@ -42,7 +42,7 @@ extension CPU {
         return .exit
     }
 
-    func execCallRel(_ d: DecodedInstruction) -> Step {
+    func execCallRel(_ d: Instruction) -> Step {
         let target = (rip &+ UInt64(d.imm)) & operandMask(d.size)
         if target > UInt64(segs[SegmentRegister.cs.rawValue].highestOffset) {
             return raiseFault(.generalProtection, errorCode: 0)
@@ -52,12 +52,12 @@ extension CPU {
         return .exit
     }
 
-    func execJmpRm(_ d: DecodedInstruction) -> Step {
+    func execJmpRm(_ d: Instruction) -> Step {
         guard let target = readRM(d, d.size) else { return .fault }
         return branch(to: UInt64(target))
     }
 
-    func execCallRm(_ d: DecodedInstruction) -> Step {
+    func execCallRm(_ d: Instruction) -> Step {
         guard let target = readRM(d, d.size) else { return .fault }
         if UInt64(target) > UInt64(segs[SegmentRegister.cs.rawValue].highestOffset) {
             return raiseFault(.generalProtection, errorCode: 0)
@@ -67,7 +67,7 @@ extension CPU {
         return .exit
     }
 
-    func execRetNear(_ d: DecodedInstruction) -> Step {
+    func execRetNear(_ d: Instruction) -> Step {
         guard let target = peekStack(0, d.size) else { return .fault }
         if UInt64(target) > UInt64(segs[SegmentRegister.cs.rawValue].highestOffset) {
             return raiseFault(.generalProtection, errorCode: 0)
@@ -78,7 +78,7 @@ extension CPU {
     }
 
     /// Reads a far pointer (offset, then selector) from a memory operand.
-    private func readFarPointer(_ d: DecodedInstruction) -> (offset: UInt32, selector: UInt16)? {
+    private func readFarPointer(_ d: Instruction) -> (offset: UInt32, selector: UInt16)? {
         let address = effectiveAddress(d)
         guard let offset = read(d.segment, address, d.size) else { return nil }
         var selectorAt = address &+ UInt32(d.size.bytes)
@@ -87,20 +87,20 @@ extension CPU {
         return (offset, selector)
     }
 
-    func execJmpFar(_ d: DecodedInstruction) -> Step {
+    func execJmpFar(_ d: Instruction) -> Step {
         farJump(selector: d.imm2, offset: d.imm & d.size.mask)
     }
 
-    func execJmpFarMem(_ d: DecodedInstruction) -> Step {
+    func execJmpFarMem(_ d: Instruction) -> Step {
         guard let pointer = readFarPointer(d) else { return .fault }
         return farJump(selector: pointer.selector, offset: pointer.offset)
     }
 
-    func execCallFar(_ d: DecodedInstruction) -> Step {
+    func execCallFar(_ d: Instruction) -> Step {
         farCall(selector: d.imm2, offset: d.imm & d.size.mask, size: d.size)
     }
 
-    func execCallFarMem(_ d: DecodedInstruction) -> Step {
+    func execCallFarMem(_ d: Instruction) -> Step {
         guard let pointer = readFarPointer(d) else { return .fault }
         return farCall(selector: pointer.selector, offset: pointer.offset, size: d.size)
     }
@@ -114,7 +114,7 @@ extension CPU {
     func farCall(selector: UInt16, offset: UInt32, size: OperandSize) -> Step {
         let savedSP = stackPointer
         let returnSelector = UInt32(segs[SegmentRegister.cs.rawValue].selector)
-        guard pushAll([returnSelector, UInt32(truncatingIfNeeded: rip)], size) else { return .fault }
+        guard push(returnSelector, UInt32(truncatingIfNeeded: rip), size) else { return .fault }
         guard loadCodeSegment(selector: selector, offset: offset) else {
             setStackPointer(savedSP)
             return .fault
@@ -122,7 +122,7 @@ extension CPU {
         return .exit
     }
 
-    func execRetFar(_ d: DecodedInstruction) -> Step {
+    func execRetFar(_ d: Instruction) -> Step {
         let size = d.size
         guard let offset = peekStack(0, size), let selector = peekStack(size.bytes, size) else { return .fault }
         guard loadCodeSegment(selector: UInt16(truncatingIfNeeded: selector), offset: offset) else { return .fault }
@@ -131,7 +131,7 @@ extension CPU {
     }
 
     /// IRET in real mode: pop IP, CS, FLAGS; ends NMI blocking (SDM Vol. 3A, 6.7.1).
-    func execIret(_ d: DecodedInstruction) -> Step {
+    func execIret(_ d: Instruction) -> Step {
         let size = d.size
         guard let offset = peekStack(0, size),
               let selector = peekStack(size.bytes, size),
@@ -153,7 +153,7 @@ extension CPU {
     }
 
     /// BOUND: #BR (a fault) when the signed index lies outside [lower, upper].
-    func execBound(_ d: DecodedInstruction) -> Step {
+    func execBound(_ d: Instruction) -> Step {
         let size = d.size
         let address = effectiveAddress(d)
         var upperAt = address &+ UInt32(size.bytes)

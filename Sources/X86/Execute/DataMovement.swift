@@ -1,38 +1,38 @@
 /// MOV and its relatives: MOVZX/MOVSX, XCHG, LEA, XLAT, CMOVcc, SETcc, BSWAP, LAHF/SAHF, far-pointer loads.
 extension CPU {
-    @inline(__always) func execMovRmReg(_ d: DecodedInstruction) -> Step {
+    @inline(__always) func execMovRmReg(_ d: Instruction) -> Step {
         writeRM(d, d.size, readRegister(d.reg, d.size)) ? .next : .fault
     }
 
-    @inline(__always) func execMovRegRm(_ d: DecodedInstruction) -> Step {
+    @inline(__always) func execMovRegRm(_ d: Instruction) -> Step {
         guard let v = readRM(d, d.size) else { return .fault }
         writeRegister(d.reg, d.size, v)
         return .next
     }
 
-    @inline(__always) func execMovRmImm(_ d: DecodedInstruction) -> Step {
+    @inline(__always) func execMovRmImm(_ d: Instruction) -> Step {
         writeRM(d, d.size, d.imm) ? .next : .fault
     }
 
     /// MOV r/m, Sreg: a register destination with a 32-bit operand gets the zero-extended selector.
-    func execMovRmSeg(_ d: DecodedInstruction) -> Step {
+    func execMovRmSeg(_ d: Instruction) -> Step {
         writeRM(d, d.size, UInt32(segs[Int(d.sub)].selector)) ? .next : .fault
     }
 
-    func execMovSegRm(_ d: DecodedInstruction) -> Step {
+    func execMovSegRm(_ d: Instruction) -> Step {
         guard let v = readRM(d, .word) else { return .fault }
         guard loadSegment(Int(d.sub), selector: UInt16(truncatingIfNeeded: v)) else { return .fault }
         if d.sub == UInt8(SegmentRegister.ss.rawValue) { interruptShadow = true }
         return .exit
     }
 
-    @inline(__always) func execLea(_ d: DecodedInstruction) -> Step {
+    @inline(__always) func execLea(_ d: Instruction) -> Step {
         writeRegister(d.reg, d.size, effectiveAddress(d))
         return .next
     }
 
     /// MOVZX/MOVSX: `imm` is 0 for a byte source, 1 for a word source.
-    func execMovExtend(_ d: DecodedInstruction, signed: Bool) -> Step {
+    func execMovExtend(_ d: Instruction, signed: Bool) -> Step {
         let sourceSize: OperandSize = d.imm == 0 ? .byte : .word
         guard let v = readRM(d, sourceSize) else { return .fault }
         let extended: UInt32
@@ -46,7 +46,7 @@ extension CPU {
         return .next
     }
 
-    func execXchg(_ d: DecodedInstruction) -> Step {
+    func execXchg(_ d: Instruction) -> Step {
         let size = d.size
         let regValue = readRegister(d.reg, size)
         if d.hasMemoryOperand {
@@ -63,7 +63,7 @@ extension CPU {
     }
 
     /// XLAT: AL = [seg:(E)BX + AL].
-    func execXlat(_ d: DecodedInstruction) -> Step {
+    func execXlat(_ d: Instruction) -> Step {
         var offset = reg32(.rbx) &+ UInt32(UInt8(truncatingIfNeeded: regs[0]))
         if !d.addressSize32 { offset &= 0xFFFF }
         guard let v = read8(d.segment, offset) else { return .fault }
@@ -71,29 +71,29 @@ extension CPU {
         return .next
     }
 
-    func execMovAccMoffs(_ d: DecodedInstruction) -> Step {
+    func execMovAccMoffs(_ d: Instruction) -> Step {
         guard let v = read(d.segment, d.disp, d.size) else { return .fault }
         writeRegister(0, d.size, v)
         return .next
     }
 
-    func execMovMoffsAcc(_ d: DecodedInstruction) -> Step {
+    func execMovMoffsAcc(_ d: Instruction) -> Step {
         write(d.segment, d.disp, d.size, readRegister(0, d.size)) ? .next : .fault
     }
 
     /// CMOVcc: the source is read (and may fault) whether or not the move happens;
     /// a false condition with a 32-bit operand still zero-extends in 64-bit mode only.
-    func execCmov(_ d: DecodedInstruction) -> Step {
+    func execCmov(_ d: Instruction) -> Step {
         guard let v = readRM(d, d.size) else { return .fault }
         if condition(UInt8(d.imm)) { writeRegister(d.reg, d.size, v) }
         return .next
     }
 
-    func execSetcc(_ d: DecodedInstruction) -> Step {
+    func execSetcc(_ d: Instruction) -> Step {
         writeRM(d, .byte, condition(UInt8(d.imm)) ? 1 : 0) ? .next : .fault
     }
 
-    func execBswap(_ d: DecodedInstruction) -> Step {
+    func execBswap(_ d: Instruction) -> Step {
         writeRegister(d.reg, .dword, readRegister(d.reg, .dword).byteSwapped)
         return .next
     }
@@ -113,7 +113,7 @@ extension CPU {
     }
 
     /// LDS/LES/LSS/LFS/LGS: offset then selector from memory (`imm2` is the segment).
-    func execLoadFarPointer(_ d: DecodedInstruction) -> Step {
+    func execLoadFarPointer(_ d: Instruction) -> Step {
         let offset = effectiveAddress(d)
         let size = d.size
         guard let pointerOffset = read(d.segment, offset, size) else { return .fault }

@@ -75,7 +75,7 @@ extension CPU {
     }
 
     /// AAM imm8: AH = AL / imm8, AL = AL mod imm8; #DE when imm8 is 0.
-    func execAam(_ d: DecodedInstruction) -> Step {
+    func execAam(_ d: Instruction) -> Step {
         let base = UInt8(truncatingIfNeeded: d.imm)
         if base == 0 { return raiseFault(.divideError) }
         let value = al
@@ -86,7 +86,7 @@ extension CPU {
     }
 
     /// AAD imm8: AL = AL + AH × imm8 (low byte), AH = 0.
-    func execAad(_ d: DecodedInstruction) -> Step {
+    func execAad(_ d: Instruction) -> Step {
         let product = UInt32(ah) &* (d.imm & 0xFF)
         let dst = UInt32(al)
         _ = alu(AluKind.add.rawValue, dst, product & 0xFF, .byte)

@@ -2,13 +2,34 @@
 extension CPU {
     @inline(__always)
     func execute(_ p: UnsafeMutablePointer<DecodedInstruction>) -> Step {
-        let d = p.pointee
+        let d = Instruction(p)
         switch d.op {
         case .endBlock: return .blockEnd
         // Arithmetic and logic
-        case .aluRmReg: return execAluRmReg(d)
-        case .aluRegRm: return execAluRegRm(d)
-        case .aluRmImm: return execAluRmImm(d)
+        case .addRmReg: return execAluRmReg(d, AddOperation.self)
+        case .orRmReg: return execAluRmReg(d, OrOperation.self)
+        case .adcRmReg: return execAluRmReg(d, AdcOperation.self)
+        case .sbbRmReg: return execAluRmReg(d, SbbOperation.self)
+        case .andRmReg: return execAluRmReg(d, AndOperation.self)
+        case .subRmReg: return execAluRmReg(d, SubOperation.self)
+        case .xorRmReg: return execAluRmReg(d, XorOperation.self)
+        case .cmpRmReg: return execAluRmReg(d, CmpOperation.self)
+        case .addRegRm: return execAluRegRm(d, AddOperation.self)
+        case .orRegRm: return execAluRegRm(d, OrOperation.self)
+        case .adcRegRm: return execAluRegRm(d, AdcOperation.self)
+        case .sbbRegRm: return execAluRegRm(d, SbbOperation.self)
+        case .andRegRm: return execAluRegRm(d, AndOperation.self)
+        case .subRegRm: return execAluRegRm(d, SubOperation.self)
+        case .xorRegRm: return execAluRegRm(d, XorOperation.self)
+        case .cmpRegRm: return execAluRegRm(d, CmpOperation.self)
+        case .addRmImm: return execAluRmImm(d, AddOperation.self)
+        case .orRmImm: return execAluRmImm(d, OrOperation.self)
+        case .adcRmImm: return execAluRmImm(d, AdcOperation.self)
+        case .sbbRmImm: return execAluRmImm(d, SbbOperation.self)
+        case .andRmImm: return execAluRmImm(d, AndOperation.self)
+        case .subRmImm: return execAluRmImm(d, SubOperation.self)
+        case .xorRmImm: return execAluRmImm(d, XorOperation.self)
+        case .cmpRmImm: return execAluRmImm(d, CmpOperation.self)
         case .testRmReg: return execTest(d, immediate: false)
         case .testRmImm: return execTest(d, immediate: true)
         case .incRm: return execIncDec(d, increment: true)
@@ -99,7 +120,13 @@ extension CPU {
         case .hlt: return execHlt()
         case .bound: return execBound(d)
         // Strings
-        case .movs, .cmps, .stos, .lods, .scas, .ins, .outs: return execString(d)
+        case .movs: return execString(d, MovsInstruction.self)
+        case .cmps: return execString(d, CmpsInstruction.self)
+        case .stos: return execString(d, StosInstruction.self)
+        case .lods: return execString(d, LodsInstruction.self)
+        case .scas: return execString(d, ScasInstruction.self)
+        case .ins: return execString(d, InsInstruction.self)
+        case .outs: return execString(d, OutsInstruction.self)
         // Flags, I/O, system
         case .clc, .stc, .cmc, .cld, .std: return execFlagInstruction(d.op)
         case .cli: return execCli()

@@ -8,13 +8,13 @@ extension CPU {
         return eflagsStored & EFlags.virtual8086 == 0 && currentPrivilegeLevel <= iopl
     }
 
-    func execIn(_ d: DecodedInstruction, port: UInt16) -> Step {
+    func execIn(_ d: Instruction, port: UInt16) -> Step {
         guard ioPermitted(port: port, size: d.size.bytes) else { return raiseFault(.generalProtection, errorCode: 0) }
         writeRegister(0, d.size, bus.readPort(port, size: d.size.bytes) & d.size.mask)
         return .exit
     }
 
-    func execOut(_ d: DecodedInstruction, port: UInt16) -> Step {
+    func execOut(_ d: Instruction, port: UInt16) -> Step {
         guard ioPermitted(port: port, size: d.size.bytes) else { return raiseFault(.generalProtection, errorCode: 0) }
         bus.writePort(port, size: d.size.bytes, value: readRegister(0, d.size))
         return .exit

@@ -31,7 +31,7 @@ extension CPU {
         setFlagsWithAux(size, result: result, aux: overflow ? EFlags.carry | EFlags.overflow : 0)
     }
 
-    func execMul(_ d: DecodedInstruction) -> Step {
+    func execMul(_ d: Instruction) -> Step {
         let size = d.size
         guard let src = readRM(d, size) else { return .fault }
         let product = UInt64(readRegister(0, size)) &* UInt64(src)
@@ -43,7 +43,7 @@ extension CPU {
         return .next
     }
 
-    func execImulOneOperand(_ d: DecodedInstruction) -> Step {
+    func execImulOneOperand(_ d: Instruction) -> Step {
         let size = d.size
         guard let src = readRM(d, size) else { return .fault }
         let product = signExtend(readRegister(0, size), size) &* signExtend(src, size)
@@ -56,7 +56,7 @@ extension CPU {
     }
 
     /// IMUL r, r/m and IMUL r, r/m, imm: truncated signed product.
-    func execImulTruncating(_ d: DecodedInstruction, immediate: Bool) -> Step {
+    func execImulTruncating(_ d: Instruction, immediate: Bool) -> Step {
         let size = d.size
         guard let src = readRM(d, size) else { return .fault }
         let other = immediate ? d.imm : readRegister(d.reg, size)
@@ -68,7 +68,7 @@ extension CPU {
     }
 
     /// DIV: #DE for a zero divisor or a quotient that does not fit.
-    func execDiv(_ d: DecodedInstruction) -> Step {
+    func execDiv(_ d: Instruction) -> Step {
         let size = d.size
         guard let divisor = readRM(d, size) else { return .fault }
         if divisor == 0 { return raiseFault(.divideError) }
@@ -81,7 +81,7 @@ extension CPU {
     }
 
     /// IDIV: quotient truncated toward zero; #DE when it does not fit the signed range.
-    func execIdiv(_ d: DecodedInstruction) -> Step {
+    func execIdiv(_ d: Instruction) -> Step {
         let size = d.size
         guard let rawDivisor = readRM(d, size) else { return .fault }
         let divisor = signExtend(rawDivisor, size)

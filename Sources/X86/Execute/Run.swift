@@ -44,32 +44,45 @@ extension CPU {
             if executed >= limit { return .limitReached }
             if stopRequested { return .stopRequested }
 
-            // One instruction at a time while single-stepping or inside an interrupt shadow.
+            // One instruction at a time while single-stepping or inside an interrupt shadow;
+            // otherwise whole blocks (at most `maximumBlockLength` records) while the budget allows.
             let trapAfterEach = eflagsStored & EFlags.trap != 0
             let shadowActive = interruptShadow
-            let allowance = (trapAfterEach || shadowActive) ? 1 : limit - executed
+            let remaining = limit - executed
+            let careful = trapAfterEach || shadowActive || remaining < CodeCache.maximumBlockLength
 
-            guard var d = blockAtInstructionPointer() else {
+            guard let blockStart = blockAtInstructionPointer() else {
                 deliverPendingException()
                 continue
             }
             let ipMask: UInt64 = segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
-            var retired = 0
+            var d = blockStart
             var step: Step
             blockExitRequested = false
-            while true {
-                instructionStart = rip
-                rip = (rip &+ UInt64(d.pointee.length)) & ipMask
-                step = execute(d)
-                if step != .next { break }
-                retired += 1
-                if retired >= allowance || blockExitRequested { break }
-                d += 1
+            if careful {
+                let allowance = (trapAfterEach || shadowActive) ? 1 : remaining
+                while true {
+                    instructionStart = rip
+                    rip = (rip &+ UInt64(d.pointee.length)) & ipMask
+                    step = execute(d)
+                    if step != .next || d - blockStart + 1 >= allowance || blockExitRequested { break }
+                    d += 1
+                }
+            } else {
+                while true {
+                    instructionStart = rip
+                    rip = (rip &+ UInt64(d.pointee.length)) & ipMask
+                    step = execute(d)
+                    if step != .next || blockExitRequested { break }
+                    d += 1
+                }
             }
+            // Records before `d` retired; `d` itself retired unless it faulted or was the block's end.
+            var retired = d - blockStart
             switch step {
-            case .next, .blockEnd:
+            case .blockEnd:
                 break
-            case .exit:
+            case .next, .exit:
                 retired += 1
             case .halt:
                 retired += 1

@@ -72,14 +72,14 @@ extension CPU {
         }
     }
 
-    func execShift(_ d: DecodedInstruction, count: UInt32) -> Step {
+    func execShift(_ d: Instruction, count: UInt32) -> Step {
         let size = d.size
         let kind = d.sub
         return modifyRM(d) { shiftRotate(kind, $0, count: count, size) }
     }
 
     /// SHLD/SHRD: shift the destination, filling from the source register.
-    func execDoubleShift(_ d: DecodedInstruction, left: Bool, count rawCount: UInt32) -> Step {
+    func execDoubleShift(_ d: Instruction, left: Bool, count rawCount: UInt32) -> Step {
         let size = d.size
         let count = UInt64(rawCount & 0x1F)
         if count == 0 { return .next }

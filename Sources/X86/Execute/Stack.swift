@@ -33,40 +33,44 @@ extension CPU {
         read(CPU.ss, stackOffset(stackPointer, adding: depth), size)
     }
 
-    /// Pushes several values, committing SP only when every write succeeded.
-    func pushAll(_ values: [UInt32], _ size: OperandSize) -> Bool {
-        var sp = stackPointer
-        for v in values {
-            sp = stackOffset(sp, adding: -size.bytes)
-            guard write(CPU.ss, sp, size, v) else { return false }
-        }
-        setStackPointer(sp)
+    /// Pushes two values (first `a`, then `b`), committing SP only when both writes succeed.
+    @inline(__always) func push(_ a: UInt32, _ b: UInt32, _ size: OperandSize) -> Bool {
+        let first = stackOffset(stackPointer, adding: -size.bytes)
+        let second = stackOffset(first, adding: -size.bytes)
+        guard write(CPU.ss, first, size, a), write(CPU.ss, second, size, b) else { return false }
+        setStackPointer(second)
         return true
     }
 
-    func pushAll16(_ values: [UInt16]) -> Bool {
-        pushAll(values.map { UInt32($0) }, .word)
+    /// Pushes three values in order, committing SP only when every write succeeds.
+    @inline(__always) func push(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ size: OperandSize) -> Bool {
+        let third = stackOffset(stackPointer, adding: -3 * size.bytes)
+        guard write(CPU.ss, stackOffset(third, adding: 2 * size.bytes), size, a),
+              write(CPU.ss, stackOffset(third, adding: size.bytes), size, b),
+              write(CPU.ss, third, size, c) else { return false }
+        setStackPointer(third)
+        return true
     }
 
     // MARK: Handlers
 
-    @inline(__always) func execPushReg(_ d: DecodedInstruction) -> Step {
+    @inline(__always) func execPushReg(_ d: Instruction) -> Step {
         push(readRegister(d.reg, d.size), d.size) ? .next : .fault
     }
 
-    @inline(__always) func execPopReg(_ d: DecodedInstruction) -> Step {
+    @inline(__always) func execPopReg(_ d: Instruction) -> Step {
         guard let v = pop(d.size) else { return .fault }
         writeRegister(d.reg, d.size, v)
         return .next
     }
 
-    func execPushRm(_ d: DecodedInstruction) -> Step {
+    func execPushRm(_ d: Instruction) -> Step {
         guard let v = readRM(d, d.size) else { return .fault }
         return push(v, d.size) ? .next : .fault
     }
 
     /// POP r/m: the address is computed after ESP is incremented (SDM Vol. 2, POP).
-    func execPopRm(_ d: DecodedInstruction) -> Step {
+    func execPopRm(_ d: Instruction) -> Step {
         let oldSP = stackPointer
         guard let v = pop(d.size) else { return .fault }
         if !writeRM(d, d.size, v) {
@@ -76,11 +80,11 @@ extension CPU {
         return .next
     }
 
-    @inline(__always) func execPushImm(_ d: DecodedInstruction) -> Step {
+    @inline(__always) func execPushImm(_ d: Instruction) -> Step {
         push(d.imm & d.size.mask, d.size) ? .next : .fault
     }
 
-    func execPushSeg(_ d: DecodedInstruction) -> Step {
+    func execPushSeg(_ d: Instruction) -> Step {
         let selector = UInt32(segs[Int(d.sub)].selector)
         if d.size == .dword {
             // A 32-bit push of a segment register writes only the low 16 bits (SDM Vol. 2, PUSH).
@@ -92,7 +96,7 @@ extension CPU {
         return push(selector, .word) ? .next : .fault
     }
 
-    func execPopSeg(_ d: DecodedInstruction) -> Step {
+    func execPopSeg(_ d: Instruction) -> Step {
         guard let v = peekStack(0, d.size) else { return .fault }
         guard loadSegment(Int(d.sub), selector: UInt16(truncatingIfNeeded: v)) else { return .fault }
         setStackPointer(stackOffset(stackPointer, adding: d.size.bytes))
@@ -101,32 +105,46 @@ extension CPU {
     }
 
     /// PUSHA/PUSHAD: pushes the eight registers, SP as it was before the first push.
-    func execPusha(_ d: DecodedInstruction) -> Step {
-        let values = (0..<8).map { readRegister(RegisterFile.byteOffset(UInt8($0)), d.size) }
-        return pushAll(values, d.size) ? .next : .fault
-    }
-
-    /// POPA/POPAD: pops the eight registers, discarding the saved SP.
-    func execPopa(_ d: DecodedInstruction) -> Step {
-        var values = [UInt32](repeating: 0, count: 8)
-        for i in 0..<8 {
-            guard let v = peekStack(i * d.size.bytes, d.size) else { return .fault }
-            values[7 - i] = v
+    func execPusha(_ d: Instruction) -> Step {
+        let size = d.size
+        let bottom = stackOffset(stackPointer, adding: -8 * size.bytes)
+        for r in 0..<8 {
+            let slot = stackOffset(bottom, adding: (7 - r) * size.bytes)
+            guard write(CPU.ss, slot, size, readRegister(RegisterFile.byteOffset(UInt8(r)), size)) else { return .fault }
         }
-        for r in 0..<8 where r != GeneralRegister.rsp.rawValue {
-            writeRegister(RegisterFile.byteOffset(UInt8(r)), d.size, values[r])
-        }
-        setStackPointer(stackOffset(stackPointer, adding: 8 * d.size.bytes))
+        setStackPointer(bottom)
         return .next
     }
 
-    func execPushf(_ d: DecodedInstruction) -> Step {
+    /// POPA/POPAD: pops the eight registers, discarding the saved SP.
+    func execPopa(_ d: Instruction) -> Step {
+        let size = d.size
+        // Read everything first so a fault leaves the registers untouched.
+        var values: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0)
+        let ok = withUnsafeMutableBytes(of: &values) { buffer -> Bool in
+            for i in 0..<8 {
+                guard let v = peekStack(i * size.bytes, size) else { return false }
+                buffer.storeBytes(of: v, toByteOffset: (7 - i) * 4, as: UInt32.self)
+            }
+            return true
+        }
+        guard ok else { return .fault }
+        withUnsafeBytes(of: values) { buffer in
+            for r in 0..<8 where r != GeneralRegister.rsp.rawValue {
+                writeRegister(RegisterFile.byteOffset(UInt8(r)), size, buffer.load(fromByteOffset: r * 4, as: UInt32.self))
+            }
+        }
+        setStackPointer(stackOffset(stackPointer, adding: 8 * size.bytes))
+        return .next
+    }
+
+    func execPushf(_ d: Instruction) -> Step {
         // VM and RF are never pushed (SDM Vol. 2, PUSHF).
         let flags = eflags & ~(EFlags.virtual8086 | EFlags.resume)
         return push(flags & d.size.mask, d.size) ? .next : .fault
     }
 
-    func execPopf(_ d: DecodedInstruction) -> Step {
+    func execPopf(_ d: Instruction) -> Step {
         guard let v = pop(d.size) else { return .fault }
         writeFlagsFromStack(v, d.size)
         return .exit
@@ -143,7 +161,7 @@ extension CPU {
     }
 
     /// ENTER: make a stack frame of `imm` bytes with `imm2` (mod 32) nesting levels.
-    func execEnter(_ d: DecodedInstruction) -> Step {
+    func execEnter(_ d: Instruction) -> Step {
         let size = d.size
         let level = Int(d.imm2 & 31)
         let bpOffset = RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue))
@@ -173,7 +191,7 @@ extension CPU {
         return .next
     }
 
-    func execLeave(_ d: DecodedInstruction) -> Step {
+    func execLeave(_ d: Instruction) -> Step {
         let bp = readRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), stackIs32 ? .dword : .word)
         guard let v = read(CPU.ss, bp, d.size) else { return .fault }
         setStackPointer(stackOffset(bp, adding: d.size.bytes))

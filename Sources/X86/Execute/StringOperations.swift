@@ -3,6 +3,17 @@
 /// A repeated instruction runs at most `stringChunk` iterations per execution and
 /// then restarts itself, so interrupts are taken between iterations as on hardware.
 /// Every iteration counts as a retired instruction, so virtual time follows the work done.
+/// One string instruction as a type: `execString` is generic over it, so each
+/// instruction gets its own specialized handler with no dispatch per iteration.
+protocol StringInstruction { static var op: Op { get } }
+enum MovsInstruction: StringInstruction { static var op: Op { .movs } }
+enum CmpsInstruction: StringInstruction { static var op: Op { .cmps } }
+enum StosInstruction: StringInstruction { static var op: Op { .stos } }
+enum LodsInstruction: StringInstruction { static var op: Op { .lods } }
+enum ScasInstruction: StringInstruction { static var op: Op { .scas } }
+enum InsInstruction: StringInstruction { static var op: Op { .ins } }
+enum OutsInstruction: StringInstruction { static var op: Op { .outs } }
+
 extension CPU {
     static let stringChunk = 4096
     private static let es = UInt8(SegmentRegister.es.rawValue)
@@ -10,59 +21,58 @@ extension CPU {
     private static let rdi = RegisterFile.byteOffset(UInt8(GeneralRegister.rdi.rawValue))
     private static let rcx = RegisterFile.byteOffset(UInt8(GeneralRegister.rcx.rawValue))
 
-    func execString(_ d: DecodedInstruction) -> Step {
+    func execString<Kind: StringInstruction>(_ d: Instruction, _: Kind.Type) -> Step {
+        let op = Kind.op
         let addressSize: OperandSize = d.addressSize32 ? .dword : .word
         let repeats = d.hasRepeat
-        var remaining = repeats ? readRegister(CPU.rcx, addressSize) : 1
-        if remaining == 0 { return .next }
-        if (d.op == .ins || d.op == .outs) && !ioPermitted(port: reg16(.rdx), size: d.size.bytes) {
+        if (op == .ins || op == .outs) && !ioPermitted(port: reg16(.rdx), size: d.size.bytes) {
             return raiseFault(.generalProtection, errorCode: 0)
         }
         let delta: UInt32 = directionFlag ? 0 &- UInt32(d.size.bytes) : UInt32(d.size.bytes)
+        if !repeats {
+            guard stringIteration(d, Kind.self, addressSize, delta) else { return .fault }
+            return op == .ins || op == .outs ? .exit : .next
+        }
+        var remaining = readRegister(CPU.rcx, addressSize)
+        if remaining == 0 { return .next }
         var iterations = 0
         var step = Step.next
         while remaining != 0 && iterations < CPU.stringChunk {
-            if d.op == .movs || d.op == .stos, repeats, let done = fastRepeat(d, addressSize, remaining, delta) {
+            if op == .movs || op == .stos, let done = fastRepeat(d, addressSize, remaining, delta) {
                 iterations += done
                 remaining &-= UInt32(done)
                 writeRegister(CPU.rcx, addressSize, remaining)
                 continue
             }
-            guard stringIteration(d, addressSize, delta) else { step = .fault; break }
+            guard stringIteration(d, Kind.self, addressSize, delta) else { step = .fault; break }
             iterations += 1
-            if repeats {
-                remaining = (remaining &- 1) & addressSize.mask
-                writeRegister(CPU.rcx, addressSize, remaining)
-                if d.op == .cmps || d.op == .scas {
-                    // REPE stops on ZF = 0, REPNE on ZF = 1.
-                    let zf = zeroFlag
-                    if d.attributes & DecodedInstruction.Attributes.repeatZ != 0 ? !zf : zf { break }
-                }
-            } else {
-                remaining = 0
-            }
+            remaining = (remaining &- 1) & addressSize.mask
+            writeRegister(CPU.rcx, addressSize, remaining)
+            // REPE stops on ZF = 0, REPNE on ZF = 1.
+            if (op == .cmps || op == .scas) && stoppedOnCondition(d) { break }
         }
         if iterations > 1 { instructionsRetired &+= UInt64(iterations - 1) }
         if step == .fault { return .fault }
-        if repeats && remaining != 0 && iterations >= CPU.stringChunk
-            && !((d.op == .cmps || d.op == .scas) && stoppedOnCondition(d)) {
+        if remaining != 0 && iterations >= CPU.stringChunk && !((op == .cmps || op == .scas) && stoppedOnCondition(d)) {
             rip = instructionStart   // resume the repetition after pending events
             return .exit
         }
-        return d.op == .ins || d.op == .outs ? .exit : .next
+        return op == .ins || op == .outs ? .exit : .next
     }
 
-    private func stoppedOnCondition(_ d: DecodedInstruction) -> Bool {
+    private func stoppedOnCondition(_ d: Instruction) -> Bool {
         let zf = zeroFlag
         return d.attributes & DecodedInstruction.Attributes.repeatZ != 0 ? !zf : zf
     }
 
     /// One iteration; `false` with an exception pending (registers are then as before the iteration).
-    private func stringIteration(_ d: DecodedInstruction, _ addressSize: OperandSize, _ delta: UInt32) -> Bool {
+    @inline(__always)
+    private func stringIteration<Kind: StringInstruction>(_ d: Instruction, _: Kind.Type,
+                                                          _ addressSize: OperandSize, _ delta: UInt32) -> Bool {
         let size = d.size
         let si = readRegister(CPU.rsi, addressSize)
         let di = readRegister(CPU.rdi, addressSize)
-        switch d.op {
+        switch Kind.op {
         case .movs:
             guard let v = read(d.segment, si, size), write(CPU.es, di, size, v) else { return false }
             writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
@@ -99,7 +109,7 @@ extension CPU {
     /// REP MOVS / REP STOS going forward within pages the TLB maps to host memory:
     /// copies element by element on host pointers (keeping x86's overlap semantics).
     /// Returns the number of iterations done, or `nil` to take the general path.
-    private func fastRepeat(_ d: DecodedInstruction, _ addressSize: OperandSize,
+    private func fastRepeat(_ d: Instruction, _ addressSize: OperandSize,
                             _ remaining: UInt32, _ delta: UInt32) -> Int? {
         let elementSize = d.size.bytes
         guard delta == UInt32(elementSize) else { return nil }

@@ -34,7 +34,7 @@ extension CPU {
     private var privileged: Bool { currentPrivilegeLevel == 0 }
 
     /// 0F 01: SGDT, SIDT, LGDT, LIDT, SMSW, LMSW, INVLPG.
-    func execDescriptorTable(_ d: DecodedInstruction) -> Step {
+    func execDescriptorTable(_ d: Instruction) -> Step {
         switch d.sub {
         case 0, 1:
             let table = d.sub == 0 ? gdtr : idtr
@@ -73,12 +73,12 @@ extension CPU {
         }
     }
 
-    private func wrapOffset(_ offset: UInt32, _ d: DecodedInstruction) -> UInt32 {
+    private func wrapOffset(_ offset: UInt32, _ d: Instruction) -> UInt32 {
         d.addressSize32 ? offset : offset & 0xFFFF
     }
 
     /// 0F 00 (SLDT, STR, LLDT, LTR, VERR, VERW) is not recognized in real mode.
-    func execSystemSegment(_ d: DecodedInstruction) -> Step {
+    func execSystemSegment(_ d: Instruction) -> Step {
         if isRealAddressing { return raiseFault(.invalidOpcode) }
         return raiseFault(.generalProtection, errorCode: 0)
     }
@@ -110,7 +110,7 @@ extension CPU {
     /// CR4 bits implemented: DE (debug extensions) and TSD (RDTSC restricted to CPL 0).
     static let cr4Writable: UInt32 = 1 << 2 | 1 << 3
 
-    func execMovFromCR(_ d: DecodedInstruction) -> Step {
+    func execMovFromCR(_ d: Instruction) -> Step {
         guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
         let value: UInt32
         switch d.sub {
@@ -123,7 +123,7 @@ extension CPU {
         return .next
     }
 
-    func execMovToCR(_ d: DecodedInstruction) -> Step {
+    func execMovToCR(_ d: Instruction) -> Step {
         guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
         let value = readRegister(d.rm, .dword)
         switch d.sub {
@@ -150,14 +150,14 @@ extension CPU {
         return Int(n)
     }
 
-    func execMovFromDR(_ d: DecodedInstruction) -> Step {
+    func execMovFromDR(_ d: Instruction) -> Step {
         guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
         guard let n = debugRegisterIndex(d.sub) else { return raiseFault(.invalidOpcode) }
         writeRegister(d.rm, .dword, UInt32(truncatingIfNeeded: debugRegisters[n]))
         return .next
     }
 
-    func execMovToDR(_ d: DecodedInstruction) -> Step {
+    func execMovToDR(_ d: Instruction) -> Step {
         guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
         guard let n = debugRegisterIndex(d.sub) else { return raiseFault(.invalidOpcode) }
         let value = UInt64(readRegister(d.rm, .dword))
@@ -209,7 +209,7 @@ extension CPU {
     /// x87 escape (D8–DF) without a coprocessor: #NM when CR0.EM or CR0.TS is set,
     /// otherwise the instruction completes without effect, as on a board whose
     /// coprocessor socket is empty. (The x87 unit comes with the protected-mode issue.)
-    func execFPUEscape(_ d: DecodedInstruction) -> Step {
+    func execFPUEscape(_ d: Instruction) -> Step {
         if cr0 & (ControlRegister0.emulation | ControlRegister0.taskSwitched) != 0 {
             return raiseFault(.deviceNotAvailable)
         }

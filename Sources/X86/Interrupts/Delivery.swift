@@ -33,9 +33,9 @@ extension CPU {
         var vector = vector
         var errorCode = errorCode
         var kind = kind
+        if deliverOnce(vector: vector, errorCode: errorCode, kind: kind) { return }
         var chain: [UInt8] = [vector]
         while true {
-            if deliverOnce(vector: vector, errorCode: errorCode, kind: kind) { return }
             let second = pendingVector
             chain.append(second)
             if kind == .software { rip = instructionStart }
@@ -51,6 +51,7 @@ extension CPU {
                 errorCode = pendingHasErrorCode ? pendingErrorCode : nil
             }
             kind = .fault
+            if deliverOnce(vector: vector, errorCode: errorCode, kind: kind) { return }
         }
     }
 
@@ -95,8 +96,8 @@ extension CPU {
         guard let offset = readLinear(entryAddress, as: UInt16.self),
               let selector = readLinear(entryAddress &+ 2, as: UInt16.self) else { return false }
         let flags = eflags
-        guard pushAll16([UInt16(truncatingIfNeeded: flags), segs[SegmentRegister.cs.rawValue].selector,
-                         UInt16(truncatingIfNeeded: rip)]) else { return false }
+        guard push(flags & 0xFFFF, UInt32(segs[SegmentRegister.cs.rawValue].selector), UInt32(rip & 0xFFFF), .word)
+        else { return false }
         eflagsStored &= ~(EFlags.interrupt | EFlags.trap | EFlags.alignmentCheck | EFlags.resume)
         loadRealModeSegment(.cs, selector: selector)
         rip = UInt64(offset)

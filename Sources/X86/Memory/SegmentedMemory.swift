@@ -63,7 +63,7 @@ extension CPU {
     // MARK: Operands of decoded instructions
 
     /// The memory operand's offset: base + index << scale + displacement, wrapped to the address size.
-    @inline(__always) func effectiveAddress(_ d: DecodedInstruction) -> UInt32 {
+    @inline(__always) func effectiveAddress(_ d: Instruction) -> UInt32 {
         let sum = UInt32(truncatingIfNeeded: regs[Int(d.base)])
             &+ (UInt32(truncatingIfNeeded: regs[Int(d.index)]) << UInt32(d.scale))
             &+ d.disp
@@ -71,7 +71,7 @@ extension CPU {
     }
 
     /// Reads the ModRM.rm operand (register or memory).
-    @inline(__always) func readRM(_ d: DecodedInstruction, _ size: OperandSize) -> UInt32? {
+    @inline(__always) func readRM(_ d: Instruction, _ size: OperandSize) -> UInt32? {
         if d.hasMemoryOperand {
             return read(d.segment, effectiveAddress(d), size)
         }
@@ -79,7 +79,7 @@ extension CPU {
     }
 
     /// Writes the ModRM.rm operand (register or memory).
-    @inline(__always) func writeRM(_ d: DecodedInstruction, _ size: OperandSize, _ value: UInt32) -> Bool {
+    @inline(__always) func writeRM(_ d: Instruction, _ size: OperandSize, _ value: UInt32) -> Bool {
         if d.hasMemoryOperand {
             return write(d.segment, effectiveAddress(d), size, value)
         }

@@ -84,16 +84,36 @@ extension CPU {
         }
     }
 
-    /// The six status flags as EFLAGS bits.
+    /// The six status flags as EFLAGS bits, derived in one pass over the lazy state.
     func arithmeticFlags() -> UInt32 {
-        if flagOp == .stored { return eflagsStored & EFlags.arithmetic }
-        var f: UInt32 = 0
-        if carryFlag { f |= EFlags.carry }
-        if parityFlag { f |= EFlags.parity }
-        if auxiliaryFlag { f |= EFlags.auxiliary }
-        if zeroFlag { f |= EFlags.zero }
-        if signFlag { f |= EFlags.sign }
-        if overflowFlag { f |= EFlags.overflow }
+        let sign = flagSize.signBit
+        let result = flagResult
+        var f: UInt32
+        switch flagOp {
+        case .stored:
+            return eflagsStored & EFlags.arithmetic
+        case .add, .adc:
+            let carry = result < flagDst || (flagOp == .adc && flagAux != 0 && result == flagDst)
+            f = (carry ? EFlags.carry : 0) | ((flagDst ^ flagSrc ^ result) & EFlags.auxiliary)
+            if (flagDst ^ result) & (flagSrc ^ result) & sign != 0 { f |= EFlags.overflow }
+        case .sub, .sbb:
+            let borrow = flagOp == .sub ? flagDst < flagSrc : UInt64(flagDst) < UInt64(flagSrc) &+ UInt64(flagAux)
+            f = (borrow ? EFlags.carry : 0) | ((flagDst ^ flagSrc ^ result) & EFlags.auxiliary)
+            if (flagDst ^ flagSrc) & (flagDst ^ result) & sign != 0 { f |= EFlags.overflow }
+        case .logic:
+            f = 0
+        case .inc:
+            f = (flagAux != 0 ? EFlags.carry : 0) | (result & 0xF == 0 ? EFlags.auxiliary : 0)
+                | (result == sign ? EFlags.overflow : 0)
+        case .dec:
+            f = (flagAux != 0 ? EFlags.carry : 0) | (result & 0xF == 0xF ? EFlags.auxiliary : 0)
+                | (result == sign &- 1 ? EFlags.overflow : 0)
+        case .resultWithAux:
+            f = flagAux & (EFlags.carry | EFlags.overflow | EFlags.auxiliary)
+        }
+        if result == 0 { f |= EFlags.zero }
+        if result & sign != 0 { f |= EFlags.sign }
+        if evenParity(result) { f |= EFlags.parity }
         return f
     }
 

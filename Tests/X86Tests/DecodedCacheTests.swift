@@ -1,0 +1,145 @@
+import Testing
+import X86
+import X86Asm
+
+/// The decoded-instruction cache must be invisible: code that rewrites itself, code copied
+/// over running code, host writes announced with `invalidateCode`, and long-running loops all
+/// behave as if every instruction were fetched from memory when it executes (SDM Vol. 3A, 11.6).
+@Suite struct DecodedCacheTests {
+    /// A store into the immediate of the very next instruction takes effect.
+    @Test func storeRewritesTheNextInstruction() throws {
+        let m = TestMachine()
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let target = a.newLabel()
+        a.mov(Mem(disp: 1, label: target, size: .byte), 0x42)
+        a.bind(target)
+        a.mov(.al, 0x00)
+        a.hlt()
+        try m.load(a)
+        m.expectCleanHalt(m.run())
+        #expect(m.r16(.rax) & 0xFF == 0x42)
+    }
+
+    /// A loop that increments an immediate in its own body each time around.
+    @Test func loopRewritingItselfEveryIteration() throws {
+        let m = TestMachine()
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let top = a.newLabel(), immediate = a.newLabel()
+        a.mov(.cx, 100)
+        a.xor(.dx, .dx)
+        a.bind(top)
+        a.bind(immediate)
+        a.mov(.ax, 0)                        // B8 iw: the immediate starts one byte in
+        a.add(.dx, .ax)
+        a.inc(Mem(disp: 1, label: immediate, size: .word))
+        a.loop(top)
+        a.hlt()
+        try m.load(a)
+        m.expectCleanHalt(m.run())
+        #expect(m.r16(.rdx) == UInt16((0..<100).reduce(0, +)))
+    }
+
+    /// REP MOVSB copies a new routine over the instructions right after it.
+    @Test func repMovsOverTheRunningCode() throws {
+        let m = TestMachine()
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let patch = a.newLabel(), target = a.newLabel()
+        a.mov(.si, patch)
+        a.mov(.di, target)
+        a.mov(.cx, 5)
+        a.cld()
+        a.movsb(.rep)
+        a.bind(target)
+        a.mov(.ax, 0x1111)                   // replaced by the patch before it runs
+        a.hlt()
+        a.hlt()
+        a.bind(patch)
+        a.mov(.ax, 0x2222)
+        a.mov(.bx, .ax)
+        try m.load(a)
+        #expect(m.run() == .halted)
+        #expect(m.events.deliveries.isEmpty)
+        #expect(m.r16(.rax) == 0x2222)
+        #expect(m.r16(.rbx) == 0x2222)
+    }
+
+    /// A host write (DMA, a loader) plus `invalidateCode` makes the CPU see the new bytes.
+    @Test func hostWriteWithInvalidation() throws {
+        let m = TestMachine()
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let start = a.newLabel(), immediate = a.newLabel()
+        a.bind(start)
+        a.bind(immediate)
+        a.mov(.al, 1)
+        a.jmpShort(start)
+        try m.load(a)
+        #expect(m.run(budget: 20) == .limitReached)
+        #expect(m.r16(.rax) & 0xFF == 1)
+
+        let address = Int(a.address(of: immediate)!) + 1
+        m.bus.load([2], at: address)
+        m.cpu.invalidateCode(physicalAddress: UInt64(address), length: 1)
+        #expect(m.run(budget: 20) == .limitReached)
+        #expect(m.r16(.rax) & 0xFF == 2)
+    }
+
+    /// The same decoded block runs many thousand times and still computes the right thing.
+    @Test func decodedLoopRunsManyIterationsCorrectly() throws {
+        let m = try runSnippet { a in
+            let top = a.newLabel()
+            a.xor(.ax, .ax)                  // Fibonacci mod 2^16
+            a.mov(.bx, 1)
+            a.mov(.ecx, 15_000)
+            a.bind(top)
+            a.mov(.dx, .ax)
+            a.add(.dx, .bx)
+            a.mov(.ax, .bx)
+            a.mov(.bx, .dx)
+            a.emit([0x67]); a.loop(top)      // LOOP with ECX
+        }
+        var (x, y): (UInt16, UInt16) = (0, 1)
+        for _ in 0..<15_000 { (x, y) = (y, x &+ y) }
+        #expect(m.r16(.rax) == x)
+        #expect(m.r16(.rbx) == y)
+        #expect(m.r32(.rcx) == 0)
+    }
+
+    /// An instruction that straddles two pages, with the second page rewritten in between.
+    @Test func instructionCrossingAPageBoundary() throws {
+        let m = TestMachine()
+        let start = 0x8FFE                   // B8 at 8FFEh, imm16 at 8FFFh–9000h
+        m.bus.load([0xB8, 0x34, 0x12, 0xEB, 0xFB], at: start)   // mov ax, 0x1234; jmp start
+        m.cpu.instructionPointer = UInt64(start)
+        m.cpu.loadRealModeSegment(.cs, selector: 0)
+        #expect(m.run(budget: 10) == .limitReached)
+        #expect(m.r16(.rax) == 0x1234)
+        m.bus.load([0x56], at: 0x9000)
+        m.cpu.invalidateCode(physicalAddress: 0x9000, length: 1)
+        #expect(m.run(budget: 10) == .limitReached)
+        #expect(m.r16(.rax) == 0x5634)
+    }
+
+    /// With the A20 gate off, FFFF:xxxx is another linear address for the same physical code:
+    /// stores through it must still reach the decoded instructions.
+    @Test func storeThroughAnA20AliasRewritesCode() throws {
+        let m = TestMachine()
+        m.cpu.setA20(enabled: false)
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let top = a.newLabel(), immediate = a.newLabel(), done = a.newLabel()
+        a.mov(.ax, 0xFFFF)
+        a.mov(.es, .ax)
+        a.bind(top)
+        a.bind(immediate)
+        a.mov(.bl, 0x00)
+        a.cmp(.bl, 3)
+        a.jcc(.e, done)
+        // ES:(10h + address) is linear 100000h + address: physical `address` with A20 off.
+        a.inc(Mem(disp: 0x10 + Int(a.address(of: immediate)!) + 1, size: .byte, segment: .es))
+        a.jmp(top)
+        a.bind(done)
+        a.hlt()
+        try m.load(a)
+        m.expectCleanHalt(m.run())
+        #expect(m.r16(.rbx) & 0xFF == 3)
+    }
+}

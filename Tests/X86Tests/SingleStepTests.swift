@@ -1,0 +1,68 @@
+import Testing
+import X86
+import X86Asm
+
+/// Single-stepping with EFLAGS.TF (SDM Vol. 3A, 17.3.1.4): a #DB trap after every instruction
+/// that began with TF = 1, delivered with the next instruction's address and DR6.BS set.
+@Suite struct SingleStepTests {
+    /// POPF sets TF, three instructions run, POPF clears TF; the #DB handler records each return IP.
+    private func steppedGuest() throws -> (TestMachine, [UInt16]) {
+        let m = TestMachine()
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let handler = a.newLabel(), log = TestMachine.data
+        var boundaries: [Label] = []
+        func boundary() { let l = a.newLabel(); a.bind(l); boundaries.append(l) }
+        a.mov(.di, log)
+        a.pushf()
+        a.pop(.ax)
+        a.or(.ax, Int(EFlags.trap))
+        a.push(.ax)
+        a.popf()                             // TF = 1 from the next instruction on
+        a.mov(.ax, 1); boundary()
+        a.mov(.bx, 2); boundary()
+        a.add(.ax, .bx); boundary()
+        a.pushf(); boundary()
+        a.pop(.cx); boundary()
+        a.and(.cx, ~Int(EFlags.trap) & 0xFFFF); boundary()
+        a.push(.cx); boundary()
+        a.popf(); boundary()                 // began with TF = 1: still traps
+        a.nop()
+        a.hlt()
+        // Handler: store the return IP at [di], advance di.
+        a.bind(handler)
+        a.mov(.bp, .sp)
+        a.mov(.si, Mem(.bp))
+        a.mov(Mem(.di), .si)
+        a.add(.di, 2)
+        a.iret()
+        try m.load(a)
+        m.setVector(1, to: handler, in: a)
+        return (m, boundaries.map { UInt16(a.address(of: $0)!) })
+    }
+
+    @Test func trapsAfterEachInstructionWhileTFIsSet() throws {
+        let (m, boundaries) = try steppedGuest()
+        #expect(m.run() == .halted)
+        let count = (Int(m.r16(.rdi)) - TestMachine.data) / 2
+        let logged = (0..<count).map { m.bus.word(at: TestMachine.data + 2 * $0) }
+        #expect(logged == boundaries)
+        #expect(m.events.vectors == Array(repeating: 1, count: boundaries.count))
+        #expect(m.r16(.rax) == 3, "the stepped code computed normally")
+        #expect(m.cpu.debugRegister(6) & (1 << 14) != 0, "DR6.BS")
+        #expect(!m.flag(EFlags.trap))
+    }
+
+    /// The handler runs with TF = 0 (delivery clears it), so it is not itself stepped.
+    @Test func handlerIsNotStepped() throws {
+        let (m, boundaries) = try steppedGuest()
+        _ = m.run()
+        #expect(m.events.deliveries.allSatisfy { $0.cs == 0 && boundaries.contains(UInt16($0.ip)) })
+    }
+
+    /// The single-step trap is a debug exception raised by the processor, not INT n.
+    @Test func singleStepTrapIsReportedAsAnException() throws {
+        let (m, _) = try steppedGuest()
+        _ = m.run()
+        #expect(m.events.deliveries.first?.source == .exception)
+    }
+}

@@ -1,0 +1,54 @@
+import X86
+
+/// Records what the CPU reports to its observer: every delivery attempt and every shutdown.
+final class EventRecorder: CPUObserver {
+    struct Delivery: Equatable, CustomStringConvertible {
+        let vector: UInt8
+        let source: InterruptSource
+        let errorCode: UInt32?
+        /// CS:IP when the event was delivered: the return address the frame will hold.
+        let cs: UInt16
+        let ip: UInt64
+        var description: String { "\(vector) (\(source)) at \(hex(cs)):\(hex(ip))" }
+    }
+
+    private(set) var deliveries: [Delivery] = []
+    private(set) var shutdownChains: [[UInt8]] = []
+
+    var vectors: [UInt8] { deliveries.map(\.vector) }
+
+    func cpu(_ cpu: CPU, delivers vector: UInt8, source: InterruptSource, errorCode: UInt32?) {
+        deliveries.append(Delivery(vector: vector, source: source, errorCode: errorCode,
+                                   cs: cpu.segment(.cs).selector, ip: cpu.instructionPointer))
+    }
+
+    func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8]) {
+        shutdownChains.append(chain)
+    }
+
+    func clear() {
+        deliveries.removeAll(keepingCapacity: true)
+        shutdownChains.removeAll(keepingCapacity: true)
+    }
+}
+
+/// An interrupt controller that hands out queued vectors and drives the INTR pin accordingly.
+final class TestInterruptController: InterruptController {
+    weak var cpu: CPU?
+    private(set) var pending: [UInt8] = []
+    private(set) var acknowledgements = 0
+
+    /// Queues a vector and raises INTR.
+    func raise(_ vector: UInt8) {
+        pending.append(vector)
+        cpu?.interruptRequested = true
+    }
+
+    func acknowledgeInterrupt() -> UInt8? {
+        acknowledgements += 1
+        guard !pending.isEmpty else { return nil }
+        let vector = pending.removeFirst()
+        if pending.isEmpty { cpu?.interruptRequested = false }
+        return vector
+    }
+}
