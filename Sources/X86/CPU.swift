@@ -15,7 +15,11 @@ public final class CPU {
     /// The controller answering interrupt-acknowledge cycles.
     public weak var interruptController: (any InterruptController)?
     /// Told about deliveries, shutdown and other rare events (for traces and debuggers).
-    public weak var observer: (any CPUObserver)?
+    public weak var observer: (any CPUObserver)? {
+        didSet { hasObserver = observer != nil }
+    }
+    /// Whether `observer` was set, so that event paths skip the weak load when nobody listens.
+    var hasObserver = false
 
     // MARK: Registers
     let regs: UnsafeMutablePointer<UInt64>
@@ -53,22 +57,63 @@ public final class CPU {
 
     // MARK: Execution state
     /// What the processor is doing (SDM "activity state").
-    public internal(set) var activity: ActivityState = .active
+    public internal(set) var activity: ActivityState = .active {
+        didSet { setSignal(Signals.inactive, activity != .active) }
+    }
     /// Instructions retired since power-on.
     public internal(set) var instructionsRetired: UInt64 = 0
-    /// The level of the INTR pin, driven by the interrupt controller's owner.
-    public var interruptRequested = false
-    var nmiPending = false
+    /// Everything that needs the run loop's attention at a block boundary, as one
+    /// word so the common case costs a single test (`Signals`).
+    var signals: UInt8 = 0
+    var startupVector: UInt8 = 0
     var nmiBlocked = false
-    var initPending = false
-    var startupVector: UInt8?
-    /// Interrupts (and NMI, debug traps) are inhibited until after the next instruction (STI, MOV SS, POP SS).
-    var interruptShadow = false
     /// Set when the current block must end after this instruction (code was overwritten,
     /// the A20 gate moved, an owner asked to stop).
     var blockExitRequested = false
-    /// Set by `requestStop()` from the owner's device callbacks.
-    var stopRequested = false
+
+    /// Bits of `signals`.
+    enum Signals {
+        static let interruptLine: UInt8 = 1 << 0
+        static let nmi: UInt8 = 1 << 1
+        static let initRequest: UInt8 = 1 << 2
+        static let startup: UInt8 = 1 << 3
+        static let stop: UInt8 = 1 << 4
+        /// Interrupts, NMI and debug traps are inhibited until after the next instruction.
+        static let shadow: UInt8 = 1 << 5
+        /// `activity` is not `.active`.
+        static let inactive: UInt8 = 1 << 6
+    }
+
+    @inline(__always) func setSignal(_ bit: UInt8, _ on: Bool) {
+        signals = on ? signals | bit : signals & ~bit
+    }
+
+    /// The level of the INTR pin, driven by the interrupt controller's owner.
+    public var interruptRequested: Bool {
+        get { signals & Signals.interruptLine != 0 }
+        set { setSignal(Signals.interruptLine, newValue) }
+    }
+    var nmiPending: Bool {
+        get { signals & Signals.nmi != 0 }
+        set { setSignal(Signals.nmi, newValue) }
+    }
+    var initPending: Bool {
+        get { signals & Signals.initRequest != 0 }
+        set { setSignal(Signals.initRequest, newValue) }
+    }
+    var startupPending: Bool {
+        get { signals & Signals.startup != 0 }
+        set { setSignal(Signals.startup, newValue) }
+    }
+    var stopRequested: Bool {
+        get { signals & Signals.stop != 0 }
+        set { setSignal(Signals.stop, newValue) }
+    }
+    /// Interrupts (and NMI, debug traps) are inhibited until after the next instruction (STI, MOV SS, POP SS).
+    var interruptShadow: Bool {
+        get { signals & Signals.shadow != 0 }
+        set { setSignal(Signals.shadow, newValue) }
+    }
 
     // MARK: Pending exception (faults are values: handlers record one and return `.fault`)
     var pendingVector: UInt8 = 0

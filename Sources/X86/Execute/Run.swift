@@ -38,18 +38,17 @@ extension CPU {
         var executed = 0
         stopRequested = false
         while true {
-            if activity != .active || initPending || nmiPending || (interruptRequested && interruptFlag) {
+            // Whole blocks run without a look at anything else while nothing is signalled,
+            // no single-stepping is on and the budget has room for a whole block.
+            var careful = false
+            if signals != 0 || eflagsStored & EFlags.trap != 0 || limit - executed < CodeCache.maximumBlockLength {
                 if let reason = serviceEvents() { return reason }
+                if executed >= limit { return .limitReached }
+                careful = true
             }
-            if executed >= limit { return .limitReached }
-            if stopRequested { return .stopRequested }
-
-            // One instruction at a time while single-stepping or inside an interrupt shadow;
-            // otherwise whole blocks (at most `maximumBlockLength` records) while the budget allows.
-            let trapAfterEach = eflagsStored & EFlags.trap != 0
-            let shadowActive = interruptShadow
-            let remaining = limit - executed
-            let careful = trapAfterEach || shadowActive || remaining < CodeCache.maximumBlockLength
+            let trapAfterEach = careful && eflagsStored & EFlags.trap != 0
+            let shadowActive = careful && interruptShadow
+            let allowance = (trapAfterEach || shadowActive) ? 1 : limit - executed
 
             guard let blockStart = blockAtInstructionPointer() else {
                 deliverPendingException()
@@ -59,23 +58,12 @@ extension CPU {
             var d = blockStart
             var step: Step
             blockExitRequested = false
-            if careful {
-                let allowance = (trapAfterEach || shadowActive) ? 1 : remaining
-                while true {
-                    instructionStart = rip
-                    rip = (rip &+ UInt64(d.pointee.length)) & ipMask
-                    step = execute(d)
-                    if step != .next || d - blockStart + 1 >= allowance || blockExitRequested { break }
-                    d += 1
-                }
-            } else {
-                while true {
-                    instructionStart = rip
-                    rip = (rip &+ UInt64(d.pointee.length)) & ipMask
-                    step = execute(d)
-                    if step != .next || blockExitRequested { break }
-                    d += 1
-                }
+            while true {
+                instructionStart = rip
+                rip = (rip &+ UInt64(d.pointee.length)) & ipMask
+                step = execute(d)
+                if step != .next || blockExitRequested || (careful && d - blockStart + 1 >= allowance) { break }
+                d += 1
             }
             // Records before `d` retired; `d` itself retired unless it faulted or was the block's end.
             var retired = d - blockStart
@@ -92,23 +80,27 @@ extension CPU {
             }
             executed += retired
             instructionsRetired &+= UInt64(retired)
-            if shadowActive && retired > 0 { interruptShadow = false }
-            if trapAfterEach && retired > 0 && step != .fault { singleStepTrap() }
+            if careful {
+                if shadowActive && retired > 0 { interruptShadow = false }
+                if trapAfterEach && retired > 0 && step != .fault { singleStepTrap() }
+            }
         }
     }
 
     /// Handles INIT, start-up, NMI and INTR at an instruction boundary, and reports
-    /// why a non-active CPU cannot run. Returns `nil` when execution can continue.
+    /// why a non-active CPU cannot run or an owner's stop request. Returns `nil` when
+    /// execution can continue.
     func serviceEvents() -> StopReason? {
         if initPending {
             initPending = false
             enterInitState()
         }
         if activity == .waitingForStartup {
-            guard let vector = startupVector else { return .waitingForStartup }
-            startupVector = nil
-            startAt(vector: vector)
+            guard startupPending else { return .waitingForStartup }
+            startupPending = false
+            startAt(vector: startupVector)
         }
+        if stopRequested { return .stopRequested }
         if interruptShadow { return activity == .active ? nil : stopReasonForActivity }
         if nmiPending && !nmiBlocked {
             nmiPending = false
@@ -121,7 +113,7 @@ extension CPU {
         if activity == .shutdown { return .shutdown }
         if interruptRequested && interruptFlag {
             if let vector = interruptController?.acknowledgeInterrupt() {
-                wake()
+                if activity == .halted { activity = .active }
                 deliverEvent(vector: vector, errorCode: nil, kind: .external)
             }
         }
@@ -135,9 +127,5 @@ extension CPU {
         case .shutdown: .shutdown
         case .waitingForStartup: .waitingForStartup
         }
-    }
-
-    private func wake() {
-        if activity == .halted { activity = .active }
     }
 }

@@ -156,8 +156,8 @@ extension CPU {
         var changeable = EFlags.arithmetic | EFlags.trap | EFlags.interrupt | EFlags.direction
             | EFlags.iopl | EFlags.nestedTask
         if size == .dword { changeable |= EFlags.alignmentCheck | EFlags.identification | EFlags.resume }
-        let current = eflags
-        setEFlags((current & ~changeable) | (value & changeable))
+        // Every status flag is replaced, so the lazy ones need not be materialized.
+        setEFlags((eflagsStored & ~changeable) | (value & changeable))
     }
 
     /// ENTER: make a stack frame of `imm` bytes with `imm2` (mod 32) nesting levels.

@@ -65,12 +65,12 @@ extension CPU {
     func enterShutdown(chain: [UInt8]) {
         shutdownChain = chain
         activity = .shutdown
-        observer?.cpu(self, enteredShutdownAfter: chain)
+        if hasObserver { observer?.cpu(self, enteredShutdownAfter: chain) }
     }
 
     /// One delivery attempt; `false` with a new exception pending when it faulted.
     private func deliverOnce(vector: UInt8, errorCode: UInt32?, kind: EventKind) -> Bool {
-        if let observer {
+        if hasObserver, let observer {
             let source: InterruptSource = switch kind {
             case .fault: .exception
             case .software: .software

@@ -10,7 +10,7 @@ extension CPU {
         nmiBlocked = false
         interruptRequested = false
         initPending = false
-        startupVector = nil
+        startupPending = false
         setA20(enabled: true)
         flushDecodedCode()
         activity = isBootstrapProcessor ? .active : .waitingForStartup
@@ -67,6 +67,9 @@ extension CPU {
 
     /// A start-up IPI; ignored unless the processor is waiting for one (SDM Vol. 3A, 10.4.4).
     public func signalStartup(vector: UInt8) {
-        if activity == .waitingForStartup || initPending { startupVector = vector }
+        if activity == .waitingForStartup || initPending {
+            startupVector = vector
+            startupPending = true
+        }
     }
 }
