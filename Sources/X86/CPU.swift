@@ -27,8 +27,6 @@ public final class CPU {
     let segs: UnsafeMutablePointer<SegmentCache>
     /// Instruction pointer of the next instruction.
     var rip: UInt64 = 0
-    /// Instruction pointer of the instruction being executed (faults report it).
-    var instructionStart: UInt64 = 0
 
     // MARK: Flags (status flags are lazy; see Flags.swift)
     var eflagsStored: UInt32 = EFlags.reserved1

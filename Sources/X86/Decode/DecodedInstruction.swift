@@ -53,6 +53,7 @@ struct Instruction {
     @inline(__always) init(_ pointer: UnsafePointer<DecodedInstruction>) { self.pointer = pointer }
 
     @inline(__always) var op: Op { pointer.pointee.op }
+    @inline(__always) var length: UInt8 { pointer.pointee.length }
     @inline(__always) var size: OperandSize { pointer.pointee.size }
     @inline(__always) var attributes: UInt8 { pointer.pointee.attributes }
     @inline(__always) var reg: UInt8 { pointer.pointee.reg }

@@ -143,13 +143,13 @@ extension CPU {
         return .exit
     }
 
-    func execInt(vector: UInt8) -> Step {
-        deliverEvent(vector: vector, errorCode: nil, kind: .software)
+    func execInt(_ d: Instruction, vector: UInt8) -> Step {
+        deliverEvent(vector: vector, errorCode: nil, kind: .software, instructionLength: d.length)
         return .exit
     }
 
-    func execInto() -> Step {
-        overflowFlag ? execInt(vector: ExceptionVector.overflow.rawValue) : .exit
+    func execInto(_ d: Instruction) -> Step {
+        overflowFlag ? execInt(d, vector: ExceptionVector.overflow.rawValue) : .exit
     }
 
     /// BOUND: #BR (a fault) when the signed index lies outside [lower, upper].

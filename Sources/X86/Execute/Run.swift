@@ -51,19 +51,27 @@ extension CPU {
             let allowance = (trapAfterEach || shadowActive) ? 1 : limit - executed
 
             guard let blockStart = blockAtInstructionPointer() else {
-                deliverPendingException()
+                deliverPendingException(instructionLength: 0)
                 continue
             }
             let ipMask: UInt64 = segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
             var d = blockStart
             var step: Step
             blockExitRequested = false
-            while true {
-                instructionStart = rip
-                rip = (rip &+ UInt64(d.pointee.length)) & ipMask
-                step = execute(d)
-                if step != .next || blockExitRequested || (careful && d - blockStart + 1 >= allowance) { break }
-                d += 1
+            if careful {
+                while true {
+                    rip = (rip &+ UInt64(d.pointee.length)) & ipMask
+                    step = execute(d)
+                    if step != .next || blockExitRequested || d - blockStart + 1 >= allowance { break }
+                    d += 1
+                }
+            } else {
+                while true {
+                    rip = (rip &+ UInt64(d.pointee.length)) & ipMask
+                    step = execute(d)
+                    if step != .next || blockExitRequested { break }
+                    d += 1
+                }
             }
             // Records before `d` retired; `d` itself retired unless it faulted or was the block's end.
             var retired = d - blockStart
@@ -76,7 +84,7 @@ extension CPU {
                 retired += 1
                 activity = .halted
             case .fault:
-                deliverPendingException()
+                deliverPendingException(instructionLength: d.pointee.length)
             }
             executed += retired
             instructionsRetired &+= UInt64(retired)

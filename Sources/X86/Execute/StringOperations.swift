@@ -54,7 +54,7 @@ extension CPU {
         if iterations > 1 { instructionsRetired &+= UInt64(iterations - 1) }
         if step == .fault { return .fault }
         if remaining != 0 && iterations >= CPU.stringChunk && !((op == .cmps || op == .scas) && stoppedOnCondition(d)) {
-            rip = instructionStart   // resume the repetition after pending events
+            rewindInstructionPointer(by: d.length)   // resume the repetition after pending events
             return .exit
         }
         return op == .ins || op == .outs ? .exit : .next

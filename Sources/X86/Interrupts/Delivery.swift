@@ -9,6 +9,12 @@ enum EventKind {
 }
 
 extension CPU {
+    /// Moves EIP back to the start of the instruction that just advanced it.
+    func rewindInstructionPointer(by length: UInt8) {
+        let mask: UInt64 = segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
+        rip = (rip &- UInt64(length)) & mask
+    }
+
     /// Records an exception for the current instruction; handlers return the result.
     @discardableResult @inline(never)
     func raiseFault(_ vector: ExceptionVector, errorCode: UInt32? = nil) -> Step {
@@ -19,8 +25,10 @@ extension CPU {
     }
 
     /// Delivers the exception a handler recorded, reporting the faulting instruction.
-    func deliverPendingException() {
-        rip = instructionStart
+    /// EIP has already moved past it by `instructionLength` bytes (handlers change EIP
+    /// only when they succeed), so the instruction's start is recovered from that.
+    func deliverPendingException(instructionLength: UInt8) {
+        rewindInstructionPointer(by: instructionLength)
         deliverEvent(vector: pendingVector, errorCode: pendingHasErrorCode ? pendingErrorCode : nil, kind: .fault)
     }
 
@@ -29,7 +37,9 @@ extension CPU {
     /// contributory one, or a contributory or page fault while delivering a page
     /// fault, becomes #DF; any exception while delivering #DF is a triple fault and
     /// puts the processor into shutdown. Other pairs are handled serially.
-    func deliverEvent(vector: UInt8, errorCode: UInt32?, kind: EventKind) {
+    /// `instructionLength` is the length of the INT instruction for `.software` events, so a
+    /// fault while delivering one reports the INT itself.
+    func deliverEvent(vector: UInt8, errorCode: UInt32?, kind: EventKind, instructionLength: UInt8 = 0) {
         var vector = vector
         var errorCode = errorCode
         var kind = kind
@@ -38,7 +48,7 @@ extension CPU {
         while true {
             let second = pendingVector
             chain.append(second)
-            if kind == .software { rip = instructionStart }
+            if kind == .software { rewindInstructionPointer(by: instructionLength) }
             if kind == .fault && vector == ExceptionVector.doubleFault.rawValue {
                 enterShutdown(chain: chain)
                 return
