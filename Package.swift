@@ -18,10 +18,12 @@ let package = Package(
         .target(name: "X86Asm"),
         // zlib for reading the gzip'd JSON Lines vector files.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // One type per device, the Device protocol, and what devices may ask of the board.
+        .target(name: "Hardware"),
         // What a board's ROM and tables hold, and the project's own guest programs.
         .target(name: "Firmware", dependencies: ["X86Asm"]),
         // The board: memory, devices, power & reset controller, trace; and the benchmark.
-        .target(name: "Machine", dependencies: ["X86", "Firmware"]),
+        .target(name: "Machine", dependencies: ["X86", "Hardware", "Firmware"]),
         // Runs hardware-captured single-instruction vectors against the CPU.
         .target(name: "VectorHarness", dependencies: ["X86", "CZlib"]),
         .executableTarget(
@@ -33,6 +35,7 @@ let package = Package(
         ),
         .testTarget(name: "X86Tests", dependencies: ["X86", "X86Asm"]),
         .testTarget(name: "X86AsmTests", dependencies: ["X86Asm"]),
+        .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
         .testTarget(name: "VectorTests", dependencies: ["VectorHarness"]),
     ]
 )

@@ -1,0 +1,26 @@
+/// What a device may ask of the board it sits on. The machine implements it; devices
+/// never reset CPUs or other devices themselves, they ask the power & reset controller.
+public protocol Platform: AnyObject {
+    /// Virtual time in nanoseconds since power-on (derived from executed instructions).
+    var now: UInt64 { get }
+    /// Drives an ISA interrupt request line (0–15) high or low.
+    func setInterruptLine(_ irq: Int, high: Bool)
+    /// Asks the power & reset controller for a reset or power transition.
+    func requestReset(_ request: ResetRequest)
+    /// One of the A20 gate's inputs changed (the gate is open when any input enables it).
+    func setA20(_ input: A20Input, enabled: Bool)
+    /// Records an event in the machine's trace (time, instruction count and CPU are added).
+    func record(_ event: TraceEvent)
+    /// Asks the machine to end the run with this exit status (the exit device).
+    func requestExit(status: Int32)
+    /// Notes that the interrupt controller's output (INTR) may have changed.
+    func interruptOutputChanged()
+}
+
+/// The inputs of the A20 gate.
+public enum A20Input: Sendable {
+    /// Output-port bit 1 of the 8042 keyboard controller.
+    case keyboardController
+    /// Bit 1 of system control port A (0x92), "fast A20".
+    case fastA20
+}

@@ -1,0 +1,46 @@
+/// The kinds of reset and power transition, from smallest to largest.
+public enum ResetKind: String, Sendable, CaseIterable {
+    /// INIT#: CPU registers to the INIT state; memory and devices untouched.
+    case initSignal = "init"
+    /// Platform reset (PLTRST#): every device and CPU reset, RAM kept.
+    case hard
+    /// Power cycle through a power-off state.
+    case full
+    /// Soft off (ACPI S5 / G2).
+    case powerOff = "power-off"
+}
+
+/// What caused a reset request (the trace's `source` field).
+public enum ResetSource: String, Sendable, CaseIterable {
+    case i8042Pulse = "8042-pulse"
+    case i8042OutputPort = "8042-output-port"
+    case port92 = "port92"
+    case cf9 = "cf9"
+    case tripleFault = "triple-fault"
+    case acpiResetRegister = "acpi-reset-reg"
+    case efi = "efi"
+    case watchdog = "watchdog"
+    case user = "user"
+}
+
+/// A request to the power & reset controller. Devices describe the signal they
+/// assert; the board profile decides what the platform does with it.
+public struct ResetRequest: Sendable, Equatable {
+    public var source: ResetSource
+    /// The kind the requester itself selects (0xCF9's SYS_RST and FULL_RST bits), if any.
+    public var requestedKind: ResetKind?
+    /// The port write that caused it, if one did.
+    public var port: UInt16?
+    public var value: UInt32?
+    /// The CPU whose action caused it, if one did.
+    public var cpu: Int?
+
+    public init(source: ResetSource, requestedKind: ResetKind? = nil, port: UInt16? = nil,
+                value: UInt32? = nil, cpu: Int? = nil) {
+        self.source = source
+        self.requestedKind = requestedKind
+        self.port = port
+        self.value = value
+        self.cpu = cpu
+    }
+}
