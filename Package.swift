@@ -29,7 +29,7 @@ let package = Package(
         .executableTarget(
             name: "resetvector",
             dependencies: [
-                "Machine", "Firmware", "VectorHarness",
+                "Machine", "Hardware", "Firmware", "VectorHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

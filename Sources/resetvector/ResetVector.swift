@@ -9,7 +9,7 @@ struct ResetVector: ParsableCommand {
             ResetVector runs x86 guests on a software CPU. Every reset, reboot, halt and \
             power path behaves as real hardware does and is recorded in a deterministic trace.
             """,
-        subcommands: [BenchCommand.self, VectorsCommand.self]
+        subcommands: [DemoCommand.self, RunCommand.self, BenchCommand.self, VectorsCommand.self]
     )
 }
 

@@ -65,6 +65,13 @@ extension CPU {
     /// INIT#: taken at the next instruction boundary.
     public func signalINIT() { initPending = true }
 
+    /// Takes INIT now (the caller is at an instruction boundary, e.g. the power & reset
+    /// controller between run slices).
+    public func applyINIT() {
+        initPending = false
+        enterInitState()
+    }
+
     /// A start-up IPI; ignored unless the processor is waiting for one (SDM Vol. 3A, 10.4.4).
     public func signalStartup(vector: UInt8) {
         if activity == .waitingForStartup || initPending {

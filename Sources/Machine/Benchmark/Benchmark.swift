@@ -14,10 +14,10 @@ public enum Benchmark {
 
     /// Runs the real-mode workload with `iterations` loop iterations.
     public static func realMode(iterations: UInt32 = BenchmarkWorkload.standardIterations) throws -> Result {
-        let memory = GuestMemory(size: 1 << 20)
+        let memory = PhysicalMemory(ramSize: 1 << 20)
         let program = try BenchmarkWorkload.program(iterations: iterations)
-        memory.load(program, at: UInt64(BenchmarkWorkload.origin))
-        let cpu = CPU(bus: memory)
+        memory.write(program, at: UInt64(BenchmarkWorkload.origin))
+        let cpu = CPU(bus: SystemBus(memory: memory))
         cpu.loadRealModeSegment(.cs, selector: 0)
         cpu.instructionPointer = UInt64(BenchmarkWorkload.origin)
         let start = ContinuousClock.now

@@ -1,0 +1,50 @@
+import Hardware
+
+/// The devices of a PC board and how they are wired to the machine.
+final class BoardDevices {
+    private(set) var interruptController: I8259!
+    private(set) var timer: I8254!
+    private(set) var serialPort: Uart16550!
+    private(set) var keyboardController: I8042!
+    private(set) var all: [any Device] = []
+    private(set) var timed: [any TimedDevice] = []
+
+    func build(for machine: Machine) {
+        let configuration = machine.configuration
+        let quirks = configuration.quirks
+        let controller = machine.controller!
+
+        let pic = I8259(platform: machine)
+        let pit = I8254(platform: machine)
+        let portB = SystemControlPortB(timer: pit, platform: machine)
+        let uart = Uart16550(platform: machine)
+        uart.output = configuration.serialOutput ?? { _ in }
+        let rtc = MC146818(platform: machine)
+        let kbc = I8042(platform: machine)
+        kbc.resetLineBroken = quirks.contains(.no8042Reset)
+        kbc.onResetLineBlocked = { controller.blocked($0, by: .no8042Reset) }
+        let portA = SystemControlPortA(platform: machine)
+        portA.resetBlocked = quirks.contains(.noPort92Reset)
+        portA.onResetBlocked = { controller.blocked($0, by: .noPort92Reset) }
+        let resetControl = ResetControl(platform: machine)
+        resetControl.resetBlocked = quirks.contains(.noCF9)
+        resetControl.onResetBlocked = { controller.blocked($0, by: .noCF9) }
+        let pciHost = PCIHostBridge()
+        let post = PostCodePort(platform: machine)
+        let firmwareConfig = FirmwareConfig(payload: configuration.bootPayload, ramSize: configuration.memorySize)
+        let firmwareLog = FirmwareLogPort(platform: machine)
+
+        interruptController = pic
+        timer = pit
+        serialPort = uart
+        keyboardController = kbc
+        all = [pic, pit, portB, uart, rtc, kbc, portA, resetControl, pciHost, post, firmwareConfig, firmwareLog]
+        for console in configuration.debugConsoles {
+            all.append(DebugConsole(port: console.port, output: console.output))
+        }
+        if let port = configuration.exitPort {
+            all.append(ExitDevice(port: port, platform: machine))
+        }
+        timed = all.compactMap { $0 as? any TimedDevice }
+    }
+}

@@ -1,0 +1,288 @@
+import Hardware
+import X86
+
+/// A PC: CPUs, memory, devices, the power & reset controller and the event trace.
+///
+/// `run()` drives the CPUs in time slices that end at the next device deadline, so timer
+/// interrupts arrive at exact virtual times; virtual time is one nanosecond per retired
+/// instruction and jumps to the next deadline while every CPU is halted. Runs are
+/// deterministic: the same configuration and inputs give the same trace.
+public final class Machine {
+    public let configuration: MachineConfiguration
+    public let trace: EventTrace
+    let memory: PhysicalMemory
+    let bus: SystemBus
+    /// The processors (index 0 is the bootstrap processor).
+    public let cpus: [CPU]
+    var controller: PowerResetController!
+    let devices: BoardDevices
+
+    // MARK: Time
+    /// Virtual time at the start of the current slice.
+    private var clockBase: UInt64 = 0
+    private var sliceStartRetired: UInt64 = 0
+    /// The CPU executing the current slice, if any.
+    private(set) var runningCPU: Int?
+
+    // MARK: Run state
+    private var outcome: RunOutcome?
+    private var a20Inputs: Set<A20Input> = []
+    private var haltReported: [Bool]
+    private var shutdownReported: [Bool]
+    private var started = false
+    /// Times the bootstrap processor began at the reset vector (power-on, resets, INIT).
+    public private(set) var boots = 0
+    /// Called when a CPU enters HLT (the demo types keys here); the CPU's index is passed.
+    public var onHalt: ((Machine, Int) -> Void)?
+
+    /// Builds the machine in its power-on state.
+    public init(_ configuration: MachineConfiguration) throws(MachineError) {
+        try configuration.validate()
+        self.configuration = configuration
+        trace = EventTrace(keepAll: configuration.keepTrace)
+        memory = PhysicalMemory(ramSize: configuration.memorySize)
+        memory.installROM(configuration.firmware)
+        bus = SystemBus(memory: memory)
+        cpus = [CPU(bus: bus, index: 0, isBootstrapProcessor: true)]
+        haltReported = [false]
+        shutdownReported = [false]
+        devices = BoardDevices()
+        controller = PowerResetController(machine: self, board: configuration.board, quirks: configuration.quirks,
+                                          onReset: configuration.onReset, onShutdown: configuration.onShutdown,
+                                          powerCycleMemory: configuration.powerCycleMemory)
+        devices.build(for: self)
+        for device in devices.all { bus.attach(device) }
+        for cpu in cpus {
+            cpu.interruptController = self
+            cpu.observer = self
+        }
+        applyA20()
+    }
+
+    // MARK: Running
+
+    /// Longest slice between looks at devices, in instructions.
+    static let maximumSlice: UInt64 = 1_000_000
+
+    /// Runs until the guest or a policy ends the run.
+    public func run() -> RunOutcome {
+        if !started {
+            started = true
+            var fields: [(String, TraceValue)] = [("board", .text(configuration.board.rawValue)),
+                                                  ("memory", .number(UInt64(configuration.memorySize)))]
+            if let label = configuration.label { fields.append(("label", .text(label))) }
+            emit(TraceEvent("power-on", fields))
+            cpuStarted(0)
+        }
+        while outcome == nil {
+            controller.performPending()
+            if outcome != nil { break }
+            var slice = Machine.maximumSlice
+            if let deadline = nextDeadline() { slice = min(slice, max(1, deadline &- now)) }
+            if let limit = configuration.maxInstructions {
+                let done = instructionCount
+                if done >= limit {
+                    finish(.instructionLimit)
+                    break
+                }
+                slice = min(slice, limit - done)
+            }
+            let cpu = cpus[0]
+            runningCPU = 0
+            sliceStartRetired = cpu.instructionsRetired
+            let reason = cpu.run(limit: Int(slice))
+            clockBase &+= cpu.instructionsRetired &- sliceStartRetired
+            sliceStartRetired = cpu.instructionsRetired
+            runningCPU = nil
+            advanceDevices()
+            handle(reason, cpu: 0)
+        }
+        return outcome!
+    }
+
+    private func handle(_ reason: StopReason, cpu index: Int) {
+        let cpu = cpus[index]
+        if reason != .halted { haltReported[index] = false }
+        if reason != .shutdown { shutdownReported[index] = false }
+        switch reason {
+        case .halted:
+            if !haltReported[index] {
+                haltReported[index] = true
+                emit(TraceEvent("halt", cpu: index, [("if", .number(cpu.eflags & EFlags.interrupt != 0 ? 1 : 0))]))
+                onHalt?(self, index)
+                if cpu.activity != .halted || cpu.interruptRequested { return }
+            }
+            idleUntilNextEvent()
+        case .shutdown:
+            if !shutdownReported[index] {
+                shutdownReported[index] = true
+                controller.cpuShutdown(index, chain: cpu.shutdownChain)
+            } else {
+                idleUntilNextEvent()
+            }
+        case .limitReached, .stopRequested, .waitingForStartup:
+            break
+        }
+    }
+
+    /// Every CPU is stopped: jump virtual time to the next device event, or end the run
+    /// when nothing can ever wake a CPU.
+    private func idleUntilNextEvent() {
+        guard cpus.allSatisfy({ $0.activity != .active }) else { return }
+        let canTakeInterrupts = cpus.contains { $0.activity == .halted && $0.eflags & EFlags.interrupt != 0 }
+        if canTakeInterrupts, let deadline = nextDeadline() {
+            clockBase = max(clockBase, deadline)
+            advanceDevices()
+            return
+        }
+        if configuration.exitOnHalt || canTakeInterrupts {
+            finish(.allHalted)
+        } else {
+            finish(.paused(reason: "every CPU is halted with interrupts disabled; nothing can wake it"))
+        }
+    }
+
+    /// Ends the run with `outcome` at the next instruction boundary (the first outcome wins).
+    func finish(_ outcome: RunOutcome) {
+        if self.outcome == nil { self.outcome = outcome }
+        stopCPUsAtBoundary()
+    }
+
+    func stopCPUsAtBoundary() {
+        for cpu in cpus { cpu.requestStop() }
+    }
+
+    // MARK: Time
+
+    /// Instructions retired by all CPUs.
+    public var instructionCount: UInt64 { cpus.reduce(0) { $0 &+ $1.instructionsRetired } }
+
+    private var timedDevices: [any TimedDevice] { devices.timed }
+
+    private func nextDeadline() -> UInt64? {
+        timedDevices.compactMap { $0.nextDeadline() }.min()
+    }
+
+    private func advanceDevices() {
+        let time = now
+        for device in timedDevices { device.advance(to: time) }
+        interruptOutputChanged()
+    }
+
+    // MARK: Resets (called by the power & reset controller)
+
+    func initAllCPUs() {
+        for (index, cpu) in cpus.enumerated() {
+            cpu.applyINIT()
+            if cpu.isBootstrapProcessor { cpuStarted(index) }
+        }
+    }
+
+    func platformReset(_ kind: ResetKind, clearRAM: Bool) {
+        if clearRAM { memory.clearRAM() }
+        for device in devices.all { device.reset(kind) }
+        for (index, cpu) in cpus.enumerated() {
+            cpu.powerOnReset()
+            if cpu.isBootstrapProcessor { cpuStarted(index) }
+        }
+        applyA20()
+    }
+
+    private func cpuStarted(_ index: Int) {
+        let cpu = cpus[index]
+        boots += 1
+        emit(TraceEvent("cpu-start", cpu: index, [("cs", .number(UInt64(cpu.segment(.cs).selector))),
+                                                   ("ip", .number(cpu.instructionPointer))]))
+    }
+
+    private func applyA20() {
+        let enabled = !a20Inputs.isEmpty
+        for cpu in cpus { cpu.setA20(enabled: enabled) }
+    }
+
+    // MARK: Tracing
+
+    func emit(_ event: TraceEvent) {
+        trace.record(event, time: now, instructionCount: instructionCount)
+    }
+
+    // MARK: The user's hands
+
+    /// Types set-1 scancodes on the keyboard (e.g. Ctrl-Alt-Del: 1D 38 53 D3 B8 9D).
+    public func typeScancodes(_ codes: [UInt8]) {
+        devices.keyboardController.typeScancodes(codes)
+    }
+
+    /// Sends bytes to COM1's receiver.
+    public func sendSerialInput(_ bytes: [UInt8]) {
+        devices.serialPort.receive(bytes)
+    }
+
+    /// Requests a reset as the user (the reset button).
+    public func pressResetButton() {
+        controller.request(ResetRequest(source: .user, requestedKind: .hard))
+    }
+
+    /// Copies bytes into guest RAM (for loaders and tests).
+    public func writeMemory(_ bytes: [UInt8], at address: UInt64) {
+        memory.write(bytes, at: address)
+        for cpu in cpus { cpu.invalidateCode(physicalAddress: address, length: bytes.count) }
+    }
+
+    /// Reads guest RAM.
+    public func readMemory(_ address: UInt64, count: Int) -> [UInt8] {
+        memory.read(address, count: count)
+    }
+}
+
+// MARK: - Services the devices and CPUs use
+
+extension Machine: Platform {
+    public var now: UInt64 {
+        guard let index = runningCPU else { return clockBase }
+        return clockBase &+ (cpus[index].instructionsRetired &- sliceStartRetired)
+    }
+
+    public func setInterruptLine(_ irq: Int, high: Bool) {
+        devices.interruptController.setInterruptLine(irq, high: high)
+    }
+
+    public func requestReset(_ request: ResetRequest) {
+        controller.request(request)
+    }
+
+    public func setA20(_ input: A20Input, enabled: Bool) {
+        if enabled { a20Inputs.insert(input) } else { a20Inputs.remove(input) }
+        applyA20()
+    }
+
+    public func record(_ event: TraceEvent) {
+        var event = event
+        if event.cpu == nil { event.cpu = runningCPU }
+        emit(event)
+    }
+
+    public func requestExit(status: Int32) {
+        finish(.exitRequested(status: status))
+    }
+
+    public func interruptOutputChanged() {
+        cpus[0].interruptRequested = devices.interruptController.interruptOutput
+    }
+}
+
+extension Machine: InterruptController {
+    public func acknowledgeInterrupt() -> UInt8? {
+        devices.interruptController.acknowledge()
+    }
+}
+
+extension Machine: CPUObserver {
+    public func cpu(_ cpu: CPU, delivers vector: UInt8, source: InterruptSource, errorCode: UInt32?) {
+        if vector == ExceptionVector.doubleFault.rawValue && source == .exception {
+            emit(TraceEvent("double-fault", cpu: cpu.index, [("vector", .number(UInt64(vector)))]))
+        }
+    }
+
+    public func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8]) {}
+}

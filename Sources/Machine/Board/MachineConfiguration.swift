@@ -1,0 +1,114 @@
+import Hardware
+
+/// Everything that describes a machine before it is built.
+public struct MachineConfiguration {
+    /// Guest RAM in bytes (1 MiB to 3 GiB, a multiple of 4 KiB).
+    public var memorySize: Int = 32 << 20
+    public var board: BoardProfile = .pc
+    public var quirks: Set<Quirk> = []
+    public var onReset: ResetPolicy = .reboot
+    public var onShutdown: ShutdownPolicy = .board
+    public var powerCycleMemory: PowerCycleMemory = .clear
+    /// The firmware ROM image (64, 128, 256 or 512 KiB).
+    public var firmware: [UInt8]
+    /// What the firmware boots (read through the firmware configuration interface).
+    public var bootPayload: [UInt8] = []
+    /// Receives bytes the guest transmits on COM1; `nil` drops them.
+    public var serialOutput: ((UInt8) -> Void)?
+    /// Debug console ports and where their bytes go.
+    public var debugConsoles: [(port: UInt16, output: ([UInt8]) -> Void)] = []
+    /// The QEMU-style exit port, if any.
+    public var exitPort: UInt16?
+    /// Stop after this many instructions (all CPUs).
+    public var maxInstructions: UInt64?
+    /// When every CPU is halted with interrupts disabled: end quietly (`true`) or pause (`false`).
+    public var exitOnHalt = false
+    /// Keep every trace record in `Machine.trace.kept` (the demo and tests read them back).
+    public var keepTrace = false
+    /// A name for this run, recorded in the `power-on` event.
+    public var label: String?
+
+    public static let memorySizeRange = (1 << 20)...(3 << 30)
+    public static let romSizes: Set<Int> = [64 << 10, 128 << 10, 256 << 10, 512 << 10]
+
+    public init(firmware: [UInt8]) {
+        self.firmware = firmware
+    }
+
+    /// Checks the values a user can get wrong.
+    public func validate() throws(MachineError) {
+        if !MachineConfiguration.memorySizeRange.contains(memorySize) || memorySize % 4096 != 0 {
+            throw .memorySizeOutOfRange(memorySize)
+        }
+        if !MachineConfiguration.romSizes.contains(firmware.count) {
+            throw .unsupportedROMSize(firmware.count)
+        }
+        if bootPayload.count > 0x70000 {
+            throw .payloadTooLarge(bootPayload.count)
+        }
+    }
+}
+
+/// A machine that cannot be built as configured.
+public enum MachineError: Error, CustomStringConvertible, Equatable {
+    case memorySizeOutOfRange(Int)
+    case unsupportedROMSize(Int)
+    case payloadTooLarge(Int)
+
+    public var description: String {
+        switch self {
+        case .memorySizeOutOfRange(let size):
+            "memory size \(size) bytes is out of range (1 MiB to 3 GiB, a multiple of 4 KiB)"
+        case .unsupportedROMSize(let size):
+            "firmware image is \(size) bytes; a ROM must be 64, 128, 256 or 512 KiB"
+        case .payloadTooLarge(let size):
+            "boot payload is \(size) bytes; at most 448 KiB fits below the ROM"
+        }
+    }
+}
+
+/// How a run ended.
+public enum RunOutcome: Equatable, Sendable {
+    /// The guest wrote to the exit port: the process status it asked for.
+    case exitRequested(status: Int32)
+    /// Every CPU is halted and nothing can wake it.
+    case allHalted
+    /// ACPI soft-off or a power-off reset.
+    case poweredOff
+    /// `--max-instructions` reached.
+    case instructionLimit
+    /// A pause policy stopped the machine with state intact.
+    case paused(reason: String)
+    /// `--on-reset exit`: the run ended at a reset.
+    case endedAtReset(kind: ResetKind, source: ResetSource)
+    /// `--on-shutdown exit`: the run ended at a CPU shutdown.
+    case endedAtShutdown(cpu: Int)
+    /// A quirk locked the machine up.
+    case hung(reason: String)
+
+    /// The process exit status for this outcome (documented in the README).
+    public var exitStatus: Int32 {
+        switch self {
+        case .exitRequested(let status): status
+        case .allHalted, .poweredOff: 0
+        case .paused: 2
+        case .instructionLimit: 4
+        case .hung: 6
+        case .endedAtReset, .endedAtShutdown: 8
+        }
+    }
+
+    /// One line for the user.
+    public var summary: String {
+        switch self {
+        case .exitRequested(let status): "guest requested exit with status \(status)"
+        case .allHalted: "all CPUs halted"
+        case .poweredOff: "powered off"
+        case .instructionLimit: "instruction limit reached"
+        case .paused(let reason): "paused: \(reason)"
+        case .endedAtReset(let kind, let source): "stopped at a \(kind.rawValue) reset requested by \(source.rawValue)"
+        case .endedAtShutdown(let cpu): "stopped at CPU \(cpu) shutdown (triple fault)"
+        case .hung(let reason): "machine hung: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Hardware
+
+/// The I/O port space: each port maps to the devices that decode it, in registration order.
+/// An access goes to the first device that claims it (`Device.decodes(port:size:)`);
+/// unclaimed reads float high and unclaimed writes vanish, as on an ISA bus.
+final class PortBus {
+    private var devicesByPort = [[Device]](repeating: [], count: 0x10000)
+
+    func attach(_ device: Device) {
+        for range in device.portRanges {
+            for port in range { devicesByPort[Int(port)].append(device) }
+        }
+    }
+
+    private func claimant(_ port: UInt16, _ size: Int) -> Device? {
+        devicesByPort[Int(port)].first { $0.decodes(port: port, size: size) }
+    }
+
+    func read(_ port: UInt16, size: Int) -> UInt32 {
+        if let device = claimant(port, size) { return device.readPort(port, size: size) }
+        if size > 1, devicesByPort[Int(port)].isEmpty == false || devicesByPort[Int(port &+ 1)].isEmpty == false {
+            // A wide access spanning byte-wide devices: assemble it byte by byte.
+            var value: UInt32 = 0
+            for i in 0..<size { value |= read(port &+ UInt16(i), size: 1) << (8 * UInt32(i)) }
+            return value
+        }
+        return UInt32.max >> (32 - 8 * UInt32(size))
+    }
+
+    func write(_ port: UInt16, size: Int, value: UInt32) {
+        if let device = claimant(port, size) {
+            device.writePort(port, size: size, value: value)
+            return
+        }
+        if size > 1 {
+            for i in 0..<size { write(port &+ UInt16(i), size: 1, value: value >> (8 * UInt32(i))) }
+        }
+    }
+}

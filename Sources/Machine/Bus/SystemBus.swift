@@ -1,0 +1,42 @@
+import Hardware
+import X86
+
+/// The board's buses as the CPUs see them: RAM and ROM pages, MMIO devices, I/O ports.
+final class SystemBus: Bus {
+    let memory: PhysicalMemory
+    let ports = PortBus()
+    private var mmioDevices: [Device] = []
+
+    init(memory: PhysicalMemory) {
+        self.memory = memory
+    }
+
+    func attach(_ device: Device) {
+        ports.attach(device)
+        if !device.memoryRanges.isEmpty { mmioDevices.append(device) }
+    }
+
+    func memoryPage(_ pageNumber: UInt64, write: Bool) -> UnsafeMutablePointer<UInt8>? {
+        let address = pageNumber << 12
+        if mmioDevices.contains(where: { d in d.memoryRanges.contains { $0.overlaps(address...(address + 0xFFF)) } }) {
+            return nil
+        }
+        return memory.page(pageNumber, write: write)
+    }
+
+    private func mmioDevice(_ address: UInt64) -> Device? {
+        mmioDevices.first { d in d.memoryRanges.contains { $0.contains(address) } }
+    }
+
+    func readPhysical(_ address: UInt64, size: Int) -> UInt64 {
+        if let device = mmioDevice(address) { return device.readMemory(address, size: size) }
+        return size >= 8 ? .max : (1 << (8 * UInt64(size))) - 1
+    }
+
+    func writePhysical(_ address: UInt64, size: Int, value: UInt64) {
+        mmioDevice(address)?.writeMemory(address, size: size, value: value)
+    }
+
+    func readPort(_ port: UInt16, size: Int) -> UInt32 { ports.read(port, size: size) }
+    func writePort(_ port: UInt16, size: Int, value: UInt32) { ports.write(port, size: size, value: value) }
+}

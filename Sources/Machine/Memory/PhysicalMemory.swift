@@ -1,0 +1,77 @@
+import X86
+
+/// Guest RAM from address 0 and the firmware ROM, as host memory the CPU maps page by page.
+///
+/// The ROM sits just below 4 GiB and is aliased below 1 MiB, ending at 0xFFFFF: a 64 KiB
+/// ROM covers 0xF0000–0xFFFFF, larger ones extend downward, as on real boards. The legacy
+/// window 0xA0000 up to the ROM alias is not RAM (VGA and option-ROM space): it reads as
+/// all ones unless a device claims it.
+public final class PhysicalMemory {
+    public let ramSize: Int
+    let ram: UnsafeMutablePointer<UInt8>
+    public private(set) var rom: [UInt8] = []
+    private var romStorage: UnsafeMutablePointer<UInt8>?
+
+    /// Start of the legacy hole below 1 MiB.
+    static let legacyHoleStart: UInt64 = 0xA0000
+    static let fourGiB: UInt64 = 1 << 32
+
+    public init(ramSize: Int) {
+        precondition(ramSize > 0 && ramSize % 4096 == 0, "RAM size must be a positive multiple of 4 KiB")
+        self.ramSize = ramSize
+        ram = .allocate(capacity: ramSize)
+        ram.initialize(repeating: 0, count: ramSize)
+    }
+
+    deinit {
+        ram.deallocate()
+        romStorage?.deallocate()
+    }
+
+    /// Installs a ROM image (64, 128, 256 or 512 KiB).
+    public func installROM(_ image: [UInt8]) {
+        romStorage?.deallocate()
+        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: image.count)
+        image.withUnsafeBufferPointer { storage.initialize(from: $0.baseAddress!, count: image.count) }
+        romStorage = storage
+        rom = image
+    }
+
+    var romLowBase: UInt64 { 0x10_0000 - UInt64(rom.count) }
+    var romHighBase: UInt64 { PhysicalMemory.fourGiB - UInt64(rom.count) }
+
+    /// The host page for a physical page number, or `nil` for MMIO/unmapped (and for ROM when writing).
+    func page(_ pageNumber: UInt64, write: Bool) -> UnsafeMutablePointer<UInt8>? {
+        let address = pageNumber << 12
+        if let romStorage, !rom.isEmpty {
+            if address >= romHighBase && address < PhysicalMemory.fourGiB {
+                return write ? nil : romStorage + Int(address - romHighBase)
+            }
+            if address >= romLowBase && address < 0x10_0000 {
+                return write ? nil : romStorage + Int(address - romLowBase)
+            }
+        }
+        if address >= PhysicalMemory.legacyHoleStart && address < 0x10_0000 { return nil }
+        if address < UInt64(ramSize) { return ram + Int(address) }
+        return nil
+    }
+
+    // MARK: Host-side access (loaders, tests, the debugger)
+
+    /// Copies bytes into RAM (CPUs must be told with `invalidateCode`).
+    public func write(_ bytes: [UInt8], at address: UInt64) {
+        precondition(address + UInt64(bytes.count) <= UInt64(ramSize), "image does not fit in RAM")
+        bytes.withUnsafeBufferPointer { (ram + Int(address)).update(from: $0.baseAddress!, count: bytes.count) }
+    }
+
+    /// Reads bytes of RAM.
+    public func read(_ address: UInt64, count: Int) -> [UInt8] {
+        precondition(address + UInt64(count) <= UInt64(ramSize), "read past the end of RAM")
+        return Array(UnsafeBufferPointer(start: ram + Int(address), count: count))
+    }
+
+    /// Fills all of RAM with zeros (a power cycle that does not keep RAM).
+    public func clearRAM() {
+        ram.update(repeating: 0, count: ramSize)
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Firmware
+import Foundation
+import Hardware
+import Machine
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Reboot a PC through every legacy reset path and show what happened.",
+        discussion: """
+            Runs each built-in guest on the built-in firmware: the guest resets the machine its \
+            way, the board answers as its profile says, the firmware boots again and the guest \
+            reports that it is back. Prints each reset story (the trace from the request to the \
+            bootstrap processor's first instruction at F000:FFF0) and a summary table.
+            """
+    )
+
+    @OptionGroup var boardOptions: BoardOptions
+
+    /// Generous cap per guest; each needs well under a million instructions.
+    static let instructionCap: UInt64 = 50_000_000
+
+    struct Row {
+        let guest: ResetGuest
+        let answer: String
+        let boots: Int
+        let instructions: UInt64
+        let virtualTime: UInt64
+        let outcome: String
+    }
+
+    func run() throws {
+        let rom = try ResetVectorROM.image()
+        var rows: [Row] = []
+        var jsonFile: OutputFile?
+        if let path = boardOptions.traceJSON { jsonFile = try OutputFile(path: path) }
+        for guest in ResetGuest.allCases {
+            var configuration = MachineConfiguration(firmware: rom)
+            configuration.board = boardOptions.board
+            configuration.bootPayload = try guest.program()
+            configuration.exitOnHalt = true
+            configuration.keepTrace = true
+            configuration.maxInstructions = DemoCommand.instructionCap
+            configuration.label = guest.rawValue
+            var serial: [UInt8] = []
+            configuration.serialOutput = { serial.append($0) }
+            let machine = try Machine(configuration)
+            if boardOptions.trace { machine.trace.humanOutput = { StandardError.writeLine($0) } }
+            if let jsonFile { machine.trace.jsonOutput = { jsonFile.writeLine($0) } }
+            var typed = false
+            machine.onHalt = { machine, cpu in
+                // The Ctrl-Alt-Del guest waits in HLT with interrupts on: type the keys then.
+                if !typed, !guest.scancodesToType.isEmpty, machine.cpus[cpu].eflags & (1 << 9) != 0 {
+                    typed = true
+                    machine.typeScancodes(guest.scancodesToType)
+                }
+            }
+            let outcome = machine.run()
+            let records = machine.trace.kept ?? []
+            print("== \(guest.rawValue): \(guest.method)")
+            for line in String(decoding: serial, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: true)
+                where line.hasPrefix("guest") {
+                print("   serial: \(line.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            for record in DemoCommand.resetStory(records) {
+                print("   " + EventTrace.humanLine(record))
+            }
+            let answer = records.first { $0.event.name == "reset" }.flatMap { record -> String? in
+                if case .text(let kind)? = record.event["kind"] { return kind }
+                return nil
+            } ?? "none"
+            rows.append(Row(guest: guest, answer: answer, boots: machine.boots, instructions: machine.instructionCount,
+                            virtualTime: machine.now, outcome: outcome.summary))
+            print("")
+        }
+        printTable(rows)
+    }
+
+    /// The events from the first reset request to the bootstrap processor's first start after it.
+    static func resetStory(_ records: [TraceRecord]) -> [TraceRecord] {
+        guard let first = records.firstIndex(where: { $0.event.name == "reset-request" || $0.event.name == "shutdown" })
+        else { return [] }
+        let story = records[first...]
+        let end = story.firstIndex { $0.event.name == "cpu-start" } ?? story.endIndex - 1
+        return Array(records[first...end])
+    }
+
+    private func printTable(_ rows: [Row]) {
+        let header = ["method", "board answer", "boots", "instructions", "virtual time", "outcome"]
+        let cells = rows.map { row in
+            [row.guest.rawValue, row.answer, String(row.boots), String(row.instructions),
+             String(format: "%.3f ms", Double(row.virtualTime) / 1e6), row.outcome]
+        }
+        let widths = header.indices.map { column in
+            max(header[column].count, cells.map { $0[column].count }.max() ?? 0)
+        }
+        func line(_ values: [String]) -> String {
+            values.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }
+        print("board: \(boardOptions.board.rawValue)")
+        print(line(header))
+        print(line(widths.map { String(repeating: "-", count: $0) }))
+        for row in cells { print(line(row)) }
+    }
+}

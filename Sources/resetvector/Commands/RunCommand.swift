@@ -1,0 +1,110 @@
+import ArgumentParser
+import Firmware
+import Foundation
+import Hardware
+import Machine
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Boot a PC with a firmware ROM (the project's own by default) and run it.",
+        discussion: """
+            Exit status: 0 when every CPU halted (--exit-on-halt) or the machine powered off; \
+            2 when a pause policy stopped it (registers and the last trace events are printed); \
+            4 at --max-instructions; 6 when a quirk hung the machine; 8 when --on-reset exit or \
+            --on-shutdown exit ended the run; (v << 1) | 1 when the guest wrote v to --exit-port; \
+            1 for bad input.
+            """
+    )
+
+    @Option(help: "A raw ROM image of 64, 128, 256 or 512 KiB (default: the built-in reset-vector firmware).")
+    var firmware: String?
+
+    @Option(help: "A real-mode program the built-in firmware loads at 0000:7C00 and jumps to.")
+    var payload: String?
+
+    @Option(help: "A built-in guest as the payload: \(ResetGuest.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var guest: ResetGuest?
+
+    @Option(help: "Guest RAM, e.g. 32M or 1G (1 MiB to 3 GiB).")
+    var memory: MemorySize = MemorySize(argument: "32M")!
+
+    @OptionGroup var boardOptions: BoardOptions
+
+    @Option(name: .customLong("quirk"), help: "Break a reset path on purpose (repeatable): \(Quirk.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var quirks: [Quirk] = []
+
+    @Option(name: .customLong("on-reset"), help: "What a reset does: reboot, exit or pause (stop before it, state intact).")
+    var onReset: ResetPolicy = .reboot
+
+    @Option(name: .customLong("on-shutdown"), help: "What a CPU shutdown (triple fault) does: board, pause or exit.")
+    var onShutdown: ShutdownPolicy = .board
+
+    @Option(name: .customLong("power-cycle-memory"), help: "Whether a full reset keeps RAM: clear or keep.")
+    var powerCycleMemory: PowerCycleMemory = .clear
+
+    @Option(name: .customLong("debugcon"), help: "PORT=FILE: bytes the guest writes to PORT go to FILE ('-' for stdout). Repeatable.")
+    var debugConsoles: [DebugConsoleOption] = []
+
+    @Option(name: .customLong("exit-port"), help: "A guest write of v to PORT ends the run with status (v << 1) | 1.")
+    var exitPort: PortOption?
+
+    @Option(help: "Where COM1 goes: stdio, file:PATH or none.")
+    var serial: SerialOption = .stdio
+
+    @Option(name: .customLong("max-instructions"), help: "Stop a runaway guest after this many instructions (exit status 4).")
+    var maxInstructions: UInt64?
+
+    @Flag(name: .customLong("exit-on-halt"), help: "When every CPU is halted with interrupts disabled, report \"all CPUs halted\" and exit 0.")
+    var exitOnHalt = false
+
+    func validate() throws {
+        if payload != nil && guest != nil { throw ValidationError("give --payload or --guest, not both") }
+    }
+
+    func run() throws {
+        let rom = try firmware.map { try readFile($0, what: "firmware image") } ?? ResetVectorROM.image()
+        var configuration = MachineConfiguration(firmware: rom)
+        configuration.memorySize = memory.bytes
+        configuration.board = boardOptions.board
+        configuration.quirks = Set(quirks)
+        configuration.onReset = onReset
+        configuration.onShutdown = onShutdown
+        configuration.powerCycleMemory = powerCycleMemory
+        configuration.exitPort = exitPort?.port
+        configuration.maxInstructions = maxInstructions
+        configuration.exitOnHalt = exitOnHalt
+        if let payload { configuration.bootPayload = try readFile(payload, what: "payload") }
+        if let guest { configuration.bootPayload = try guest.program() }
+        switch serial {
+        case .stdio:
+            let out = try OutputFile(path: "-")
+            configuration.serialOutput = { out.write([$0]) }
+        case .file(let path):
+            let out = try OutputFile(path: path)
+            configuration.serialOutput = { out.write([$0]) }
+        case .none:
+            configuration.serialOutput = nil
+        }
+        for console in debugConsoles {
+            let out = try OutputFile(path: console.path)
+            configuration.debugConsoles.append((port: console.port, output: { out.write($0) }))
+        }
+
+        let machine: Machine
+        do {
+            machine = try Machine(configuration)
+        } catch {
+            throw UserError(error.description)
+        }
+        try boardOptions.attach(to: machine.trace)
+        let outcome = machine.run()
+        StandardError.writeLine("resetvector: \(outcome.summary)")
+        if case .paused = outcome {
+            StandardError.writeLine(machine.stateReport())
+        }
+        throw ExitCode(outcome.exitStatus)
+    }
+}
+
+extension ResetGuest: ExpressibleByArgument {}
