@@ -50,8 +50,9 @@ import X86Asm
         a.cld()
         a.movsb(.rep)
         a.bind(target)
-        a.mov(.ax, 0x1111)                   // replaced by the patch before it runs
-        a.hlt()
+        a.mov(.ax, 0x1111)                   // these five bytes are replaced by the patch
+        a.nop()
+        a.nop()
         a.hlt()
         a.bind(patch)
         a.mov(.ax, 0x2222)
@@ -141,5 +142,33 @@ import X86Asm
         try m.load(a)
         m.expectCleanHalt(m.run())
         #expect(m.r16(.rbx) & 0xFF == 3)
+    }
+
+    /// More distinct code than the decoded-instruction pool holds: the cache must recycle
+    /// itself and the code must still compute the same result on a second pass.
+    @Test func moreCodeThanTheCacheHolds() throws {
+        let m = TestMachine(stubs: .reportAndReturn)
+        let segments: [UInt16] = [0x1000, 0x2000, 0x3000, 0x4000, 0x5000]
+        let blocksPerSegment = 21_840
+        for (n, segment) in segments.enumerated() {
+            // inc ax; jmp $+2 — each pair is a block of its own.
+            var code = [UInt8](repeating: 0, count: blocksPerSegment * 3)
+            for i in 0..<blocksPerSegment { code.replaceSubrange(3 * i..<3 * i + 3, with: [0x40, 0xEB, 0x00]) }
+            if n + 1 < segments.count {
+                let next = segments[n + 1]
+                code += [0xEA, 0x00, 0x00, UInt8(next & 0xFF), UInt8(next >> 8)]   // jmp far next:0000
+            } else {
+                code += [0xF4]                                                      // hlt
+            }
+            m.bus.load(code, at: Int(segment) << 4)
+        }
+        let incs = segments.count * blocksPerSegment
+        for pass in 1...2 {
+            m.cpu.loadRealModeSegment(.cs, selector: segments[0])
+            m.cpu.instructionPointer = 0
+            m.cpu.signalNMI()                      // leaves the HLT of the first pass; the stub returns at once
+            #expect(m.run(budget: 1_000_000) == .halted)
+            #expect(m.r16(.rax) == UInt16(truncatingIfNeeded: pass * incs), "pass \(pass)")
+        }
     }
 }

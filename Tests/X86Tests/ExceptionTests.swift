@@ -5,28 +5,8 @@ import X86Asm
 /// Exceptions raised by instructions in real mode, and the return address each one pushes:
 /// faults report the faulting instruction, traps and INT n the next one (SDM Vol. 3A, 6.5).
 @Suite struct ExceptionTests {
-    /// Runs `build` (which binds `mark` where it wants the return address checked), expects the
-    /// stub of `vector` to have halted, and returns the machine plus the address of `mark`.
-    private func expectException(_ vector: ExceptionVector, source: InterruptSource = .exception,
-                                 sourceLocation: SourceLocation = #_sourceLocation,
-                                 _ build: (inout Assembler, Label) -> Void) throws -> (TestMachine, UInt16) {
-        let m = TestMachine()
-        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
-        let mark = a.newLabel()
-        build(&a, mark)
-        a.hlt()
-        try m.load(a)
-        #expect(m.run() == .halted, sourceLocation: sourceLocation)
-        #expect(m.handledVectors == [vector.rawValue], sourceLocation: sourceLocation)
-        #expect(m.events.deliveries.map(\.source) == [source], sourceLocation: sourceLocation)
-        let expectedIP = UInt16(a.address(of: mark)!)
-        #expect(m.frame.ip == expectedIP, "pushed IP", sourceLocation: sourceLocation)
-        #expect(m.frame.cs == 0, sourceLocation: sourceLocation)
-        return (m, expectedIP)
-    }
-
     @Test func divideByZeroFaultsOnTheDivide() throws {
-        let (m, _) = try expectException(.divideError) { a, mark in
+        let m = try runExpectingException(.divideError) { a, mark in
             a.mov(.ax, 10)
             a.mov(.bl, 0)
             a.bind(mark)
@@ -36,7 +16,7 @@ import X86Asm
     }
 
     @Test func quotientOverflowIsADivideError() throws {
-        _ = try expectException(.divideError) { a, mark in
+        try runExpectingException(.divideError) { a, mark in
             a.mov(.ax, 0x1000)
             a.mov(.bl, 0x10)              // 100h does not fit AL
             a.bind(mark)
@@ -45,7 +25,7 @@ import X86Asm
     }
 
     @Test func ud2IsInvalidOpcode() throws {
-        _ = try expectException(.invalidOpcode) { a, mark in
+        try runExpectingException(.invalidOpcode) { a, mark in
             a.nop()
             a.bind(mark)
             a.ud2()
@@ -55,7 +35,7 @@ import X86Asm
     /// LOCK is #UD unless the instruction is a read-modify-write with a memory destination
     /// (SDM Vol. 2, LOCK); the fault points at the prefix, the start of the instruction.
     @Test func lockOnARegisterDestinationIsInvalidOpcode() throws {
-        _ = try expectException(.invalidOpcode) { a, mark in
+        try runExpectingException(.invalidOpcode) { a, mark in
             a.bind(mark)
             a.lock()
             a.add(.ax, .bx)
@@ -73,7 +53,7 @@ import X86Asm
     }
 
     @Test func boundOutsideTheRangeFaults() throws {
-        let (m, _) = try expectException(.boundRange) { a, mark in
+        let m = try runExpectingException(.boundRange) { a, mark in
             a.mov(Mem(disp: TestMachine.data, size: .word), 0)
             a.mov(Mem(disp: TestMachine.data + 2, size: .word), 10)
             a.mov(.ax, 11)
@@ -98,7 +78,7 @@ import X86Asm
 
     /// INTO traps with OF = 1: the pushed IP is the next instruction.
     @Test func intoWithOverflowTraps() throws {
-        _ = try expectException(.overflow, source: .software) { a, mark in
+        try runExpectingException(.overflow, source: .software) { a, mark in
             a.mov(.al, 0x7F)
             a.add(.al, 1)                 // OF = 1
             a.into()
@@ -117,14 +97,14 @@ import X86Asm
     }
 
     @Test func int3PushesTheNextInstruction() throws {
-        _ = try expectException(.breakpoint, source: .software) { a, mark in
+        try runExpectingException(.breakpoint, source: .software) { a, mark in
             a.int3()
             a.bind(mark)
         }
     }
 
     @Test func int3TwoByteFormPushesTheNextInstruction() throws {
-        _ = try expectException(.breakpoint, source: .software) { a, mark in
+        try runExpectingException(.breakpoint, source: .software) { a, mark in
             a.int(3)
             a.bind(mark)
         }
@@ -133,7 +113,7 @@ import X86Asm
     // MARK: The 64 KiB real-mode segment limit (SDM Vol. 3A, 20.1.1)
 
     @Test func wordAtOffsetFFFFInDataSegmentIsGeneralProtection() throws {
-        _ = try expectException(.generalProtection) { a, mark in
+        try runExpectingException(.generalProtection) { a, mark in
             a.bind(mark)
             a.mov(.ax, Mem(disp: 0xFFFF))
         }
@@ -149,7 +129,7 @@ import X86Asm
     }
 
     @Test func wordAtOffsetFFFFInStackSegmentIsStackFault() throws {
-        _ = try expectException(.stackFault) { a, mark in
+        try runExpectingException(.stackFault) { a, mark in
             a.mov(.bp, 0xFFFF)
             a.bind(mark)
             a.mov(.ax, Mem(.bp))
@@ -175,10 +155,61 @@ import X86Asm
 
     /// A 32-bit effective address beyond FFFFh in real mode exceeds the limit too.
     @Test func thirtyTwoBitOffsetBeyondTheLimitIsGeneralProtection() throws {
-        _ = try expectException(.generalProtection) { a, mark in
+        try runExpectingException(.generalProtection) { a, mark in
             a.mov(.ebx, 0x1_0000)
             a.bind(mark)
             a.mov(.al, Mem(.ebx))
+        }
+    }
+
+    @Test func movToCSIsInvalidOpcode() throws {
+        try runExpectingException(.invalidOpcode) { a, mark in
+            a.bind(mark)
+            a.emit([0x8E, 0xC8])                 // mov cs, ax
+        }
+    }
+
+    // MARK: Instruction fetch (SDM Vol. 2, 2.3.11; Vol. 3A, 5.3)
+
+    /// Fifteen bytes is the longest legal instruction.
+    @Test func fifteenByteInstructionRuns() throws {
+        let m = try runSnippet { a in
+            a.emit(Array(repeating: 0x3E, count: 14) + [0x90])
+        }
+        #expect(m.cpu.instructionsRetired == 2)
+    }
+
+    @Test func sixteenByteInstructionIsGeneralProtection() throws {
+        try runExpectingException(.generalProtection) { a, mark in
+            a.bind(mark)
+            a.emit(Array(repeating: 0x3E, count: 15) + [0x90])
+        }
+    }
+
+    /// An instruction whose last byte lies beyond the CS limit faults, reporting that
+    /// instruction's own CS:IP.
+    @Test func codeFetchBeyondTheLimitFaultsAtTheInstruction() throws {
+        let m = TestMachine()
+        m.bus.load([0xB0], at: 0x1_FFFF)         // mov al, imm8 at 1000:FFFF; imm8 at offset 10000h
+        try m.run { a in a.jmpFar(segment: 0x1000, offset: 0xFFFF) }
+        #expect(m.handledVectors == [ExceptionVector.generalProtection.rawValue])
+        #expect(m.frame.cs == 0x1000)
+        #expect(m.frame.ip == 0xFFFF)
+    }
+
+    @Test func oneByteInstructionAtTheLimitRuns() throws {
+        let m = TestMachine()
+        m.bus.load([0xF4], at: 0x1_FFFF)         // hlt at 1000:FFFF
+        let reason = try m.run { a in a.jmpFar(segment: 0x1000, offset: 0xFFFF) }
+        m.expectCleanHalt(reason)
+    }
+
+    /// A near jump with a 32-bit operand size to an offset above FFFFh leaves the CS limit.
+    @Test func nearJumpBeyondTheCSLimitIsGeneralProtection() throws {
+        try runExpectingException(.generalProtection) { a, mark in
+            a.mov(.eax, 0x1_0000)
+            a.bind(mark)
+            a.jmp(.eax)
         }
     }
 }

@@ -189,4 +189,59 @@ import X86Asm
         #expect(m.events.deliveries.map(\.ip) == [UInt64(a.address(of: third)!)])
         #expect(m.r16(.rbx) == 2)
     }
+
+    /// POPF that sets IF opens no shadow: a pending interrupt is taken right after it.
+    @Test func popfEnablingInterruptsHasNoShadow() throws {
+        let m = TestMachine(stubs: .reportAndReturn)
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let afterPopf = a.newLabel()
+        a.pushf()
+        a.pop(.ax)
+        a.or(.ax, Int(EFlags.interrupt))
+        a.push(.ax)
+        a.popf()
+        a.bind(afterPopf)
+        a.mov(.bx, 1)
+        a.hlt()
+        try m.load(a)
+        m.interrupts.raise(0x30)
+        #expect(m.run() == .halted)
+        #expect(m.events.deliveries.map(\.ip) == [UInt64(a.address(of: afterPopf)!)])
+    }
+
+    /// `sti; cli` lets no interrupt in: the shadow covers the CLI.
+    @Test func stiImmediatelyFollowedByCliTakesNoInterrupt() throws {
+        let m = TestMachine(stubs: .reportAndReturn)
+        m.interrupts.raise(0x30)
+        let reason = try m.run { a in
+            a.sti()
+            a.cli()
+            a.hlt()
+        }
+        m.expectCleanHalt(reason)
+        #expect(m.cpu.interruptRequested, "the request stays pending")
+    }
+
+    /// The shadow survives the end of a run: a run that stops right after STI still lets
+    /// exactly one more instruction retire before the interrupt.
+    @Test func stiShadowSurvivesARunBoundary() throws {
+        let m = TestMachine()
+        let x = TestMachine.data, seen = TestMachine.data + 1
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let handler = a.newLabel()
+        a.sti()
+        a.mov(Mem(disp: x, size: .byte), 1)
+        a.hlt()
+        a.bind(handler)
+        a.mov(.al, Mem(disp: x))
+        a.mov(Mem(disp: seen), .al)
+        a.iret()
+        try m.load(a)
+        m.setVector(0x30, to: handler, in: a)
+        #expect(m.run(budget: 1) == .limitReached)
+        m.interrupts.raise(0x30)
+        _ = m.run()
+        #expect(m.events.vectors == [0x30])
+        #expect(m.bus.byte(at: seen) == 1)
+    }
 }

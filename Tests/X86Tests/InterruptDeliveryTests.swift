@@ -114,16 +114,7 @@ import X86Asm
     /// With IDTR.limit 0 nothing can be delivered: INT3 → #GP → #DF → shutdown (a triple fault).
     @Test func emptyVectorTableEscalatesToShutdown() throws {
         let m = TestMachine()
-        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
-        let descriptor = a.newLabel()
-        a.lidt(Mem(label: descriptor))
-        a.int3()
-        a.hlt()
-        a.bind(descriptor)
-        a.dw(0)
-        a.dd(0)
-        try m.load(a)
-        #expect(m.run() == .shutdown)
+        try Guests.tripleFault(on: m)
         #expect(m.cpu.activity == .shutdown)
         #expect(m.events.vectors == [3, 13, 8], "delivery attempts: INT3, its #GP, then #DF")
         #expect(m.events.deliveries.map(\.source) == [.software, .exception, .exception])
@@ -136,5 +127,27 @@ import X86Asm
         let retired = m.cpu.instructionsRetired
         #expect(m.run() == .shutdown)
         #expect(m.cpu.instructionsRetired == retired)
+    }
+
+    /// A #GP while delivering a #GP makes a double fault, which real mode delivers through
+    /// vector 8 like any other (SDM Vol. 3A, 6.15, Table 6-5).
+    @Test func faultWhileDeliveringAFaultBecomesDoubleFault() throws {
+        let m = TestMachine()
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let descriptor = a.newLabel(), intInstruction = a.newLabel()
+        a.lidt(Mem(label: descriptor))
+        a.bind(intInstruction)
+        a.int(0x20)
+        a.hlt()
+        a.bind(descriptor)
+        a.dw(0x0023)                        // vectors 0–8 only
+        a.dd(0)
+        try m.load(a)
+        #expect(m.run() == .halted)
+        #expect(m.events.vectors == [0x20, 13, 8])
+        #expect(m.handledVectors == [8])
+        #expect(m.frame.ip == UInt16(a.address(of: intInstruction)!))
+        #expect(m.r16(.rsp) == TestMachine.stackTop - 6)
+        #expect(m.cpu.activity == .halted)
     }
 }

@@ -90,37 +90,12 @@ import X86Asm
         #expect(m.cpu.interruptDescriptorTable == DescriptorTableRegister(base: 0, limit: 0xFFFF))
     }
 
-    @Test func retiredInstructionsAreCounted() throws {
+    @Test func powerOnResetLeavesShutdown() throws {
         let m = TestMachine()
-        let reason = try m.run { a in
-            for _ in 0..<7 { a.nop() }
-            a.hlt()
-        }
-        m.expectCleanHalt(reason)
-        #expect(m.cpu.instructionsRetired == 8)
-    }
-}
-
-/// A 64 KiB ROM: at FFF0h `mov al, 0x11; out 0x80, al; jmp F000:entry`; at `entry`
-/// `mov al, 0x22; out 0x80, al; mov ax, cs; out 0x80, ax; hlt`.
-enum ResetROM {
-    static let entry: UInt32 = 0xE05B
-    /// Length of the code at `entry` (the halted IP is just past it).
-    static let bytesAfterEntry: UInt64 = 2 + 2 + 2 + 2 + 1
-
-    static func image() throws -> [UInt8] {
-        var a = Assembler(bits: .b16, origin: 0)
-        a.fill(to: entry, byte: 0xFF)
-        a.mov(.al, 0x22)
-        a.out(0x80, .al)
-        a.mov(.ax, .cs)
-        a.out(0x80, .ax)
-        a.hlt()
-        a.fill(to: 0xFFF0, byte: 0xFF)
-        a.mov(.al, 0x11)
-        a.out(0x80, .al)
-        a.jmpFar(segment: 0xF000, offset: entry)
-        a.fill(to: 0x1_0000, byte: 0xFF)
-        return try a.finish()
+        try Guests.tripleFault(on: m)
+        m.cpu.powerOnReset()
+        #expect(m.cpu.activity == .active)
+        #expect(m.cpu.shutdownChain.isEmpty)
+        #expect(m.cpu.interruptDescriptorTable == DescriptorTableRegister(base: 0, limit: 0xFFFF))
     }
 }

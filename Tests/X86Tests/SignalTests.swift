@@ -68,15 +68,7 @@ import X86Asm
     /// NMI takes the processor out of shutdown (SDM Vol. 3A, 6.15, "Interrupt 8").
     @Test func nmiLeavesShutdown() throws {
         let m = TestMachine()
-        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
-        let descriptor = a.newLabel()
-        a.lidt(Mem(label: descriptor))
-        a.int3()
-        a.bind(descriptor)
-        a.dw(0)
-        a.dd(0)
-        try m.load(a)
-        #expect(m.run() == .shutdown)
+        try Guests.tripleFault(on: m)
         m.cpu.interruptDescriptorTable = DescriptorTableRegister()   // a debugger repairs the IVT
         m.cpu.signalNMI()
         #expect(m.run() == .halted)
@@ -97,6 +89,10 @@ import X86Asm
             a.mov(.esi, 0x1234_5678)
             a.mov(Mem(disp: TestMachine.data, size: .dword), 0x5555_AAAA)
             a.lgdt(Mem(disp: TestMachine.data))
+            a.mov(.eax, 1 << 3)               // CR4.DE
+            a.mov(.cr4, .eax)
+            a.mov(.eax, 0x0000_0003)
+            a.emit([0x0F, 0x23, 0xF8])        // mov dr7, eax
             a.std()
             a.sti()
             a.hlt()
@@ -113,6 +109,8 @@ import X86Asm
         #expect(cpu.eflags == 2)
         #expect(cpu.controlRegister0 == 0x0000_0010, "CD and NW unchanged by INIT")
         #expect(cpu.globalDescriptorTable == DescriptorTableRegister(base: 0, limit: 0xFFFF))
+        #expect(cpu.controlRegister4 == 0)
+        #expect(cpu.debugRegister(7) == 0x400 && cpu.debugRegister(6) == 0xFFFF_0FF0)
         #expect(cpu.segment(.ss).selector == 0 && cpu.segment(.ds).base == 0)
         #expect(m.bus.dword(at: TestMachine.data) == 0x5555_AAAA, "RAM untouched")
 
@@ -123,18 +121,11 @@ import X86Asm
 
     @Test func initWakesAShutdownProcessor() throws {
         let m = TestMachine()
-        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
-        let descriptor = a.newLabel()
-        a.lidt(Mem(label: descriptor))
-        a.int3()
-        a.bind(descriptor)
-        a.dw(0)
-        a.dd(0)
-        try m.load(a)
-        #expect(m.run() == .shutdown)
+        try Guests.tripleFault(on: m)
         m.cpu.signalINIT()
         #expect(m.run(budget: 0) == .limitReached)
         #expect(m.cpu.activity == .active)
+        #expect(m.cpu.shutdownChain.isEmpty)
         #expect(m.cpu.interruptDescriptorTable == DescriptorTableRegister(base: 0, limit: 0xFFFF))
     }
 

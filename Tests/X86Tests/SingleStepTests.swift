@@ -65,4 +65,28 @@ import X86Asm
         _ = m.run()
         #expect(m.events.deliveries.first?.source == .exception)
     }
+
+    /// MOV SS inhibits debug traps until after the next instruction (SDM Vol. 3A, 6.8.3), so
+    /// `mov ss, ax; mov sp, …` is stepped as one: no #DB between the two.
+    @Test func movSSDefersTheTrapPastTheNextInstruction() throws {
+        let m = TestMachine(stubs: .reportAndReturn)
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let afterMovSS = a.newLabel(), afterMovSP = a.newLabel()
+        a.xor(.ax, .ax)
+        a.pushf()
+        a.pop(.bx)
+        a.or(.bx, Int(EFlags.trap))
+        a.push(.bx)
+        a.popf()
+        a.mov(.ss, .ax)
+        a.bind(afterMovSS)
+        a.mov(.sp, 0x6800)
+        a.bind(afterMovSP)
+        a.hlt()
+        try m.load(a)
+        _ = m.run()
+        let trapIPs = m.events.deliveries.filter { $0.vector == 1 }.map(\.ip)
+        #expect(!trapIPs.contains(UInt64(a.address(of: afterMovSS)!)), "no trap inside the MOV SS window")
+        #expect(trapIPs.contains(UInt64(a.address(of: afterMovSP)!)))
+    }
 }

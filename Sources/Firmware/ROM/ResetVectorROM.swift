@@ -15,7 +15,8 @@ import X86Asm
 ///    0040:006C, INT 10h AH=0Eh teletype output to COM1, IRET for the rest);
 /// 4. programs both 8259 PICs (vectors 08h and 70h, everything masked but the cascade) and
 ///    the 8254's channel 0 (mode 3, 18.2 Hz);
-/// 5. opens the A20 gate through the 8042's output port;
+/// 5. initializes the 8042 (self-test, command byte, keyboard enabled) and opens the
+///    A20 gate through its output port;
 /// 6. sets COM1 to 115200 8N1 with FIFOs and prints a banner;
 /// 7. copies the boot payload from the firmware configuration interface to 0000:7C00 and
 ///    jumps there with DL = 80h.
@@ -159,7 +160,8 @@ public enum ResetVectorROM {
         let warmText = a.emitString(", warm start\r\n")
         let noPayloadText = a.emitString("no boot payload; halted\r\n")
         let milestones = Dictionary(uniqueKeysWithValues: [
-            "cold-start", "warm-start", "resume", "ivt", "pic", "pit", "a20", "serial", "boot", "no-payload",
+            "reset-vector", "cold-start", "warm-start", "resume", "ivt", "pic", "pit", "keyboard", "a20", "serial",
+            "boot", "no-payload",
         ].map { ($0, a.emitString($0)) })
 
         // MARK: POST
@@ -173,6 +175,8 @@ public enum ResetVectorROM {
         a.mov(.ax, 0xF000)
         a.mov(.ds, .ax)
         a.outByte(0x80, PostCode.entry.rawValue)
+        a.mov(.si, milestones["reset-vector"]!)
+        a.call(logWithNewline)
 
         // 1. CMOS shutdown status byte, read and cleared with NMI masked.
         a.outByte(0x70, 0x8F)
@@ -260,7 +264,25 @@ public enum ResetVectorROM {
         a.mov(.si, milestones["pit"]!)
         a.call(logWithNewline)
 
-        // 5. A20 through the 8042's output port (D1h, then DFh: A20 on, reset line released).
+        // 5. The 8042: self-test (AAh → 55h), command byte 45h (keyboard IRQ on, system flag,
+        //    set-1 translation), keyboard interface enabled; then A20 through its output
+        //    port (D1h, then DFh: A20 on, reset line released).
+        a.waitKeyboardControllerReady()
+        a.outByte(0x64, 0xAA)
+        let selfTestDone = a.newLabel()
+        a.bind(selfTestDone)
+        a.in(.al, 0x64)
+        a.test(.al, 0x01)
+        a.jccShort(.z, selfTestDone)
+        a.in(.al, 0x60)
+        a.waitKeyboardControllerReady()
+        a.outByte(0x64, 0x60)
+        a.waitKeyboardControllerReady()
+        a.outByte(0x60, 0x45)
+        a.waitKeyboardControllerReady()
+        a.outByte(0x64, 0xAE)
+        a.mov(.si, milestones["keyboard"]!)
+        a.call(logWithNewline)
         a.waitKeyboardControllerReady()
         a.outByte(0x64, 0xD1)
         a.waitKeyboardControllerReady()

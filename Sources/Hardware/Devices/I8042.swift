@@ -198,11 +198,12 @@ public final class I8042: Device {
     // MARK: - Status and output buffer
 
     private var status: UInt8 {
+        // Bit 1 (input buffer full) and bits 6–7 (timeout, parity error) are always 0 here.
         var value: UInt8 = 0x10  // bit 4: keyboard not inhibited (keylock switch open)
-        if state.outputChannel != nil { value |= 0x01 }
-        if state.systemFlag { value |= 0x04 }
-        if state.lastWriteWasCommand { value |= 0x08 }
-        if state.outputChannel == .aux { value |= 0x20 }
+        if state.outputChannel != nil { value |= 0x01 }  // bit 0: output buffer full
+        if state.systemFlag { value |= 0x04 }  // bit 2: system flag
+        if state.lastWriteWasCommand { value |= 0x08 }  // bit 3: last write was a command
+        if state.outputChannel == .aux { value |= 0x20 }  // bit 5: the byte is from the aux port
         return value
     }
 

@@ -30,6 +30,9 @@ public final class Machine {
     private var haltReported: [Bool]
     private var shutdownReported: [Bool]
     private var started = false
+    /// When every CPU last went idle (see `idleUntilNextEvent`).
+    private var idleSinceInstruction: UInt64 = .max
+    private var idleSinceTime: UInt64 = 0
     /// Times the bootstrap processor began at the reset vector (power-on, resets, INIT).
     public private(set) var boots = 0
     /// Called when a CPU enters HLT (the demo types keys here); the CPU's index is passed.
@@ -51,7 +54,10 @@ public final class Machine {
                                           onReset: configuration.onReset, onShutdown: configuration.onShutdown,
                                           powerCycleMemory: configuration.powerCycleMemory)
         devices.build(for: self)
-        for device in devices.all { bus.attach(device) }
+        for device in devices.all {
+            bus.attach(device)
+            device.reset(.full)
+        }
         for cpu in cpus {
             cpu.interruptController = self
             cpu.observer = self
@@ -125,12 +131,21 @@ public final class Machine {
         }
     }
 
+    /// Longest stretch of virtual time every CPU may sleep with no instruction executed
+    /// before the run ends as halted: device events keep coming (a masked timer), but
+    /// nothing wakes a CPU, and the emulator must not spin forever.
+    static let idleLimit: UInt64 = 600_000_000_000
+
     /// Every CPU is stopped: jump virtual time to the next device event, or end the run
     /// when nothing can ever wake a CPU.
     private func idleUntilNextEvent() {
         guard cpus.allSatisfy({ $0.activity != .active }) else { return }
         let canTakeInterrupts = cpus.contains { $0.activity == .halted && $0.eflags & EFlags.interrupt != 0 }
-        if canTakeInterrupts, let deadline = nextDeadline() {
+        if instructionCount != idleSinceInstruction {
+            idleSinceInstruction = instructionCount
+            idleSinceTime = now
+        }
+        if canTakeInterrupts, let deadline = nextDeadline(), deadline &- idleSinceTime <= Machine.idleLimit {
             clockBase = max(clockBase, deadline)
             advanceDevices()
             return
@@ -172,6 +187,7 @@ public final class Machine {
     // MARK: Resets (called by the power & reset controller)
 
     func initAllCPUs() {
+        for device in devices.all { device.reset(.initSignal) }
         for (index, cpu) in cpus.enumerated() {
             cpu.applyINIT()
             if cpu.isBootstrapProcessor { cpuStarted(index) }
@@ -210,6 +226,7 @@ public final class Machine {
 
     /// Types set-1 scancodes on the keyboard (e.g. Ctrl-Alt-Del: 1D 38 53 D3 B8 9D).
     public func typeScancodes(_ codes: [UInt8]) {
+        emit(TraceEvent("key", [("scancodes", .numbers(codes.map(UInt64.init)))]))
         devices.keyboardController.typeScancodes(codes)
     }
 

@@ -1,8 +1,9 @@
 import Hardware
 
 /// The I/O port space: each port maps to the devices that decode it, in registration order.
-/// An access goes to the first device that claims it (`Device.decodes(port:size:)`);
-/// unclaimed reads float high and unclaimed writes vanish, as on an ISA bus.
+/// An access goes to the first device that claims it (`Device.decodes(port:size:)`). A
+/// port some device decodes but none claims at this size (a 16-bit access to CONFIG_ADDRESS
+/// at 0xCF8) floats: reads all ones, writes vanish; it is not split, so it cannot reach 0xCF9.
 final class PortBus {
     private var devicesByPort = [[Device]](repeating: [], count: 0x10000)
 
@@ -18,8 +19,9 @@ final class PortBus {
 
     func read(_ port: UInt16, size: Int) -> UInt32 {
         if let device = claimant(port, size) { return device.readPort(port, size: size) }
-        if size > 1, devicesByPort[Int(port)].isEmpty == false || devicesByPort[Int(port &+ 1)].isEmpty == false {
-            // A wide access spanning byte-wide devices: assemble it byte by byte.
+        if size > 1, devicesByPort[Int(port)].isEmpty {
+            // Nothing decodes the first port: the ISA bus splits the access into byte
+            // cycles, which may reach byte-wide devices at the following ports.
             var value: UInt32 = 0
             for i in 0..<size { value |= read(port &+ UInt16(i), size: 1) << (8 * UInt32(i)) }
             return value
@@ -32,7 +34,7 @@ final class PortBus {
             device.writePort(port, size: size, value: value)
             return
         }
-        if size > 1 {
+        if size > 1, devicesByPort[Int(port)].isEmpty {
             for i in 0..<size { write(port &+ UInt16(i), size: 1, value: value >> (8 * UInt32(i))) }
         }
     }

@@ -3,7 +3,9 @@ import X86
 /// Guest RAM from address 0 and the firmware ROM, as host memory the CPU maps page by page.
 ///
 /// The ROM sits just below 4 GiB and is aliased below 1 MiB, ending at 0xFFFFF: a 64 KiB
-/// ROM covers 0xF0000–0xFFFFF, larger ones extend downward, as on real boards. The legacy
+/// ROM covers 0xF0000–0xFFFFF, larger ones extend downward, as on real boards. Like an
+/// ICH's firmware-hub decode, the top of 4 GiB also answers with address bit 20 clear, so
+/// the first fetch at FFFFFFF0h works while the A20 gate is still off (it masks bit 20). The legacy
 /// window 0xA0000 up to the ROM alias is not RAM (VGA and option-ROM space): it reads as
 /// all ones unless a device claims it.
 public final class PhysicalMemory {
@@ -44,8 +46,9 @@ public final class PhysicalMemory {
     func page(_ pageNumber: UInt64, write: Bool) -> UnsafeMutablePointer<UInt8>? {
         let address = pageNumber << 12
         if let romStorage, !rom.isEmpty {
-            if address >= romHighBase && address < PhysicalMemory.fourGiB {
-                return write ? nil : romStorage + Int(address - romHighBase)
+            let highAlias = address | (1 << 20)
+            if address >= PhysicalMemory.fourGiB - (2 << 20), highAlias >= romHighBase, highAlias < PhysicalMemory.fourGiB {
+                return write ? nil : romStorage + Int(highAlias - romHighBase)
             }
             if address >= romLowBase && address < 0x10_0000 {
                 return write ? nil : romStorage + Int(address - romLowBase)

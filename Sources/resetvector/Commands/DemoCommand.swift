@@ -69,21 +69,33 @@ struct DemoCommand: ParsableCommand {
             let answer = records.first { $0.event.name == "reset" }.flatMap { record -> String? in
                 if case .text(let kind)? = record.event["kind"] { return kind }
                 return nil
-            } ?? "none"
-            rows.append(Row(guest: guest, answer: answer, boots: machine.boots, instructions: machine.instructionCount,
+            } ?? "no reset (firmware re-entered)"
+            rows.append(Row(guest: guest, answer: answer, boots: DemoCommand.firmwareEntries(records).count,
+                            instructions: machine.instructionCount,
                             virtualTime: machine.now, outcome: outcome.summary))
             print("")
         }
         printTable(rows)
     }
 
-    /// The events from the first reset request to the bootstrap processor's first start after it.
+    /// Where the firmware began at its reset vector (its first milestone).
+    static func firmwareEntries(_ records: [TraceRecord]) -> [Int] {
+        records.indices.filter {
+            records[$0].event.name == "firmware" && records[$0].event["milestone"] == .text("reset-vector")
+        }
+    }
+
+    /// The reset story: from the first reset request, shutdown or typed key to the bootstrap
+    /// processor's first start after it (or, for a path with no reset, the firmware's second
+    /// entry at its reset vector).
     static func resetStory(_ records: [TraceRecord]) -> [TraceRecord] {
-        guard let first = records.firstIndex(where: { $0.event.name == "reset-request" || $0.event.name == "shutdown" })
-        else { return [] }
-        let story = records[first...]
-        let end = story.firstIndex { $0.event.name == "cpu-start" } ?? story.endIndex - 1
-        return Array(records[first...end])
+        let triggers: Set<String> = ["reset-request", "shutdown", "key", "quirk"]
+        let entries = firmwareEntries(records)
+        guard entries.count >= 2 || records.contains(where: { triggers.contains($0.event.name) }) else { return [] }
+        let secondEntry = entries.count >= 2 ? entries[1] : records.endIndex - 1
+        let first = records.firstIndex { triggers.contains($0.event.name) } ?? max(0, secondEntry - 1)
+        let end = records[first...].firstIndex { $0.event.name == "cpu-start" } ?? secondEntry
+        return Array(records[first...min(end, secondEntry)])
     }
 
     private func printTable(_ rows: [Row]) {

@@ -100,8 +100,11 @@ struct RunCommand: ParsableCommand {
         try boardOptions.attach(to: machine.trace)
         let outcome = machine.run()
         StandardError.writeLine("resetvector: \(outcome.summary)")
-        if case .paused = outcome {
+        switch outcome {
+        case .paused, .instructionLimit, .hung:
             StandardError.writeLine(machine.stateReport())
+        default:
+            break
         }
         throw ExitCode(outcome.exitStatus)
     }

@@ -37,6 +37,8 @@ final class TestBus: Bus {
     /// Page numbers asked for, in order, while `recordsPageRequests` is set.
     private(set) var pageRequests: [UInt64] = []
     var recordsPageRequests = false
+    /// Called after each port write is logged (a device reacting, e.g. asking the CPU to stop).
+    var onPortWrite: ((PortAccess) -> Void)?
 
     init(ramSize: Int = 0x20_0000, rom image: [UInt8] = []) {
         precondition(ramSize % TestBus.pageSize == 0 && image.count % TestBus.pageSize == 0)
@@ -83,7 +85,9 @@ final class TestBus: Bus {
     }
 
     func writePort(_ port: UInt16, size: Int, value: UInt32) {
-        portWrites.append(PortAccess(port: port, size: size, value: value))
+        let access = PortAccess(port: port, size: size, value: value)
+        portWrites.append(access)
+        onPortWrite?(access)
     }
 
     // MARK: Helpers for tests

@@ -1,0 +1,82 @@
+import Testing
+import X86
+import X86Asm
+
+/// CPUID as documented in Identity/CPUID.swift, both through `CPUIDIdentity.leaf` and as a
+/// guest sees it.
+@Suite struct CPUIDTests {
+    /// Runs CPUID for `leaf` on a CPU with the given index; returns EAX, EBX, ECX, EDX.
+    private func cpuid(_ leaf: UInt32, cpuIndex: Int = 0) throws -> [UInt32] {
+        let m = TestMachine(index: cpuIndex)
+        m.expectCleanHalt(try m.run { a in
+            a.mov(.eax, Int(leaf))
+            a.mov(.ecx, 0)
+            a.cpuid()
+            a.hlt()
+        })
+        return [m.r32(.rax), m.r32(.rbx), m.r32(.rcx), m.r32(.rdx)]
+    }
+
+    private func ascii(_ words: [UInt32]) -> String {
+        let bytes = words.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (8 * $0)) } }
+        return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    @Test func vendorStringAndHighestLeaf() throws {
+        let r = try cpuid(0)
+        #expect(r[0] == 1)
+        #expect(ascii([r[1], r[3], r[2]]) == "ResetVector ", "EBX, EDX, ECX")
+    }
+
+    @Test func signatureMatchesEDXAfterReset() throws {
+        let r = try cpuid(1)
+        #expect(r[0] == 0x0000_06A1)
+        #expect(r[0] == CPUIDIdentity.signature)
+        #expect(UInt32(TestMachine().cpu.register(.rdx)) == r[0])
+    }
+
+    @Test func featureBits() throws {
+        let r = try cpuid(1)
+        #expect(r[2] == 0, "no ECX features")
+        #expect(r[3] == (1 << 4 | 1 << 5 | 1 << 8 | 1 << 15), "TSC, MSR, CX8, CMOV")
+        #expect(r[3] == CPUIDIdentity.features1EDX)
+        #expect(r[3] & 1 == 0, "no x87 FPU is claimed")
+    }
+
+    @Test func apicIDAndLogicalProcessorCount() throws {
+        #expect(try cpuid(1, cpuIndex: 0)[1] == 0x0001_0000)
+        #expect(try cpuid(1, cpuIndex: 3)[1] == 0x0301_0000)
+    }
+
+    @Test func extendedLeaves() throws {
+        #expect(try cpuid(0x8000_0000)[0] == 0x8000_0004)
+        #expect(try cpuid(0x8000_0001) == [0, 0, 0, 0], "no long mode, NX or SYSCALL")
+        let brand = try (0x8000_0002...0x8000_0004).flatMap { try cpuid(UInt32($0)) }
+        #expect(ascii(brand) == "ResetVector x86 software CPU")
+    }
+
+    @Test func leavesBeyondTheHighestReturnZeros() throws {
+        for leaf: UInt32 in [2, 4, 0x4000_0000, 0x8000_0005, 0xFFFF_FFFF] {
+            #expect(try cpuid(leaf) == [0, 0, 0, 0], "leaf \(hex(leaf))")
+        }
+    }
+
+    @Test func guestSeesWhatTheIdentityTableSays() throws {
+        for leaf: UInt32 in [0, 1, 0x8000_0000, 0x8000_0003] {
+            let t = CPUIDIdentity.leaf(leaf, apicID: 2)
+            #expect(try cpuid(leaf, cpuIndex: 2) == [t.eax, t.ebx, t.ecx, t.edx], "leaf \(hex(leaf))")
+        }
+    }
+
+    /// Every feature claimed in leaf 1 EDX works: RDTSC, RDMSR, CMPXCHG8B and CMOVcc run without #UD.
+    @Test func claimedFeaturesAreImplemented() throws {
+        let m = try runSnippet { a in
+            a.rdtsc()
+            a.mov(.ecx, 0x10)
+            a.rdmsr()
+            a.emit([0x0F, 0xC7, 0x0E, 0x00, 0x30])          // cmpxchg8b [3000h]
+            a.cmovcc(.e, .ax, .bx)
+        }
+        #expect(m.events.deliveries.isEmpty)
+    }
+}
