@@ -82,6 +82,15 @@ extension Op {
     }
 }
 
+extension Op {
+    /// Whether this instruction must begin a block: it reads or sets the time-stamp counter,
+    /// derived from the retired-instruction count,
+    /// which the run loop brings up to date only at block boundaries.
+    var startsBlock: Bool {
+        self == .rdtsc || self == .rdmsr || self == .wrmsr
+    }
+}
+
 extension CPU {
     /// Drops decoded code of a physical page whose bytes changed, and ends the current block.
     func invalidateCode(physicalPage: UInt64) {
@@ -177,7 +186,8 @@ extension CPU {
             var next = Decoder(cpu: self, offset: eip, defaultSize32: defaultSize32)
             // A fault here is not raised: the block simply ends before the instruction,
             // which faults for real if execution reaches it.
-            guard let decoded = next.decode(), offsetInPage + Int(decoded.length) <= 4096 else { break }
+            guard let decoded = next.decode(), offsetInPage + Int(decoded.length) <= 4096,
+                  !decoded.op.startsBlock else { break }
             instruction = decoded
         }
         // Every block ends with the synthetic record, so an instruction that ends a

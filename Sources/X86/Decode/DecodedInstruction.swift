@@ -40,6 +40,10 @@ struct DecodedInstruction {
     }
 
     @inline(__always) var hasMemoryOperand: Bool { attributes & Attributes.hasMemoryOperand != 0 }
+    /// MOV SS or POP SS: opens an interrupt and debug-trap shadow.
+    var loadsStackSegment: Bool {
+        (op == .movSegRm || op == .popSeg) && sub == UInt8(SegmentRegister.ss.rawValue)
+    }
     @inline(__always) var addressSize32: Bool { attributes & Attributes.addressSize32 != 0 }
     @inline(__always) var operandSize32: Bool { attributes & Attributes.operandSize32 != 0 }
     @inline(__always) var hasRepeat: Bool { attributes & (Attributes.repeatZ | Attributes.repeatNZ) != 0 }

@@ -370,7 +370,7 @@ struct Decoder {
         switch opcode {
         case 0x00: modrmForm(.systemSegment, .word)
         case 0x01:
-            modrmForm(.descriptorTable, .word)
+            modrmForm(.descriptorTable, v)
             // Register forms exist only for SMSW and LMSW here (the rest are VMX/SVM/RDTSCP/SWAPGS).
             if isRegisterForm && out.sub != 4 && out.sub != 6 { setInvalid() }
         case 0x06: set(.clts, v)

@@ -90,7 +90,8 @@ extension CPU {
             instructionsRetired &+= UInt64(retired)
             if careful {
                 if shadowActive && retired > 0 { interruptShadow = false }
-                if trapAfterEach && retired > 0 && step != .fault { singleStepTrap() }
+                // MOV SS and POP SS hold the single-step trap until after the next instruction (SDM Vol. 3A, 6.8.3).
+                if trapAfterEach && retired > 0 && step != .fault && !d.pointee.loadsStackSegment { singleStepTrap() }
             }
         }
     }

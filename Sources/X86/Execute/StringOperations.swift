@@ -115,9 +115,10 @@ extension CPU {
         guard delta == UInt32(elementSize) else { return nil }
         let di = readRegister(CPU.rdi, addressSize)
         let es = segs[Int(CPU.es)]
-        // Stay inside the segment limit and away from 16-bit offset wrap-around.
+        // Stay below the segment limit and, with 16-bit addressing, below the 64 KiB offset wrap.
+        let offsetEnd = addressSize == .word ? 0x1_0000 : 0x1_0000_0000
         var count = Int(min(remaining, UInt32(CPU.stringChunk)))
-        count = min(count, (Int(es.highestOffset) - Int(di) + 1) / elementSize)
+        count = min(count, (min(Int(es.highestOffset) + 1, offsetEnd) - Int(di)) / elementSize)
         guard count > 0, di >= es.lowestOffset else { return nil }
         let dstLinear = (es.base &+ UInt64(di)) & 0xFFFF_FFFF
         let dstEntry = tlb + TLBEntry.slot(dstLinear)
@@ -138,7 +139,7 @@ extension CPU {
         }
         let si = readRegister(CPU.rsi, addressSize)
         let src = segs[Int(d.segment)]
-        count = min(count, (Int(src.highestOffset) - Int(si) + 1) / elementSize)
+        count = min(count, (min(Int(src.highestOffset) + 1, offsetEnd) - Int(si)) / elementSize)
         guard count > 0, si >= src.lowestOffset else { return nil }
         let srcLinear = (src.base &+ UInt64(si)) & 0xFFFF_FFFF
         let srcEntry = tlb + TLBEntry.slot(srcLinear)

@@ -4,6 +4,8 @@ enum EventKind {
     case fault
     /// INT n, INT3, INTO, INT1: return address is the next instruction.
     case software
+    /// A trap-class exception (single-step #DB): reported as an exception, return address the next instruction.
+    case trap
     /// INTR or NMI between instructions.
     case external
 }
@@ -44,16 +46,17 @@ extension CPU {
         var errorCode = errorCode
         var kind = kind
         if deliverOnce(vector: vector, errorCode: errorCode, kind: kind) { return }
+        // The vectors delivery tried, in order, ending with the exception that stopped it.
         var chain: [UInt8] = [vector]
         while true {
             let second = pendingVector
-            chain.append(second)
             if kind == .software { rewindInstructionPointer(by: instructionLength) }
-            if kind == .fault && vector == ExceptionVector.doubleFault.rawValue {
+            if kind != .software && kind != .external && vector == ExceptionVector.doubleFault.rawValue {
+                chain.append(second)
                 enterShutdown(chain: chain)
                 return
             }
-            if kind == .fault && causesDoubleFault(first: vector, second: second) {
+            if (kind == .fault || kind == .trap) && causesDoubleFault(first: vector, second: second) {
                 vector = ExceptionVector.doubleFault.rawValue
                 errorCode = 0
             } else {
@@ -61,6 +64,7 @@ extension CPU {
                 errorCode = pendingHasErrorCode ? pendingErrorCode : nil
             }
             kind = .fault
+            chain.append(vector)
             if deliverOnce(vector: vector, errorCode: errorCode, kind: kind) { return }
         }
     }
@@ -82,7 +86,7 @@ extension CPU {
     private func deliverOnce(vector: UInt8, errorCode: UInt32?, kind: EventKind) -> Bool {
         if hasObserver, let observer {
             let source: InterruptSource = switch kind {
-            case .fault: .exception
+            case .fault, .trap: .exception
             case .software: .software
             case .external: .external
             }
@@ -124,6 +128,6 @@ extension CPU {
     /// The single-step trap after an instruction executed with TF set (SDM Vol. 3A, 17.3.1.4).
     func singleStepTrap() {
         debugRegisters[6] |= 1 << 14   // DR6.BS
-        deliverEvent(vector: ExceptionVector.debug.rawValue, errorCode: nil, kind: .software)
+        deliverEvent(vector: ExceptionVector.debug.rawValue, errorCode: nil, kind: .trap)
     }
 }
