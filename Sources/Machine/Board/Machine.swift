@@ -1,3 +1,4 @@
+import Foundation
 import Hardware
 import X86
 
@@ -100,6 +101,7 @@ public final class Machine {
             clockBase &+= cpu.instructionsRetired &- sliceStartRetired
             sliceStartRetired = cpu.instructionsRetired
             runningCPU = nil
+            pollSerialInput()
             advanceDevices()
             handle(reason, cpu: 0)
         }
@@ -150,6 +152,11 @@ public final class Machine {
             advanceDevices()
             return
         }
+        if canTakeInterrupts, let input = configuration.serialInput, input.mayProduceMore {
+            // Waiting for the terminal: let real time pass instead of ending the run.
+            usleep(10_000)
+            return
+        }
         if configuration.exitOnHalt || canTakeInterrupts {
             finish(.allHalted)
         } else {
@@ -165,6 +172,15 @@ public final class Machine {
 
     func stopCPUsAtBoundary() {
         for cpu in cpus { cpu.requestStop() }
+    }
+
+    private func pollSerialInput() {
+        guard let input = configuration.serialInput else { return }
+        let space = devices.serialPort.receiverSpace
+        if space > 0 {
+            let bytes = input.take(limit: space)
+            if !bytes.isEmpty { devices.serialPort.receive(bytes) }
+        }
     }
 
     // MARK: Time

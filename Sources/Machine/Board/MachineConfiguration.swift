@@ -15,6 +15,8 @@ public struct MachineConfiguration {
     public var bootPayload: [UInt8] = []
     /// Receives bytes the guest transmits on COM1; `nil` drops them.
     public var serialOutput: ((UInt8) -> Void)?
+    /// Bytes for COM1's receiver (the terminal), if any.
+    public var serialInput: (any SerialInputSource)?
     /// Debug console ports and where their bytes go.
     public var debugConsoles: [(port: UInt16, output: ([UInt8]) -> Void)] = []
     /// The QEMU-style exit port, if any.
@@ -47,6 +49,15 @@ public struct MachineConfiguration {
             throw .payloadTooLarge(bootPayload.count)
         }
     }
+}
+
+/// Where COM1's input comes from (a terminal, a pipe).
+public protocol SerialInputSource: AnyObject {
+    /// Takes up to `limit` bytes that have arrived, without waiting.
+    func take(limit: Int) -> [UInt8]
+    /// Whether more input may still come (a terminal that is open): an idle machine then
+    /// waits for it in real time instead of ending the run.
+    var mayProduceMore: Bool { get }
 }
 
 /// A machine that cannot be built as configured.

@@ -80,6 +80,7 @@ struct RunCommand: ParsableCommand {
         case .stdio:
             let out = try OutputFile(path: "-")
             configuration.serialOutput = { out.write([$0]) }
+            configuration.serialInput = TerminalInput()
         case .file(let path):
             let out = try OutputFile(path: path)
             configuration.serialOutput = { out.write([$0]) }
