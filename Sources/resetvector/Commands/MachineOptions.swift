@@ -60,8 +60,15 @@ extension BoardOptions {
 }
 
 /// Parses sizes such as 32M, 512K, 1G or a plain byte count.
-struct MemorySize: ExpressibleByArgument {
+struct MemorySize: ExpressibleByArgument, CustomStringConvertible {
     let bytes: Int
+
+    init(bytes: Int) { self.bytes = bytes }
+
+    var description: String {
+        bytes % (1 << 30) == 0 ? "\(bytes >> 30)G" : bytes % (1 << 20) == 0 ? "\(bytes >> 20)M" : "\(bytes)"
+    }
+    var defaultValueDescription: String { description }
 
     init?(argument: String) {
         let text = argument.uppercased()

@@ -23,15 +23,15 @@ struct RunCommand: ParsableCommand {
     @Option(help: "A real-mode program the built-in firmware loads at 0000:7C00 and jumps to.")
     var payload: String?
 
-    @Option(help: "A built-in guest as the payload: \(ResetGuest.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "A built-in guest as the payload.")
     var guest: ResetGuest?
 
     @Option(help: "Guest RAM, e.g. 32M or 1G (1 MiB to 3 GiB).")
-    var memory: MemorySize = MemorySize(argument: "32M")!
+    var memory = MemorySize(bytes: 32 << 20)
 
     @OptionGroup var boardOptions: BoardOptions
 
-    @Option(name: .customLong("quirk"), help: "Break a reset path on purpose (repeatable): \(Quirk.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(name: .customLong("quirk"), help: "Break a reset path on purpose (repeatable).")
     var quirks: [Quirk] = []
 
     @Option(name: .customLong("on-reset"), help: "What a reset does: reboot, exit or pause (stop before it, state intact).")
