@@ -36,6 +36,7 @@ let package = Package(
         .testTarget(name: "X86Tests", dependencies: ["X86", "X86Asm"]),
         .testTarget(name: "X86AsmTests", dependencies: ["X86Asm"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "Firmware", "Hardware", "X86", "X86Asm"]),
         .testTarget(name: "VectorTests", dependencies: ["VectorHarness"]),
     ]
 )

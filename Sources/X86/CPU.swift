@@ -68,6 +68,9 @@ public final class CPU {
     /// Set when the current block must end after this instruction (code was overwritten,
     /// the A20 gate moved, an owner asked to stop).
     var blockExitRequested = false
+    /// Instructions left in the current `run` budget when a block starts; a REP string
+    /// instruction (always first in its block) repeats at most this often per execution.
+    var repeatBudget = 0
 
     /// Bits of `signals`.
     enum Signals {

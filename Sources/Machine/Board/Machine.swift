@@ -28,7 +28,6 @@ public final class Machine {
     // MARK: Run state
     private var outcome: RunOutcome?
     private var a20Inputs: Set<A20Input> = []
-    private var haltReported: [Bool]
     private var shutdownReported: [Bool]
     private var started = false
     /// When every CPU last went idle (see `idleUntilNextEvent`).
@@ -48,7 +47,6 @@ public final class Machine {
         memory.installROM(configuration.firmware)
         bus = SystemBus(memory: memory)
         cpus = [CPU(bus: bus, index: 0, isBootstrapProcessor: true)]
-        haltReported = [false]
         shutdownReported = [false]
         devices = BoardDevices()
         controller = PowerResetController(machine: self, board: configuration.board, quirks: configuration.quirks,
@@ -110,17 +108,10 @@ public final class Machine {
 
     private func handle(_ reason: StopReason, cpu index: Int) {
         let cpu = cpus[index]
-        if reason != .halted { haltReported[index] = false }
         if reason != .shutdown { shutdownReported[index] = false }
         switch reason {
         case .halted:
-            if !haltReported[index] {
-                haltReported[index] = true
-                emit(TraceEvent("halt", cpu: index, [("if", .number(cpu.eflags & EFlags.interrupt != 0 ? 1 : 0))]))
-                onHalt?(self, index)
-                if cpu.activity != .halted || cpu.interruptRequested { return }
-            }
-            idleUntilNextEvent()
+            if cpu.activity == .halted && !cpu.interruptRequested { idleUntilNextEvent() }
         case .shutdown:
             if !shutdownReported[index] {
                 shutdownReported[index] = true
@@ -141,7 +132,8 @@ public final class Machine {
     /// Every CPU is stopped: jump virtual time to the next device event, or end the run
     /// when nothing can ever wake a CPU.
     private func idleUntilNextEvent() {
-        guard cpus.allSatisfy({ $0.activity != .active }) else { return }
+        // A transition requested meanwhile (the user's reset button) comes first.
+        guard controller.pending == nil, cpus.allSatisfy({ $0.activity != .active }) else { return }
         let canTakeInterrupts = cpus.contains { $0.activity == .halted && $0.eflags & EFlags.interrupt != 0 }
         if instructionCount != idleSinceInstruction {
             idleSinceInstruction = instructionCount
@@ -160,7 +152,7 @@ public final class Machine {
         if configuration.exitOnHalt || canTakeInterrupts {
             finish(.allHalted)
         } else {
-            finish(.paused(reason: "every CPU is halted with interrupts disabled; nothing can wake it"))
+            finish(.paused(reason: "every CPU is halted with interrupts disabled or in shutdown; nothing can wake it"))
         }
     }
 
@@ -318,4 +310,10 @@ extension Machine: CPUObserver {
     }
 
     public func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8]) {}
+
+    /// Every HLT is traced (with IF) and offered to `onHalt` at that instruction boundary.
+    public func cpuHalted(_ cpu: CPU) {
+        emit(TraceEvent("halt", cpu: cpu.index, [("if", .number(cpu.eflags & EFlags.interrupt != 0 ? 1 : 0))]))
+        onHalt?(self, cpu.index)
+    }
 }

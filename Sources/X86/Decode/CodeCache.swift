@@ -82,12 +82,17 @@ extension Op {
     }
 }
 
-extension Op {
-    /// Whether this instruction must begin a block: it reads or sets the time-stamp counter,
-    /// derived from the retired-instruction count,
-    /// which the run loop brings up to date only at block boundaries.
+extension DecodedInstruction {
+    /// Whether this instruction must begin a block because it depends on the retired-
+    /// instruction count, which the run loop brings up to date only at block boundaries:
+    /// it reads or sets the time-stamp counter, or it is a REP string instruction whose
+    /// repetitions must fit the run's remaining budget.
     var startsBlock: Bool {
-        self == .rdtsc || self == .rdmsr || self == .wrmsr
+        switch op {
+        case .rdtsc, .rdmsr, .wrmsr: true
+        case .movs, .cmps, .stos, .lods, .scas, .ins, .outs: hasRepeat
+        default: false
+        }
     }
 }
 
@@ -187,7 +192,7 @@ extension CPU {
             // A fault here is not raised: the block simply ends before the instruction,
             // which faults for real if execution reaches it.
             guard let decoded = next.decode(), offsetInPage + Int(decoded.length) <= 4096,
-                  !decoded.op.startsBlock else { break }
+                  !decoded.startsBlock else { break }
             instruction = decoded
         }
         // Every block ends with the synthetic record, so an instruction that ends a

@@ -35,9 +35,12 @@ extension CPU {
 
     /// Runs until `limit` instructions have retired or something stops the CPU.
     public func run(limit: Int) -> StopReason {
+        let startRetired = instructionsRetired
         var executed = 0
         stopRequested = false
         while true {
+            // Every retired instruction counts, REP iterations included.
+            executed = Int(truncatingIfNeeded: instructionsRetired &- startRetired)
             // Whole blocks run without a look at anything else while nothing is signalled,
             // no single-stepping is on and the budget has room for a whole block.
             var careful = false
@@ -58,6 +61,7 @@ extension CPU {
             var d = blockStart
             var step: Step
             blockExitRequested = false
+            repeatBudget = limit - executed
             if careful {
                 while true {
                     rip = (rip &+ UInt64(d.pointee.length)) & ipMask
@@ -86,8 +90,8 @@ extension CPU {
             case .fault:
                 deliverPendingException(instructionLength: d.pointee.length)
             }
-            executed += retired
             instructionsRetired &+= UInt64(retired)
+            if step == .halt && hasObserver { observer?.cpuHalted(self) }
             if careful {
                 if shadowActive && retired > 0 { interruptShadow = false }
                 // MOV SS and POP SS hold the single-step trap until after the next instruction (SDM Vol. 3A, 6.8.3).

@@ -1,8 +1,10 @@
 /// MOVS, CMPS, STOS, LODS, SCAS, INS and OUTS, with REP/REPE/REPNE.
 ///
-/// A repeated instruction runs at most `stringChunk` iterations per execution and
-/// then restarts itself, so interrupts are taken between iterations as on hardware.
-/// Every iteration counts as a retired instruction, so virtual time follows the work done.
+/// A repeated instruction runs at most `stringChunk` iterations per execution (fewer when
+/// the run's budget is nearly used up) and then restarts itself, so interrupts are taken
+/// between iterations as on hardware. Every iteration counts as a retired instruction, so
+/// virtual time follows the work done; REP instructions begin their decoded block, so the
+/// run loop's budget is exact when they start.
 /// One string instruction as a type: `execString` is generic over it, so each
 /// instruction gets its own specialized handler with no dispatch per iteration.
 protocol StringInstruction { static var op: Op { get } }
@@ -37,7 +39,8 @@ extension CPU {
         if remaining == 0 { return .next }
         var iterations = 0
         var step = Step.next
-        while remaining != 0 && iterations < CPU.stringChunk {
+        let chunk = min(CPU.stringChunk, max(1, repeatBudget))
+        while remaining != 0 && iterations < chunk {
             if op == .movs || op == .stos, let done = fastRepeat(d, addressSize, remaining, delta) {
                 iterations += done
                 remaining &-= UInt32(done)
@@ -53,7 +56,7 @@ extension CPU {
         }
         if iterations > 1 { instructionsRetired &+= UInt64(iterations - 1) }
         if step == .fault { return .fault }
-        if remaining != 0 && iterations >= CPU.stringChunk && !((op == .cmps || op == .scas) && stoppedOnCondition(d)) {
+        if remaining != 0 && iterations >= chunk && !((op == .cmps || op == .scas) && stoppedOnCondition(d)) {
             rewindInstructionPointer(by: d.length)   // resume the repetition after pending events
             return .exit
         }
@@ -117,7 +120,7 @@ extension CPU {
         let es = segs[Int(CPU.es)]
         // Stay below the segment limit and, with 16-bit addressing, below the 64 KiB offset wrap.
         let offsetEnd = addressSize == .word ? 0x1_0000 : 0x1_0000_0000
-        var count = Int(min(remaining, UInt32(CPU.stringChunk)))
+        var count = Int(min(remaining, UInt32(max(1, min(CPU.stringChunk, repeatBudget)))))
         count = min(count, (min(Int(es.highestOffset) + 1, offsetEnd) - Int(di)) / elementSize)
         guard count > 0, di >= es.lowestOffset else { return nil }
         let dstLinear = (es.base &+ UInt64(di)) & 0xFFFF_FFFF

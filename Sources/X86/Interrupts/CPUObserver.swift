@@ -4,6 +4,12 @@ public protocol CPUObserver: AnyObject {
     func cpu(_ cpu: CPU, delivers vector: UInt8, source: InterruptSource, errorCode: UInt32?)
     /// The CPU entered shutdown; `chain` lists the vectors that escalated to it.
     func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8])
+    /// The CPU executed HLT (every entry into the halted state, even within one `run`).
+    func cpuHalted(_ cpu: CPU)
+}
+
+extension CPUObserver {
+    public func cpuHalted(_ cpu: CPU) {}
 }
 
 /// Where a delivered event came from.

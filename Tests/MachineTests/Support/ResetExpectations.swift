@@ -1,0 +1,66 @@
+import Firmware
+import Hardware
+import Machine
+
+/// What each built-in guest's reset looks like in the trace, from the facts in the design
+/// notes (the port write each path makes, and what each board profile answers).
+extension ResetGuest {
+    /// The guests whose reset goes through the power & reset controller.
+    static let requestingReset: [ResetGuest] = allCases.filter { $0.expectedSource != nil }
+
+    /// The `source` of the guest's `reset-request`, or `nil` when the path asks for none.
+    var expectedSource: ResetSource? {
+        switch self {
+        case .i8042Pulse: .i8042Pulse
+        case .i8042OutputPort: .i8042OutputPort
+        case .port92: .port92
+        case .cf9Warm, .cf9Cold: .cf9
+        case .tripleFault: .tripleFault
+        case .resetVectorJump, .ctrlAltDel: nil
+        }
+    }
+
+    /// The port whose write caused the request.
+    var expectedPort: UInt16? {
+        switch self {
+        case .i8042Pulse: 0x64
+        case .i8042OutputPort: 0x60
+        case .port92: 0x92
+        case .cf9Warm, .cf9Cold: 0xCF9
+        case .tripleFault, .resetVectorJump, .ctrlAltDel: nil
+        }
+    }
+
+    /// The value written, where the guest fixes it (port 0x92 keeps the register's other bits).
+    var expectedValue: UInt64? {
+        switch self {
+        case .i8042Pulse: 0xFE
+        case .i8042OutputPort: 0xFE
+        case .cf9Warm: 0x06
+        case .cf9Cold: 0x0E
+        case .port92, .tripleFault, .resetVectorJump, .ctrlAltDel: nil
+        }
+    }
+
+    /// The kind the requester itself selects (only 0xCF9 has the bits for it).
+    var expectedRequestedKind: ResetKind? {
+        switch self {
+        case .cf9Warm: .hard
+        case .cf9Cold: .full
+        default: nil
+        }
+    }
+
+    /// The board's answer: on `pc` the 8042, port 0x92 and a shutdown raise INIT and 0xCF9 does
+    /// what its bits say; on `qemu` every reset is a platform reset.
+    func expectedAnswer(on board: BoardProfile) -> ResetKind? {
+        guard expectedSource != nil else { return nil }
+        switch board {
+        case .qemu: return .hard
+        case .pc: return expectedRequestedKind ?? .initSignal
+        }
+    }
+
+    var backLine: String { "guest \(rawValue): back after the reset" }
+    var nothingLine: String { "guest \(rawValue): the reset did nothing" }
+}
