@@ -29,12 +29,4 @@ public enum ExceptionVector: UInt8, Sendable {
         default: .benign
         }
     }
-
-    /// Whether the exception pushes an error code in protected mode.
-    static func pushesErrorCode(_ vector: UInt8) -> Bool {
-        switch vector {
-        case 8, 10, 11, 12, 13, 14, 17: true
-        default: false
-        }
-    }
 }

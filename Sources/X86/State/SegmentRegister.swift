@@ -47,7 +47,6 @@ public struct SegmentCache: Sendable, Equatable {
     }
 
     public var defaultSize32: Bool { attributes & 0x4000 != 0 }
-    public var dpl: UInt8 { UInt8((attributes >> 5) & 3) }
 
     /// Attributes of a present, accessed, read/write data segment (type 3, S=1, P=1).
     static let realModeData: UInt16 = 0x93
