@@ -65,9 +65,6 @@ public final class CPU {
     var signals: UInt8 = 0
     var startupVector: UInt8 = 0
     var nmiBlocked = false
-    /// Set when the current block must end after this instruction (code was overwritten,
-    /// the A20 gate moved, an owner asked to stop).
-    var blockExitRequested = false
     /// Instructions left in the current `run` budget when a block starts; a REP string
     /// instruction (always first in its block) repeats at most this often per execution.
     var repeatBudget = 0

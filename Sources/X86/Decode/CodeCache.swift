@@ -49,9 +49,21 @@ struct CodeCache {
         return table
     }
 
-    /// Drops a page's blocks (its bytes changed).
+    /// Drops a page's blocks (its bytes changed). Their records become block ends, so a
+    /// block that is executing when its own page is written stops after the writing
+    /// instruction, and the following bytes are decoded afresh.
     mutating func removePage(_ physicalPage: UInt64) {
         guard let table = pages.removeValue(forKey: physicalPage) else { return }
+        for slot in 0..<4096 where table[slot] >= 0 {
+            var record = pool + Int(table[slot])
+            // Only the op changes: the instruction executing now may still read its other
+            // fields, and a poisoned record keeps its length so the run loop can undo the
+            // EIP advance it made before dispatching it.
+            while record.pointee.op != .endBlock {
+                record.pointee.op = .endBlock
+                record += 1
+            }
+        }
         spareTables.append(table)
     }
 
@@ -97,18 +109,17 @@ extension DecodedInstruction {
 }
 
 extension CPU {
-    /// Drops decoded code of a physical page whose bytes changed, and ends the current block.
+    /// Drops decoded code of a physical page whose bytes changed (ending the current
+    /// block if it lies there).
     func invalidateCode(physicalPage: UInt64) {
         codeCache.removePage(physicalPage)
         forgetLastCodePage()
-        blockExitRequested = true
     }
 
     /// Drops all decoded code (after a mode change that alters decoding, or when the pool is full).
     public func flushDecodedCode() {
         codeCache.removeAll()
         forgetLastCodePage()
-        blockExitRequested = true
     }
 
     private func forgetLastCodePage() {

@@ -27,10 +27,12 @@ enum Step: UInt8 {
 }
 
 extension CPU {
-    /// Asks `run` to return at the next instruction boundary (from a device callback).
+    /// Asks `run` to return at the end of the current decoded block (from a device
+    /// callback). Port I/O ends its block, so a stop asked for by an IN or OUT takes effect
+    /// right after that instruction; one asked for by an MMIO access within at most
+    /// `CodeCache.maximumBlockLength` instructions.
     public func requestStop() {
         stopRequested = true
-        blockExitRequested = true
     }
 
     /// Runs until `limit` instructions have retired or something stops the CPU.
@@ -60,20 +62,19 @@ extension CPU {
             let ipMask: UInt64 = segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
             var d = blockStart
             var step: Step
-            blockExitRequested = false
             repeatBudget = limit - executed
             if careful {
                 while true {
                     rip = (rip &+ UInt64(d.pointee.length)) & ipMask
                     step = execute(d)
-                    if step != .next || blockExitRequested || d - blockStart + 1 >= allowance { break }
+                    if step != .next || d - blockStart + 1 >= allowance { break }
                     d += 1
                 }
             } else {
                 while true {
                     rip = (rip &+ UInt64(d.pointee.length)) & ipMask
                     step = execute(d)
-                    if step != .next || blockExitRequested { break }
+                    if step != .next { break }
                     d += 1
                 }
             }
@@ -81,7 +82,9 @@ extension CPU {
             var retired = d - blockStart
             switch step {
             case .blockEnd:
-                break
+                // The synthetic end has no length; a record poisoned by a write to its page
+                // has its instruction's, which EIP must not have skipped.
+                rewindInstructionPointer(by: d.pointee.length)
             case .next, .exit:
                 retired += 1
             case .halt:

@@ -45,7 +45,6 @@ extension CPU {
         pendingVector = 0
         shutdownChain = []
         flushTLB()
-        blockExitRequested = true
         activity = isBootstrapProcessor ? .active : .waitingForStartup
     }
 

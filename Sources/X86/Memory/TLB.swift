@@ -36,6 +36,5 @@ extension CPU {
         guard mask != a20Mask else { return }
         a20Mask = mask
         flushTLB()
-        blockExitRequested = true
     }
 }
