@@ -97,18 +97,7 @@ import X86Asm
     /// `sti; mov [x], 1`: the store retires before the handler runs.
     @Test func stiShadowCompletesTheNextInstruction() throws {
         let m = TestMachine()
-        let x = TestMachine.data, seen = TestMachine.data + 1
-        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
-        let handler = a.newLabel()
-        a.sti()
-        a.mov(Mem(disp: x, size: .byte), 1)
-        a.hlt()
-        a.bind(handler)
-        a.mov(.al, Mem(disp: x))
-        a.mov(Mem(disp: seen), .al)
-        a.iret()
-        try m.load(a)
-        m.setVector(0x30, to: handler, in: a)
+        let seen = try loadStiThenStoreGuest(into: m)
         m.interrupts.raise(0x30)
         _ = m.run()
         #expect(m.events.vectors == [0x30])
@@ -226,6 +215,17 @@ import X86Asm
     /// exactly one more instruction retire before the interrupt.
     @Test func stiShadowSurvivesARunBoundary() throws {
         let m = TestMachine()
+        let seen = try loadStiThenStoreGuest(into: m)
+        #expect(m.run(budget: 1) == .limitReached)
+        m.interrupts.raise(0x30)
+        _ = m.run()
+        #expect(m.events.vectors == [0x30])
+        #expect(m.bus.byte(at: seen) == 1)
+    }
+
+    /// `sti; mov byte [data], 1; hlt`, with an INT 30h handler that copies the byte it finds
+    /// at `data` to `data + 1`; returns where the handler's copy lands.
+    private func loadStiThenStoreGuest(into m: TestMachine) throws -> Int {
         let x = TestMachine.data, seen = TestMachine.data + 1
         var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
         let handler = a.newLabel()
@@ -238,10 +238,6 @@ import X86Asm
         a.iret()
         try m.load(a)
         m.setVector(0x30, to: handler, in: a)
-        #expect(m.run(budget: 1) == .limitReached)
-        m.interrupts.raise(0x30)
-        _ = m.run()
-        #expect(m.events.vectors == [0x30])
-        #expect(m.bus.byte(at: seen) == 1)
+        return seen
     }
 }
