@@ -28,6 +28,19 @@ import X86Asm
         #expect(run.machine.cpus[0].activity == .halted)
     }
 
+    /// `cli; hlt` with the timer unmasked: IRQ 0 keeps INTR asserted, but with IF clear the
+    /// CPU cannot take it, so the run must still end rather than spin on the pending request.
+    @Test func haltWithInterruptsDisabledAndARequestPending() throws {
+        let payload = try SmallGuest.assemble { a in
+            a.outByte(0x21, 0xFA)             // unmask IRQ 0 (and the cascade)
+            a.haltLoop(interruptsEnabled: false)
+        }
+        let run = try TestBoard.run(payload: payload)
+        #expect(run.outcome == .allHalted)
+        #expect(run.machine.cpus[0].interruptRequested, "the timer's request is still pending")
+        #expect(run.records.named("halt").last?.event["if"] == 0)
+    }
+
     /// `sti; hlt` with every IRQ masked: the timer keeps making deadlines but nothing reaches
     /// the CPU. Virtual time jumps from deadline to deadline until the idle limit (600 s of
     /// virtual time with no instruction), then the run ends instead of spinning forever.

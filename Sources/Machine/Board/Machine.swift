@@ -111,7 +111,9 @@ public final class Machine {
         if reason != .shutdown { shutdownReported[index] = false }
         switch reason {
         case .halted:
-            if cpu.activity == .halted && !cpu.interruptRequested { idleUntilNextEvent() }
+            // Still halted and unable to take what is pending (IF clear, or no request): idle.
+            let canTakeInterrupt = cpu.interruptRequested && cpu.eflags & EFlags.interrupt != 0
+            if cpu.activity == .halted && !canTakeInterrupt { idleUntilNextEvent() }
         case .shutdown:
             if !shutdownReported[index] {
                 shutdownReported[index] = true
