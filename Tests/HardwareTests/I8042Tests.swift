@@ -184,9 +184,9 @@ import Testing
     }
 
     @Test func brokenResetLineGoesToTheHookInsteadOfThePlatform() {
-        controller.resetLineBroken = true
+        controller.resetOutput.isBroken = true
         var blocked: [ResetRequest] = []
-        controller.onResetLineBlocked = { blocked.append($0) }
+        controller.resetOutput.onBlocked = { blocked.append($0) }
         command(0xFE)
         command(0xD1)
         data(0xFC)

@@ -72,9 +72,9 @@ import Testing
     }
 
     @Test func blockedRegisterGoesToTheHookAndStillLatches() {
-        cf9.resetBlocked = true
+        cf9.resetOutput.isBroken = true
         var blocked: [ResetRequest] = []
-        cf9.onResetBlocked = { blocked.append($0) }
+        cf9.resetOutput.onBlocked = { blocked.append($0) }
         write(0x02)
         write(0x06)
         #expect(platform.resetRequests.isEmpty)

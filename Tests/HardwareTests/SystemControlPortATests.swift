@@ -37,9 +37,9 @@ import Testing
     }
 
     @Test func blockedFastResetGoesToTheHook() {
-        port92.resetBlocked = true
+        port92.resetOutput.isBroken = true
         var blocked: [ResetRequest] = []
-        port92.onResetBlocked = { blocked.append($0) }
+        port92.resetOutput.onBlocked = { blocked.append($0) }
         write(0x01)
         #expect(platform.resetRequests.isEmpty)
         #expect(blocked == [ResetRequest(source: .port92, port: 0x92, value: 0x01)])

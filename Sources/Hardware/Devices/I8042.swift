@@ -19,12 +19,8 @@ public final class I8042: Device {
         I8042.dataPort...I8042.dataPort, I8042.commandPort...I8042.commandPort,
     ]
 
-    /// A board quirk: the controller's reset output is not wired to anything. Output-port
-    /// bit-0 writes and reset pulses then go to `onResetLineBlocked` instead of the
-    /// power & reset controller.
-    public var resetLineBroken = false
-    /// Called with the request that a broken reset line swallowed (for the machine's trace).
-    public var onResetLineBlocked: ((ResetRequest) -> Void)?
+    /// The reset line (output-port bit 0 and the reset pulses); a quirk can break it.
+    public let resetOutput = ResetOutput()
 
     /// Output buffer (read) and input buffer for data (write).
     public static let dataPort: UInt16 = 0x60
@@ -310,7 +306,7 @@ public final class I8042: Device {
     /// about 6 µs. Only the reset line's pulse has an effect a guest can observe.
     private func pulseOutputPort(_ command: UInt8) {
         guard command & Self.resetLine == 0 else { return }
-        assertResetLine(ResetRequest(source: .i8042Pulse, port: Self.commandPort, value: UInt32(command)))
+        resetOutput.assert(to: platform, ResetRequest(source: .i8042Pulse, port: Self.commandPort, value: UInt32(command)))
     }
 
     private func setCommandByte(_ value: UInt8) {
@@ -361,15 +357,7 @@ public final class I8042: Device {
             platform.setA20(.keyboardController, enabled: value & Self.a20Gate != 0)
         }
         if value & Self.resetLine == 0 {
-            assertResetLine(ResetRequest(source: .i8042OutputPort, port: Self.dataPort, value: UInt32(value)))
-        }
-    }
-
-    private func assertResetLine(_ request: ResetRequest) {
-        if resetLineBroken {
-            onResetLineBlocked?(request)
-        } else {
-            platform.requestReset(request)
+            resetOutput.assert(to: platform, ResetRequest(source: .i8042OutputPort, port: Self.dataPort, value: UInt32(value)))
         }
     }
 }

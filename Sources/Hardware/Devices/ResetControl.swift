@@ -15,11 +15,8 @@ public final class ResetControl: Device {
     public let name = "cf9"
     public let portRanges: [ClosedRange<UInt16>] = [ResetControl.port...ResetControl.port]
 
-    /// A board quirk: 0xCF9 is ignored. The request goes to `onResetBlocked` instead of
-    /// the power & reset controller (the register still takes the written bits).
-    public var resetBlocked = false
-    /// Called with the request that a blocked 0xCF9 swallowed (for the machine's trace).
-    public var onResetBlocked: ((ResetRequest) -> Void)?
+    /// The reset output to the power & reset controller; a quirk can break it.
+    public let resetOutput = ResetOutput()
 
     /// The I/O port of the reset control register.
     public static let port: UInt16 = 0xCF9
@@ -50,7 +47,7 @@ public final class ResetControl: Device {
         let startsReset = register & Self.resetCPU == 0 && written & Self.resetCPU != 0
         register = written & Self.implementedBits
         if startsReset {
-            assertReset(ResetRequest(source: .cf9, requestedKind: requestedKind, port: Self.port,
+            resetOutput.assert(to: platform, ResetRequest(source: .cf9, requestedKind: requestedKind, port: Self.port,
                                      value: UInt32(written)))
         }
     }
@@ -62,14 +59,6 @@ public final class ResetControl: Device {
             register &= ~Self.resetCPU
         } else {
             register = 0
-        }
-    }
-
-    private func assertReset(_ request: ResetRequest) {
-        if resetBlocked {
-            onResetBlocked?(request)
-        } else {
-            platform.requestReset(request)
         }
     }
 

@@ -8,11 +8,8 @@ public final class SystemControlPortA: Device {
     public let name = "port92"
     public let portRanges: [ClosedRange<UInt16>] = [SystemControlPortA.port...SystemControlPortA.port]
 
-    /// A board quirk: the fast-reset path does nothing. The request goes to
-    /// `onResetBlocked` instead of the power & reset controller.
-    public var resetBlocked = false
-    /// Called with the request that a blocked fast-reset path swallowed (for the trace).
-    public var onResetBlocked: ((ResetRequest) -> Void)?
+    /// The reset output to the power & reset controller; a quirk can break it.
+    public let resetOutput = ResetOutput()
 
     /// The I/O port of system control port A.
     public static let port: UInt16 = 0x92
@@ -42,7 +39,7 @@ public final class SystemControlPortA: Device {
             platform.setA20(.fastA20, enabled: register & Self.alternateA20Gate != 0)
         }
         if rising & Self.initNow != 0 {
-            assertReset(ResetRequest(source: .port92, port: Self.port, value: UInt32(written)))
+            resetOutput.assert(to: platform, ResetRequest(source: .port92, port: Self.port, value: UInt32(written)))
         }
     }
 
@@ -52,13 +49,5 @@ public final class SystemControlPortA: Device {
         guard kind != .initSignal else { return }
         register = 0
         platform.setA20(.fastA20, enabled: false)
-    }
-
-    private func assertReset(_ request: ResetRequest) {
-        if resetBlocked {
-            onResetBlocked?(request)
-        } else {
-            platform.requestReset(request)
-        }
     }
 }

@@ -240,11 +240,6 @@ public final class Machine {
         devices.keyboardController.typeScancodes(codes)
     }
 
-    /// Sends bytes to COM1's receiver.
-    public func sendSerialInput(_ bytes: [UInt8]) {
-        devices.serialPort.receive(bytes)
-    }
-
     /// Requests a reset as the user (the reset button).
     public func pressResetButton() {
         controller.request(ResetRequest(source: .user, requestedKind: .hard))

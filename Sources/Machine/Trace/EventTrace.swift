@@ -48,11 +48,6 @@ public final class EventTrace {
             : Array(recentRing[recentNext...] + recentRing[..<recentNext])
     }
 
-    /// Forgets kept records (between demo guests).
-    public func clearKept() {
-        if kept != nil { kept = [] }
-    }
-
     // MARK: Rendering
 
     /// Fields shown in hexadecimal in human lines.
