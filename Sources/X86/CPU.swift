@@ -50,6 +50,8 @@ public final class CPU {
     var ldtr = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x82)
     var taskRegister = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x8B)
     var msrs = ModelSpecificRegisters()
+    /// x87 and MMX state (FPU/).
+    var fpu = FPUState()
     /// Time-stamp counter; advanced by retired instructions.
     var tscOffset: UInt64 = 0
 

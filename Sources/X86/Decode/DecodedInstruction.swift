@@ -37,6 +37,8 @@ struct DecodedInstruction {
         static let repeatZ: UInt8 = 1 << 3     // F3
         static let repeatNZ: UInt8 = 1 << 4    // F2
         static let operandSize32: UInt8 = 1 << 5
+        /// A 66 prefix was present (it selects SSE forms of the MMX opcodes).
+        static let operandSizePrefix: UInt8 = 1 << 6
     }
 
     @inline(__always) var hasMemoryOperand: Bool { attributes & Attributes.hasMemoryOperand != 0 }
@@ -47,6 +49,7 @@ struct DecodedInstruction {
     @inline(__always) var addressSize32: Bool { attributes & Attributes.addressSize32 != 0 }
     @inline(__always) var operandSize32: Bool { attributes & Attributes.operandSize32 != 0 }
     @inline(__always) var hasRepeat: Bool { attributes & (Attributes.repeatZ | Attributes.repeatNZ) != 0 }
+    @inline(__always) var hasOperandSizePrefix: Bool { attributes & Attributes.operandSizePrefix != 0 }
 }
 
 /// A decoded instruction as handlers see it: a pointer into the decoded cache,
@@ -73,4 +76,5 @@ struct Instruction {
     @inline(__always) var hasMemoryOperand: Bool { pointer.pointee.hasMemoryOperand }
     @inline(__always) var addressSize32: Bool { pointer.pointee.addressSize32 }
     @inline(__always) var hasRepeat: Bool { pointer.pointee.hasRepeat }
+    @inline(__always) var hasOperandSizePrefix: Bool { pointer.pointee.hasOperandSizePrefix }
 }

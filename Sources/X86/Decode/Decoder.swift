@@ -117,6 +117,7 @@ struct Decoder {
     mutating func decode() -> DecodedInstruction? {
         var lock = false
         var repeatPrefix: UInt8 = 0
+        var operandSizePrefix = false
         var opcode: UInt8
         prefixes: while true {
             opcode = byte()
@@ -124,7 +125,7 @@ struct Decoder {
             switch opcode {
             case 0x26, 0x2E, 0x36, 0x3E: segmentOverride = (opcode >> 3) & 3
             case 0x64, 0x65: segmentOverride = opcode - 0x60
-            case 0x66: operandSize32 = !defaultSize32
+            case 0x66: operandSize32 = !defaultSize32; operandSizePrefix = true
             case 0x67: addressSize32 = !defaultSize32
             case 0xF0: lock = true
             case 0xF2: repeatPrefix = DecodedInstruction.Attributes.repeatNZ
@@ -144,6 +145,7 @@ struct Decoder {
         if lock { out.attributes |= DecodedInstruction.Attributes.lock }
         if addressSize32 { out.attributes |= DecodedInstruction.Attributes.addressSize32 }
         if operandSize32 { out.attributes |= DecodedInstruction.Attributes.operandSize32 }
+        if operandSizePrefix { out.attributes |= DecodedInstruction.Attributes.operandSizePrefix }
         out.length = UInt8(truncatingIfNeeded: offset &- startOffset)
         return out
     }
@@ -215,7 +217,7 @@ struct Decoder {
         case 0x60: set(.pusha, v)
         case 0x61: set(.popa, v)
         case 0x62: memoryOnly(.bound, v)
-        case 0x63: modrmForm(.invalid, .word); setInvalid()   // ARPL: #UD in real and virtual-8086 mode
+        case 0x63: modrmForm(.arpl, .word)
         case 0x68: set(.pushImm, v); out.imm = immOperand()
         case 0x69: modrmForm(.imulRegRmImm, v); out.imm = immOperand()
         case 0x6A: set(.pushImm, v); out.imm = imm8SignExtended()
@@ -373,6 +375,8 @@ struct Decoder {
             modrmForm(.descriptorTable, v)
             // Register forms exist only for SMSW and LMSW here (the rest are VMX/SVM/RDTSCP/SWAPGS).
             if isRegisterForm && out.sub != 4 && out.sub != 6 { setInvalid() }
+        case 0x02: modrmForm(.lar, v)
+        case 0x03: modrmForm(.lsl, v)
         case 0x06: set(.clts, v)
         case 0x08, 0x09: set(.cacheControl, v)
         case 0x0D, 0x18...0x1F: modrmForm(.nop, v)   // prefetch hints and the multi-byte NOP
@@ -387,6 +391,14 @@ struct Decoder {
         case 0x30: set(.wrmsr, .dword)
         case 0x31: set(.rdtsc, .dword)
         case 0x32: set(.rdmsr, .dword)
+        case 0x34: set(.sysenter, .dword)
+        case 0x35: set(.sysexit, .dword)
+        case 0x77: set(.mmx, .qword); out.imm = 0x77   // EMMS: no ModRM
+        case 0x60...0x76, 0x7E, 0x7F, 0xD0...0xFE:
+            modrmForm(.mmx, .qword)
+            out.imm = UInt32(opcode)
+            if (0x71...0x73).contains(opcode) { out.imm2 = UInt16(imm8()) }
+        case 0xAE: modrmForm(.fxGroup, v)
         case 0x40...0x4F: modrmForm(.cmovcc, v); out.imm = UInt32(opcode & 15)
         case 0x80...0x8F: set(.jcc, v); out.sub = opcode & 15; out.imm = relOperand()
         case 0x90...0x9F: modrmForm(.setcc, .byte); out.imm = UInt32(opcode & 15)

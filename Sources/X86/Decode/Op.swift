@@ -45,6 +45,10 @@ enum Op: UInt8 {
     case movFromCR, movToCR, movFromDR, movToDR, clts
     case cpuid, rdtsc, rdmsr, wrmsr, cacheControl, nop
     case fpuEscape, wait
+    case mmx                   // 0F 60–7F, 0F D0–FE (imm = second opcode byte)
+    case fxGroup               // 0F AE group (sub = ModRM.reg)
+    // Protected-mode system instructions.
+    case arpl, lar, lsl, sysenter, sysexit
     case invalid               // raises the exception in `sub` (#UD, or #GP for an over-long instruction)
 }
 

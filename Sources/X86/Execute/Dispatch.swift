@@ -150,6 +150,13 @@ extension CPU {
         case .nop: return .next
         case .fpuEscape: return execFPUEscape(d)
         case .wait: return execWait()
+        case .mmx: return execMMX(d)
+        case .fxGroup: return execFxGroup(d)
+        case .arpl: return execArpl(d)
+        case .lar: return execLoadAccessRights(d)
+        case .lsl: return execLoadSegmentLimit(d)
+        case .sysenter: return execSysenter()
+        case .sysexit: return execSysexit(d)
         case .invalid: return raiseFault(ExceptionVector(rawValue: d.sub) ?? .invalidOpcode)
         }
     }

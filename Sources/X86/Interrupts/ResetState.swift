@@ -6,6 +6,7 @@ extension CPU {
         cr0 = 0x6000_0010
         tscOffset = 0 &- instructionsRetired
         msrs = ModelSpecificRegisters()
+        fpu = FPUState()
         nmiPending = false
         nmiBlocked = false
         interruptRequested = false

@@ -1,0 +1,3 @@
+/// The x87 unit's registers (and the MMX view of them).
+struct FPUState {
+}
