@@ -139,6 +139,8 @@ public final class CPU {
     var codeCache: CodeCache
     /// `codeCache.pool`, kept apart so the block lookup reads a plain pointer.
     let codePool: UnsafeMutablePointer<DecodedInstruction>
+    /// `codeCache.codePageBits`, kept apart for the same reason.
+    let codePageBits: UnsafeMutablePointer<UInt64>
     /// The code page of the last block lookup (see `codeTable`).
     var lastCodePage: UInt64 = .max
     var lastCodeTable: UnsafeMutablePointer<Int32>?
@@ -160,6 +162,7 @@ public final class CPU {
         tlb = tlbStorage
         codeCache = CodeCache()
         codePool = codeCache.pool
+        codePageBits = codeCache.codePageBits
         powerOnReset()
     }
 

@@ -29,7 +29,7 @@ extension CPU {
         let physical = translation.physical
         let physicalPage = physical >> 12
         let write = access == .write
-        if write && codeCache.containsPage(physicalPage) {
+        if write && holdsDecodedCode(physicalPage) {
             invalidateCode(physicalPage: physicalPage)
         }
         guard let page = bus.memoryPage(physicalPage, write: write) else { return (nil, physical) }
@@ -44,7 +44,12 @@ extension CPU {
         entry.pointee.addend = addend
         entry.pointee.physicalPage = physicalPage
         entry.pointee.global = translation.global
-        if write && translation.writable { entry.pointee.writeTag = base }
+        // A read of a page that is already dirty and writable grants writes too (a later
+        // read-modify-write then needs no second walk), unless it is ROM or holds decoded code.
+        if translation.writable && (write || (!holdsDecodedCode(physicalPage)
+                                              && bus.memoryPage(physicalPage, write: true) == page)) {
+            entry.pointee.writeTag = base
+        }
         if translation.executable { entry.pointee.fetchTag = base }
         return (page, physical)
     }
@@ -119,7 +124,7 @@ extension CPU {
         var page = physicalAddress >> 12
         let last = (physicalAddress + UInt64(length) - 1) >> 12
         while page <= last {
-            if codeCache.containsPage(page) { invalidateCode(physicalPage: page) }
+            if holdsDecodedCode(page) { invalidateCode(physicalPage: page) }
             page += 1
         }
     }

@@ -64,10 +64,30 @@ extension CPU {
         return paeEnabled ? walkPAE(linear, access, user: isUserTLB) : walk32(linear, access, user: isUserTLB)
     }
 
-    private func readPhysical32(_ address: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: bus.readPhysical(address & a20Mask, size: 4)) }
-    private func readPhysical64(_ address: UInt64) -> UInt64 { bus.readPhysical(address & a20Mask, size: 8) }
-    private func writePhysical32(_ address: UInt64, _ value: UInt32) { bus.writePhysical(address & a20Mask, size: 4, value: UInt64(value)) }
-    private func writePhysical64(_ address: UInt64, _ value: UInt64) { bus.writePhysical(address & a20Mask, size: 8, value: value) }
+    private func readPhysical32(_ address: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: readPhysicalMemory(address, size: 4)) }
+    private func readPhysical64(_ address: UInt64) -> UInt64 { readPhysicalMemory(address, size: 8) }
+    private func writePhysical32(_ address: UInt64, _ value: UInt32) { writePhysicalMemory(address, size: 4, value: UInt64(value)) }
+    private func writePhysical64(_ address: UInt64, _ value: UInt64) { writePhysicalMemory(address, size: 8, value: value) }
+
+    /// Reads a naturally aligned paging-structure entry from RAM (or, off RAM, from the bus).
+    private func readPhysicalMemory(_ address: UInt64, size: Int) -> UInt64 {
+        let physical = address & a20Mask
+        guard let page = bus.memoryPage(physical >> 12, write: false) else { return bus.readPhysical(physical, size: size) }
+        let entry = UnsafeRawPointer(page + Int(physical & 0xFFF))
+        return size == 8 ? entry.loadUnaligned(as: UInt64.self) : UInt64(entry.loadUnaligned(as: UInt32.self))
+    }
+
+    /// Writes a paging-structure entry back (accessed and dirty bits); decoded code on that page is dropped.
+    private func writePhysicalMemory(_ address: UInt64, size: Int, value: UInt64) {
+        let physical = address & a20Mask
+        guard let page = bus.memoryPage(physical >> 12, write: true) else {
+            bus.writePhysical(physical, size: size, value: value)
+            return
+        }
+        if holdsDecodedCode(physical >> 12) { invalidateCode(physicalPage: physical >> 12) }
+        let entry = UnsafeMutableRawPointer(page + Int(physical & 0xFFF))
+        if size == 8 { entry.storeBytes(of: value, as: UInt64.self) } else { entry.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self) }
+    }
 
     /// The access rights the combined entries grant; `nil` when they refuse the access.
     private func permits(_ access: MemoryAccess, user: Bool, writableAll: Bool, userAll: Bool, noExecute: Bool) -> Bool {

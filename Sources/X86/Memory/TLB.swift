@@ -17,7 +17,11 @@ struct TLBEntry {
     /// Mapped by a global page (CR4.PGE): a CR3 load keeps it.
     var global = false
 
-    @inline(__always) static func slot(_ linear: UInt64) -> Int { Int(truncatingIfNeeded: linear >> 12) & (count - 1) }
+    /// The entry for a linear page. Folding in bits above the index keeps pages a multiple of
+    /// 1 MiB apart (a copy between two buffers, say) from evicting each other on every access.
+    @inline(__always) static func slot(_ linear: UInt64) -> Int {
+        Int(truncatingIfNeeded: (linear >> 12) ^ (linear >> 20)) & (count - 1)
+    }
     @inline(__always) static func pageBase(_ linear: UInt64) -> UInt64 { linear & ~0xFFF }
 }
 
