@@ -134,6 +134,8 @@ public final class CPU {
     var cpl: UInt8 = 0
     /// PAE paging's four page-directory-pointer-table entries, loaded with CR3 (SDM Vol. 3A, 4.4.1).
     var pdpte: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    /// Host pages of recently walked paging structures (see `pagingStructurePage`); emptied with the TLB.
+    let pagingStructureCache: UnsafeMutablePointer<(physicalPage: UInt64, pointer: UnsafeMutablePointer<UInt8>?)>
     /// Physical address mask applied before the bus: bit 20 clear while the A20 gate is off.
     public internal(set) var a20Mask: UInt64 = ~0
     var codeCache: CodeCache
@@ -160,6 +162,8 @@ public final class CPU {
         tlbStorage = .allocate(capacity: 2 * TLBEntry.count)
         tlbStorage.initialize(repeating: TLBEntry(), count: 2 * TLBEntry.count)
         tlb = tlbStorage
+        pagingStructureCache = .allocate(capacity: CPU.pagingStructureCacheSize)
+        pagingStructureCache.initialize(repeating: (.max, nil), count: CPU.pagingStructureCacheSize)
         codeCache = CodeCache()
         codePool = codeCache.pool
         codePageBits = codeCache.codePageBits
@@ -171,6 +175,7 @@ public final class CPU {
         segs.deallocate()
         debugRegisters.deallocate()
         tlbStorage.deallocate()
+        pagingStructureCache.deallocate()
         codeCache.deallocate()
     }
 }

@@ -72,10 +72,22 @@ extension CPU {
     /// Reads a naturally aligned paging-structure entry from RAM (or, off RAM, from the bus).
     private func readPhysicalMemory(_ address: UInt64, size: Int) -> UInt64 {
         let physical = address & a20Mask
-        guard let page = bus.memoryPage(physical >> 12, write: false) else { return bus.readPhysical(physical, size: size) }
+        guard let page = pagingStructurePage(physical >> 12) else { return bus.readPhysical(physical, size: size) }
         let entry = UnsafeRawPointer(page + Int(physical & 0xFFF))
         return size == 8 ? entry.loadUnaligned(as: UInt64.self) : UInt64(entry.loadUnaligned(as: UInt32.self))
     }
+
+    /// The host page holding paging structures, from a small cache of the pages walks read
+    /// (page directories and tables are few and hot), refilled from the bus on a miss.
+    private func pagingStructurePage(_ physicalPage: UInt64) -> UnsafeMutablePointer<UInt8>? {
+        let slot = Int(truncatingIfNeeded: physicalPage) & (CPU.pagingStructureCacheSize - 1)
+        if pagingStructureCache[slot].physicalPage == physicalPage { return pagingStructureCache[slot].pointer }
+        guard let page = bus.memoryPage(physicalPage, write: false) else { return nil }
+        pagingStructureCache[slot] = (physicalPage, page)
+        return page
+    }
+
+    static let pagingStructureCacheSize = 16
 
     /// Writes a paging-structure entry back (accessed and dirty bits); decoded code on that page is dropped.
     private func writePhysicalMemory(_ address: UInt64, size: Int, value: UInt64) {

@@ -36,6 +36,10 @@ extension CPU {
         for i in 0..<2 * TLBEntry.count where !(keepingGlobal && tlbStorage[i].global) {
             tlbStorage[i] = TLBEntry()
         }
+        // Host pointers are valid only until the owner's flush (`Bus.memoryPage`), so forget them too.
+        if !keepingGlobal {
+            for i in 0..<CPU.pagingStructureCacheSize { pagingStructureCache[i] = (.max, nil) }
+        }
     }
 
     /// INVLPG: drops the translation of one linear page, global or not, for both privilege levels.

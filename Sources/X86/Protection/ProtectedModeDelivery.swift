@@ -74,20 +74,23 @@ extension CPU {
             return false
         }
         setPrivilegeLevel(toInnerLevel ? code.privilegeLevel : cpl)
-        var values: [UInt32] = []
+        let oldStackPointer = oldStack.defaultSize32 ? reg32(.rsp) : UInt32(reg16(.rsp))
+        var pushed = true
         if fromVirtual8086 {
-            values += [SegmentRegister.gs, .fs, .ds, .es].map { UInt32(segs[$0.rawValue].selector) }
+            for segment in [SegmentRegister.gs, .fs, .ds, .es] where pushed {
+                pushed = push(UInt32(segs[segment.rawValue].selector), size, onto: &frame)
+            }
         }
         if toInnerLevel {
-            values += [UInt32(oldStack.selector), oldStack.defaultSize32 ? reg32(.rsp) : UInt32(reg16(.rsp))]
+            pushed = pushed && push(UInt32(oldStack.selector), size, onto: &frame) && push(oldStackPointer, size, onto: &frame)
         }
-        values += [oldFlags, UInt32(segs[SegmentRegister.cs.rawValue].selector), UInt32(truncatingIfNeeded: rip)]
-        if let errorCode { values.append(errorCode) }
-        for value in values {
-            guard push(value, size, onto: &frame) else {
-                setPrivilegeLevel(oldLevel)
-                return false
-            }
+        pushed = pushed && push(oldFlags, size, onto: &frame)
+            && push(UInt32(segs[SegmentRegister.cs.rawValue].selector), size, onto: &frame)
+            && push(UInt32(truncatingIfNeeded: rip), size, onto: &frame)
+        if pushed, let errorCode { pushed = push(errorCode, size, onto: &frame) }
+        guard pushed else {
+            setPrivilegeLevel(oldLevel)
+            return false
         }
         guard commitCodeSegment(selector, code, offset: entryPoint, level: toInnerLevel ? code.privilegeLevel : oldLevel) else {
             setPrivilegeLevel(oldLevel)
