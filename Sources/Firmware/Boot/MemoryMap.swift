@@ -37,18 +37,20 @@ public struct MemoryMap: Equatable, Sendable {
     static let fourGiB: UInt64 = 1 << 32
 
     /// The map of this project's PC board: RAM from 0 and from 1 MiB up to `ramSize`, the
-    /// extended BIOS data area, and the ROM both below 1 MiB and below 4 GiB (where the board
-    /// maps it). The legacy window from 640 KiB up to the ROM is left out, as PCs leave it.
+    /// extended BIOS data area, and the ROM both where it ends at 1 MiB and below 4 GiB (the
+    /// board maps it twice; a 512 KiB ROM hides conventional memory from 512 KiB up). The
+    /// legacy window from 640 KiB up to the ROM is left out, as PCs leave it out.
     /// - Parameters:
     ///   - ramSize: Bytes of RAM (at least 1 MiB; the part under the legacy window is hidden).
     ///   - romSize: Bytes of firmware ROM (at most 512 KiB).
     public static func pc(ramSize: Int, romSize: Int) -> MemoryMap {
         let ramSize = UInt64(ramSize), romSize = UInt64(romSize)
-        var regions = [
-            Region(base: 0, length: min(ramSize, conventionalMemoryEnd), kind: .available),
-            Region(base: conventionalMemoryEnd, length: legacyHoleStart - conventionalMemoryEnd, kind: .reserved),
-            Region(base: extendedMemoryBase - romSize, length: romSize, kind: .reserved),
-        ]
+        let romLowBase = extendedMemoryBase - romSize
+        var regions = [Region(base: 0, length: min(ramSize, conventionalMemoryEnd, romLowBase), kind: .available)]
+        if romLowBase >= legacyHoleStart {
+            regions.append(Region(base: conventionalMemoryEnd, length: legacyHoleStart - conventionalMemoryEnd, kind: .reserved))
+        }
+        regions.append(Region(base: romLowBase, length: romSize, kind: .reserved))
         if ramSize > extendedMemoryBase {
             regions.append(Region(base: extendedMemoryBase, length: ramSize - extendedMemoryBase, kind: .available))
         }

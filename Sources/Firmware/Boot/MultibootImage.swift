@@ -207,7 +207,8 @@ public enum MultibootError: Error, Equatable, Sendable, CustomStringConvertible 
         case .modulesDoNotFit(let end, let ramEnd):
             "the kernel and its modules need memory up to \(hex(end)); RAM ends at \(hex(ramEnd))"
         case .bootInformationTooLarge(let size, let capacity):
-            "the command line, module strings and memory map take \(size) bytes; \(capacity) fit below 640 KiB"
+            "the boot information (command line, module strings, memory map) takes \(size) bytes; "
+                + "the free conventional memory at \(hex(MultibootLoad.informationBase)) holds \(capacity)"
         }
     }
 }
