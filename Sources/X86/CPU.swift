@@ -47,8 +47,8 @@ public final class CPU {
     let debugRegisters: UnsafeMutablePointer<UInt64>
     var gdtr = DescriptorTableRegister()
     var idtr = DescriptorTableRegister()
-    var ldtr = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x82)
-    var taskRegister = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x8B)
+    var ldtr = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.initialLDT)
+    var taskRegister = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.initialTaskRegister)
     var msrs = ModelSpecificRegisters()
     /// x87 and MMX state (FPU/).
     var fpu = FPUState()
@@ -119,11 +119,21 @@ public final class CPU {
     var pendingVector: UInt8 = 0
     var pendingErrorCode: UInt32 = 0
     var pendingHasErrorCode = false
+    /// A task switch committed before the pending exception arose: it belongs to the new task,
+    /// whose EIP must not be rewound to the instruction that started the switch.
+    var faultBelongsToNewTask = false
     /// The last shutdown's exception chain, for the owner's trace.
     public internal(set) var shutdownChain: [UInt8] = []
 
     // MARK: Memory
-    let tlb: UnsafeMutablePointer<TLBEntry>
+    /// Both TLB halves: supervisor entries, then user entries (see `setPrivilegeLevel`).
+    let tlbStorage: UnsafeMutablePointer<TLBEntry>
+    /// The half serving the current privilege level.
+    var tlb: UnsafeMutablePointer<TLBEntry>
+    /// The current privilege level (0 in real mode, 3 in virtual-8086 mode).
+    var cpl: UInt8 = 0
+    /// PAE paging's four page-directory-pointer-table entries, loaded with CR3 (SDM Vol. 3A, 4.4.1).
+    var pdpte: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     /// Physical address mask applied before the bus: bit 20 clear while the A20 gate is off.
     public internal(set) var a20Mask: UInt64 = ~0
     var codeCache: CodeCache
@@ -145,8 +155,9 @@ public final class CPU {
         segs.initialize(repeating: SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.realModeData), count: 6)
         debugRegisters = .allocate(capacity: 8)
         debugRegisters.initialize(repeating: 0, count: 8)
-        tlb = .allocate(capacity: TLBEntry.count)
-        tlb.initialize(repeating: TLBEntry(), count: TLBEntry.count)
+        tlbStorage = .allocate(capacity: 2 * TLBEntry.count)
+        tlbStorage.initialize(repeating: TLBEntry(), count: 2 * TLBEntry.count)
+        tlb = tlbStorage
         codeCache = CodeCache()
         codePool = codeCache.pool
         powerOnReset()
@@ -156,7 +167,7 @@ public final class CPU {
         regs.deallocate()
         segs.deallocate()
         debugRegisters.deallocate()
-        tlb.deallocate()
+        tlbStorage.deallocate()
         codeCache.deallocate()
     }
 }

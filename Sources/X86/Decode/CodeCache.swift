@@ -151,7 +151,7 @@ extension CPU {
     @inline(__always) func blockAtInstructionPointer() -> UnsafeMutablePointer<DecodedInstruction>? {
         let linear = (segs[SegmentRegister.cs.rawValue].base &+ rip) & 0xFFFF_FFFF
         let entry = tlb + TLBEntry.slot(linear)
-        if entry.pointee.readTag == TLBEntry.pageBase(linear),
+        if entry.pointee.fetchTag == TLBEntry.pageBase(linear),
            let table = codeTable(entry.pointee.physicalPage) {
             let index = table[Int(linear & 0xFFF)]
             if index >= 0 { return codePool + Int(index) }
@@ -166,7 +166,7 @@ extension CPU {
             flushDecodedCode()
             codeCache.decodeKey = key
         }
-        guard let (page, physical) = hostPage(linear, write: false) else { return nil }
+        guard let (page, physical) = hostPage(linear, .execute) else { return nil }
         let physicalPage = physical >> 12
         let pageOffset = Int(linear & 0xFFF)
         let defaultSize32 = segs[SegmentRegister.cs.rawValue].defaultSize32

@@ -1,11 +1,5 @@
 /// Linear-address accesses: TLB fast path, slow path through translation and the bus.
 extension CPU {
-    /// Translates a linear address to physical (paging comes with protected mode;
-    /// until CR0.PG is set it is the identity) and applies the A20 mask.
-    @inline(__always) func translate(_ linear: UInt64, write: Bool) -> UInt64? {
-        linear & a20Mask
-    }
-
     @inline(__always) func readLinear<T: FixedWidthInteger>(_ linear: UInt64, as: T.Type) -> T? {
         let entry = tlb + TLBEntry.slot(linear)
         let offset = Int(truncatingIfNeeded: linear & 0xFFF)
@@ -27,11 +21,14 @@ extension CPU {
         return writeLinearSlow(linear, size: MemoryLayout<T>.size, value: UInt64(truncatingIfNeeded: value))
     }
 
-    /// Host pointer for a linear page if it is plain memory (fills the TLB); `nil` for MMIO or a fault.
+    /// Host pointer for a linear page if it is plain memory (and fills the TLB for it); the
+    /// pointer is `nil` for MMIO. `nil` altogether when paging refused the access (#PF pending).
     @inline(never)
-    func hostPage(_ linear: UInt64, write: Bool) -> (pointer: UnsafeMutablePointer<UInt8>?, physical: UInt64)? {
-        guard let physical = translate(linear, write: write) else { return nil }
+    func hostPage(_ linear: UInt64, _ access: MemoryAccess) -> (pointer: UnsafeMutablePointer<UInt8>?, physical: UInt64)? {
+        guard let translation = translate(linear, access) else { return nil }
+        let physical = translation.physical
         let physicalPage = physical >> 12
+        let write = access == .write
         if write && codeCache.containsPage(physicalPage) {
             invalidateCode(physicalPage: physicalPage)
         }
@@ -39,11 +36,16 @@ extension CPU {
         let entry = tlb + TLBEntry.slot(linear)
         let base = TLBEntry.pageBase(linear)
         let addend = Int(bitPattern: page) &- Int(truncatingIfNeeded: base)
-        if entry.pointee.addend != addend || entry.pointee.readTag != base { entry.pointee.writeTag = TLBEntry.invalid }
+        if entry.pointee.addend != addend || entry.pointee.readTag != base {
+            entry.pointee.writeTag = TLBEntry.invalid
+            entry.pointee.fetchTag = TLBEntry.invalid
+        }
         entry.pointee.readTag = base
         entry.pointee.addend = addend
         entry.pointee.physicalPage = physicalPage
-        if write { entry.pointee.writeTag = base }
+        entry.pointee.global = translation.global
+        if write && translation.writable { entry.pointee.writeTag = base }
+        if translation.executable { entry.pointee.fetchTag = base }
         return (page, physical)
     }
 
@@ -58,7 +60,7 @@ extension CPU {
             }
             return value
         }
-        guard let (page, physical) = hostPage(linear, write: false) else { return nil }
+        guard let (page, physical) = hostPage(linear, .read) else { return nil }
         if let page {
             let p = UnsafeRawPointer(page + Int(linear & 0xFFF))
             switch size {
@@ -76,13 +78,13 @@ extension CPU {
         if Int(linear & 0xFFF) + size > 4096 {
             // Check both pages before writing either, so a fault on the second page leaves memory unchanged.
             let secondPage = TLBEntry.pageBase(linear) &+ 0x1000
-            guard translate(linear, write: true) != nil, translate(secondPage, write: true) != nil else { return false }
+            guard translate(linear, .write) != nil, translate(secondPage, .write) != nil else { return false }
             for i in 0..<size {
                 guard writeLinearSlow(linear &+ UInt64(i), size: 1, value: value >> (8 * UInt64(i))) else { return false }
             }
             return true
         }
-        guard let (page, physical) = hostPage(linear, write: true) else { return false }
+        guard let (page, physical) = hostPage(linear, .write) else { return false }
         if let page {
             let p = UnsafeMutableRawPointer(page + Int(linear & 0xFFF))
             switch size {
@@ -95,6 +97,19 @@ extension CPU {
             bus.writePhysical(physical, size: size, value: value)
         }
         return true
+    }
+
+    /// Reads an instruction byte: the fetch tag grants it without a walk; otherwise the
+    /// page is translated for execution (which checks NX).
+    @inline(__always) func fetchLinear(_ linear: UInt64) -> UInt8? {
+        let entry = tlb + TLBEntry.slot(linear)
+        if entry.pointee.fetchTag == TLBEntry.pageBase(linear) {
+            return UnsafeRawPointer(bitPattern: entry.pointee.addend &+ Int(truncatingIfNeeded: linear))
+                .unsafelyUnwrapped.load(as: UInt8.self)
+        }
+        guard let (page, physical) = hostPage(linear, .execute) else { return nil }
+        if let page { return page[Int(linear & 0xFFF)] }
+        return UInt8(truncatingIfNeeded: bus.readPhysical(physical, size: 1))
     }
 
     /// Tells the CPU that something other than itself (a device's DMA, the owner loading
