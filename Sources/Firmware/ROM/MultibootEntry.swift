@@ -8,7 +8,7 @@ import X86Asm
 /// The item's format, all fields 32-bit little-endian:
 ///
 ///     chunk count, entry point, information structure address
-///     for each chunk: address, byte count, zero-fill count, then the bytes
+///     for each chunk: address, byte count, the bytes, zero-fill count
 ///
 /// An absent item reads as zeros: a chunk count of 0 means "no Multiboot kernel".
 public enum MultibootEntry {
@@ -32,8 +32,8 @@ extension MultibootLoad {
         for chunk in chunks {
             item.append(uint32: chunk.address)
             item.append(uint32: UInt32(chunk.bytes.count))
-            item.append(uint32: chunk.zeroFill)
             item.append(contentsOf: chunk.bytes)
+            item.append(uint32: chunk.zeroFill)
         }
         return item
     }

@@ -109,16 +109,16 @@ import Testing
         #expect(load.information.modules.map(\.start) == [0x10_0000])
     }
 
-    /// The load as the firmware reads it: count, entry, EBX, then address/length/zero-fill/bytes.
+    /// The load as the firmware reads it: count, entry, EBX, then address/length/bytes/zero-fill.
     @Test func firmwareConfigurationItem() throws {
         let kernel = try Self.kernel(at: 0x20_0000, size: 16, bss: 0x10)
         let load = try MultibootLoad(kernel: kernel, modules: [.init(bytes: [0xAB, 0xCD], string: "m")], commandLine: "", memoryMap: Self.ram32M)
         let item = load.firmwareConfigurationItem
         let block = load.information.encoded(at: 0x9_0000)
         var expected = BootImage.le32(3) + BootImage.le32(0x20_000C) + BootImage.le32(0x9_0000)
-        expected += BootImage.le32(0x20_0000) + BootImage.le32(16) + BootImage.le32(0x10) + kernel.segments[0].bytes
-        expected += BootImage.le32(0x20_1000) + BootImage.le32(2) + BootImage.le32(0) + [0xAB, 0xCD]
-        expected += BootImage.le32(0x9_0000) + BootImage.le32(UInt32(block.count)) + BootImage.le32(0) + block
+        expected += BootImage.le32(0x20_0000) + BootImage.le32(16) + kernel.segments[0].bytes + BootImage.le32(0x10)
+        expected += BootImage.le32(0x20_1000) + BootImage.le32(2) + [0xAB, 0xCD] + BootImage.le32(0)
+        expected += BootImage.le32(0x9_0000) + BootImage.le32(UInt32(block.count)) + block + BootImage.le32(0)
         #expect(item == expected)
     }
 
