@@ -116,6 +116,8 @@ struct RunCommand: ParsableCommand {
         let machine: Machine
         do {
             machine = try Machine(configuration)
+        } catch .multiboot(let error) {
+            throw UserError("\(multiboot ?? "Multiboot kernel"): \(error)")
         } catch {
             throw UserError(error.description)
         }
