@@ -309,6 +309,24 @@ extension Machine: CPUObserver {
 
     public func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8]) {}
 
+    /// CR0.PE or CR0.PG changed: a `mode` event with the new state.
+    public func cpu(_ cpu: CPU, changedModeFrom oldCR0: UInt32, to newCR0: UInt32) {
+        emit(TraceEvent("mode", cpu: cpu.index, [
+            ("pe", .number(UInt64(newCR0 & ControlRegister0.protectionEnable))),
+            ("pg", .number(UInt64(newCR0 >> 31))),
+        ]))
+    }
+
+    /// A hardware task switch: old and new TSS selectors, the reason, and the vector for a task gate.
+    public func cpu(_ cpu: CPU, switchedTask taskSwitch: TaskSwitch) {
+        emit(TraceEvent("task-switch", cpu: cpu.index, [
+            ("from", .number(UInt64(taskSwitch.oldSelector))),
+            ("to", .number(UInt64(taskSwitch.newSelector))),
+            ("reason", .text(taskSwitch.reason.rawValue)),
+            ("vector", taskSwitch.vector.map { .number(UInt64($0)) } ?? .null),
+        ]))
+    }
+
     /// Every HLT is traced (with IF) and offered to `onHalt` at that instruction boundary.
     public func cpuHalted(_ cpu: CPU) {
         emit(TraceEvent("halt", cpu: cpu.index, [("if", .number(cpu.eflags & EFlags.interrupt != 0 ? 1 : 0))]))
