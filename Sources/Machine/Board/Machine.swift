@@ -41,6 +41,7 @@ public final class Machine {
     /// Builds the machine in its power-on state.
     public init(_ configuration: MachineConfiguration) throws(MachineError) {
         try configuration.validate()
+        let multiboot = try configuration.multibootLoad()
         self.configuration = configuration
         trace = EventTrace(keepAll: configuration.keepTrace)
         memory = PhysicalMemory(ramSize: configuration.memorySize)
@@ -52,7 +53,7 @@ public final class Machine {
         controller = PowerResetController(machine: self, board: configuration.board, quirks: configuration.quirks,
                                           onReset: configuration.onReset, onShutdown: configuration.onShutdown,
                                           powerCycleMemory: configuration.powerCycleMemory)
-        devices.build(for: self)
+        devices.build(for: self, multiboot: multiboot)
         for device in devices.all {
             bus.attach(device)
             device.reset(.full)
