@@ -87,7 +87,7 @@ extension CPU {
         return page
     }
 
-    static let pagingStructureCacheSize = 16
+    static let pagingStructureCacheSize = 64
 
     /// Writes a paging-structure entry back (accessed and dirty bits); decoded code on that page is dropped.
     private func writePhysicalMemory(_ address: UInt64, size: Int, value: UInt64) {
