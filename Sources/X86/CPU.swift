@@ -82,6 +82,8 @@ public final class CPU {
         static let shadow: UInt8 = 1 << 5
         /// `activity` is not `.active`.
         static let inactive: UInt8 = 1 << 6
+        /// DR7 enables a breakpoint: run one instruction at a time and check (DebugRegisters.swift).
+        static let debug: UInt8 = 1 << 7
     }
 
     @inline(__always) func setSignal(_ bit: UInt8, _ on: Bool) {
@@ -122,6 +124,12 @@ public final class CPU {
     /// A task switch committed before the pending exception arose: it belongs to the new task,
     /// whose EIP must not be rewound to the instruction that started the switch.
     var faultBelongsToNewTask = false
+    /// Data and I/O breakpoints the current instruction hit (DR6.B0–B3), reported as a trap after it.
+    var pendingBreakpointHits: UInt8 = 0
+    /// A data breakpoint is enabled: the memory slow path compares accesses with it.
+    var watchesData = false
+    /// The #DB being delivered is an instruction breakpoint's: its pushed RF is not forced to 1.
+    var deliveringInstructionBreakpoint = false
     /// The last shutdown's exception chain, for the owner's trace.
     public internal(set) var shutdownChain: [UInt8] = []
 

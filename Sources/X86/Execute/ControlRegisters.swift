@@ -93,6 +93,7 @@ extension CPU {
         if value & ~CPU.cr4Writable != 0 { return raiseFault(.generalProtection, errorCode: 0) }
         let old = cr4
         cr4 = value
+        if (old ^ value) & ControlRegister4.debuggingExtensions != 0 { updateBreakpoints() }
         let pagingBits = ControlRegister4.pageSizeExtensions | ControlRegister4.physicalAddressExtension
             | ControlRegister4.pageGlobalEnable
         if (old ^ value) & pagingBits != 0 {

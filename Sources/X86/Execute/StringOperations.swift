@@ -98,11 +98,13 @@ extension CPU {
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         case .ins:
             guard linearAddressForWrite(CPU.es, di, size.bytes) != nil else { return false }
+            noteIOAccess(reg16(.rdx), size: size.bytes)
             let v = bus.readPort(reg16(.rdx), size: size.bytes)
             guard write(CPU.es, di, size, v) else { return false }
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         default: // outs
             guard let v = read(d.segment, si, size) else { return false }
+            noteIOAccess(reg16(.rdx), size: size.bytes)
             bus.writePort(reg16(.rdx), size: size.bytes, value: v)
             writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
         }

@@ -78,33 +78,6 @@ extension CPU {
         d.addressSize32 ? offset : offset & 0xFFFF
     }
 
-    /// DR4/DR5 alias DR6/DR7 unless CR4.DE is set, when they are #UD (SDM Vol. 3A, 17.2.2).
-    private func debugRegisterIndex(_ n: UInt8) -> Int? {
-        if n == 4 || n == 5 {
-            return cr4 & ControlRegister4.debuggingExtensions != 0 ? nil : Int(n) + 2
-        }
-        return Int(n)
-    }
-
-    func execMovFromDR(_ d: Instruction) -> Step {
-        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
-        guard let n = debugRegisterIndex(d.sub) else { return raiseFault(.invalidOpcode) }
-        writeRegister(d.rm, .dword, UInt32(truncatingIfNeeded: debugRegisters[n]))
-        return .next
-    }
-
-    func execMovToDR(_ d: Instruction) -> Step {
-        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
-        guard let n = debugRegisterIndex(d.sub) else { return raiseFault(.invalidOpcode) }
-        let value = UInt64(readRegister(d.rm, .dword))
-        switch n {
-        case 6: debugRegisters[6] = (value & 0x0000_E00F) | 0xFFFF_0FF0   // reserved bits read as 1
-        case 7: debugRegisters[7] = (value & 0xFFFF_2BFF) | 0x400
-        default: debugRegisters[n] = value
-        }
-        return .exit
-    }
-
     func execClts() -> Step {
         guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
         cr0 &= ~ControlRegister0.taskSwitched

@@ -126,9 +126,4 @@ extension CPU {
         return true
     }
 
-    /// The single-step trap after an instruction executed with TF set (SDM Vol. 3A, 17.3.1.4).
-    func singleStepTrap() {
-        debugRegisters[6] |= 1 << 14   // DR6.BS
-        deliverEvent(vector: ExceptionVector.debug.rawValue, errorCode: nil, kind: .trap)
-    }
 }

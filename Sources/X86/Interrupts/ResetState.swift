@@ -39,6 +39,9 @@ extension CPU {
         for i in 0..<4 { debugRegisters[i] = 0 }
         debugRegisters[6] = 0xFFFF_0FF0
         debugRegisters[7] = 0x400
+        pendingBreakpointHits = 0
+        setSignal(Signals.debug, false)
+        watchesData = false
         gdtr = DescriptorTableRegister()
         idtr = DescriptorTableRegister()
         ldtr = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.initialLDT)

@@ -40,6 +40,15 @@ extension CPU {
             entry.pointee.writeTag = TLBEntry.invalid
             entry.pointee.fetchTag = TLBEntry.invalid
         }
+        if watchesData && isWatchedDataPage(base) {
+            // Data accesses to a page with a data breakpoint must reach the slow path's check.
+            entry.pointee.readTag = TLBEntry.invalid
+            entry.pointee.writeTag = TLBEntry.invalid
+            entry.pointee.addend = addend
+            entry.pointee.physicalPage = physicalPage
+            entry.pointee.fetchTag = translation.executable ? base : TLBEntry.invalid
+            return (page, physical)
+        }
         entry.pointee.readTag = base
         entry.pointee.addend = addend
         entry.pointee.physicalPage = physicalPage
@@ -65,6 +74,7 @@ extension CPU {
             }
             return value
         }
+        if watchesData { noteDataAccess(linear, size: size, write: false) }
         guard let (page, physical) = hostPage(linear, .read) else { return nil }
         if let page {
             let p = UnsafeRawPointer(page + Int(linear & 0xFFF))
@@ -89,6 +99,7 @@ extension CPU {
             }
             return true
         }
+        if watchesData { noteDataAccess(linear, size: size, write: true) }
         guard let (page, physical) = hostPage(linear, .write) else { return false }
         if let page {
             let p = UnsafeMutableRawPointer(page + Int(linear & 0xFFF))

@@ -56,7 +56,9 @@ extension CPU {
             raiseFault(.generalProtection, errorCode: selector.errorCode | external)
             return false
         }
-        let oldFlags = eflags
+        // Faults push RF = 1, so the restarted instruction does not hit its instruction breakpoint
+        // again; an instruction breakpoint's own #DB pushes RF as it was (SDM Vol. 3A, 17.3.1.1).
+        let oldFlags = kind == .fault && !deliveringInstructionBreakpoint ? eflags | EFlags.resume : eflags
         let oldStack = segs[SegmentRegister.ss.rawValue]
         let oldLevel = cpl
         var frame: StackFrame
