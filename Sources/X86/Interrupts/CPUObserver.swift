@@ -6,10 +6,15 @@ public protocol CPUObserver: AnyObject {
     func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8])
     /// The CPU executed HLT (every entry into the halted state, even within one `run`).
     func cpuHalted(_ cpu: CPU)
+    /// The FERR# output changed: asserted while an unmasked x87 exception is pending under
+    /// PC-style error reporting (CR0.NE = 0), deasserted when the exception flags are cleared
+    /// (SDM Vol. 1, 8.7.2 and Appendix D). A PC routes it to IRQ 13.
+    func cpu(_ cpu: CPU, floatingPointErrorChanged asserted: Bool)
 }
 
 extension CPUObserver {
     public func cpuHalted(_ cpu: CPU) {}
+    public func cpu(_ cpu: CPU, floatingPointErrorChanged asserted: Bool) {}
 }
 
 /// Where a delivered event came from.
