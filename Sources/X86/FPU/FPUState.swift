@@ -166,7 +166,7 @@ struct FPUState {
         lastOperandSelector = 0
     }
 
-    // MARK: MMX (SDM Vol. 1, 9.5; Table 9-? "Effects of MMX instructions on x87 state")
+    // MARK: MMX (SDM Vol. 1, 9.5 "Compatibility with x87 FPU architecture")
 
     /// MMi as 64 bits.
     func mmx(_ i: Int) -> UInt64 { registers[i].significand }

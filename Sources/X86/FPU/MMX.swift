@@ -165,7 +165,7 @@ enum PackedInteger {
         case 0xF1, 0xF2, 0xF3: return shift(a, width: 16 << Int(opcode - 0xF1), count: b, left: true, arithmetic: false)
         case 0xD5: return lanes(a, b, width: 16) { x, y in x &* y }                    // PMULLW
         case 0xE5:                                                                      // PMULHW
-            return lanes(a, b, width: 16) { x, y in UInt64(bitPattern: signed(x, width: 16) * signed(y, width: 16) >> 16) }
+            return lanes(a, b, width: 16) { x, y in UInt64(bitPattern: (signed(x, width: 16) * signed(y, width: 16)) >> 16) }
         case 0xF5:                                                                      // PMADDWD
             return lanes(a, b, width: 32) { x, y in
                 UInt64(bitPattern: signed(x, width: 16) * signed(y, width: 16)
