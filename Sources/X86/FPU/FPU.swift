@@ -2,10 +2,10 @@
 /// the MMX opcodes of the 0F map and the 0F AE group (FXSAVE/FXRSTOR), plus the rules they
 /// share: device-not-available checks, pending-exception reporting and the FERR#/IGNNE# pins.
 extension CPU {
-    /// x87 escape (D8–DF): #NM when CR0.EM or CR0.TS is set (SDM Vol. 3A, Table 2-2), #UD
-    /// for undefined encodings (which check no pending exception: SDM Vol. 3A, Architecture Compatibility, "FPU Error Signals"), then the
-    /// pending-exception check of waiting instructions, the instruction, and the update of the
-    /// last-instruction pointers.
+    /// x87 escape (D8–DF): #NM when CR0.EM or CR0.TS is set (SDM Vol. 3A, Table 2-2); #UD for
+    /// undefined encodings, which check for no pending exception (SDM Vol. 3A, Architecture
+    /// Compatibility, "FPU Error Signals"); then the pending-exception check of waiting
+    /// instructions, the instruction, and the update of the last-instruction pointers.
     func execFPUEscape(_ d: Instruction) -> Step {
         if cr0 & (ControlRegister0.emulation | ControlRegister0.taskSwitched) != 0 {
             return raiseFault(.deviceNotAvailable)
@@ -52,8 +52,8 @@ extension CPU {
 
     /// Drives FERR# after an x87 instruction: the P6 family asserts it when an instruction
     /// completes with an unmasked exception and CR0.NE = 0 (SDM Vol. 3A, Architecture
-    /// Compatibility, "Assertion of the FERR# Pin"); it
-    /// stays asserted until the exception flags are cleared.
+    /// Compatibility, "Assertion of the FERR# Pin"); it stays asserted until the exception
+    /// flags are cleared.
     func updateFloatingPointErrorSignal() {
         if !fpu.errorPending {
             setFloatingPointErrorSignal(false)

@@ -41,6 +41,27 @@ import Testing
         #expect(memory.bits == nil && memory.flags & FPUException.overflow != 0, "no store to memory")
     }
 
+    /// ±1/3 in every precision and rounding mode (exact reference: Python `fractions`).
+    @Test func oneThirdInEveryPrecisionAndMode() {
+        let expected: [(FloatFormat, [UInt64], [UInt64])] = [   // RN, RD, RU, RZ for +1/3 and −1/3
+            (.extendedSingle, [0xAAAA_AB00_0000_0000, 0xAAAA_AA00_0000_0000, 0xAAAA_AB00_0000_0000, 0xAAAA_AA00_0000_0000],
+             [0xAAAA_AB00_0000_0000, 0xAAAA_AB00_0000_0000, 0xAAAA_AA00_0000_0000, 0xAAAA_AA00_0000_0000]),
+            (.extendedDouble, [0xAAAA_AAAA_AAAA_A800, 0xAAAA_AAAA_AAAA_A800, 0xAAAA_AAAA_AAAA_B000, 0xAAAA_AAAA_AAAA_A800],
+             [0xAAAA_AAAA_AAAA_A800, 0xAAAA_AAAA_AAAA_B000, 0xAAAA_AAAA_AAAA_A800, 0xAAAA_AAAA_AAAA_A800]),
+            (.extended, [0xAAAA_AAAA_AAAA_AAAB, 0xAAAA_AAAA_AAAA_AAAA, 0xAAAA_AAAA_AAAA_AAAB, 0xAAAA_AAAA_AAAA_AAAA],
+             [0xAAAA_AAAA_AAAA_AAAB, 0xAAAA_AAAA_AAAA_AAAB, 0xAAAA_AAAA_AAAA_AAAA, 0xAAAA_AAAA_AAAA_AAAA]),
+        ]
+        let modes: [RoundingMode] = [.nearestEven, .down, .up, .towardZero]
+        for (format, positive, negative) in expected {
+            for (i, mode) in modes.enumerated() {
+                let environment = FloatEnvironment(mode: mode, format: format)
+                #expect(A.divide(.one, Self.three, environment).value == Extended80(0x3FFD, positive[i]), "\(format) \(mode)")
+                #expect(A.divide(Extended80.one.negated, Self.three, environment).value == Extended80(0xBFFD, negative[i]),
+                        "\(format) \(mode)")
+            }
+        }
+    }
+
     @Test func maskedUnderflowDenormalizesAndFlagsOnlyInexactTinyResults() {
         let exact = A.divide(Self.smallestNormal, Self.two, Self.environment())
         #expect(exact.value == Extended80(0x0000, 0x4000_0000_0000_0000))

@@ -371,3 +371,40 @@ import X86Asm
         }
     }
 }
+
+/// Stack management: FXCH, FFREE, FFREEP, FINCSTP, FDECSTP, FCHS, FABS, FXAM of an empty
+/// register, and the undocumented aliases real processors execute.
+@Suite struct X87StackManagementTests {
+    typealias G = X87Guest
+
+    @Test func stackManagementInstructions() throws {
+        let m = try G.run(data: G.bytes(UInt16(2))) { a in
+            a.x87(0xD9, 0xE8)                               // fld1        R7 = 1
+            a.x87(.fild16, G.at(0))                         // fild 2      R6 = 2
+            a.x87(0xD9, 0xC9)                               // fxch: ST0 = 1, ST1 = 2
+            a.x87(0xD9, 0xE0)                               // fchs: −1
+            a.x87(0xDD, 0xC9)                               // FXCH4 alias: ST0 = 2, ST1 = −1
+            a.x87(0xD9, 0xE1)                               // fabs
+            a.x87(0xD9, 0xF7)                               // fincstp: TOP 7, R6 stays occupied
+            a.x87(0xD9, 0xE5)                               // fxam ST0 = −1: normal, C1 sign
+            a.x87(.fnstsw, G.at(16))
+            a.x87(0xD9, 0xF6)                               // fdecstp: TOP 6
+            a.x87(0xDD, 0xC1)                               // ffree st1 (R7)
+            a.x87(0xD9, 0xC9)                               // fxch with an empty ST1: masked underflow
+            a.x87(.fnstsw, G.at(18))
+            a.x87(0xDF, 0xC0)                               // ffreep st0: frees R6, pops: ST0 = R7 = 2
+            a.x87(0xDD, 0xC0)                               // ffree st0
+            a.x87(0xD9, 0xE5)                               // fxam of an empty register
+            a.x87(.fnstsw, G.at(20))
+            a.x87(0xD9, 0xD8)                               // FSTP1 alias on an empty stack
+        }
+        #expect(m.bus.word(at: G.data + 16) & 0x4700 == 0x0600, "normal (C2), negative (C1)")
+        #expect(m.bus.word(at: G.data + 18) & 0x7F == FPUException.invalid | FPUException.stackFault)
+        #expect(m.bus.word(at: G.data + 20) & 0x4500 == 0x4100, "empty: C3 and C0")
+        #expect(m.fpu.registers[6] == .indefinite, "FXCH's masked underflow filled the empty operand, then exchanged")
+        // FSTP1 ST(0) (D9 D8) on the empty stack: the masked underflow stores the indefinite
+        // into ST(0) = R7, then pops it.
+        #expect(m.fpu.registers[7] == .indefinite)
+        #expect(m.fpu.occupied == 0 && m.fpu.top == 0)
+    }
+}
