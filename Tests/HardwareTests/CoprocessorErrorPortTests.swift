@@ -1,7 +1,7 @@
 import Hardware
 import Testing
 
-/// FERR# → IRQ 13 latch, port F0h → IGNNE# (SDM Vol. 1, Appendix D.3).
+/// FERR# → IRQ 13 latch, port F0h → IGNNE# (SDM Vol. 1, Appendix D.2).
 @Suite struct CoprocessorErrorPortTests {
     let platform = FakePlatform()
     let port: CoprocessorErrorPort

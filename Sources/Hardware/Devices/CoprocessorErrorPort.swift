@@ -1,5 +1,5 @@
 /// The PC's coprocessor-error logic, as Intel recommends it for MS-DOS-compatible x87 error
-/// reporting (SDM Vol. 1, Appendix D.3 "Recommended external hardware") and as AT chipsets
+/// reporting (SDM Vol. 1, Appendix D.2, "Recommended external hardware") and as AT chipsets
 /// build it: the processor's FERR# output sets a latch that drives IRQ 13; a write of any
 /// value to I/O port F0h clears the latch (IRQ 13 low) and, while FERR# is still asserted,
 /// asserts IGNNE# so the error handler's own x87 instructions run; IGNNE# goes away with FERR#.

@@ -1,5 +1,5 @@
-/// The 0F AE group: FXSAVE and FXRSTOR (SDM Vol. 2) with the 512-byte legacy layout
-/// (Vol. 1, Table 10-2). The other members — LDMXCSR, STMXCSR, the fences, CLFLUSH — belong
+/// The 0F AE group: FXSAVE and FXRSTOR with the 512-byte legacy layout (SDM Vol. 2, FXSAVE,
+/// "Non-64-bit-mode layout of FXSAVE and FXRSTOR memory region"). The other members — LDMXCSR, STMXCSR, the fences, CLFLUSH — belong
 /// to SSE, SSE2 and CLFSH, which this processor does not report: #UD.
 ///
 /// Layout: 0 FCW, 2 FSW, 4 abridged FTW, 6 FOP, 8 FIP, 12 FCS, 16 FDP, 20 FDS, 24 MXCSR,

@@ -3,7 +3,7 @@ import Testing
 import X86Asm
 
 /// FNSTENV/FLDENV, FNSAVE/FRSTOR (SDM Vol. 1, Figures 8-9 to 8-12) and FXSAVE/FXRSTOR
-/// (Vol. 1, Table 10-2) images, byte for byte.
+/// (Vol. 2, FXSAVE, "Non-64-bit-mode layout") images, byte for byte.
 @Suite struct X87StateImageTests {
     typealias G = X87Guest
 
