@@ -82,7 +82,9 @@ enum ExtendedConversions {
             return MemoryConversion(bits: binaryNaN(a, format: format), flags: 0)
         }
         if a.isInfinity { return MemoryConversion(bits: encode(.infinity(sign: a.sign), format: format), flags: 0) }
-        if a.isZero { return MemoryConversion(bits: encode(RoundedFloat(sign: a.sign, exponent: 0, significand: 0), format: format), flags: 0) }
+        if a.isZero {
+            return MemoryConversion(bits: encode(RoundedFloat(sign: a.sign, exponent: 0, significand: 0), format: format), flags: 0)
+        }
         let x = a.unpacked
         let rounded = FloatRounding.round(sign: x.sign, scale: x.exponent - 63, magnitude: UInt128(x.significand),
                                           format: format, environment: environment, toRegister: false)

@@ -51,9 +51,6 @@ struct FloatEnvironment {
     }
 
     @inline(__always) func isMasked(_ flag: UInt16) -> Bool { masks & flag == flag }
-
-    /// The same environment for an operation that ignores precision control.
-    var fullPrecision: FloatEnvironment { FloatEnvironment(mode: mode, format: .extended, masks: masks) }
 }
 
 /// A rounded finite value or infinity, before it is encoded in its destination format.

@@ -45,7 +45,7 @@ extension CPU {
             let lowUnpack = (0x60...0x62).contains(opcode)
             let source: UInt64?
             if d.hasMemoryOperand {
-                source = lowUnpack ? read32(d.segment, effectiveAddress(d)).map(UInt64.init) : read64(d.segment, effectiveAddress(d))
+                source = readOperand(d, bytes: lowUnpack ? 4 : 8)
             } else {
                 source = fpu.mmx(Int(d.rm >> 3))
             }

@@ -233,8 +233,8 @@ extension CPU {
         } else {
             let (flags, stop) = ExtendedArithmetic.denormalCheck(a, environment: environment)
             let x = a.unpacked
-            (exponent, significand) = (stop ?? FloatResult(value: ExtendedConversions.fromInteger(Int64(x.exponent)), flags: flags),
-                                       Extended80(sign: x.sign, biasedExponent: 0x3FFF, significand: x.significand))
+            exponent = stop ?? FloatResult(value: ExtendedConversions.fromInteger(Int64(x.exponent)), flags: flags)
+            significand = Extended80(sign: x.sign, biasedExponent: 0x3FFF, significand: x.significand)
         }
         fpu.statusFlags |= exponent.flags
         guard let value = exponent.value else { return }

@@ -150,9 +150,10 @@ extension CPU {
             loadEnvironment(layout.decode(image))
             if registers {
                 for i in 0..<8 {
-                    let value = Extended80(significand: image.loadUnaligned(fromByteOffset: layout.size + 10 * i, as: UInt64.self),
-                                           signExponent: image.loadUnaligned(fromByteOffset: layout.size + 10 * i + 8, as: UInt16.self))
-                    fpu.registers[fpu.physical(i)] = value
+                    let offset = layout.size + 10 * i
+                    fpu.registers[fpu.physical(i)] = Extended80(
+                        significand: image.loadUnaligned(fromByteOffset: offset, as: UInt64.self),
+                        signExponent: image.loadUnaligned(fromByteOffset: offset + 8, as: UInt16.self))
                 }
             }
             return .next

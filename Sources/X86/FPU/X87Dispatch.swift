@@ -49,8 +49,13 @@ extension CPU {
         case (6, _): x87ArithmeticRegister(reg, i, destination: i, pop: true)
         case (1, 0): x87LoadRegister(i)
         case (1, 1), (5, 1), (7, 1): x87Exchange(i)
-        case (1, 2), (3, 4) where i != 2 && i != 3: break                // FNOP; FNENI FNDISI FNSETPM
-        case (3, 4): i == 2 ? x87ClearExceptions() : fpu.initialize()   // FNCLEX, FNINIT
+        case (1, 2): break                                                // FNOP
+        case (3, 4):                                                      // DB E0–E4
+            switch i {
+            case 2: x87ClearExceptions()                                  // FNCLEX
+            case 3: fpu.initialize()                                      // FNINIT
+            default: break                                                // FNENI FNDISI FNSETPM: no-ops since the 387
+            }
         case (5, 2): x87StoreRegister(i, pop: false)
         case (1, 3), (5, 3), (7, 2), (7, 3): x87StoreRegister(i, pop: true)
         case (2, _): x87ConditionalMove(negated: false, reg, i)

@@ -142,6 +142,7 @@ import X86Asm
 
         #expect(m.run() == .halted)
         #expect(recorder.signal == [true], "FERR# asserted when the division completed")
+        #expect(m.cpu.floatingPointErrorOutput)
         #expect(m.cpu.instructionPointer == UInt64(a.address(of: mark)!), "frozen before FWAIT")
         #expect(m.cpu.activity == .halted)
         #expect(recorder.vectors.isEmpty)
@@ -152,6 +153,7 @@ import X86Asm
         #expect(m.run() == .halted)
         #expect(recorder.vectors == [0x75])
         #expect(recorder.signal == [true, false], "FNCLEX deasserted FERR#")
+        #expect(!m.cpu.floatingPointErrorOutput)
         #expect(m.r16(.rbx) == 0x1234, "FWAIT ran after the handler")
     }
 
