@@ -223,21 +223,27 @@ import Testing
 
     ]
 
+    /// Evaluates one vector: atan is atan2(a, b), fyl2x and fyl2xp1 are a × log2(b [+ 1]).
+    static func evaluate(_ function: Function, _ a: Extended80, _ b: Extended80,
+                         _ environment: FloatEnvironment) -> FloatResult {
+        switch function {
+        case .sin: Transcendental.trigonometric(.sine, a, environment)
+        case .cos: Transcendental.trigonometric(.cosine, a, environment)
+        case .tan: Transcendental.trigonometric(.tangent, a, environment)
+        case .atan: Transcendental.arctangent(a, b, environment)
+        case .f2xm1: Transcendental.exp2MinusOne(a, environment)
+        case .fyl2x: Transcendental.yLog2X(a, b, environment)
+        case .fyl2xp1: Transcendental.yLog2XPlusOne(a, b, environment)
+        }
+    }
+
     @Test func resultsAreCorrectlyRounded() {
         let environment = FloatEnvironment()
         var failures: [String] = []
         for (function, aHigh, aLow, bHigh, bLow, rHigh, rLow) in Self.vectors {
             let a = Extended80(significand: aLow, signExponent: aHigh)
             let b = Extended80(significand: bLow, signExponent: bHigh)
-            let result: FloatResult = switch function {
-            case .sin: Transcendental.trigonometric(.sine, a, environment)
-            case .cos: Transcendental.trigonometric(.cosine, a, environment)
-            case .tan: Transcendental.trigonometric(.tangent, a, environment)
-            case .atan: Transcendental.arctangent(a, b, environment)
-            case .f2xm1: Transcendental.exp2MinusOne(a, environment)
-            case .fyl2x: Transcendental.yLog2X(a, b, environment)
-            case .fyl2xp1: Transcendental.yLog2XPlusOne(a, b, environment)
-            }
+            let result = Self.evaluate(function, a, b, environment)
             let expected = Extended80(significand: rLow, signExponent: rHigh)
             if result.value != expected {
                 failures.append("\(function) \(a) \(b): got \(String(describing: result.value)), want \(expected)")
