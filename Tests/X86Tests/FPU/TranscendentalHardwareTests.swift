@@ -111,3 +111,35 @@ import Testing
         #expect(failures.isEmpty, "\(failures.count) failures: \(failures.prefix(4))")
     }
 }
+
+/// FPREM and FPREM1 captured from a real x87: √2·2^k rem π for exponent differences that
+/// need several partial passes (which show the hardware's N = 32 + D mod 32).
+@Suite struct PartialRemainderHardwareTests {
+    /// (FPREM1?, dividend exponent field, result sign/exponent, result significand, C3 C2 C1 C0).
+    static let captured: [(Bool, UInt16, UInt16, UInt64, UInt16)] = [
+        (false, 0x4063, 0x403F, 0xF12B_052A_7C21_720A, 0x0400),
+        (true, 0x4063, 0x403F, 0xF12B_052A_7C21_720A, 0x0400),
+        (false, 0x403F, 0x4000, 0xADE7_5182_ADD5_15EA, 0x4100),
+        (true, 0x403F, 0xBFFD, 0xD944_48FB_9C9D_6258, 0x4300),
+        (false, 0x4045, 0x401F, 0xA06C_AA21_6AE2_BF54, 0x0400),
+        (true, 0x4045, 0x401F, 0xA06C_AA21_6AE2_BF54, 0x0400),
+        (false, 0x43E7, 0x43BF, 0xEF92_F341_68B9_78E6, 0x0400),
+        (true, 0x43E7, 0x43BF, 0xEF92_F341_68B9_78E6, 0x0400),
+        (false, 0x405E, 0x401F, 0xADE7_5182_ADD5_15EA, 0x0400),
+        (true, 0x405E, 0x401F, 0xADE7_5182_ADD5_15EA, 0x0400),
+    ]
+
+    @Test func onePassMatchesTheHardware() {
+        let divisor = Extended80(0x4000, 0xC90F_DAA2_2168_C235)
+        for (nearest, exponent, resultHigh, resultLow, codes) in Self.captured {
+            let dividend = Extended80(exponent, 0xB504_F333_F9DE_6484)
+            let step = ExtendedArithmetic.remainder(dividend, divisor, nearest: nearest, FloatEnvironment())
+            #expect(step.result.value == Extended80(resultHigh, resultLow), "\(nearest) \(hex(exponent))")
+            let q = step.quotientBits
+            let c3c2c1c0: UInt16 = step.complete
+                ? (q & 2 != 0 ? 0x4000 : 0) | (q & 1 != 0 ? 0x0200 : 0) | (q & 4 != 0 ? 0x0100 : 0)
+                : 0x0400
+            #expect(c3c2c1c0 == codes, "\(nearest) \(hex(exponent))")
+        }
+    }
+}
