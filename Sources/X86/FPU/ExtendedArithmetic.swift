@@ -332,12 +332,15 @@ enum ExtendedArithmetic {
         if a.isInfinity || b.isZero { return done(.invalid(environment)) }
         let (flags, stop) = denormalCheck(a, b, environment: environment)
         if let stop { return done(stop) }
-        if a.isZero || b.isInfinity { return done(FloatResult(value: a, flags: flags)) }
+        if a.isZero { return done(FloatResult(value: a, flags: flags)) }
+        // A dividend smaller than the divisor is the remainder, in canonical encoding (a
+        // pseudo-denormal comes back normalized, as on hardware).
         let x = a.unpacked
+        if b.isInfinity { return done(roundResult(x, environment, flags: flags)) }
         let y = b.unpacked
         let distance = x.exponent - y.exponent
         if distance < -1 && nearest || distance < 0 && !nearest {
-            return done(FloatResult(value: a, flags: flags))
+            return done(roundResult(x, environment, flags: flags))
         }
         let complete = distance < 64
         let shift = complete ? distance : 32 + distance % 32

@@ -134,13 +134,6 @@ enum Transcendental {
         return hyperbolicArctangentSeries(x / (WideFloat.one.scaled(by: 1) + x)).scaled(by: 1) * log2e
     }
 
-    /// 2^x − 1: directly for |x| ≤ 1, else as 2^n·2^f − 1 with n the nearest integer.
-    static func exp2MinusOne(_ x: WideFloat, integerPart n: Int32) -> WideFloat {
-        if n == 0 { return expMinusOneSeries(x * ln2) }
-        let fraction = x - WideFloat(integer: Int(n))
-        return (expMinusOneSeries(fraction * ln2) + .one).scaled(by: n) - .one
-    }
-
     // MARK: Argument reduction
 
     /// x = k·(π/2) + r with |r| ≤ π/4 (π the x87's 66-bit value), for finite |x| < 2^63;
@@ -248,23 +241,23 @@ extension Transcendental {
         return result
     }
 
-    /// F2XM1: 2^x − 1 (defined for −1 ≤ x ≤ 1; beyond that computed all the same);
-    /// 2^−∞ − 1 = −1.
+    /// F2XM1: 2^x − 1 for −1 ≤ x ≤ 1; 2^−∞ − 1 = −1. Outside that range the result is
+    /// undefined (SDM Vol. 2, F2XM1); the hardware returns the operand unchanged, and it flags
+    /// precision for every finite nonzero operand, even x = ±1 whose results are exact.
     static func exp2MinusOne(_ x: Extended80, _ environment: FloatEnvironment) -> FloatResult {
         if let result = Arithmetic.screen(x, environment) { return result }
         let (flags, stop) = Arithmetic.denormalCheck(x, environment: environment)
         if let stop { return stop }
         if x.isZero { return FloatResult(value: x, flags: flags) }
         if x.isInfinity { return FloatResult(value: x.sign ? Extended80.one.negated : x, flags: flags) }
-        let unpacked = x.unpacked
-        var integerPart: Int32 = 0
-        if unpacked.exponent >= 0 {
-            let nearest = ExtendedConversions.toInteger(x, bits: 32, FloatEnvironment()).bits ?? (x.sign ? -20000 : 20000)
-            integerPart = Int32(clamping: max(-20000, min(20000, nearest)))
+        let exponent = x.unpacked.exponent
+        if exponent >= 0 {
+            let one = exponent == 0 && x.significand == Extended80.integerBit
+            let minusHalf = Extended80(sign: true, biasedExponent: 0x3FFE, significand: Extended80.integerBit)
+            let value = one && x.sign ? minusHalf : x
+            return FloatResult(value: value, flags: flags | FPUException.precision)
         }
-        let wide = WideFloat(x)
-        let exact = unpacked.exponent >= 0 && (wide - WideFloat(integer: Int(integerPart))).isZero
-        var result = exp2MinusOne(wide, integerPart: integerPart).rounded(environment, exact: exact)
+        var result = expMinusOneSeries(WideFloat(x) * ln2).rounded(environment)
         result.flags |= flags
         return result
     }
