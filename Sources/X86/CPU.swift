@@ -47,8 +47,8 @@ public final class CPU {
     let debugRegisters: UnsafeMutablePointer<UInt64>
     var gdtr = DescriptorTableRegister()
     var idtr = DescriptorTableRegister()
-    var ldtr = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x82)
-    var taskRegister = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x8B)
+    var ldtr = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.initialLDT)
+    var taskRegister = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.initialTaskRegister)
     var msrs = ModelSpecificRegisters()
     /// x87 and MMX state (FPU/).
     var fpu = FPUState()
@@ -82,6 +82,8 @@ public final class CPU {
         static let shadow: UInt8 = 1 << 5
         /// `activity` is not `.active`.
         static let inactive: UInt8 = 1 << 6
+        /// DR7 enables a breakpoint: run one instruction at a time and check (DebugRegisters.swift).
+        static let debug: UInt8 = 1 << 7
     }
 
     @inline(__always) func setSignal(_ bit: UInt8, _ on: Bool) {
@@ -119,16 +121,36 @@ public final class CPU {
     var pendingVector: UInt8 = 0
     var pendingErrorCode: UInt32 = 0
     var pendingHasErrorCode = false
+    /// A task switch committed before the pending exception arose: it belongs to the new task,
+    /// whose EIP must not be rewound to the instruction that started the switch.
+    var faultBelongsToNewTask = false
+    /// Data and I/O breakpoints the current instruction hit (DR6.B0–B3), reported as a trap after it.
+    var pendingBreakpointHits: UInt8 = 0
+    /// A data breakpoint is enabled: the memory slow path compares accesses with it.
+    var watchesData = false
+    /// The #DB being delivered is an instruction breakpoint's: its pushed RF is not forced to 1.
+    var deliveringInstructionBreakpoint = false
     /// The last shutdown's exception chain, for the owner's trace.
     public internal(set) var shutdownChain: [UInt8] = []
 
     // MARK: Memory
-    let tlb: UnsafeMutablePointer<TLBEntry>
+    /// Both TLB halves: supervisor entries, then user entries (see `setPrivilegeLevel`).
+    let tlbStorage: UnsafeMutablePointer<TLBEntry>
+    /// The half serving the current privilege level.
+    var tlb: UnsafeMutablePointer<TLBEntry>
+    /// The current privilege level (0 in real mode, 3 in virtual-8086 mode).
+    var cpl: UInt8 = 0
+    /// PAE paging's four page-directory-pointer-table entries, loaded with CR3 (SDM Vol. 3A, 4.4.1).
+    var pdpte: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    /// Host pages of recently walked paging structures (see `pagingStructurePage`); emptied with the TLB.
+    let pagingStructureCache: UnsafeMutablePointer<(physicalPage: UInt64, pointer: UnsafeMutablePointer<UInt8>?)>
     /// Physical address mask applied before the bus: bit 20 clear while the A20 gate is off.
     public internal(set) var a20Mask: UInt64 = ~0
     var codeCache: CodeCache
     /// `codeCache.pool`, kept apart so the block lookup reads a plain pointer.
     let codePool: UnsafeMutablePointer<DecodedInstruction>
+    /// `codeCache.codePageBits`, kept apart for the same reason.
+    let codePageBits: UnsafeMutablePointer<UInt64>
     /// The code page of the last block lookup (see `codeTable`).
     var lastCodePage: UInt64 = .max
     var lastCodeTable: UnsafeMutablePointer<Int32>?
@@ -145,10 +167,14 @@ public final class CPU {
         segs.initialize(repeating: SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.realModeData), count: 6)
         debugRegisters = .allocate(capacity: 8)
         debugRegisters.initialize(repeating: 0, count: 8)
-        tlb = .allocate(capacity: TLBEntry.count)
-        tlb.initialize(repeating: TLBEntry(), count: TLBEntry.count)
+        tlbStorage = .allocate(capacity: 2 * TLBEntry.count)
+        tlbStorage.initialize(repeating: TLBEntry(), count: 2 * TLBEntry.count)
+        tlb = tlbStorage
+        pagingStructureCache = .allocate(capacity: CPU.pagingStructureCacheSize)
+        pagingStructureCache.initialize(repeating: (.max, nil), count: CPU.pagingStructureCacheSize)
         codeCache = CodeCache()
         codePool = codeCache.pool
+        codePageBits = codeCache.codePageBits
         powerOnReset()
     }
 
@@ -156,7 +182,8 @@ public final class CPU {
         regs.deallocate()
         segs.deallocate()
         debugRegisters.deallocate()
-        tlb.deallocate()
+        tlbStorage.deallocate()
+        pagingStructureCache.deallocate()
         codeCache.deallocate()
     }
 }

@@ -29,7 +29,7 @@ import X86
 
     /// `--on-reset pause`: the run stops before the reset, the CPU still inside the guest
     /// (CS = 0, IP within the guest's bytes at 7C00h), and the state report shows it.
-    @Test(arguments: ResetGuest.requestingReset)
+    @Test(arguments: ResetGuest.realModeRequestingReset)
     func onResetPauseStopsBeforeTheResetWithStateIntact(guest: ResetGuest) throws {
         let payload = try guest.program()
         let run = try TestBoard.run(guest) { $0.onReset = .pause }

@@ -12,7 +12,7 @@ import Testing
         ["reset-vector", warm ? "warm-start" : "cold-start", "ivt", "pic", "pit", "keyboard", "a20", "serial", "boot"]
     }
 
-    @Test(arguments: ResetGuest.requestingReset, BoardProfile.allCases)
+    @Test(arguments: ResetGuest.rebootingAfterReset, BoardProfile.allCases)
     func resetRequestIsAnsweredByTheBoardAndTheFirmwareRunsAgain(guest: ResetGuest, board: BoardProfile) throws {
         let run = try TestBoard.run(guest, board: board)
         let records = run.records

@@ -38,7 +38,9 @@ import X86Asm
     @Test func featureBits() throws {
         let r = try cpuid(1)
         #expect(r[2] == 0, "no ECX features")
-        #expect(r[3] == (1 << 4 | 1 << 5 | 1 << 8 | 1 << 15), "TSC, MSR, CX8, CMOV")
+        let expected: UInt32 = 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 8 | 1 << 11 | 1 << 12 | 1 << 13
+            | 1 << 15 | 1 << 16 | 1 << 17
+        #expect(r[3] == expected, "DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36")
         #expect(r[3] == CPUIDIdentity.features1EDX)
         #expect(r[3] & 1 == 0, "no x87 FPU is claimed")
     }
@@ -49,14 +51,15 @@ import X86Asm
     }
 
     @Test func extendedLeaves() throws {
-        #expect(try cpuid(0x8000_0000)[0] == 0x8000_0004)
-        #expect(try cpuid(0x8000_0001) == [0, 0, 0, 0], "no long mode, NX or SYSCALL")
+        #expect(try cpuid(0x8000_0000)[0] == 0x8000_0008)
+        #expect(try cpuid(0x8000_0001) == [0, 0, 0, 1 << 20], "NX only: no long mode or SYSCALL")
+        #expect(try cpuid(0x8000_0008) == [0x2024, 0, 0, 0], "36-bit physical, 32-bit linear addresses")
         let brand = try (0x8000_0002...0x8000_0004).flatMap { try cpuid(UInt32($0)) }
         #expect(ascii(brand) == "ResetVector x86 software CPU")
     }
 
     @Test func leavesBeyondTheHighestReturnZeros() throws {
-        for leaf: UInt32 in [2, 4, 0x4000_0000, 0x8000_0005, 0xFFFF_FFFF] {
+        for leaf: UInt32 in [2, 4, 0x4000_0000, 0x8000_0005, 0x8000_0009, 0xFFFF_FFFF] {
             #expect(try cpuid(leaf) == [0, 0, 0, 0], "leaf \(hex(leaf))")
         }
     }

@@ -13,6 +13,10 @@ public enum ResetGuest: String, CaseIterable, Sendable {
     case tripleFault = "triple-fault"
     case resetVectorJump = "reset-vector-jump"
     case ctrlAltDel = "ctrl-alt-del"
+    case protectedTripleFault = "pm-triple-fault"
+    case userTripleFault = "ring3-triple-fault"
+    case taskGateFault = "task-gate-fault"
+    case i8042From286ProtectedMode = "286-8042-reset"
 
     /// What the guest does, for tables and help.
     public var method: String {
@@ -25,6 +29,18 @@ public enum ResetGuest: String, CaseIterable, Sendable {
         case .tripleFault: "LIDT with limit 0, then INT3 (triple fault)"
         case .resetVectorJump: "far jump to F000:FFF0"
         case .ctrlAltDel: "INT 9 handler sees Ctrl-Alt-Del, warm-boots via FFFF:0000"
+        case .protectedTripleFault: "UD2 in 32-bit ring 0 with an empty IDT (triple fault)"
+        case .userTripleFault: "HLT in ring 3, IDT gates to a missing segment (triple fault)"
+        case .taskGateFault: "#UD through a task gate; the handler task faults (triple fault)"
+        case .i8042From286ProtectedMode: "16-bit protected mode, CMOS 0Ah, 8042 command FEh (286 BIOS style)"
+        }
+    }
+
+    /// Whether the guest enters protected mode before it resets the machine.
+    public var entersProtectedMode: Bool {
+        switch self {
+        case .protectedTripleFault, .userTripleFault, .taskGateFault, .i8042From286ProtectedMode: true
+        default: false
         }
     }
 
@@ -53,7 +69,7 @@ public enum ResetGuest: String, CaseIterable, Sendable {
         let announce = a.newLabel()
         a.mov(.si, announce)
         a.call(print)
-        performReset(&a, print: print, emptyIDT: emptyIDT)
+        performReset(&a, print: print, emptyIDT: emptyIDT, secondBoot: secondBoot)
         a.jmp(failed)
 
         a.bind(secondBoot)
@@ -101,8 +117,11 @@ public enum ResetGuest: String, CaseIterable, Sendable {
         return try a.finish()
     }
 
-    private func performReset(_ a: inout Assembler, print: Label, emptyIDT: Label) {
+    private func performReset(_ a: inout Assembler, print: Label, emptyIDT: Label, secondBoot: Label) {
         switch self {
+        case .protectedTripleFault, .userTripleFault, .taskGateFault, .i8042From286ProtectedMode:
+            performProtectedModeReset(&a, secondBoot: secondBoot)
+            return
         case .i8042Pulse:
             a.waitKeyboardControllerReady()
             a.outByte(0x64, 0xFE)

@@ -18,8 +18,9 @@ import X86Asm
 /// 5. initializes the 8042 (self-test, command byte, keyboard enabled) and opens the
 ///    A20 gate through its output port;
 /// 6. sets COM1 to 115200 8N1 with FIFOs and prints a banner;
-/// 7. copies the boot payload from the firmware configuration interface to 0000:7C00 and
-///    jumps there with DL = 80h.
+/// 7. boots a Multiboot kernel in 32-bit protected mode when the firmware configuration
+///    interface holds one (`MultibootEntry.swift`); otherwise copies the boot payload from
+///    it to 0000:7C00 and jumps there with DL = 80h.
 ///
 /// Every step is reported as a milestone line on port 0x402 (a `firmware` trace event)
 /// and as a POST code on port 0x80.
@@ -36,6 +37,8 @@ public enum ResetVectorROM {
     public enum PostCode: UInt8 {
         case entry = 0x01, shutdownStatusRead = 0x02, interruptTable = 0x03, interruptControllers = 0x04
         case timer = 0x05, a20 = 0x06, serial = 0x07, payloadLoaded = 0x08, noPayload = 0xEE
+        /// Leaving real mode to load a Multiboot kernel; the kernel loaded, jumping to it.
+        case multiboot = 0x09, multibootEntry = 0x0A
     }
 
     public static func image() throws -> [UInt8] {
@@ -161,7 +164,7 @@ public enum ResetVectorROM {
         let noPayloadText = a.emitString("no boot payload; halted\r\n")
         let milestones = Dictionary(uniqueKeysWithValues: [
             "reset-vector", "cold-start", "warm-start", "resume", "ivt", "pic", "pit", "keyboard", "a20", "serial",
-            "boot", "no-payload",
+            "boot", "no-payload", "multiboot",
         ].map { ($0, a.emitString($0)) })
 
         // MARK: POST
@@ -317,7 +320,10 @@ public enum ResetVectorROM {
         a.bind(printedStart)
         a.call(printString)
 
-        // 7. Boot payload: size from item 1, bytes from item 2, copied in 32 KiB chunks.
+        // 7. A Multiboot kernel, if there is one (never returns then).
+        a.emitMultibootBoot(log: logWithNewline, milestone: milestones["multiboot"]!)
+
+        // Boot payload: size from item 1, bytes from item 2, copied in 32 KiB chunks.
         let noPayload = a.newLabel(), chunk = a.newLabel(), lastChunk = a.newLabel(), copy = a.newLabel()
         a.mov(.dx, 0x510)
         a.mov(.ax, 0x0001)

@@ -1,13 +1,14 @@
 /// The firmware configuration interface (modelled on QEMU's fw_cfg): a 16-bit selector at
 /// 0x510 picks an item, byte reads at 0x511 stream it. The project's ROM reads its boot
-/// payload and the RAM size through it, so a reset that clears RAM still boots.
+/// payload and the RAM size through it, so a reset that clears RAM still boots. Items are
+/// plain bytes: their formats belong to the firmware that reads them.
 public final class FirmwareConfig: Device {
     public let name = "fw-cfg"
     public static let selectorPort: UInt16 = 0x510
     public static let dataPort: UInt16 = 0x511
     public var portRanges: [ClosedRange<UInt16>] { [FirmwareConfig.selectorPort...FirmwareConfig.dataPort] }
 
-    /// Item numbers.
+    /// The items every board has.
     public enum Item: UInt16 {
         /// "RVFW": the interface is present.
         case signature = 0x0000
@@ -24,7 +25,13 @@ public final class FirmwareConfig: Device {
     private var offset = 0
     private var selector: UInt16 = 0
 
-    public init(payload: [UInt8], ramSize: Int) {
+    /// - Parameters:
+    ///   - payload: The boot payload.
+    ///   - ramSize: RAM in bytes.
+    ///   - extraItems: Further items by number (a Multiboot load, …), none of them an ``Item``.
+    public init(payload: [UInt8], ramSize: Int, extraItems: [UInt16: [UInt8]] = [:]) {
+        precondition(extraItems.keys.allSatisfy { Item(rawValue: $0) == nil }, "an extra item replaces a standard one")
+        items = extraItems
         items[Item.signature.rawValue] = Array("RVFW".utf8)
         items[Item.payloadSize.rawValue] = FirmwareConfig.littleEndian(UInt32(payload.count))
         items[Item.payload.rawValue] = payload

@@ -14,19 +14,31 @@ public enum Benchmark {
 
     /// Runs the real-mode workload with `iterations` loop iterations.
     public static func realMode(iterations: UInt32 = BenchmarkWorkload.standardIterations) throws -> Result {
-        let memory = PhysicalMemory(ramSize: 1 << 20)
-        let program = try BenchmarkWorkload.program(iterations: iterations)
-        memory.write(program, at: UInt64(BenchmarkWorkload.origin))
+        try run(name: "real-mode", program: BenchmarkWorkload.program(iterations: iterations),
+                origin: BenchmarkWorkload.origin, ramSize: 1 << 20)
+    }
+
+    /// Runs the protected-mode workload with 4 KiB paging over 64 MiB and `iterations` loop iterations.
+    public static func protectedPaged(iterations: UInt32 = PagedBenchmarkWorkload.standardIterations) throws -> Result {
+        try run(name: "protected-paged", program: PagedBenchmarkWorkload.program(iterations: iterations),
+                origin: PagedBenchmarkWorkload.origin, ramSize: PagedBenchmarkWorkload.memorySize)
+    }
+
+    /// Loads `program` at 0000:`origin` on a bare CPU with `ramSize` bytes of RAM, runs it to its
+    /// HLT and times it.
+    private static func run(name: String, program: [UInt8], origin: UInt32, ramSize: Int) throws -> Result {
+        let memory = PhysicalMemory(ramSize: ramSize)
+        memory.write(program, at: UInt64(origin))
         let cpu = CPU(bus: SystemBus(memory: memory))
         cpu.loadRealModeSegment(.cs, selector: 0)
-        cpu.instructionPointer = UInt64(BenchmarkWorkload.origin)
+        cpu.instructionPointer = UInt64(origin)
         let start = ContinuousClock.now
         var stop = StopReason.limitReached
         while stop == .limitReached { stop = cpu.run(limit: 100_000_000) }
         let elapsed = ContinuousClock.now - start
         guard stop == .halted else { throw BenchmarkError.workloadDidNotFinish(stop) }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Result(name: "real-mode", instructions: cpu.instructionsRetired, seconds: seconds)
+        return Result(name: name, instructions: cpu.instructionsRetired, seconds: seconds)
     }
 }
 

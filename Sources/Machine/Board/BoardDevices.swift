@@ -1,3 +1,4 @@
+import Firmware
 import Hardware
 
 /// The devices of a PC board and how they are wired to the machine.
@@ -10,7 +11,8 @@ final class BoardDevices {
     private(set) var all: [any Device] = []
     private(set) var timed: [any TimedDevice] = []
 
-    func build(for machine: Machine) {
+    /// - Parameter multiboot: A Multiboot boot, handed to the firmware as a configuration item.
+    func build(for machine: Machine, multiboot: MultibootLoad?) {
         let configuration = machine.configuration
         let quirks = configuration.quirks
         let controller = machine.controller!
@@ -32,7 +34,9 @@ final class BoardDevices {
         resetControl.resetOutput.onBlocked = { controller.blocked($0, by: .noCF9) }
         let pciHost = PCIHostBridge()
         let post = PostCodePort(platform: machine)
-        let firmwareConfig = FirmwareConfig(payload: configuration.bootPayload, ramSize: configuration.memorySize)
+        let firmwareConfig = FirmwareConfig(
+            payload: configuration.bootPayload, ramSize: configuration.memorySize,
+            extraItems: multiboot.map { [MultibootEntry.configurationItem: $0.firmwareConfigurationItem] } ?? [:])
         let firmwareLog = FirmwareLogPort(platform: machine)
         // x87 FERR# → IRQ 13; a write to port F0h asserts IGNNE# (PC-style x87 error reporting).
         let fpuError = CoprocessorErrorPort(platform: machine)

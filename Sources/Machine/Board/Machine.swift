@@ -41,6 +41,7 @@ public final class Machine {
     /// Builds the machine in its power-on state.
     public init(_ configuration: MachineConfiguration) throws(MachineError) {
         try configuration.validate()
+        let multiboot = try configuration.multibootLoad()
         self.configuration = configuration
         trace = EventTrace(keepAll: configuration.keepTrace)
         memory = PhysicalMemory(ramSize: configuration.memorySize)
@@ -52,7 +53,7 @@ public final class Machine {
         controller = PowerResetController(machine: self, board: configuration.board, quirks: configuration.quirks,
                                           onReset: configuration.onReset, onShutdown: configuration.onShutdown,
                                           powerCycleMemory: configuration.powerCycleMemory)
-        devices.build(for: self)
+        devices.build(for: self, multiboot: multiboot)
         for device in devices.all {
             bus.attach(device)
             device.reset(.full)
@@ -307,6 +308,24 @@ extension Machine: CPUObserver {
     }
 
     public func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8]) {}
+
+    /// CR0.PE or CR0.PG changed: a `mode` event with the new state.
+    public func cpu(_ cpu: CPU, changedModeFrom oldCR0: UInt32, to newCR0: UInt32) {
+        emit(TraceEvent("mode", cpu: cpu.index, [
+            ("pe", .number(UInt64(newCR0 & ControlRegister0.protectionEnable))),
+            ("pg", .number(UInt64(newCR0 >> 31))),
+        ]))
+    }
+
+    /// A hardware task switch: old and new TSS selectors, the reason, and the vector for a task gate.
+    public func cpu(_ cpu: CPU, switchedTask taskSwitch: TaskSwitch) {
+        emit(TraceEvent("task-switch", cpu: cpu.index, [
+            ("from", .number(UInt64(taskSwitch.oldSelector))),
+            ("to", .number(UInt64(taskSwitch.newSelector))),
+            ("reason", .text(taskSwitch.reason.rawValue)),
+            ("vector", taskSwitch.vector.map { .number(UInt64($0)) } ?? .null),
+        ]))
+    }
 
     /// FERR# goes to the board's coprocessor-error logic (IRQ 13).
     public func cpu(_ cpu: CPU, floatingPointErrorChanged asserted: Bool) {

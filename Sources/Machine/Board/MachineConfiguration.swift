@@ -1,3 +1,4 @@
+import Firmware
 import Hardware
 
 /// Everything that describes a machine before it is built.
@@ -13,6 +14,8 @@ public struct MachineConfiguration {
     public var firmware: [UInt8]
     /// What the firmware boots (read through the firmware configuration interface).
     public var bootPayload: [UInt8] = []
+    /// A Multiboot kernel the firmware boots instead of a payload (the built-in ROM does).
+    public var multiboot: MultibootBoot?
     /// Receives bytes the guest transmits on COM1; `nil` drops them.
     public var serialOutput: ((UInt8) -> Void)?
     /// Bytes for COM1's receiver (the terminal), if any.
@@ -37,7 +40,8 @@ public struct MachineConfiguration {
         self.firmware = firmware
     }
 
-    /// Checks the values a user can get wrong.
+    /// Checks the values a user can get wrong, including whether a Multiboot kernel can be
+    /// laid out in this machine's memory.
     public func validate() throws(MachineError) {
         if !MachineConfiguration.memorySizeRange.contains(memorySize) || memorySize % 4096 != 0 {
             throw .memorySizeOutOfRange(memorySize)
@@ -48,6 +52,36 @@ public struct MachineConfiguration {
         if bootPayload.count > 0x70000 {
             throw .payloadTooLarge(bootPayload.count)
         }
+        if multiboot != nil && !bootPayload.isEmpty {
+            throw .payloadAndMultibootKernel
+        }
+        _ = try multibootLoad()
+    }
+
+    /// The Multiboot boot laid out in this machine's memory map, or `nil` without a kernel.
+    public func multibootLoad() throws(MachineError) -> MultibootLoad? {
+        guard let multiboot else { return nil }
+        do {
+            return try MultibootLoad(kernel: MultibootImage(multiboot.kernel), modules: multiboot.modules,
+                                     commandLine: multiboot.commandLine,
+                                     memoryMap: .pc(ramSize: memorySize, romSize: firmware.count))
+        } catch {
+            throw .multiboot(error)
+        }
+    }
+}
+
+/// A Multiboot (version 1) kernel to boot, with its modules and command line.
+public struct MultibootBoot: Sendable {
+    /// The kernel image: an ELF32 executable, or any image whose Multiboot header has address fields.
+    public var kernel: [UInt8]
+    public var modules: [MultibootModule]
+    public var commandLine: String
+
+    public init(kernel: [UInt8], modules: [MultibootModule] = [], commandLine: String = "") {
+        self.kernel = kernel
+        self.modules = modules
+        self.commandLine = commandLine
     }
 }
 
@@ -65,6 +99,8 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
     case memorySizeOutOfRange(Int)
     case unsupportedROMSize(Int)
     case payloadTooLarge(Int)
+    case payloadAndMultibootKernel
+    case multiboot(MultibootError)
 
     public var description: String {
         switch self {
@@ -74,6 +110,10 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
             "firmware image is \(size) bytes; a ROM must be 64, 128, 256 or 512 KiB"
         case .payloadTooLarge(let size):
             "boot payload is \(size) bytes; at most 448 KiB fits below the ROM"
+        case .payloadAndMultibootKernel:
+            "both a boot payload and a Multiboot kernel were given; the firmware boots one"
+        case .multiboot(let error):
+            error.description
         }
     }
 }

@@ -6,6 +6,8 @@ final class SystemBus: Bus {
     let memory: PhysicalMemory
     let ports = PortBus()
     private var mmioDevices: [Device] = []
+    /// Every MMIO range, gathered once at attach time: `memoryPage` runs on every TLB fill.
+    private var mmioRanges: [ClosedRange<UInt64>] = []
 
     init(memory: PhysicalMemory) {
         self.memory = memory
@@ -13,14 +15,15 @@ final class SystemBus: Bus {
 
     func attach(_ device: Device) {
         ports.attach(device)
-        if !device.memoryRanges.isEmpty { mmioDevices.append(device) }
+        if !device.memoryRanges.isEmpty {
+            mmioDevices.append(device)
+            mmioRanges += device.memoryRanges
+        }
     }
 
     func memoryPage(_ pageNumber: UInt64, write: Bool) -> UnsafeMutablePointer<UInt8>? {
         let address = pageNumber << 12
-        if mmioDevices.contains(where: { d in d.memoryRanges.contains { $0.overlaps(address...(address + 0xFFF)) } }) {
-            return nil
-        }
+        for range in mmioRanges where range.overlaps(address...(address + 0xFFF)) { return nil }
         return memory.page(pageNumber, write: write)
     }
 

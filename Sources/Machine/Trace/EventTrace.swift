@@ -51,7 +51,7 @@ public final class EventTrace {
     // MARK: Rendering
 
     /// Fields shown in hexadecimal in human lines.
-    static let hexFields: Set<String> = ["port", "value", "cs", "ip", "vector", "address"]
+    static let hexFields: Set<String> = ["port", "value", "cs", "ip", "vector", "address", "from", "to"]
 
     /// `[   12.345678 ms] #1234567 cpu0 reset-request source=8042-pulse port=0x64 value=0xfe`
     public static func humanLine(_ r: TraceRecord) -> String {

@@ -17,23 +17,36 @@ struct CodeCache {
     var decodeKey: UInt64 = .max
     /// Scratch space for an instruction that is not cached (it crosses a page, or runs from MMIO).
     let scratch: UnsafeMutablePointer<DecodedInstruction>
+    /// One bit per physical page below 4 GiB: set while the page holds decoded code, so the
+    /// check every TLB fill and store-to-code makes is a bit test rather than a hash lookup.
+    let codePageBits: UnsafeMutablePointer<UInt64>
+    static let bitmapPages: UInt64 = 1 << 20
 
     init() {
         pool = .allocate(capacity: CodeCache.poolCapacity)
         pool.initialize(repeating: DecodedInstruction(), count: CodeCache.poolCapacity)
         scratch = .allocate(capacity: 2)
         scratch.initialize(repeating: DecodedInstruction(), count: 2)
+        codePageBits = .allocate(capacity: Int(CodeCache.bitmapPages / 64))
+        codePageBits.initialize(repeating: 0, count: Int(CodeCache.bitmapPages / 64))
     }
 
     func deallocate() {
         pool.deallocate()
         scratch.deallocate()
+        codePageBits.deallocate()
         for table in pages.values { table.deallocate() }
         for table in spareTables { table.deallocate() }
     }
 
     func containsPage(_ physicalPage: UInt64) -> Bool {
         pages[physicalPage] != nil
+    }
+
+    private func setCodePageBit(_ physicalPage: UInt64, _ on: Bool) {
+        guard physicalPage < CodeCache.bitmapPages else { return }
+        let bit: UInt64 = 1 << (physicalPage & 63)
+        if on { codePageBits[Int(physicalPage >> 6)] |= bit } else { codePageBits[Int(physicalPage >> 6)] &= ~bit }
     }
 
     /// The slot table for a page, if the page holds decoded code.
@@ -46,6 +59,7 @@ struct CodeCache {
         let table = spareTables.popLast() ?? .allocate(capacity: 4096)
         table.initialize(repeating: CodeCache.noBlock, count: 4096)
         pages[physicalPage] = table
+        setCodePageBit(physicalPage, true)
         return table
     }
 
@@ -54,6 +68,7 @@ struct CodeCache {
     /// instruction, and the following bytes are decoded afresh.
     mutating func removePage(_ physicalPage: UInt64) {
         guard let table = pages.removeValue(forKey: physicalPage) else { return }
+        setCodePageBit(physicalPage, false)
         for slot in 0..<4096 where table[slot] >= 0 {
             var record = pool + Int(table[slot])
             // Only the op changes: the instruction executing now may still read its other
@@ -69,6 +84,7 @@ struct CodeCache {
 
     /// Drops every block.
     mutating func removeAll() {
+        for page in pages.keys { setCodePageBit(page, false) }
         spareTables.append(contentsOf: pages.values)
         pages.removeAll(keepingCapacity: true)
         used = 0
@@ -109,6 +125,14 @@ extension DecodedInstruction {
 }
 
 extension CPU {
+    /// Whether a physical page holds decoded code (a write to it must invalidate that first).
+    @inline(__always) func holdsDecodedCode(_ physicalPage: UInt64) -> Bool {
+        if physicalPage < CodeCache.bitmapPages {
+            return codePageBits[Int(physicalPage >> 6)] & (1 << (physicalPage & 63)) != 0
+        }
+        return codeCache.containsPage(physicalPage)
+    }
+
     /// Drops decoded code of a physical page whose bytes changed (ending the current
     /// block if it lies there).
     func invalidateCode(physicalPage: UInt64) {
@@ -151,7 +175,7 @@ extension CPU {
     @inline(__always) func blockAtInstructionPointer() -> UnsafeMutablePointer<DecodedInstruction>? {
         let linear = (segs[SegmentRegister.cs.rawValue].base &+ rip) & 0xFFFF_FFFF
         let entry = tlb + TLBEntry.slot(linear)
-        if entry.pointee.readTag == TLBEntry.pageBase(linear),
+        if entry.pointee.fetchTag == TLBEntry.pageBase(linear),
            let table = codeTable(entry.pointee.physicalPage) {
             let index = table[Int(linear & 0xFFF)]
             if index >= 0 { return codePool + Int(index) }
@@ -166,7 +190,7 @@ extension CPU {
             flushDecodedCode()
             codeCache.decodeKey = key
         }
-        guard let (page, physical) = hostPage(linear, write: false) else { return nil }
+        guard let (page, physical) = hostPage(linear, .execute) else { return nil }
         let physicalPage = physical >> 12
         let pageOffset = Int(linear & 0xFFF)
         let defaultSize32 = segs[SegmentRegister.cs.rawValue].defaultSize32

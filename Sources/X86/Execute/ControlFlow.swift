@@ -4,7 +4,7 @@ extension CPU {
 
     /// Moves EIP to `target` (already truncated to the operand size) after the CS limit check.
     @inline(__always) func branch(to target: UInt64) -> Step {
-        if target > UInt64(segs[SegmentRegister.cs.rawValue].highestOffset) {
+        if target > UInt64(segs[SegmentRegister.cs.rawValue].limit) {
             return raiseFault(.generalProtection, errorCode: 0)
         }
         rip = target
@@ -44,7 +44,7 @@ extension CPU {
 
     func execCallRel(_ d: Instruction) -> Step {
         let target = (rip &+ UInt64(d.imm)) & operandMask(d.size)
-        if target > UInt64(segs[SegmentRegister.cs.rawValue].highestOffset) {
+        if target > UInt64(segs[SegmentRegister.cs.rawValue].limit) {
             return raiseFault(.generalProtection, errorCode: 0)
         }
         guard push(UInt32(truncatingIfNeeded: rip), d.size) else { return .fault }
@@ -59,7 +59,7 @@ extension CPU {
 
     func execCallRm(_ d: Instruction) -> Step {
         guard let target = readRM(d, d.size) else { return .fault }
-        if UInt64(target) > UInt64(segs[SegmentRegister.cs.rawValue].highestOffset) {
+        if UInt64(target) > UInt64(segs[SegmentRegister.cs.rawValue].limit) {
             return raiseFault(.generalProtection, errorCode: 0)
         }
         guard push(UInt32(truncatingIfNeeded: rip), d.size) else { return .fault }
@@ -69,7 +69,7 @@ extension CPU {
 
     func execRetNear(_ d: Instruction) -> Step {
         guard let target = peekStack(0, d.size) else { return .fault }
-        if UInt64(target) > UInt64(segs[SegmentRegister.cs.rawValue].highestOffset) {
+        if UInt64(target) > UInt64(segs[SegmentRegister.cs.rawValue].limit) {
             return raiseFault(.generalProtection, errorCode: 0)
         }
         setStackPointer(stackOffset(stackPointer, adding: d.size.bytes + Int(d.imm)))
@@ -112,6 +112,9 @@ extension CPU {
 
     /// CALL far: push CS and the return offset (both with the operand size), then jump.
     func farCall(selector: UInt16, offset: UInt32, size: OperandSize) -> Step {
+        if !isRealAddressing {
+            return farCallProtected(selector: selector, offset: offset, size: size) ? .exit : .fault
+        }
         let savedSP = stackPointer
         let returnSelector = UInt32(segs[SegmentRegister.cs.rawValue].selector)
         guard push(returnSelector, UInt32(truncatingIfNeeded: rip), size) else { return .fault }
@@ -124,15 +127,26 @@ extension CPU {
 
     func execRetFar(_ d: Instruction) -> Step {
         let size = d.size
+        if !isRealAddressing {
+            return farReturnProtected(size: size, release: d.imm) ? .exit : .fault
+        }
         guard let offset = peekStack(0, size), let selector = peekStack(size.bytes, size) else { return .fault }
         guard loadCodeSegment(selector: UInt16(truncatingIfNeeded: selector), offset: offset) else { return .fault }
         setStackPointer(stackOffset(stackPointer, adding: 2 * size.bytes + Int(d.imm)))
         return .exit
     }
 
-    /// IRET in real mode: pop IP, CS, FLAGS; ends NMI blocking (SDM Vol. 3A, 6.7.1).
+    /// IRET: in real mode pop IP, CS, FLAGS; in virtual-8086 mode the same when IOPL = 3
+    /// (else #GP(0)); in protected mode see `interruptReturnProtected`. Ends NMI blocking
+    /// (SDM Vol. 3A, 6.7.1).
     func execIret(_ d: Instruction) -> Step {
         let size = d.size
+        if isProtectedMode && !isVirtual8086 {
+            guard interruptReturnProtected(size: size) else { return .fault }
+            nmiBlocked = false
+            return .exit
+        }
+        if isVirtual8086 && iopl < 3 { return raiseFault(.generalProtection, errorCode: 0) }
         guard let offset = peekStack(0, size),
               let selector = peekStack(size.bytes, size),
               let flags = peekStack(2 * size.bytes, size) else { return .fault }
@@ -143,7 +157,9 @@ extension CPU {
         return .exit
     }
 
+    /// INT n, INT3, INTO: in virtual-8086 mode with IOPL < 3 they are #GP(0) (SDM Vol. 2, INT n).
     func execInt(_ d: Instruction, vector: UInt8) -> Step {
+        if isVirtual8086 && iopl < 3 && d.op != .int1 { return raiseFault(.generalProtection, errorCode: 0) }
         deliverEvent(vector: vector, errorCode: nil, kind: .software, instructionLength: d.length)
         return .exit
     }

@@ -46,14 +46,25 @@ extension CPU {
             // Whole blocks run without a look at anything else while nothing is signalled,
             // no single-stepping is on and the budget has room for a whole block.
             var careful = false
-            if signals != 0 || eflagsStored & EFlags.trap != 0 || limit - executed < CodeCache.maximumBlockLength {
+            if signals != 0 || eflagsStored & (EFlags.trap | EFlags.resume) != 0
+                || limit - executed < CodeCache.maximumBlockLength {
                 if let reason = serviceEvents() { return reason }
                 if executed >= limit { return .limitReached }
                 careful = true
             }
             let trapAfterEach = careful && eflagsStored & EFlags.trap != 0
             let shadowActive = careful && interruptShadow
-            let allowance = (trapAfterEach || shadowActive) ? 1 : limit - executed
+            // Breakpoints are checked around every instruction; RF lasts for one instruction.
+            let debugging = careful && signals & Signals.debug != 0
+            let resuming = careful && eflagsStored & EFlags.resume != 0
+            let allowance = (trapAfterEach || shadowActive || debugging || resuming) ? 1 : limit - executed
+            if debugging {
+                let hits = instructionBreakpointHits()
+                if hits != 0 {
+                    deliverInstructionBreakpoint(hits)
+                    continue
+                }
+            }
 
             guard let blockStart = blockAtInstructionPointer() else {
                 deliverPendingException(instructionLength: 0)
@@ -62,7 +73,8 @@ extension CPU {
             let ipMask: UInt64 = segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
             var d = blockStart
             var step: Step
-            repeatBudget = limit - executed
+            // A data breakpoint hit by one iteration of a REP string instruction traps after that iteration.
+            repeatBudget = debugging ? 1 : limit - executed
             if careful {
                 while true {
                     rip = (rip &+ UInt64(d.pointee.length)) & ipMask
@@ -98,7 +110,12 @@ extension CPU {
             if careful {
                 if shadowActive && retired > 0 { interruptShadow = false }
                 // MOV SS and POP SS hold the single-step trap until after the next instruction (SDM Vol. 3A, 6.8.3).
-                if trapAfterEach && retired > 0 && step != .fault && !d.pointee.loadsStackSegment { singleStepTrap() }
+                if resuming && retired > 0 && d.pointee.op != .iret && d.pointee.op != .popf {
+                    eflagsStored &= ~EFlags.resume
+                }
+                let stepTrap = trapAfterEach && retired > 0 && step != .fault && !d.pointee.loadsStackSegment
+                if step == .fault { pendingBreakpointHits = 0 }
+                if stepTrap || pendingBreakpointHits != 0 { deliverDebugTrap(singleStep: stepTrap) }
             }
         }
     }

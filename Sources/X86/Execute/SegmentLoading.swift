@@ -1,17 +1,16 @@
 /// Segment register loads. In real mode (and virtual-8086 mode) a load sets the
 /// selector and base = selector × 16 and keeps the cached limit and attributes,
-/// which is what makes "unreal mode" possible (SDM Vol. 3A, 20.1.1).
+/// which is what makes "unreal mode" possible (SDM Vol. 3A, 20.1.1). In protected
+/// mode a load reads the descriptor and applies the checks of SDM Vol. 2, MOV and POP.
 extension CPU {
     /// The current privilege level: 0 in real mode, CS.RPL in protected mode, 3 in virtual-8086 mode.
-    var currentPrivilegeLevel: UInt8 {
-        if !isProtectedMode { return 0 }
-        if eflagsStored & EFlags.virtual8086 != 0 { return 3 }
-        return UInt8(segs[SegmentRegister.cs.rawValue].selector & 3)
-    }
+    var currentPrivilegeLevel: UInt8 { cpl }
 
     @inline(__always) var isRealAddressing: Bool {
         !isProtectedMode || eflagsStored & EFlags.virtual8086 != 0
     }
+
+    var isVirtual8086: Bool { eflagsStored & EFlags.virtual8086 != 0 }
 
     /// Loads a data or stack segment register; `false` with an exception pending on failure.
     func loadSegment(_ index: Int, selector: UInt16) -> Bool {
@@ -19,13 +18,68 @@ extension CPU {
             segs[index].loadRealMode(selector)
             return true
         }
-        return loadProtectedModeSegment(index, selector: selector)
+        if index == SegmentRegister.ss.rawValue {
+            guard let cache = checkStackSegment(selector, privilegeLevel: cpl, vector: .generalProtection, notPresent: .stackFault) else {
+                return false
+            }
+            segs[index] = cache
+            return true
+        }
+        return loadDataSegment(index, selector: selector)
     }
 
-    /// Loads CS and EIP for a far transfer; `false` with an exception pending on failure.
+    /// DS, ES, FS or GS: a null selector makes the register unusable; otherwise data or readable
+    /// code, with DPL ≥ max(CPL, RPL) unless it is conforming code.
+    private func loadDataSegment(_ index: Int, selector: UInt16) -> Bool {
+        if selector.isNullSelector {
+            segs[index] = SegmentCache.null(selector)
+            return true
+        }
+        guard let descriptor = readDescriptor(selector) else { return false }
+        if !(descriptor.isData || descriptor.isReadableCode) {
+            raiseFault(.generalProtection, errorCode: selector.errorCode)
+            return false
+        }
+        if !descriptor.isConformingCode
+            && (selector.requestedPrivilegeLevel > descriptor.privilegeLevel || cpl > descriptor.privilegeLevel) {
+            raiseFault(.generalProtection, errorCode: selector.errorCode)
+            return false
+        }
+        if !descriptor.isPresent {
+            raiseFault(.segmentNotPresent, errorCode: selector.errorCode)
+            return false
+        }
+        guard markAccessed(selector, descriptor) else { return false }
+        segs[index] = descriptor.cache(selector: selector)
+        return true
+    }
+
+    /// Validates a stack segment for privilege level `level`: writable data with RPL = DPL = level.
+    /// Failures raise `vector` (#GP for MOV/POP SS and RET, #TS for stack switches) and
+    /// `notPresent` (#SS) with the selector (plus `external`).
+    func checkStackSegment(_ selector: UInt16, privilegeLevel level: UInt8, vector: ExceptionVector,
+                           notPresent: ExceptionVector, external: UInt32 = 0) -> SegmentCache? {
+        if selector.isNullSelector {
+            raiseFault(vector, errorCode: vector == .invalidTSS ? selector.errorCode | external : external)
+            return nil
+        }
+        guard let descriptor = readDescriptor(selector, vector: vector, errorCode: selector.errorCode | external) else { return nil }
+        if selector.requestedPrivilegeLevel != level || !descriptor.isWritableData || descriptor.privilegeLevel != level {
+            raiseFault(vector, errorCode: selector.errorCode | external)
+            return nil
+        }
+        if !descriptor.isPresent {
+            raiseFault(notPresent, errorCode: selector.errorCode | external)
+            return nil
+        }
+        guard markAccessed(selector, descriptor) else { return nil }
+        return descriptor.cache(selector: selector)
+    }
+
+    /// Loads CS and EIP for a far JMP; `false` with an exception pending on failure.
     func loadCodeSegment(selector: UInt16, offset: UInt32) -> Bool {
         if isRealAddressing {
-            if offset > segs[SegmentRegister.cs.rawValue].highestOffset {
+            if offset > segs[SegmentRegister.cs.rawValue].limit {
                 raiseFault(.generalProtection, errorCode: 0)
                 return false
             }
@@ -33,18 +87,55 @@ extension CPU {
             rip = UInt64(offset)
             return true
         }
-        return loadProtectedModeCodeSegment(selector: selector, offset: offset)
+        return farJumpProtected(selector: selector, offset: offset)
     }
 
-    /// Protected-mode descriptor loads arrive with the protected-mode issue; until then
-    /// any load in protected mode raises #GP(selector).
-    private func loadProtectedModeSegment(_ index: Int, selector: UInt16) -> Bool {
-        raiseFault(.generalProtection, errorCode: UInt32(selector & 0xFFFC))
-        return false
+    /// Checks a code segment descriptor as the target of a direct far JMP or CALL (no gate):
+    /// conforming with DPL ≤ CPL, or non-conforming with RPL ≤ CPL and DPL = CPL.
+    func checkDirectCodeTarget(_ selector: UInt16, _ descriptor: Descriptor) -> Bool {
+        let allowed = descriptor.isConformingCode
+            ? descriptor.privilegeLevel <= cpl
+            : selector.requestedPrivilegeLevel <= cpl && descriptor.privilegeLevel == cpl
+        if !allowed {
+            raiseFault(.generalProtection, errorCode: selector.errorCode)
+            return false
+        }
+        if !descriptor.isPresent {
+            raiseFault(.segmentNotPresent, errorCode: selector.errorCode)
+            return false
+        }
+        return true
     }
 
-    private func loadProtectedModeCodeSegment(selector: UInt16, offset: UInt32) -> Bool {
-        raiseFault(.generalProtection, errorCode: UInt32(selector & 0xFFFC))
-        return false
+    /// Loads CS from a checked code descriptor at privilege level `level` (CS.RPL = level) and jumps.
+    func commitCodeSegment(_ selector: UInt16, _ descriptor: Descriptor, offset: UInt32, level: UInt8) -> Bool {
+        if offset > descriptor.limit {
+            raiseFault(.generalProtection, errorCode: 0)
+            return false
+        }
+        guard markAccessed(selector, descriptor) else { return false }
+        segs[SegmentRegister.cs.rawValue] = descriptor.cache(selector: (selector & 0xFFFC) | UInt16(level))
+        setPrivilegeLevel(level)
+        rip = UInt64(offset)
+        return true
+    }
+
+    /// After a return to an outer level: data segment registers whose descriptors the new CPL
+    /// may not use become null (SDM Vol. 2, RET, "return to outer privilege level").
+    func nullifyInaccessibleDataSegments() {
+        for index in [SegmentRegister.es, .ds, .fs, .gs].map(\.rawValue) {
+            let cache = segs[index]
+            let dataOrNonconforming = !cache.isCode || !cache.isConformingCode
+            if cache.isUsable && dataOrNonconforming && cache.descriptorPrivilegeLevel < cpl {
+                segs[index] = SegmentCache.null(0)
+            }
+        }
+    }
+}
+
+extension SegmentCache {
+    /// A segment register loaded with a null selector in protected mode: every access faults.
+    static func null(_ selector: UInt16) -> SegmentCache {
+        SegmentCache(selector: selector, base: 0, limit: 0, attributes: SegmentCache.unusable)
     }
 }

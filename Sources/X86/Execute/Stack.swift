@@ -138,23 +138,31 @@ extension CPU {
         return .next
     }
 
+    /// PUSHF and POPF are IOPL-sensitive in virtual-8086 mode: #GP(0) unless IOPL = 3.
     func execPushf(_ d: Instruction) -> Step {
+        if isVirtual8086 && iopl < 3 { return raiseFault(.generalProtection, errorCode: 0) }
         // VM and RF are never pushed (SDM Vol. 2, PUSHF).
         let flags = eflags & ~(EFlags.virtual8086 | EFlags.resume)
         return push(flags & d.size.mask, d.size) ? .next : .fault
     }
 
     func execPopf(_ d: Instruction) -> Step {
+        if isVirtual8086 && iopl < 3 { return raiseFault(.generalProtection, errorCode: 0) }
         guard let v = pop(d.size) else { return .fault }
         writeFlagsFromStack(v, d.size)
         return .exit
     }
 
-    /// The EFLAGS update of POPF/IRET in real mode and at CPL 0: IOPL, IF and the rest
-    /// writable; VM, VIP and VIF untouched; a 16-bit pop keeps the upper half.
+    /// EFLAGS.IOPL.
+    var iopl: UInt8 { UInt8((eflagsStored & EFlags.iopl) >> 12) }
+
+    /// The EFLAGS update of POPF and IRET (SDM Vol. 2, POPF): IF changes only when CPL ≤ IOPL
+    /// and IOPL only at CPL 0; VM, VIP and VIF never (IRET handles those itself); a 16-bit pop
+    /// keeps the upper half.
     func writeFlagsFromStack(_ value: UInt32, _ size: OperandSize) {
-        var changeable = EFlags.arithmetic | EFlags.trap | EFlags.interrupt | EFlags.direction
-            | EFlags.iopl | EFlags.nestedTask
+        var changeable = EFlags.arithmetic | EFlags.trap | EFlags.direction | EFlags.nestedTask
+        if cpl <= iopl { changeable |= EFlags.interrupt }
+        if cpl == 0 { changeable |= EFlags.iopl }
         if size == .dword { changeable |= EFlags.alignmentCheck | EFlags.identification | EFlags.resume }
         // Every status flag is replaced, so the lazy ones need not be materialized.
         setEFlags((eflagsStored & ~changeable) | (value & changeable))
@@ -184,7 +192,7 @@ extension CPU {
         let newSP = stackOffset(sp, adding: -Int(d.imm))
         // The final stack pointer must be valid too (the SDM's check of the frame's last byte).
         if newSP != sp {
-            guard linearAddress(CPU.ss, newSP, 1) != nil else { return .fault }
+            guard linearAddressForWrite(CPU.ss, newSP, 1) != nil else { return .fault }
         }
         writeRegister(bpOffset, size, frameTemp)
         setStackPointer(newSP)

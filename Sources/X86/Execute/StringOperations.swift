@@ -28,7 +28,7 @@ extension CPU {
         let addressSize: OperandSize = d.addressSize32 ? .dword : .word
         let repeats = d.hasRepeat
         if (op == .ins || op == .outs) && !ioPermitted(port: reg16(.rdx), size: d.size.bytes) {
-            return raiseFault(.generalProtection, errorCode: 0)
+            return .fault
         }
         let delta: UInt32 = directionFlag ? 0 &- UInt32(d.size.bytes) : UInt32(d.size.bytes)
         if !repeats {
@@ -97,12 +97,14 @@ extension CPU {
             _ = alu(AluKind.cmp.rawValue, readRegister(0, size), b, size)
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         case .ins:
-            guard linearAddress(CPU.es, di, size.bytes) != nil else { return false }
+            guard linearAddressForWrite(CPU.es, di, size.bytes) != nil else { return false }
+            noteIOAccess(reg16(.rdx), size: size.bytes)
             let v = bus.readPort(reg16(.rdx), size: size.bytes)
             guard write(CPU.es, di, size, v) else { return false }
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         default: // outs
             guard let v = read(d.segment, si, size) else { return false }
+            noteIOAccess(reg16(.rdx), size: size.bytes)
             bus.writePort(reg16(.rdx), size: size.bytes, value: v)
             writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
         }
@@ -121,8 +123,8 @@ extension CPU {
         // Stay below the segment limit and, with 16-bit addressing, below the 64 KiB offset wrap.
         let offsetEnd = addressSize == .word ? 0x1_0000 : 0x1_0000_0000
         var count = Int(min(remaining, UInt32(max(1, min(CPU.stringChunk, repeatBudget)))))
-        count = min(count, (min(Int(es.highestOffset) + 1, offsetEnd) - Int(di)) / elementSize)
-        guard count > 0, di >= es.lowestOffset else { return nil }
+        count = min(count, (min(Int(es.writeHighest) + 1, offsetEnd) - Int(di)) / elementSize)
+        guard count > 0, di >= es.writeLowest else { return nil }
         let dstLinear = (es.base &+ UInt64(di)) & 0xFFFF_FFFF
         let dstEntry = tlb + TLBEntry.slot(dstLinear)
         guard dstEntry.pointee.writeTag == TLBEntry.pageBase(dstLinear) else { return nil }
@@ -142,8 +144,8 @@ extension CPU {
         }
         let si = readRegister(CPU.rsi, addressSize)
         let src = segs[Int(d.segment)]
-        count = min(count, (min(Int(src.highestOffset) + 1, offsetEnd) - Int(si)) / elementSize)
-        guard count > 0, si >= src.lowestOffset else { return nil }
+        count = min(count, (min(Int(src.readHighest) + 1, offsetEnd) - Int(si)) / elementSize)
+        guard count > 0, si >= src.readLowest else { return nil }
         let srcLinear = (src.base &+ UInt64(si)) & 0xFFFF_FFFF
         let srcEntry = tlb + TLBEntry.slot(srcLinear)
         guard srcEntry.pointee.readTag == TLBEntry.pageBase(srcLinear) else { return nil }

@@ -14,7 +14,7 @@ extension CPU {
 
     /// CLI/STI need CPL ≤ IOPL in protected mode (SDM Vol. 2, CLI).
     private var mayChangeInterruptFlag: Bool {
-        !isProtectedMode || currentPrivilegeLevel <= UInt8((eflagsStored & EFlags.iopl) >> 12)
+        cpl <= iopl
     }
 
     func execCli() -> Step {
@@ -31,7 +31,7 @@ extension CPU {
         return .exit
     }
 
-    private var privileged: Bool { currentPrivilegeLevel == 0 }
+    var privileged: Bool { cpl == 0 }
 
     /// 0F 01: SGDT, SIDT, LGDT, LIDT, SMSW, LMSW, INVLPG.
     func execDescriptorTable(_ d: Instruction) -> Step {
@@ -65,8 +65,9 @@ extension CPU {
             return writeCR0(newCR0)
         case 7:
             guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+            // INVLPG names a linear address; no segment check applies beyond the address computation.
             let linear = (segs[Int(d.segment)].base &+ UInt64(effectiveAddress(d))) & 0xFFFF_FFFF
-            tlb[TLBEntry.slot(linear)] = TLBEntry()
+            invalidateTLBEntry(linear)
             return .exit
         default:
             return raiseFault(.invalidOpcode)
@@ -75,98 +76,6 @@ extension CPU {
 
     private func wrapOffset(_ offset: UInt32, _ d: Instruction) -> UInt32 {
         d.addressSize32 ? offset : offset & 0xFFFF
-    }
-
-    /// 0F 00 (SLDT, STR, LLDT, LTR, VERR, VERW) is not recognized in real mode.
-    func execSystemSegment(_ d: Instruction) -> Step {
-        if isRealAddressing { return raiseFault(.invalidOpcode) }
-        return raiseFault(.generalProtection, errorCode: 0)
-    }
-
-    /// CR0 bits that MOV to CR0 can change.
-    private static let cr0Writable: UInt32 = ControlRegister0.protectionEnable | ControlRegister0.monitorCoprocessor
-        | ControlRegister0.emulation | ControlRegister0.taskSwitched | ControlRegister0.numericError
-        | ControlRegister0.writeProtect | ControlRegister0.alignmentMask | ControlRegister0.notWriteThrough
-        | ControlRegister0.cacheDisable | ControlRegister0.paging
-
-    /// Loads CR0 with the SDM's checks (Vol. 3A, 2.5; Vol. 2, MOV CR): PG without PE,
-    /// or NW without CD, is #GP(0). ET is hardwired to 1.
-    func writeCR0(_ value: UInt32) -> Step {
-        if value & ControlRegister0.paging != 0 && value & ControlRegister0.protectionEnable == 0 {
-            return raiseFault(.generalProtection, errorCode: 0)
-        }
-        if value & ControlRegister0.notWriteThrough != 0 && value & ControlRegister0.cacheDisable == 0 {
-            return raiseFault(.generalProtection, errorCode: 0)
-        }
-        let newValue = (value & CPU.cr0Writable) | ControlRegister0.extensionType
-        let changed = newValue ^ cr0
-        cr0 = newValue
-        if changed & (ControlRegister0.paging | ControlRegister0.writeProtect | ControlRegister0.protectionEnable) != 0 {
-            flushTLB()
-        }
-        return .exit
-    }
-
-    /// CR4 bits implemented: DE (debug extensions) and TSD (RDTSC restricted to CPL 0).
-    static let cr4Writable: UInt32 = 1 << 2 | 1 << 3
-
-    func execMovFromCR(_ d: Instruction) -> Step {
-        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
-        let value: UInt32
-        switch d.sub {
-        case 0: value = cr0
-        case 2: value = UInt32(truncatingIfNeeded: cr2)
-        case 3: value = UInt32(truncatingIfNeeded: cr3)
-        default: value = cr4
-        }
-        writeRegister(d.rm, .dword, value)
-        return .next
-    }
-
-    func execMovToCR(_ d: Instruction) -> Step {
-        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
-        let value = readRegister(d.rm, .dword)
-        switch d.sub {
-        case 0:
-            return writeCR0(value)
-        case 2:
-            cr2 = UInt64(value)
-        case 3:
-            cr3 = UInt64(value & 0xFFFF_F018)
-            flushTLB()
-        default:
-            if value & ~CPU.cr4Writable != 0 { return raiseFault(.generalProtection, errorCode: 0) }
-            cr4 = value
-            flushTLB()
-        }
-        return .exit
-    }
-
-    /// DR4/DR5 alias DR6/DR7 unless CR4.DE is set, when they are #UD (SDM Vol. 3A, 17.2.2).
-    private func debugRegisterIndex(_ n: UInt8) -> Int? {
-        if n == 4 || n == 5 {
-            return cr4 & (1 << 3) != 0 ? nil : Int(n) + 2
-        }
-        return Int(n)
-    }
-
-    func execMovFromDR(_ d: Instruction) -> Step {
-        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
-        guard let n = debugRegisterIndex(d.sub) else { return raiseFault(.invalidOpcode) }
-        writeRegister(d.rm, .dword, UInt32(truncatingIfNeeded: debugRegisters[n]))
-        return .next
-    }
-
-    func execMovToDR(_ d: Instruction) -> Step {
-        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
-        guard let n = debugRegisterIndex(d.sub) else { return raiseFault(.invalidOpcode) }
-        let value = UInt64(readRegister(d.rm, .dword))
-        switch n {
-        case 6: debugRegisters[6] = (value & 0x0000_E00F) | 0xFFFF_0FF0   // reserved bits read as 1
-        case 7: debugRegisters[7] = (value & 0xFFFF_2BFF) | 0x400
-        default: debugRegisters[n] = value
-        }
-        return .exit
     }
 
     func execClts() -> Step {
@@ -179,7 +88,7 @@ extension CPU {
     var timeStampCounter: UInt64 { instructionsRetired &+ tscOffset }
 
     func execRdtsc() -> Step {
-        if cr4 & (1 << 2) != 0 && !privileged { return raiseFault(.generalProtection, errorCode: 0) }
+        if cr4 & ControlRegister4.timeStampDisable != 0 && !privileged { return raiseFault(.generalProtection, errorCode: 0) }
         let tsc = timeStampCounter
         setReg32(.rax, UInt32(truncatingIfNeeded: tsc))
         setReg32(.rdx, UInt32(truncatingIfNeeded: tsc >> 32))

@@ -95,9 +95,9 @@ extension CPU {
         fpu.lastCodeSelector = cs.selector
         // Prefixes (26 2E 36 3E 64–67 F0 F2 F3) never fall in D8–DF: the first byte that does is the escape.
         for i in 0..<UInt32(d.length) - 1 {
-            guard let byte = readLinear((cs.base &+ UInt64(offset &+ i)) & 0xFFFF_FFFF, as: UInt8.self) else { break }
+            guard let byte = fetchLinear((cs.base &+ UInt64(offset &+ i)) & 0xFFFF_FFFF) else { break }
             if byte & 0xF8 == 0xD8 {
-                let modrm = readLinear((cs.base &+ UInt64(offset &+ i &+ 1)) & 0xFFFF_FFFF, as: UInt8.self) ?? 0
+                let modrm = fetchLinear((cs.base &+ UInt64(offset &+ i &+ 1)) & 0xFFFF_FFFF) ?? 0
                 fpu.lastOpcode = UInt16(byte & 7) << 8 | UInt16(modrm)
                 break
             }

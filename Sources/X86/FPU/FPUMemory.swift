@@ -4,16 +4,16 @@
 /// before writing anything or completes.
 extension CPU {
     /// The linear address of the `size`-byte memory operand of `d`, or `nil` with a fault
-    /// pending. For a write every page of the operand is translated for writing first.
+    /// pending. For a write the segment must be writable and every page of the operand is
+    /// translated for writing first.
     func fpuOperandAddress(_ d: Instruction, size: Int, write: Bool) -> UInt64? {
-        guard let linear = linearAddress(d.segment, effectiveAddress(d), size) else { return nil }
-        if write {
-            var page = linear & ~0xFFF
-            let last = linear &+ UInt64(size - 1)
-            while page <= last {
-                guard translate(max(page, linear) & 0xFFFF_FFFF, write: true) != nil else { return nil }
-                page &+= 0x1000
-            }
+        guard write else { return linearAddress(d.segment, effectiveAddress(d), size) }
+        guard let linear = linearAddressForWrite(d.segment, effectiveAddress(d), size) else { return nil }
+        var page = linear & ~0xFFF
+        let last = linear &+ UInt64(size - 1)
+        while page <= last {
+            guard translate(max(page, linear) & 0xFFFF_FFFF, .write) != nil else { return nil }
+            page &+= 0x1000
         }
         return linear
     }

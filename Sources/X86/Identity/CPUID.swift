@@ -7,10 +7,11 @@
 /// | 1 | EAX | 0x000006A1 | family 6, model 10, stepping 1 (also EDX after reset and INIT) |
 /// | 1 | EBX | APIC ID << 24 \| 1 << 16 | one logical processor per package |
 /// | 1 | ECX | 0 | no SSE3 and later features |
-/// | 1 | EDX | TSC, MSR, CX8, CMOV | RDTSC, RDMSR/WRMSR, CMPXCHG8B, CMOVcc/SETcc |
-/// | 0x80000000 | EAX | 0x80000004 | highest extended leaf |
-/// | 0x80000001 | all | 0 | no extended features (no long mode, no NX, no SYSCALL) |
+/// | 1 | EDX | DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36 | see `Feature1EDX` |
+/// | 0x80000000 | EAX | 0x80000008 | highest extended leaf |
+/// | 0x80000001 | EDX | NX | EFER.NXE and the execute-disable bit (no long mode, no SYSCALL) |
 /// | 0x80000002–4 | all | brand string | "ResetVector x86 software CPU" |
+/// | 0x80000008 | EAX | 0x2024 | 36 physical, 32 linear address bits |
 ///
 /// Leaves above the highest ones return zeros.
 public enum CPUIDIdentity {
@@ -19,12 +20,32 @@ public enum CPUIDIdentity {
     public static let brand = "ResetVector x86 software CPU"
 
     public enum Feature1EDX {
+        /// Debugging extensions: CR4.DE, I/O breakpoints.
+        public static let de: UInt32 = 1 << 2
+        /// 4 MiB pages (CR4.PSE).
+        public static let pse: UInt32 = 1 << 3
         public static let tsc: UInt32 = 1 << 4
         public static let msr: UInt32 = 1 << 5
+        /// PAE paging (CR4.PAE) with 2 MiB pages.
+        public static let pae: UInt32 = 1 << 6
         public static let cx8: UInt32 = 1 << 8
+        /// SYSENTER/SYSEXIT and their MSRs.
+        public static let sep: UInt32 = 1 << 11
+        /// MTRRs (stored and readable).
+        public static let mtrr: UInt32 = 1 << 12
+        /// Global pages (CR4.PGE).
+        public static let pge: UInt32 = 1 << 13
         public static let cmov: UInt32 = 1 << 15
+        /// IA32_PAT (stored and readable).
+        public static let pat: UInt32 = 1 << 16
+        /// 4 MiB pages above 4 GiB (PDE bits 16:13).
+        public static let pse36: UInt32 = 1 << 17
     }
-    public static let features1EDX: UInt32 = Feature1EDX.tsc | Feature1EDX.msr | Feature1EDX.cx8 | Feature1EDX.cmov
+    public static let features1EDX: UInt32 = Feature1EDX.de | Feature1EDX.pse | Feature1EDX.tsc | Feature1EDX.msr
+        | Feature1EDX.pae | Feature1EDX.cx8 | Feature1EDX.sep | Feature1EDX.mtrr | Feature1EDX.pge | Feature1EDX.cmov
+        | Feature1EDX.pat | Feature1EDX.pse36
+    /// CPUID 80000001h EDX: the execute-disable bit.
+    public static let extendedFeaturesEDX: UInt32 = 1 << 20
 
     static func littleEndianWords(_ text: String, count: Int) -> [UInt32] {
         var bytes = Array(text.utf8)
@@ -43,7 +64,11 @@ public enum CPUIDIdentity {
         case 1:
             return (signature, UInt32(apicID) << 24 | 1 << 16, 0, features1EDX)
         case 0x8000_0000:
-            return (0x8000_0004, 0, 0, 0)
+            return (0x8000_0008, 0, 0, 0)
+        case 0x8000_0001:
+            return (0, 0, 0, extendedFeaturesEDX)
+        case 0x8000_0008:
+            return (UInt32(CPU.physicalAddressBits) | 32 << 8, 0, 0, 0)
         case 0x8000_0002...0x8000_0004:
             let words = littleEndianWords(brand, count: 12)
             let base = Int(eax - 0x8000_0002) * 4

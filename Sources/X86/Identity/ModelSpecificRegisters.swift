@@ -1,18 +1,60 @@
-/// Model-specific registers implemented so far. Any other index is #GP(0).
+/// Model-specific registers. Any index not listed here is #GP(0), as is a write with
+/// reserved bits set (SDM Vol. 4 names the registers; Vol. 3A 11.11 the MTRRs, 11.12 the PAT).
 struct ModelSpecificRegisters {
     static let timeStampCounter: UInt32 = 0x10
     static let apicBase: UInt32 = 0x1B
+    static let mtrrCapabilities: UInt32 = 0xFE
+    static let sysenterCS: UInt32 = 0x174
+    static let sysenterESP: UInt32 = 0x175
+    static let sysenterEIP: UInt32 = 0x176
+    static let miscEnable: UInt32 = 0x1A0
+    static let mtrrVariableBase: UInt32 = 0x200   // 0x200–0x20F: PHYSBASE0, PHYSMASK0, … PHYSMASK7
+    static let pageAttributeTable: UInt32 = 0x277
+    static let mtrrDefaultType: UInt32 = 0x2FF
+    static let efer: UInt32 = 0xC000_0080
+    /// The eleven fixed-range MTRRs.
+    static let mtrrFixed: [UInt32] = [0x250, 0x258, 0x259] + Array(0x268...0x26F)
 
     /// IA32_APIC_BASE: base FEE00000h, global enable, BSP flag per processor (SDM Vol. 3A, 11.4.4).
     var apicBase: UInt64 = 0xFEE0_0000 | 1 << 11
+    var sysenterCS: UInt64 = 0
+    var sysenterESP: UInt64 = 0
+    var sysenterEIP: UInt64 = 0
+    /// IA32_MISC_ENABLE: fast strings (bit 0) set at reset.
+    var miscEnable: UInt64 = 1
+    /// The power-up PAT: WB, WT, UC-, UC, repeated (SDM Vol. 3A, Table 11-12).
+    var pageAttributeTable: UInt64 = 0x0007_0406_0007_0406
+    var mtrrDefaultType: UInt64 = 0
+    var mtrrVariable = [UInt64](repeating: 0, count: 16)
+    var mtrrFixed = [UInt64](repeating: 0, count: 11)
+
+    /// IA32_MTRRCAP: 8 variable ranges, fixed ranges and write-combining supported.
+    static let mtrrCapabilityValue: UInt64 = 8 | 1 << 8 | 1 << 10
+    /// Memory types an MTRR may hold (UC, WC, WT, WP, WB); the PAT also allows UC- (7).
+    static func isMTRRType(_ type: UInt64) -> Bool { [0, 1, 4, 5, 6].contains(type) }
+    static func isPATType(_ type: UInt64) -> Bool { [0, 1, 4, 5, 6, 7].contains(type) }
+    /// Bits above the 36-bit physical address width.
+    static let aboveAddressWidth: UInt64 = ~((1 << 36) - 1)
 }
 
 extension CPU {
     func readMSR(_ index: UInt32) -> UInt64? {
         switch index {
-        case ModelSpecificRegisters.timeStampCounter: timeStampCounter
-        case ModelSpecificRegisters.apicBase: msrs.apicBase | (isBootstrapProcessor ? 1 << 8 : 0)
-        default: nil
+        case ModelSpecificRegisters.timeStampCounter: return timeStampCounter
+        case ModelSpecificRegisters.apicBase: return msrs.apicBase | (isBootstrapProcessor ? 1 << 8 : 0)
+        case ModelSpecificRegisters.mtrrCapabilities: return ModelSpecificRegisters.mtrrCapabilityValue
+        case ModelSpecificRegisters.sysenterCS: return msrs.sysenterCS
+        case ModelSpecificRegisters.sysenterESP: return msrs.sysenterESP
+        case ModelSpecificRegisters.sysenterEIP: return msrs.sysenterEIP
+        case ModelSpecificRegisters.miscEnable: return msrs.miscEnable
+        case ModelSpecificRegisters.mtrrVariableBase..<ModelSpecificRegisters.mtrrVariableBase + 16:
+            return msrs.mtrrVariable[Int(index - ModelSpecificRegisters.mtrrVariableBase)]
+        case ModelSpecificRegisters.pageAttributeTable: return msrs.pageAttributeTable
+        case ModelSpecificRegisters.mtrrDefaultType: return msrs.mtrrDefaultType
+        case ModelSpecificRegisters.efer: return efer
+        default:
+            if let fixed = ModelSpecificRegisters.mtrrFixed.firstIndex(of: index) { return msrs.mtrrFixed[fixed] }
+            return nil
         }
     }
 
@@ -20,14 +62,37 @@ extension CPU {
         switch index {
         case ModelSpecificRegisters.timeStampCounter:
             tscOffset = value &- instructionsRetired
-            return true
         case ModelSpecificRegisters.apicBase:
             // Reserved bits (above a 36-bit physical address, and 0–7, 9–10) must be zero.
             if value & ~0x0000_000F_FFFF_F900 != 0 { return false }
             msrs.apicBase = value & ~(1 << 8)
-            return true
+        case ModelSpecificRegisters.sysenterCS: msrs.sysenterCS = value & 0xFFFF_FFFF
+        case ModelSpecificRegisters.sysenterESP: msrs.sysenterESP = value & 0xFFFF_FFFF
+        case ModelSpecificRegisters.sysenterEIP: msrs.sysenterEIP = value & 0xFFFF_FFFF
+        case ModelSpecificRegisters.miscEnable: msrs.miscEnable = value
+        case ModelSpecificRegisters.mtrrVariableBase..<ModelSpecificRegisters.mtrrVariableBase + 16:
+            let n = Int(index - ModelSpecificRegisters.mtrrVariableBase)
+            // PHYSBASE: type in 7:0, 11:8 reserved; PHYSMASK: valid in bit 11, 10:0 reserved.
+            let reserved: UInt64 = n % 2 == 0 ? 0xF00 : 0x7FF
+            if value & (reserved | ModelSpecificRegisters.aboveAddressWidth) != 0 { return false }
+            if n % 2 == 0 && !ModelSpecificRegisters.isMTRRType(value & 0xFF) { return false }
+            msrs.mtrrVariable[n] = value
+        case ModelSpecificRegisters.pageAttributeTable:
+            for i in 0..<8 where !ModelSpecificRegisters.isPATType((value >> (8 * UInt64(i))) & 0xFF) { return false }
+            msrs.pageAttributeTable = value
+        case ModelSpecificRegisters.mtrrDefaultType:
+            if value & ~0xCFF != 0 || !ModelSpecificRegisters.isMTRRType(value & 0xFF) { return false }
+            msrs.mtrrDefaultType = value
+        case ModelSpecificRegisters.efer:
+            // Only NXE is implemented (no long mode or SYSCALL yet).
+            if value & ~ExtendedFeatureEnable.noExecuteEnable != 0 { return false }
+            efer = value
+            flushTLB()
         default:
-            return false
+            guard let fixed = ModelSpecificRegisters.mtrrFixed.firstIndex(of: index) else { return false }
+            for i in 0..<8 where !ModelSpecificRegisters.isMTRRType((value >> (8 * UInt64(i))) & 0xFF) { return false }
+            msrs.mtrrFixed[fixed] = value
         }
+        return true
     }
 }

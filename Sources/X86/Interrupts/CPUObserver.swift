@@ -6,6 +6,10 @@ public protocol CPUObserver: AnyObject {
     func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8])
     /// The CPU executed HLT (every entry into the halted state, even within one `run`).
     func cpuHalted(_ cpu: CPU)
+    /// A MOV to CR0 (or LMSW) changed PE or PG.
+    func cpu(_ cpu: CPU, changedModeFrom oldCR0: UInt32, to newCR0: UInt32)
+    /// A hardware task switch completed.
+    func cpu(_ cpu: CPU, switchedTask switch: TaskSwitch)
     /// The FERR# output changed: asserted while an unmasked x87 exception is pending under
     /// PC-style error reporting (CR0.NE = 0), deasserted when the exception flags are cleared
     /// (SDM Vol. 1, 8.7.2 and Appendix D). A PC routes it to IRQ 13.
@@ -14,7 +18,26 @@ public protocol CPUObserver: AnyObject {
 
 extension CPUObserver {
     public func cpuHalted(_ cpu: CPU) {}
+    public func cpu(_ cpu: CPU, changedModeFrom oldCR0: UInt32, to newCR0: UInt32) {}
+    public func cpu(_ cpu: CPU, switchedTask switch: TaskSwitch) {}
     public func cpu(_ cpu: CPU, floatingPointErrorChanged asserted: Bool) {}
+}
+
+/// One hardware task switch, as a trace reports it.
+public struct TaskSwitch: Sendable, Equatable {
+    /// Why the switch happened (SDM Vol. 3A, 7.3).
+    public enum Reason: String, Sendable {
+        case jump = "jmp"
+        case call
+        case interrupt
+        case exception
+        case iret
+    }
+    public var oldSelector: UInt16
+    public var newSelector: UInt16
+    public var reason: Reason
+    /// The vector when the switch went through an IDT task gate.
+    public var vector: UInt8?
 }
 
 /// Where a delivered event came from.

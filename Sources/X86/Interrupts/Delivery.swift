@@ -30,7 +30,11 @@ extension CPU {
     /// EIP has already moved past it by `instructionLength` bytes (handlers change EIP
     /// only when they succeed), so the instruction's start is recovered from that.
     func deliverPendingException(instructionLength: UInt8) {
-        rewindInstructionPointer(by: instructionLength)
+        if faultBelongsToNewTask {
+            faultBelongsToNewTask = false
+        } else {
+            rewindInstructionPointer(by: instructionLength)
+        }
         deliverEvent(vector: pendingVector, errorCode: pendingHasErrorCode ? pendingErrorCode : nil, kind: .fault)
     }
 
@@ -50,7 +54,11 @@ extension CPU {
         var chain: [UInt8] = [vector]
         while true {
             let second = pendingVector
-            if kind == .software { rewindInstructionPointer(by: instructionLength) }
+            if faultBelongsToNewTask {
+                faultBelongsToNewTask = false
+            } else if kind == .software {
+                rewindInstructionPointer(by: instructionLength)
+            }
             if kind != .software && kind != .external && vector == ExceptionVector.doubleFault.rawValue {
                 chain.append(second)
                 enterShutdown(chain: chain)
@@ -118,16 +126,4 @@ extension CPU {
         return true
     }
 
-    /// Protected-mode delivery arrives with the protected-mode issue; until then an IDT
-    /// in protected mode cannot be used and every event escalates to shutdown.
-    private func deliverProtectedMode(vector: UInt8, errorCode: UInt32?, kind: EventKind) -> Bool {
-        raiseFault(.generalProtection, errorCode: UInt32(vector) &* 8 &+ 2)
-        return false
-    }
-
-    /// The single-step trap after an instruction executed with TF set (SDM Vol. 3A, 17.3.1.4).
-    func singleStepTrap() {
-        debugRegisters[6] |= 1 << 14   // DR6.BS
-        deliverEvent(vector: ExceptionVector.debug.rawValue, errorCode: nil, kind: .trap)
-    }
 }

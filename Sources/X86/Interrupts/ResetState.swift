@@ -35,13 +35,17 @@ extension CPU {
         cr3 = 0
         cr4 = 0
         efer = 0
+        setPrivilegeLevel(0)
         for i in 0..<4 { debugRegisters[i] = 0 }
         debugRegisters[6] = 0xFFFF_0FF0
         debugRegisters[7] = 0x400
+        pendingBreakpointHits = 0
+        setSignal(Signals.debug, false)
+        watchesData = false
         gdtr = DescriptorTableRegister()
         idtr = DescriptorTableRegister()
-        ldtr = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x82)
-        taskRegister = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x8B)
+        ldtr = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.initialLDT)
+        taskRegister = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.initialTaskRegister)
         interruptShadow = false
         pendingVector = 0
         shutdownChain = []

@@ -1,11 +1,5 @@
 /// Linear-address accesses: TLB fast path, slow path through translation and the bus.
 extension CPU {
-    /// Translates a linear address to physical (paging comes with protected mode;
-    /// until CR0.PG is set it is the identity) and applies the A20 mask.
-    @inline(__always) func translate(_ linear: UInt64, write: Bool) -> UInt64? {
-        linear & a20Mask
-    }
-
     @inline(__always) func readLinear<T: FixedWidthInteger>(_ linear: UInt64, as: T.Type) -> T? {
         let entry = tlb + TLBEntry.slot(linear)
         let offset = Int(truncatingIfNeeded: linear & 0xFFF)
@@ -27,23 +21,45 @@ extension CPU {
         return writeLinearSlow(linear, size: MemoryLayout<T>.size, value: UInt64(truncatingIfNeeded: value))
     }
 
-    /// Host pointer for a linear page if it is plain memory (fills the TLB); `nil` for MMIO or a fault.
+    /// Host pointer for a linear page if it is plain memory (and fills the TLB for it); the
+    /// pointer is `nil` for MMIO. `nil` altogether when paging refused the access (#PF pending).
     @inline(never)
-    func hostPage(_ linear: UInt64, write: Bool) -> (pointer: UnsafeMutablePointer<UInt8>?, physical: UInt64)? {
-        guard let physical = translate(linear, write: write) else { return nil }
+    func hostPage(_ linear: UInt64, _ access: MemoryAccess) -> (pointer: UnsafeMutablePointer<UInt8>?, physical: UInt64)? {
+        guard let translation = translate(linear, access) else { return nil }
+        let physical = translation.physical
         let physicalPage = physical >> 12
-        if write && codeCache.containsPage(physicalPage) {
+        let write = access == .write
+        if write && holdsDecodedCode(physicalPage) {
             invalidateCode(physicalPage: physicalPage)
         }
         guard let page = bus.memoryPage(physicalPage, write: write) else { return (nil, physical) }
         let entry = tlb + TLBEntry.slot(linear)
         let base = TLBEntry.pageBase(linear)
         let addend = Int(bitPattern: page) &- Int(truncatingIfNeeded: base)
-        if entry.pointee.addend != addend || entry.pointee.readTag != base { entry.pointee.writeTag = TLBEntry.invalid }
+        if entry.pointee.addend != addend || entry.pointee.readTag != base {
+            entry.pointee.writeTag = TLBEntry.invalid
+            entry.pointee.fetchTag = TLBEntry.invalid
+        }
+        if watchesData && isWatchedDataPage(base) {
+            // Data accesses to a page with a data breakpoint must reach the slow path's check.
+            entry.pointee.readTag = TLBEntry.invalid
+            entry.pointee.writeTag = TLBEntry.invalid
+            entry.pointee.addend = addend
+            entry.pointee.physicalPage = physicalPage
+            entry.pointee.fetchTag = translation.executable ? base : TLBEntry.invalid
+            return (page, physical)
+        }
         entry.pointee.readTag = base
         entry.pointee.addend = addend
         entry.pointee.physicalPage = physicalPage
-        if write { entry.pointee.writeTag = base }
+        entry.pointee.global = translation.global
+        // A read of a page that is already dirty and writable grants writes too (a later
+        // read-modify-write then needs no second walk), unless it is ROM or holds decoded code.
+        if translation.writable && (write || (!holdsDecodedCode(physicalPage)
+                                              && bus.memoryPage(physicalPage, write: true) == page)) {
+            entry.pointee.writeTag = base
+        }
+        if translation.executable { entry.pointee.fetchTag = base }
         return (page, physical)
     }
 
@@ -58,7 +74,8 @@ extension CPU {
             }
             return value
         }
-        guard let (page, physical) = hostPage(linear, write: false) else { return nil }
+        if watchesData { noteDataAccess(linear, size: size, write: false) }
+        guard let (page, physical) = hostPage(linear, .read) else { return nil }
         if let page {
             let p = UnsafeRawPointer(page + Int(linear & 0xFFF))
             switch size {
@@ -76,13 +93,14 @@ extension CPU {
         if Int(linear & 0xFFF) + size > 4096 {
             // Check both pages before writing either, so a fault on the second page leaves memory unchanged.
             let secondPage = TLBEntry.pageBase(linear) &+ 0x1000
-            guard translate(linear, write: true) != nil, translate(secondPage, write: true) != nil else { return false }
+            guard translate(linear, .write) != nil, translate(secondPage, .write) != nil else { return false }
             for i in 0..<size {
                 guard writeLinearSlow(linear &+ UInt64(i), size: 1, value: value >> (8 * UInt64(i))) else { return false }
             }
             return true
         }
-        guard let (page, physical) = hostPage(linear, write: true) else { return false }
+        if watchesData { noteDataAccess(linear, size: size, write: true) }
+        guard let (page, physical) = hostPage(linear, .write) else { return false }
         if let page {
             let p = UnsafeMutableRawPointer(page + Int(linear & 0xFFF))
             switch size {
@@ -97,6 +115,19 @@ extension CPU {
         return true
     }
 
+    /// Reads an instruction byte: the fetch tag grants it without a walk; otherwise the
+    /// page is translated for execution (which checks NX).
+    @inline(__always) func fetchLinear(_ linear: UInt64) -> UInt8? {
+        let entry = tlb + TLBEntry.slot(linear)
+        if entry.pointee.fetchTag == TLBEntry.pageBase(linear) {
+            return UnsafeRawPointer(bitPattern: entry.pointee.addend &+ Int(truncatingIfNeeded: linear))
+                .unsafelyUnwrapped.load(as: UInt8.self)
+        }
+        guard let (page, physical) = hostPage(linear, .execute) else { return nil }
+        if let page { return page[Int(linear & 0xFFF)] }
+        return UInt8(truncatingIfNeeded: bus.readPhysical(physical, size: 1))
+    }
+
     /// Tells the CPU that something other than itself (a device's DMA, the owner loading
     /// an image) wrote guest physical memory, so decoded code there is stale.
     public func invalidateCode(physicalAddress: UInt64, length: Int) {
@@ -104,7 +135,7 @@ extension CPU {
         var page = physicalAddress >> 12
         let last = (physicalAddress + UInt64(length) - 1) >> 12
         while page <= last {
-            if codeCache.containsPage(page) { invalidateCode(physicalPage: page) }
+            if holdsDecodedCode(page) { invalidateCode(physicalPage: page) }
             page += 1
         }
     }

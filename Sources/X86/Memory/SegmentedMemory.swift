@@ -1,19 +1,31 @@
 /// Segment:offset accesses with the limit check every access makes (SDM Vol. 3A, 5.3).
 extension CPU {
-    /// The linear address of `offset` in segment `seg`, or `nil` with #GP(0) (#SS(0) for SS) pending
-    /// when any byte of the access lies outside the segment's limit.
+    /// The linear address of `offset` in segment `seg` for a read, or `nil` with #GP(0) (#SS(0) for SS)
+    /// pending when any byte lies outside the segment's limit or the segment cannot be read.
     @inline(__always) func linearAddress(_ seg: UInt8, _ offset: UInt32, _ size: Int) -> UInt64? {
         let s = segs + Int(seg)
         let last = UInt64(offset) &+ UInt64(size &- 1)
-        if offset < s.pointee.lowestOffset || last > UInt64(s.pointee.highestOffset) {
-            raiseSegmentLimitFault(seg)
+        if offset < s.pointee.readLowest || last > UInt64(s.pointee.readHighest) {
+            raiseSegmentFault(seg)
             return nil
         }
         return (s.pointee.base &+ UInt64(offset)) & 0xFFFF_FFFF
     }
 
-    @inline(never) func raiseSegmentLimitFault(_ seg: UInt8) {
-        raiseFault(seg == UInt8(SegmentRegister.ss.rawValue) ? .stackFault : .generalProtection, errorCode: 0)
+    /// The linear address of `offset` in segment `seg` for a write (the segment must be writable data).
+    @inline(__always) func linearAddressForWrite(_ seg: UInt8, _ offset: UInt32, _ size: Int) -> UInt64? {
+        let s = segs + Int(seg)
+        let last = UInt64(offset) &+ UInt64(size &- 1)
+        if offset < s.pointee.writeLowest || last > UInt64(s.pointee.writeHighest) {
+            raiseSegmentFault(seg)
+            return nil
+        }
+        return (s.pointee.base &+ UInt64(offset)) & 0xFFFF_FFFF
+    }
+
+    @inline(never) func raiseSegmentFault(_ seg: UInt8) {
+        let stack = seg == UInt8(SegmentRegister.ss.rawValue) && segs[Int(seg)].isUsable
+        raiseFault(stack ? .stackFault : .generalProtection, errorCode: 0)
     }
 
     @inline(__always) func read8(_ seg: UInt8, _ offset: UInt32) -> UInt8? {
@@ -42,7 +54,7 @@ extension CPU {
     }
 
     @inline(__always) func write(_ seg: UInt8, _ offset: UInt32, _ size: OperandSize, _ value: UInt32) -> Bool {
-        guard let linear = linearAddress(seg, offset, size.bytes) else { return false }
+        guard let linear = linearAddressForWrite(seg, offset, size.bytes) else { return false }
         switch size {
         case .byte: return writeLinear(linear, UInt8(truncatingIfNeeded: value))
         case .word: return writeLinear(linear, UInt16(truncatingIfNeeded: value))
@@ -51,13 +63,19 @@ extension CPU {
     }
 
     @inline(__always) func write64(_ seg: UInt8, _ offset: UInt32, _ value: UInt64) -> Bool {
-        guard let linear = linearAddress(seg, offset, 8) else { return false }
+        guard let linear = linearAddressForWrite(seg, offset, 8) else { return false }
         return writeLinear(linear, value)
     }
 
-    /// Fetches one instruction byte at CS:offset (limit-checked), for the decoder.
+    /// Fetches one instruction byte at CS:offset (checked against the CS limit, whatever the
+    /// segment's readability), for the decoder.
     func fetchCodeByte(_ offset: UInt32) -> UInt8? {
-        read8(UInt8(SegmentRegister.cs.rawValue), offset)
+        let cs = segs[SegmentRegister.cs.rawValue]
+        if offset > cs.limit {
+            raiseFault(.generalProtection, errorCode: 0)
+            return nil
+        }
+        return fetchLinear((cs.base &+ UInt64(offset)) & 0xFFFF_FFFF)
     }
 
     // MARK: Operands of decoded instructions

@@ -1,33 +1,79 @@
 /// One entry of the direct-mapped software TLB: a linear page mapped to host memory.
 ///
-/// Tags hold the linear page base, or `TLBEntry.invalid`. A page holding decoded
-/// code gets no write tag, so stores to it take the slow path, which invalidates
-/// the decoded instructions first.
+/// Tags hold the linear page base, or `TLBEntry.invalid`; each tag grants one kind of
+/// access without a page walk. A page holding decoded code gets no write tag, so stores
+/// to it take the slow path, which invalidates the decoded instructions first; a page
+/// that is not yet dirty gets no write tag either, so the first store sets D.
 struct TLBEntry {
     static let count = 256
     static let invalid: UInt64 = 1   // never equal to a page-aligned address
 
     var readTag: UInt64 = TLBEntry.invalid
     var writeTag: UInt64 = TLBEntry.invalid
+    var fetchTag: UInt64 = TLBEntry.invalid
     /// Host address of the linear page's first byte, minus the linear page base.
     var addend: Int = 0
     var physicalPage: UInt64 = 0
+    /// Mapped by a global page (CR4.PGE): a CR3 load keeps it.
+    var global = false
 
-    @inline(__always) static func slot(_ linear: UInt64) -> Int { Int(truncatingIfNeeded: linear >> 12) & (count - 1) }
+    /// The entry for a linear page. Folding in bits above the index keeps pages a multiple of
+    /// 1 MiB apart (a copy between two buffers, say) from evicting each other on every access.
+    @inline(__always) static func slot(_ linear: UInt64) -> Int {
+        Int(truncatingIfNeeded: (linear >> 12) ^ (linear >> 20)) & (count - 1)
+    }
     @inline(__always) static func pageBase(_ linear: UInt64) -> UInt64 { linear & ~0xFFF }
 }
 
 extension CPU {
-    /// Forgets every cached translation (CR3 load, A20 change, a remapped bus page).
+    /// Forgets cached translations: all of them, or (a CR3 load with CR4.PGE set) all but global ones
+    /// (SDM Vol. 3A, 4.10.4.1).
     public func flushTLB() {
-        for i in 0..<TLBEntry.count { tlb[i] = TLBEntry() }
+        flushTLB(keepingGlobal: false)
+    }
+
+    func flushTLB(keepingGlobal: Bool) {
+        for i in 0..<2 * TLBEntry.count where !(keepingGlobal && tlbStorage[i].global) {
+            tlbStorage[i] = TLBEntry()
+        }
+        // Host pointers are valid only until the owner's flush (`Bus.memoryPage`), so forget them too.
+        if !keepingGlobal {
+            for i in 0..<CPU.pagingStructureCacheSize { pagingStructureCache[i] = (.max, nil) }
+        }
+    }
+
+    /// INVLPG: drops the translation of one linear page, global or not, for both privilege levels.
+    func invalidateTLBEntry(_ linear: UInt64) {
+        let slot = TLBEntry.slot(linear)
+        tlbStorage[slot] = TLBEntry()
+        tlbStorage[TLBEntry.count + slot] = TLBEntry()
     }
 
     /// Removes the write permission of every entry that maps `physicalPage`.
     func revokeWrites(toPhysicalPage physicalPage: UInt64) {
-        for i in 0..<TLBEntry.count where tlb[i].physicalPage == physicalPage {
-            tlb[i].writeTag = TLBEntry.invalid
+        for i in 0..<2 * TLBEntry.count where tlbStorage[i].physicalPage == physicalPage {
+            tlbStorage[i].writeTag = TLBEntry.invalid
         }
+    }
+
+    /// The TLB half that serves accesses at the current privilege level: user-mode
+    /// (CPL 3) accesses have their own entries, so a supervisor-only page never reaches
+    /// them through the fast path.
+    @inline(__always) var isUserTLB: Bool { tlb != tlbStorage }
+
+    /// Sets the current privilege level, switching the TLB half with it.
+    @inline(__always) func setPrivilegeLevel(_ level: UInt8) {
+        cpl = level
+        tlb = level == 3 ? tlbStorage + TLBEntry.count : tlbStorage
+    }
+
+    /// Runs `body` with supervisor-mode accesses, as the processor makes them to
+    /// descriptor tables, the TSS and the IDT whatever the CPL (SDM Vol. 3A, 4.6).
+    @inline(__always) func asSupervisor<T>(_ body: () -> T) -> T {
+        let saved = tlb
+        tlb = tlbStorage
+        defer { tlb = saved }
+        return body()
     }
 
     /// Sets the A20 gate (chipset input A20M#): while off, physical address bit 20 is forced to 0.

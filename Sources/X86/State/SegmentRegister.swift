@@ -11,20 +11,27 @@ public struct SegmentCache: Sendable, Equatable {
     public var base: UInt64
     /// Byte-granular limit (granularity already applied).
     public var limit: UInt32
-    /// Access rights in the VMX layout: type (3:0), S (4), DPL (6:5), P (7), AVL (12), L (13), D/B (14), G (15).
-    public var attributes: UInt16
-    /// Lowest and highest valid offsets, precomputed from limit, expand-down and B, so
-    /// the per-access check is two compares.
-    var lowestOffset: UInt32
-    var highestOffset: UInt32
+    /// Access rights in the VMX layout: type (3:0), S (4), DPL (6:5), P (7), AVL (12), L (13), D/B (14),
+    /// G (15), and bit 16 "unusable" (a null selector loaded in protected mode).
+    public var attributes: UInt32
+    /// Lowest and highest offsets a read (and a write) may touch, precomputed from limit,
+    /// expand-down, B and the type, so each access checks two compares: a segment that
+    /// cannot be read (execute-only code, unusable) or written (code, read-only data) gets
+    /// an empty range, lowest > highest.
+    var readLowest: UInt32
+    var readHighest: UInt32
+    var writeLowest: UInt32
+    var writeHighest: UInt32
 
-    public init(selector: UInt16, base: UInt64, limit: UInt32, attributes: UInt16) {
+    public init(selector: UInt16, base: UInt64, limit: UInt32, attributes: UInt32) {
         self.selector = selector
         self.base = base
         self.limit = limit
         self.attributes = attributes
-        self.lowestOffset = 0
-        self.highestOffset = limit
+        readLowest = 0
+        readHighest = limit
+        writeLowest = 0
+        writeHighest = limit
         recomputeBounds()
     }
 
@@ -35,21 +42,35 @@ public struct SegmentCache: Sendable, Equatable {
     }
 
     mutating func recomputeBounds() {
-        let isData = attributes & 0x18 == 0x10
-        let expandDown = isData && attributes & 0x4 != 0
-        if expandDown {
-            lowestOffset = limit &+ 1
-            highestOffset = attributes & 0x4000 != 0 ? 0xFFFF_FFFF : 0xFFFF
-        } else {
-            lowestOffset = 0
-            highestOffset = limit
+        var lowest: UInt32 = 0
+        var highest = limit
+        if isExpandDownData {
+            lowest = limit &+ 1
+            highest = defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
+            if lowest == 0 && limit != 0 { lowest = 1; highest = 0 }   // expand-down, limit FFFFFFFF: nothing valid
         }
+        let readable = isUsable && (!isCode || attributes & 0x2 != 0)
+        let writable = isUsable && !isCode && attributes & 0x2 != 0
+        (readLowest, readHighest) = readable ? (lowest, highest) : (1, 0)
+        (writeLowest, writeHighest) = writable ? (lowest, highest) : (1, 0)
     }
 
     public var defaultSize32: Bool { attributes & 0x4000 != 0 }
+    var isUsable: Bool { attributes & SegmentCache.unusable == 0 }
+    /// Code segment (S = 1, type bit 3 set); meaningful only for S = 1 descriptors.
+    var isCode: Bool { attributes & 0x18 == 0x18 }
+    var isExpandDownData: Bool { attributes & 0x1C == 0x14 }
+    var isConformingCode: Bool { attributes & 0x1C == 0x1C }
+    var descriptorPrivilegeLevel: UInt8 { UInt8((attributes >> 5) & 3) }
 
     /// Attributes of a present, accessed, read/write data segment (type 3, S=1, P=1).
-    static let realModeData: UInt16 = 0x93
+    static let realModeData: UInt32 = 0x93
     /// Attributes of a present, accessed, readable code segment (type 11, S=1, P=1).
-    static let realModeCode: UInt16 = 0x9B
+    static let realModeCode: UInt32 = 0x9B
+    /// LDTR after reset: present LDT (type 2).
+    static let initialLDT: UInt32 = 0x82
+    /// TR after reset: present busy 32-bit TSS (type 11).
+    static let initialTaskRegister: UInt32 = 0x8B
+    /// Attribute bit marking a segment register loaded with a null selector.
+    static let unusable: UInt32 = 1 << 16
 }

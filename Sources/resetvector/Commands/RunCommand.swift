@@ -26,6 +26,15 @@ struct RunCommand: ParsableCommand {
     @Option(help: "A built-in guest as the payload.")
     var guest: ResetGuest?
 
+    @Option(help: "A Multiboot (version 1) kernel the built-in firmware loads and enters in 32-bit protected mode.")
+    var multiboot: String?
+
+    @Option(name: .customLong("module"), help: "FILE[,STRING]: a Multiboot boot module and its string (default: FILE). Repeatable.")
+    var modules: [MultibootModuleOption] = []
+
+    @Option(help: "The Multiboot kernel's command line (default: the kernel's path, as GRUB passes it).")
+    var cmdline: String?
+
     @Option(help: "Guest RAM, e.g. 32M or 1G (1 MiB to 3 GiB).")
     var memory = MemorySize(bytes: 32 << 20)
 
@@ -60,6 +69,12 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if payload != nil && guest != nil { throw ValidationError("give --payload or --guest, not both") }
+        if multiboot != nil {
+            if firmware != nil { throw ValidationError("--multiboot needs the built-in firmware, not --firmware") }
+            if payload != nil || guest != nil { throw ValidationError("give --multiboot or a payload (--payload, --guest), not both") }
+        } else if !modules.isEmpty || cmdline != nil {
+            throw ValidationError("--module and --cmdline need --multiboot")
+        }
     }
 
     func run() throws {
@@ -76,6 +91,12 @@ struct RunCommand: ParsableCommand {
         configuration.exitOnHalt = exitOnHalt
         if let payload { configuration.bootPayload = try readFile(payload, what: "payload") }
         if let guest { configuration.bootPayload = try guest.program() }
+        if let multiboot {
+            configuration.multiboot = MultibootBoot(
+                kernel: try readFile(multiboot, what: "Multiboot kernel"),
+                modules: try modules.map { MultibootModule(bytes: try readFile($0.path, what: "module"), string: $0.string) },
+                commandLine: cmdline ?? multiboot)
+        }
         switch serial {
         case .stdio:
             let out = try OutputFile(path: "-")
@@ -95,6 +116,8 @@ struct RunCommand: ParsableCommand {
         let machine: Machine
         do {
             machine = try Machine(configuration)
+        } catch .multiboot(let error) {
+            throw UserError("\(multiboot ?? "Multiboot kernel"): \(error)")
         } catch {
             throw UserError(error.description)
         }
@@ -112,3 +135,17 @@ struct RunCommand: ParsableCommand {
 }
 
 extension ResetGuest: ExpressibleByArgument {}
+
+/// `FILE[,STRING]` for `--module`: the module's file, then its string (everything after the
+/// first comma; the file's path when there is none).
+struct MultibootModuleOption: ExpressibleByArgument {
+    let path: String
+    let string: String
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard !parts[0].isEmpty else { return nil }
+        path = parts[0]
+        string = parts.count == 2 ? parts[1] : parts[0]
+    }
+}

@@ -7,15 +7,19 @@ import Machine
 extension ResetGuest {
     /// The guests whose reset goes through the power & reset controller.
     static let requestingReset: [ResetGuest] = allCases.filter { $0.expectedSource != nil }
+    /// Those that boot afresh after their reset (the 286-style guest resumes through CMOS 0Ah instead).
+    static let rebootingAfterReset: [ResetGuest] = requestingReset.filter { $0 != .i8042From286ProtectedMode }
+    /// Those still in real mode when they reset.
+    static let realModeRequestingReset: [ResetGuest] = requestingReset.filter { !$0.entersProtectedMode }
 
     /// The `source` of the guest's `reset-request`, or `nil` when the path asks for none.
     var expectedSource: ResetSource? {
         switch self {
-        case .i8042Pulse: .i8042Pulse
+        case .i8042Pulse, .i8042From286ProtectedMode: .i8042Pulse
         case .i8042OutputPort: .i8042OutputPort
         case .port92: .port92
         case .cf9Warm, .cf9Cold: .cf9
-        case .tripleFault: .tripleFault
+        case .tripleFault, .protectedTripleFault, .userTripleFault, .taskGateFault: .tripleFault
         case .resetVectorJump, .ctrlAltDel: nil
         }
     }
@@ -23,22 +27,21 @@ extension ResetGuest {
     /// The port whose write caused the request.
     var expectedPort: UInt16? {
         switch self {
-        case .i8042Pulse: 0x64
+        case .i8042Pulse, .i8042From286ProtectedMode: 0x64
         case .i8042OutputPort: 0x60
         case .port92: 0x92
         case .cf9Warm, .cf9Cold: 0xCF9
-        case .tripleFault, .resetVectorJump, .ctrlAltDel: nil
+        default: nil
         }
     }
 
     /// The value written, where the guest fixes it (port 0x92 keeps the register's other bits).
     var expectedValue: UInt64? {
         switch self {
-        case .i8042Pulse: 0xFE
-        case .i8042OutputPort: 0xFE
+        case .i8042Pulse, .i8042OutputPort, .i8042From286ProtectedMode: 0xFE
         case .cf9Warm: 0x06
         case .cf9Cold: 0x0E
-        case .port92, .tripleFault, .resetVectorJump, .ctrlAltDel: nil
+        default: nil
         }
     }
 

@@ -1,0 +1,155 @@
+import X86Asm
+
+/// The fixed protected-mode workload of `resetvector bench`: the real-mode workload's
+/// kind of loop, as flat 32-bit code at CPL 0 with 4 KiB paging identity-mapping 96 MiB.
+///
+/// Each iteration does two rounds of register ALU work with data-dependent branches and
+/// memory operands (loads, stores, read-modify-writes, PUSH/POP), a `REP MOVSD` of 8
+/// dwords plus `LODSB`/`STOSB`, a near call and return, an `INT 60h` through an IDT
+/// interrupt gate whose handler returns with `IRETD`, and a read-modify-write of one dword
+/// in a new page of a 64 MiB region (a 17-page stride visits every page before repeating),
+/// so every iteration misses the TLB. Flat 32-bit code makes no far calls, so neither does
+/// this workload. The guest halts when done.
+public enum PagedBenchmarkWorkload {
+    /// Where the program is loaded and entered, in real mode with CS = 0.
+    public static let origin: UInt32 = 0x1000
+    /// RAM the workload needs (page tables map all of it).
+    public static let memorySize = 96 << 20
+    /// Iterations of the main loop in the standard run (≈ 340 M instructions).
+    public static let standardIterations: UInt32 = 4_000_000
+    /// The region the page walk strides over: 64 MiB from 16 MiB.
+    public static let walkBase = 0x0100_0000
+    public static let walkMask = 0x03FF_FFFF
+    static let gdtBase = 0x0500
+    static let idtBase = 0x0800
+    static let pageDirectory = 0x10_0000
+    static let pageTables = 0x10_1000
+    static let stackTop = 0x9_0000
+    static let interruptVector = 0x60
+    /// The walk's current offset, kept in data memory (not beside the code, which a store would invalidate).
+    static let walkPointer = 0x20_0080
+
+    /// The program's bytes, to load at `origin`.
+    public static func program(iterations: UInt32) throws -> [UInt8] {
+        var a = Assembler(bits: .b16, origin: origin)
+        let gdtr = a.newLabel("gdtr"), idtr = a.newLabel("idtr"), start = a.newLabel("start")
+        let flat = a.newLabel("flat"), loop = a.newLabel("loop"), nearSub = a.newLabel("nearSub")
+        let handler = a.newLabel("handler"), fillTables = a.newLabel("fillTables"), fillDirectory = a.newLabel("fillDirectory")
+
+        a.jmp(start)
+        a.align(8)
+        a.bind(gdtr)
+        a.dw(0x17)
+        a.dd(UInt32(gdtBase))
+        a.bind(idtr)
+        a.dw(UInt16(interruptVector * 8 + 7))
+        a.dd(UInt32(idtBase))
+
+        // Real mode: GDT (null, flat code 08h, flat data 10h) and the IDT gate, then protected mode.
+        a.bind(start)
+        a.cli()
+        a.xor(.ax, .ax)
+        a.mov(.ds, .ax)
+        let gdt: [(Int, UInt32)] = [(gdtBase + 8, 0x0000_FFFF), (gdtBase + 12, 0x00CF_9A00),
+                                    (gdtBase + 16, 0x0000_FFFF), (gdtBase + 20, 0x00CF_9200)]
+        for (address, value) in gdt { a.mov(Mem(disp: address, size: .dword), Int(value)) }
+        a.mov(.eax, handler)
+        a.mov(Mem(disp: idtBase + interruptVector * 8, size: .word), .ax)
+        a.mov(Mem(disp: idtBase + interruptVector * 8 + 2, size: .word), 0x08)
+        a.mov(Mem(disp: idtBase + interruptVector * 8 + 4, size: .word), 0x8E00)   // present 32-bit interrupt gate
+        a.shr(.eax, 16)
+        a.mov(Mem(disp: idtBase + interruptVector * 8 + 6, size: .word), .ax)
+        a.lgdt(Mem(label: gdtr))
+        a.lidt(Mem(label: idtr))
+        a.mov(.eax, .cr0)
+        a.or(.eax, 1)
+        a.mov(.cr0, .eax)
+        a.jmpFar(segment: 0x08, flat, size: .dword)
+
+        a.bits(.b32)
+        a.bind(flat)
+        a.mov(.ax, 0x10)
+        for segment in [SegReg.ds, .es, .fs, .gs, .ss] { a.mov(segment, .ax) }
+        a.mov(.esp, stackTop)
+        // Identity-map all of RAM with 4 KiB pages, then turn paging on.
+        a.cld()
+        a.mov(.edi, pageTables)
+        a.mov(.eax, 0x003)
+        a.mov(.ecx, memorySize >> 12)
+        a.bind(fillTables)
+        a.stosd()
+        a.add(.eax, 0x1000)
+        a.loop(fillTables)
+        a.mov(.edi, pageDirectory)
+        a.mov(.eax, pageTables | 0x003)
+        a.mov(.ecx, memorySize >> 22)
+        a.bind(fillDirectory)
+        a.stosd()
+        a.add(.eax, 0x1000)
+        a.loop(fillDirectory)
+        a.mov(.eax, pageDirectory)
+        a.mov(.cr3, .eax)
+        a.mov(.eax, .cr0)
+        a.or(.eax, Int(bitPattern: 0x8000_0000))
+        a.mov(.cr0, .eax)
+
+        a.mov(.ebp, Int(iterations))
+        a.mov(.ebx, 0x1234)
+        a.mov(.edx, 0x5678)
+        a.bind(loop)
+        for round in 0..<2 {
+            let skip = a.newLabel("skip\(round)")
+            a.add(.eax, .ebx)
+            a.xor(.edx, .eax)
+            a.shl(.ebx, 1)
+            a.adc(.esi, 7)
+            a.sub(.edi, .eax)
+            a.and(.eax, 0x7FFF)
+            a.or(.ebx, 3)
+            a.inc(.edx)
+            a.cmp(.eax, .edx)
+            a.jccShort(.be, skip)
+            a.neg(.edx)
+            a.bind(skip)
+            a.and(.ebx, 0x0FFC)
+            a.mov(.esi, .ebx)
+            a.mov(Mem(.ebx, index: .esi, disp: 0x20_0010 + round * 4), .eax)
+            a.add(Mem(.ebx, disp: 0x30_0020 + round * 4), .edx)
+            a.mov(.ecx, Mem(.ebx, index: .esi, disp: 0x20_0010 + round * 4))
+            a.push(.ecx)
+            a.add(Mem(.esi, disp: 0x20_0000, size: .dword), 0x11)
+            a.pop(.ecx)
+            a.sub(.ecx, Mem(.ebx, disp: 0x30_0020 + round * 4))
+            a.mov(.edi, .ecx)
+            a.shr(.edi, 2)
+            a.xor(.edi, .edx)
+        }
+        // String moves: 8 dwords from 2 MiB to 3 MiB, then a byte each way.
+        a.mov(.esi, 0x20_0000)
+        a.mov(.edi, 0x30_0100)
+        a.mov(.ecx, 8)
+        a.movsd(.rep)
+        a.lodsb()
+        a.stosb()
+        // A new page of the 64 MiB region: read-modify-write one dword.
+        a.mov(.edi, Mem(disp: walkPointer, size: .dword))
+        a.add(.edi, 17 << 12)
+        a.and(.edi, walkMask)
+        a.mov(Mem(disp: walkPointer, size: .dword), .edi)
+        a.mov(.ecx, Mem(.edi, disp: walkBase, size: .dword))
+        a.add(Mem(.edi, disp: walkBase, size: .dword), .eax)
+        a.call(nearSub)
+        a.int(UInt8(interruptVector))
+        a.dec(.ebp)
+        a.jcc(.nz, loop)
+        a.hlt()
+
+        a.bind(nearSub)
+        a.add(.eax, 1)
+        a.ret()
+        a.bind(handler)
+        a.inc(Mem(disp: 0x20_0040, size: .dword))
+        a.iretd()
+        return try a.finish()
+    }
+}

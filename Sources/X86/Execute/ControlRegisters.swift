@@ -1,0 +1,110 @@
+/// MOV to and from CR0, CR2, CR3 and CR4, with the mode changes they make.
+extension CPU {
+    /// CR0 bits that MOV to CR0 can change.
+    private static let cr0Writable: UInt32 = ControlRegister0.protectionEnable | ControlRegister0.monitorCoprocessor
+        | ControlRegister0.emulation | ControlRegister0.taskSwitched | ControlRegister0.numericError
+        | ControlRegister0.writeProtect | ControlRegister0.alignmentMask | ControlRegister0.notWriteThrough
+        | ControlRegister0.cacheDisable | ControlRegister0.paging
+
+    /// CR4 bits implemented (the features CPUID reports): DE, TSD, PSE, PAE, PGE, PCE and
+    /// OSFXSR. Setting any other bit is #GP(0).
+    static let cr4Writable: UInt32 = ControlRegister4.timeStampDisable | ControlRegister4.debuggingExtensions
+        | ControlRegister4.pageSizeExtensions | ControlRegister4.physicalAddressExtension
+        | ControlRegister4.pageGlobalEnable | ControlRegister4.performanceCounterEnable | ControlRegister4.osfxsr
+
+    /// Loads CR0 with the SDM's checks (Vol. 3A, 2.5; Vol. 2, MOV CR): PG without PE,
+    /// or NW without CD, is #GP(0). ET is hardwired to 1. Turning on PAE paging loads the PDPTEs.
+    func writeCR0(_ value: UInt32) -> Step {
+        if value & ControlRegister0.paging != 0 && value & ControlRegister0.protectionEnable == 0 {
+            return raiseFault(.generalProtection, errorCode: 0)
+        }
+        if value & ControlRegister0.notWriteThrough != 0 && value & ControlRegister0.cacheDisable == 0 {
+            return raiseFault(.generalProtection, errorCode: 0)
+        }
+        let newValue = (value & CPU.cr0Writable) | ControlRegister0.extensionType
+        let changed = newValue ^ cr0
+        let oldValue = cr0
+        cr0 = newValue
+        if changed & newValue & ControlRegister0.paging != 0 && paeEnabled {
+            guard loadPageDirectoryPointers() else {
+                cr0 = oldValue
+                return .fault
+            }
+        }
+        if changed & (ControlRegister0.paging | ControlRegister0.writeProtect | ControlRegister0.protectionEnable) != 0 {
+            flushTLB()
+        }
+        if changed & ControlRegister0.protectionEnable != 0 {
+            // Entering protected mode keeps CPL 0 until CS is reloaded; leaving it is real mode's 0.
+            setPrivilegeLevel(0)
+        }
+        if hasObserver && changed & (ControlRegister0.paging | ControlRegister0.protectionEnable) != 0 {
+            observer?.cpu(self, changedModeFrom: oldValue, to: newValue)
+        }
+        return .exit
+    }
+
+    func execMovFromCR(_ d: Instruction) -> Step {
+        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+        let value: UInt32
+        switch d.sub {
+        case 0: value = cr0
+        case 2: value = UInt32(truncatingIfNeeded: cr2)
+        case 3: value = UInt32(truncatingIfNeeded: cr3)
+        default: value = cr4
+        }
+        writeRegister(d.rm, .dword, value)
+        return .next
+    }
+
+    func execMovToCR(_ d: Instruction) -> Step {
+        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+        let value = readRegister(d.rm, .dword)
+        switch d.sub {
+        case 0:
+            return writeCR0(value)
+        case 2:
+            cr2 = UInt64(value)
+        case 3:
+            return writeCR3(value)
+        default:
+            return writeCR4(value)
+        }
+        return .exit
+    }
+
+    /// CR3: with PAE paging on, the PDPTEs load now. The TLB drops every non-global entry.
+    func writeCR3(_ value: UInt32) -> Step {
+        let old = cr3
+        cr3 = UInt64(paeEnabled ? value & 0xFFFF_FFF8 : value & 0xFFFF_F018)
+        if pagingEnabled && paeEnabled {
+            guard loadPageDirectoryPointers() else {
+                cr3 = old
+                return .fault
+            }
+        }
+        flushTLB(keepingGlobal: true)
+        return .exit
+    }
+
+    /// CR4: unimplemented bits are #GP(0); changing PSE, PAE or PGE flushes the whole TLB,
+    /// and PAE with paging on loads the PDPTEs (SDM Vol. 3A, 4.10.4.1, 4.4.1).
+    func writeCR4(_ value: UInt32) -> Step {
+        if value & ~CPU.cr4Writable != 0 { return raiseFault(.generalProtection, errorCode: 0) }
+        let old = cr4
+        cr4 = value
+        if (old ^ value) & ControlRegister4.debuggingExtensions != 0 { updateBreakpoints() }
+        let pagingBits = ControlRegister4.pageSizeExtensions | ControlRegister4.physicalAddressExtension
+            | ControlRegister4.pageGlobalEnable
+        if (old ^ value) & pagingBits != 0 {
+            if pagingEnabled && paeEnabled {
+                guard loadPageDirectoryPointers() else {
+                    cr4 = old
+                    return .fault
+                }
+            }
+            flushTLB()
+        }
+        return .exit
+    }
+}

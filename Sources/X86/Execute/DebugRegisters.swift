@@ -1,0 +1,153 @@
+/// The debug registers and the breakpoints they arm (SDM Vol. 3A, 17.2–17.3): instruction
+/// breakpoints (faults, masked by RF), data-write and data-read/write breakpoints and, with
+/// CR4.DE, I/O breakpoints (traps after the instruction), general detect (DR7.GD).
+///
+/// Nothing of this costs anything while DR7 enables no breakpoint. When one is enabled, the
+/// `Signals.debug` bit makes the run loop go one instruction at a time and check; data
+/// breakpoints keep their pages out of the TLB's read and write tags, so every access to
+/// such a page takes the slow path, which compares it with the breakpoints.
+extension CPU {
+    /// DR6 bits.
+    enum DebugStatus {
+        static let breakpointHits: UInt64 = 0xF
+        static let generalDetect: UInt64 = 1 << 13
+        static let singleStep: UInt64 = 1 << 14
+        static let taskSwitch: UInt64 = 1 << 15
+    }
+
+    /// One enabled breakpoint of DR7, decoded.
+    struct Breakpoint {
+        enum Kind { case execute, write, io, readWrite }
+        let index: Int
+        let kind: Kind
+        let address: UInt64
+        let length: UInt64
+
+        /// Whether an access of `size` bytes at `address` touches the watched bytes.
+        func overlaps(_ start: UInt64, _ size: Int) -> Bool {
+            start < address &+ length && address < start &+ UInt64(size)
+        }
+    }
+
+    /// The breakpoints DR7 enables (locally or globally), with their aligned ranges.
+    var enabledBreakpoints: [Breakpoint] {
+        let control = debugRegisters[7]
+        var result: [Breakpoint] = []
+        for n in 0..<4 where control & (3 << (2 * UInt64(n))) != 0 {
+            let kind: Breakpoint.Kind
+            switch (control >> (16 + 4 * UInt64(n))) & 3 {
+            case 0: kind = .execute
+            case 1: kind = .write
+            case 2:
+                // I/O breakpoints exist only with CR4.DE; otherwise the encoding is undefined.
+                guard cr4 & ControlRegister4.debuggingExtensions != 0 else { continue }
+                kind = .io
+            default: kind = .readWrite
+            }
+            let length: UInt64 = kind == .execute ? 1 : [1, 2, 8, 4][Int((control >> (18 + 4 * UInt64(n))) & 3)]
+            let address = debugRegisters[n] & 0xFFFF_FFFF & ~(length - 1)
+            result.append(Breakpoint(index: n, kind: kind, address: address, length: length))
+        }
+        return result
+    }
+
+    /// Re-derives what the run loop and the memory slow path must watch after DR0–3, DR7 or CR4 change.
+    func updateBreakpoints() {
+        let breakpoints = enabledBreakpoints
+        setSignal(Signals.debug, !breakpoints.isEmpty)
+        watchesData = breakpoints.contains { $0.kind == .write || $0.kind == .readWrite }
+        // Pages with a data breakpoint must lose their fast read and write entries.
+        flushTLB()
+    }
+
+    /// Whether a linear page holds bytes a data breakpoint watches (so the TLB must not map it for data).
+    func isWatchedDataPage(_ pageBase: UInt64) -> Bool {
+        enabledBreakpoints.contains { ($0.kind == .write || $0.kind == .readWrite) && $0.overlaps(pageBase, 4096) }
+    }
+
+    /// Called by the memory slow path for every data access while data breakpoints are armed.
+    func noteDataAccess(_ linear: UInt64, size: Int, write: Bool) {
+        for breakpoint in enabledBreakpoints where breakpoint.overlaps(linear, size) {
+            if breakpoint.kind == .readWrite || (breakpoint.kind == .write && write) {
+                pendingBreakpointHits |= 1 << UInt8(breakpoint.index)
+            }
+        }
+    }
+
+    /// Called by IN, OUT, INS and OUTS while breakpoints are armed.
+    func noteIOAccess(_ port: UInt16, size: Int) {
+        guard signals & Signals.debug != 0 else { return }
+        for breakpoint in enabledBreakpoints where breakpoint.kind == .io && breakpoint.overlaps(UInt64(port), size) {
+            pendingBreakpointHits |= 1 << UInt8(breakpoint.index)
+        }
+    }
+
+    /// The instruction breakpoints matching the instruction about to run (none while RF is set).
+    func instructionBreakpointHits() -> UInt64 {
+        if eflagsStored & EFlags.resume != 0 { return 0 }
+        let linear = (segs[SegmentRegister.cs.rawValue].base &+ rip) & 0xFFFF_FFFF
+        var hits: UInt64 = 0
+        for breakpoint in enabledBreakpoints where breakpoint.kind == .execute && breakpoint.address == linear {
+            hits |= 1 << UInt64(breakpoint.index)
+        }
+        return hits
+    }
+
+    /// Delivers the #DB trap for what the instruction that just completed did: data or I/O
+    /// breakpoint hits and/or a single step.
+    func deliverDebugTrap(singleStep: Bool) {
+        debugRegisters[6] |= UInt64(pendingBreakpointHits) | (singleStep ? DebugStatus.singleStep : 0)
+        pendingBreakpointHits = 0
+        deliverEvent(vector: ExceptionVector.debug.rawValue, errorCode: nil, kind: .trap)
+    }
+
+    /// Delivers the #DB fault of an instruction breakpoint; the pushed RF stays as it was, so the
+    /// handler decides (by setting RF in the image) whether the instruction then runs.
+    func deliverInstructionBreakpoint(_ hits: UInt64) {
+        debugRegisters[6] |= hits
+        deliveringInstructionBreakpoint = true
+        deliverEvent(vector: ExceptionVector.debug.rawValue, errorCode: nil, kind: .fault)
+        deliveringInstructionBreakpoint = false
+    }
+
+    // MARK: MOV to and from debug registers
+
+    /// DR4/DR5 alias DR6/DR7 unless CR4.DE is set, when they are #UD (SDM Vol. 3A, 17.2.2).
+    private func debugRegisterIndex(_ n: UInt8) -> Int? {
+        if n == 4 || n == 5 {
+            return cr4 & ControlRegister4.debuggingExtensions != 0 ? nil : Int(n) + 2
+        }
+        return Int(n)
+    }
+
+    /// DR7.GD: any MOV to or from a debug register is a #DB fault with DR6.BD, and GD clears
+    /// so the handler can use the registers.
+    private func generalDetectFault() -> Step? {
+        guard debugRegisters[7] & (1 << 13) != 0 else { return nil }
+        debugRegisters[7] &= ~(1 << 13)
+        debugRegisters[6] |= DebugStatus.generalDetect
+        return raiseFault(.debug)
+    }
+
+    func execMovFromDR(_ d: Instruction) -> Step {
+        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+        guard let n = debugRegisterIndex(d.sub) else { return raiseFault(.invalidOpcode) }
+        if let fault = generalDetectFault() { return fault }
+        writeRegister(d.rm, .dword, UInt32(truncatingIfNeeded: debugRegisters[n]))
+        return .next
+    }
+
+    func execMovToDR(_ d: Instruction) -> Step {
+        guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+        guard let n = debugRegisterIndex(d.sub) else { return raiseFault(.invalidOpcode) }
+        if let fault = generalDetectFault() { return fault }
+        let value = UInt64(readRegister(d.rm, .dword))
+        switch n {
+        case 6: debugRegisters[6] = (value & 0x0000_E00F) | 0xFFFF_0FF0   // reserved bits read as 1
+        case 7: debugRegisters[7] = (value & 0xFFFF_2BFF) | 0x400
+        default: debugRegisters[n] = value
+        }
+        if n != 6 { updateBreakpoints() }
+        return .exit
+    }
+}

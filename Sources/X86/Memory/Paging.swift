@@ -1,0 +1,240 @@
+/// The kind of a memory access, as paging checks it.
+enum MemoryAccess: UInt8 {
+    case read, write, execute
+}
+
+/// What a page walk found for one linear page.
+struct PageTranslation {
+    var physical: UInt64
+    /// The access that walked may also write (R/W everywhere, or CR0.WP off for a supervisor)
+    /// and the page is already dirty, so the TLB may grant writes.
+    var writable: Bool
+    var executable: Bool
+    var global: Bool
+}
+
+/// CR4 bits (SDM Vol. 3A, 2.5).
+public enum ControlRegister4 {
+    public static let virtual8086Extensions: UInt32 = 1 << 0
+    public static let timeStampDisable: UInt32 = 1 << 2
+    public static let debuggingExtensions: UInt32 = 1 << 3
+    public static let pageSizeExtensions: UInt32 = 1 << 4
+    public static let physicalAddressExtension: UInt32 = 1 << 5
+    public static let machineCheckEnable: UInt32 = 1 << 6
+    public static let pageGlobalEnable: UInt32 = 1 << 7
+    public static let performanceCounterEnable: UInt32 = 1 << 8
+    public static let osfxsr: UInt32 = 1 << 9
+    public static let osxmmexcpt: UInt32 = 1 << 10
+}
+
+/// IA32_EFER bits.
+public enum ExtendedFeatureEnable {
+    public static let syscallEnable: UInt64 = 1 << 0
+    public static let longModeEnable: UInt64 = 1 << 8
+    public static let longModeActive: UInt64 = 1 << 10
+    public static let noExecuteEnable: UInt64 = 1 << 11
+}
+
+/// 32-bit and PAE paging (SDM Vol. 3A, 4.3 and 4.4). The walk sets accessed and dirty
+/// bits and raises #PF with CR2 and the error code of 4.7 when a translation fails.
+extension CPU {
+    /// Highest physical address bit + 1 reported in CPUID 80000008h.
+    static let physicalAddressBits: UInt64 = 36
+    private static let pagePresent: UInt64 = 1 << 0
+    private static let pageWritable: UInt64 = 1 << 1
+    private static let pageUser: UInt64 = 1 << 2
+    private static let pageAccessed: UInt64 = 1 << 5
+    private static let pageDirty: UInt64 = 1 << 6
+    private static let pageSize: UInt64 = 1 << 7
+    private static let pageGlobal: UInt64 = 1 << 8
+    private static let pageNoExecute: UInt64 = 1 << 63
+    /// Address bits of a PAE entry (bits 35:12 with a 36-bit physical address).
+    private static let paeAddressMask: UInt64 = ((1 << physicalAddressBits) - 1) & ~0xFFF
+
+    @inline(__always) var pagingEnabled: Bool { cr0 & ControlRegister0.paging != 0 }
+    var paeEnabled: Bool { cr4 & ControlRegister4.physicalAddressExtension != 0 }
+    var noExecuteEnabled: Bool { efer & ExtendedFeatureEnable.noExecuteEnable != 0 }
+
+    /// Translates a linear address for an access at the current privilege (the TLB half in
+    /// use says which). `nil` with #PF pending when paging refuses it.
+    func translate(_ linear: UInt64, _ access: MemoryAccess) -> PageTranslation? {
+        if !pagingEnabled {
+            return PageTranslation(physical: linear & a20Mask, writable: true, executable: true, global: false)
+        }
+        return paeEnabled ? walkPAE(linear, access, user: isUserTLB) : walk32(linear, access, user: isUserTLB)
+    }
+
+    private func readPhysical32(_ address: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: readPhysicalMemory(address, size: 4)) }
+    private func readPhysical64(_ address: UInt64) -> UInt64 { readPhysicalMemory(address, size: 8) }
+    private func writePhysical32(_ address: UInt64, _ value: UInt32) { writePhysicalMemory(address, size: 4, value: UInt64(value)) }
+    private func writePhysical64(_ address: UInt64, _ value: UInt64) { writePhysicalMemory(address, size: 8, value: value) }
+
+    /// Reads a naturally aligned paging-structure entry from RAM (or, off RAM, from the bus).
+    private func readPhysicalMemory(_ address: UInt64, size: Int) -> UInt64 {
+        let physical = address & a20Mask
+        guard let page = pagingStructurePage(physical >> 12) else { return bus.readPhysical(physical, size: size) }
+        let entry = UnsafeRawPointer(page + Int(physical & 0xFFF))
+        return size == 8 ? entry.loadUnaligned(as: UInt64.self) : UInt64(entry.loadUnaligned(as: UInt32.self))
+    }
+
+    /// The host page holding paging structures, from a small cache of the pages walks read
+    /// (page directories and tables are few and hot), refilled from the bus on a miss.
+    private func pagingStructurePage(_ physicalPage: UInt64) -> UnsafeMutablePointer<UInt8>? {
+        let slot = Int(truncatingIfNeeded: physicalPage) & (CPU.pagingStructureCacheSize - 1)
+        if pagingStructureCache[slot].physicalPage == physicalPage { return pagingStructureCache[slot].pointer }
+        guard let page = bus.memoryPage(physicalPage, write: false) else { return nil }
+        pagingStructureCache[slot] = (physicalPage, page)
+        return page
+    }
+
+    static let pagingStructureCacheSize = 64
+
+    /// Writes a paging-structure entry back (accessed and dirty bits); decoded code on that page is dropped.
+    private func writePhysicalMemory(_ address: UInt64, size: Int, value: UInt64) {
+        let physical = address & a20Mask
+        guard let page = bus.memoryPage(physical >> 12, write: true) else {
+            bus.writePhysical(physical, size: size, value: value)
+            return
+        }
+        if holdsDecodedCode(physical >> 12) { invalidateCode(physicalPage: physical >> 12) }
+        let entry = UnsafeMutableRawPointer(page + Int(physical & 0xFFF))
+        if size == 8 { entry.storeBytes(of: value, as: UInt64.self) } else { entry.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self) }
+    }
+
+    /// The access rights the combined entries grant; `nil` when they refuse the access.
+    private func permits(_ access: MemoryAccess, user: Bool, writableAll: Bool, userAll: Bool, noExecute: Bool) -> Bool {
+        if user && !userAll { return false }
+        switch access {
+        case .read: return true
+        case .write: return writableAll || (!user && cr0 & ControlRegister0.writeProtect == 0)
+        case .execute: return !noExecute
+        }
+    }
+
+    /// Records #PF for `linear` (SDM Vol. 3A, 4.7): P = a protection violation, W/R, U/S,
+    /// RSVD, I/D (reported only with PAE and NXE).
+    @discardableResult
+    private func raisePageFault(_ linear: UInt64, _ access: MemoryAccess, user: Bool, present: Bool, reserved: Bool = false) -> PageTranslation? {
+        cr2 = linear
+        var code: UInt32 = present ? 1 : 0
+        if access == .write { code |= 2 }
+        if user { code |= 4 }
+        if reserved { code |= 8 | 1 }
+        if access == .execute && paeEnabled && noExecuteEnabled { code |= 16 }
+        raiseFault(.pageFault, errorCode: code)
+        return nil
+    }
+
+    /// 32-bit paging: a page directory at CR3, 4 KiB pages or (CR4.PSE) 4 MiB pages.
+    private func walk32(_ linear: UInt64, _ access: MemoryAccess, user: Bool) -> PageTranslation? {
+        let directoryEntryAddress = (cr3 & 0xFFFF_F000) | ((linear >> 20) & 0xFFC)
+        let pde = UInt64(readPhysical32(directoryEntryAddress))
+        if pde & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
+        if pde & CPU.pageSize != 0 && cr4 & ControlRegister4.pageSizeExtensions != 0 {
+            // PSE-36: PDE bits 16:13 are physical bits 35:32; bits 21:17 are reserved.
+            if pde & 0x003E_0000 != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+            let writableAll = pde & CPU.pageWritable != 0
+            guard permits(access, user: user, writableAll: writableAll, userAll: pde & CPU.pageUser != 0, noExecute: false) else {
+                return raisePageFault(linear, access, user: user, present: true)
+            }
+            var updated = pde | CPU.pageAccessed
+            if access == .write { updated |= CPU.pageDirty }
+            if updated != pde { writePhysical32(directoryEntryAddress, UInt32(truncatingIfNeeded: updated)) }
+            let frame = (pde & 0xFFC0_0000) | ((pde & 0x1E000) << 19)
+            return PageTranslation(physical: (frame | (linear & 0x3F_FFFF)) & a20Mask,
+                                   writable: updated & CPU.pageDirty != 0 && permits(.write, user: user, writableAll: writableAll, userAll: true, noExecute: false),
+                                   executable: true, global: pde & CPU.pageGlobal != 0 && globalPagesEnabled)
+        }
+        let tableEntryAddress = (pde & 0xFFFF_F000) | ((linear >> 10) & 0xFFC)
+        let pte = UInt64(readPhysical32(tableEntryAddress))
+        if pte & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
+        let writableAll = pde & pte & CPU.pageWritable != 0
+        let userAll = pde & pte & CPU.pageUser != 0
+        guard permits(access, user: user, writableAll: writableAll, userAll: userAll, noExecute: false) else {
+            return raisePageFault(linear, access, user: user, present: true)
+        }
+        if pde & CPU.pageAccessed == 0 { writePhysical32(directoryEntryAddress, UInt32(truncatingIfNeeded: pde | CPU.pageAccessed)) }
+        var updated = pte | CPU.pageAccessed
+        if access == .write { updated |= CPU.pageDirty }
+        if updated != pte { writePhysical32(tableEntryAddress, UInt32(truncatingIfNeeded: updated)) }
+        return PageTranslation(physical: ((pte & 0xFFFF_F000) | (linear & 0xFFF)) & a20Mask,
+                               writable: updated & CPU.pageDirty != 0 && permits(.write, user: user, writableAll: writableAll, userAll: true, noExecute: false),
+                               executable: true, global: pte & CPU.pageGlobal != 0 && globalPagesEnabled)
+    }
+
+    private var globalPagesEnabled: Bool { cr4 & ControlRegister4.pageGlobalEnable != 0 }
+
+    /// Reserved bits of a PAE paging-structure entry: above the physical-address width, and
+    /// bit 63 unless EFER.NXE (SDM Vol. 3A, 4.4.2).
+    private var paeReservedHighBits: UInt64 {
+        let aboveWidth = ~((1 << CPU.physicalAddressBits) - 1) & ~CPU.pageNoExecute
+        return noExecuteEnabled ? aboveWidth : aboveWidth | CPU.pageNoExecute
+    }
+
+    /// PAE paging: four PDPTEs loaded with CR3, then a directory and a table of 64-bit entries;
+    /// 2 MiB pages when PDE.PS is set; NX with EFER.NXE.
+    private func walkPAE(_ linear: UInt64, _ access: MemoryAccess, user: Bool) -> PageTranslation? {
+        let pointer: UInt64
+        switch (linear >> 30) & 3 {
+        case 0: pointer = pdpte.0
+        case 1: pointer = pdpte.1
+        case 2: pointer = pdpte.2
+        default: pointer = pdpte.3
+        }
+        if pointer & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
+        let directoryEntryAddress = (pointer & CPU.paeAddressMask) | ((linear >> 18) & 0xFF8)
+        let pde = readPhysical64(directoryEntryAddress)
+        if pde & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
+        let reserved = paeReservedHighBits
+        if pde & reserved != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+        if pde & CPU.pageSize != 0 {
+            if pde & 0x1F_E000 != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+            let writableAll = pde & CPU.pageWritable != 0
+            let noExecute = noExecuteEnabled && pde & CPU.pageNoExecute != 0
+            guard permits(access, user: user, writableAll: writableAll, userAll: pde & CPU.pageUser != 0, noExecute: noExecute) else {
+                return raisePageFault(linear, access, user: user, present: true)
+            }
+            var updated = pde | CPU.pageAccessed
+            if access == .write { updated |= CPU.pageDirty }
+            if updated != pde { writePhysical64(directoryEntryAddress, updated) }
+            return PageTranslation(physical: ((pde & CPU.paeAddressMask & ~0x1F_FFFF) | (linear & 0x1F_FFFF)) & a20Mask,
+                                   writable: updated & CPU.pageDirty != 0 && permits(.write, user: user, writableAll: writableAll, userAll: true, noExecute: false),
+                                   executable: !noExecute, global: pde & CPU.pageGlobal != 0 && globalPagesEnabled)
+        }
+        let tableEntryAddress = (pde & CPU.paeAddressMask) | ((linear >> 9) & 0xFF8)
+        let pte = readPhysical64(tableEntryAddress)
+        if pte & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
+        if pte & reserved != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+        let writableAll = pde & pte & CPU.pageWritable != 0
+        let userAll = pde & pte & CPU.pageUser != 0
+        let noExecute = noExecuteEnabled && (pde | pte) & CPU.pageNoExecute != 0
+        guard permits(access, user: user, writableAll: writableAll, userAll: userAll, noExecute: noExecute) else {
+            return raisePageFault(linear, access, user: user, present: true)
+        }
+        if pde & CPU.pageAccessed == 0 { writePhysical64(directoryEntryAddress, pde | CPU.pageAccessed) }
+        var updated = pte | CPU.pageAccessed
+        if access == .write { updated |= CPU.pageDirty }
+        if updated != pte { writePhysical64(tableEntryAddress, updated) }
+        return PageTranslation(physical: ((pte & CPU.paeAddressMask) | (linear & 0xFFF)) & a20Mask,
+                               writable: updated & CPU.pageDirty != 0 && permits(.write, user: user, writableAll: writableAll, userAll: true, noExecute: false),
+                               executable: !noExecute, global: pte & CPU.pageGlobal != 0 && globalPagesEnabled)
+    }
+
+    /// Loads the four PDPTEs from CR3 (PAE paging); `false` with #GP(0) pending when one that
+    /// is present has reserved bits set (SDM Vol. 3A, 4.4.1).
+    func loadPageDirectoryPointers() -> Bool {
+        let table = cr3 & 0xFFFF_FFE0
+        var entries: [UInt64] = []
+        for i in 0..<4 {
+            let entry = readPhysical64(table + UInt64(i) * 8)
+            let reserved: UInt64 = 0x1E6 | ~((1 << CPU.physicalAddressBits) - 1)
+            if entry & CPU.pagePresent != 0 && entry & reserved != 0 {
+                raiseFault(.generalProtection, errorCode: 0)
+                return false
+            }
+            entries.append(entry)
+        }
+        pdpte = (entries[0], entries[1], entries[2], entries[3])
+        return true
+    }
+}

@@ -1,0 +1,63 @@
+/// An 8-byte segment or gate descriptor as it sits in the GDT, LDT or IDT (SDM Vol. 3A, 3.4.5, 5.8.3, 6.11).
+struct Descriptor {
+    let low: UInt32
+    let high: UInt32
+
+    init(_ raw: UInt64) {
+        low = UInt32(truncatingIfNeeded: raw)
+        high = UInt32(truncatingIfNeeded: raw >> 32)
+    }
+
+    /// System-descriptor and gate types (S = 0).
+    enum SystemType: UInt8 {
+        case availableTSS16 = 1, ldt = 2, busyTSS16 = 3, callGate16 = 4, taskGate = 5
+        case interruptGate16 = 6, trapGate16 = 7
+        case availableTSS32 = 9, busyTSS32 = 11, callGate32 = 12, interruptGate32 = 14, trapGate32 = 15
+    }
+
+    var type: UInt8 { UInt8((high >> 8) & 0xF) }
+    /// S: a code or data segment rather than a system descriptor or gate.
+    var isSegment: Bool { high & (1 << 12) != 0 }
+    var privilegeLevel: UInt8 { UInt8((high >> 13) & 3) }
+    var isPresent: Bool { high & (1 << 15) != 0 }
+    var systemType: SystemType? { isSegment ? nil : SystemType(rawValue: type) }
+
+    var isCode: Bool { isSegment && type & 0x8 != 0 }
+    var isData: Bool { isSegment && type & 0x8 == 0 }
+    var isConformingCode: Bool { isCode && type & 0x4 != 0 }
+    var isReadableCode: Bool { isCode && type & 0x2 != 0 }
+    var isWritableData: Bool { isData && type & 0x2 != 0 }
+    var isAccessed: Bool { type & 0x1 != 0 }
+
+    var base: UInt32 { (low >> 16) | ((high & 0xFF) << 16) | (high & 0xFF00_0000) }
+    /// The limit in bytes: the 20-bit field, scaled by 4 KiB when G is set.
+    var limit: UInt32 {
+        let raw = (low & 0xFFFF) | (high & 0xF_0000)
+        return high & (1 << 23) != 0 ? raw << 12 | 0xFFF : raw
+    }
+    /// Access rights in the VMX layout used by `SegmentCache.attributes`.
+    var attributes: UInt32 { (high >> 8) & 0xF0FF }
+
+    /// The segment cache a segment register holds after loading this descriptor.
+    func cache(selector: UInt16) -> SegmentCache {
+        SegmentCache(selector: selector, base: UInt64(base), limit: limit, attributes: attributes)
+    }
+
+    // MARK: Gates
+
+    var gateSelector: UInt16 { UInt16(truncatingIfNeeded: low >> 16) }
+    var gateOffset: UInt32 { (low & 0xFFFF) | (high & 0xFFFF_0000) }
+    /// Call gates: how many stack parameters an inter-privilege call copies.
+    var gateParameterCount: Int { Int(high & 0x1F) }
+    /// The 386 gate types (C, E, F) push 32-bit values; the 286 ones 16-bit values.
+    var isGate32: Bool { type & 0x8 != 0 }
+}
+
+/// A selector's parts (SDM Vol. 3A, 3.4.2).
+extension UInt16 {
+    var requestedPrivilegeLevel: UInt8 { UInt8(self & 3) }
+    var isNullSelector: Bool { self & 0xFFFC == 0 }
+    var selectsLDT: Bool { self & 4 != 0 }
+    /// The selector as an error code: index and TI, without RPL.
+    var errorCode: UInt32 { UInt32(self & 0xFFFC) }
+}

@@ -1,0 +1,42 @@
+/// Reading and updating GDT and LDT descriptors. The processor makes these accesses as
+/// supervisor accesses whatever the CPL (SDM Vol. 3A, 4.6).
+extension CPU {
+    /// The linear address of a selector's descriptor, or `nil` when the selector lies outside
+    /// its table (or names the LDT while LDTR is null). No exception is raised.
+    func descriptorAddress(_ selector: UInt16) -> UInt64? {
+        let index = UInt32(selector & 0xFFF8)
+        if selector.selectsLDT {
+            guard ldtr.isUsable, index &+ 7 <= ldtr.limit else { return nil }
+            return (ldtr.base &+ UInt64(index)) & 0xFFFF_FFFF
+        }
+        guard index &+ 7 <= gdtr.limit else { return nil }
+        return (gdtr.base &+ UInt64(index)) & 0xFFFF_FFFF
+    }
+
+    /// Reads a selector's descriptor; `nil` with an exception pending when the selector lies
+    /// outside its table (`vector` with `errorCode`, #GP(selector) by default) or reading faults.
+    func readDescriptor(_ selector: UInt16, vector: ExceptionVector = .generalProtection,
+                        errorCode: UInt32? = nil) -> Descriptor? {
+        guard let address = descriptorAddress(selector) else {
+            raiseFault(vector, errorCode: errorCode ?? selector.errorCode)
+            return nil
+        }
+        guard let raw = asSupervisor({ readLinear(address, as: UInt64.self) }) else { return nil }
+        return Descriptor(raw)
+    }
+
+    /// Sets a segment descriptor's accessed bit, as every segment-register load does.
+    func markAccessed(_ selector: UInt16, _ descriptor: Descriptor) -> Bool {
+        if descriptor.isAccessed { return true }
+        guard let address = descriptorAddress(selector) else { return true }
+        return asSupervisor { writeLinear(address &+ 5, UInt8(truncatingIfNeeded: descriptor.high >> 8) | 1) }
+    }
+
+    /// Sets or clears a TSS descriptor's busy bit (type bit 1) in the GDT.
+    func setBusy(_ selector: UInt16, _ busy: Bool) -> Bool {
+        guard let address = descriptorAddress(selector),
+              let access = asSupervisor({ readLinear(address &+ 5, as: UInt8.self) }) else { return false }
+        let updated = busy ? access | 0x2 : access & ~0x2
+        return asSupervisor { writeLinear(address &+ 5, updated) }
+    }
+}
