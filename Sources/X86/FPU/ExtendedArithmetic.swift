@@ -325,7 +325,8 @@ enum ExtendedArithmetic {
     /// The partial remainder of a / b (SDM Vol. 2, FPREM and FPREM1): when the exponents
     /// differ by less than 64 the exact remainder, with the quotient truncated (FPREM) or
     /// rounded to nearest-even (`nearest`, FPREM1); otherwise a partial reduction by a
-    /// multiple of b × 2^(D − N) with N = 32 + D mod 32, leaving C2 set for another pass.
+    /// multiple of b × 2^(D − N) with N = 32 + D mod 32, leaving C2 set for another pass (the
+    /// SDM leaves N to the implementation; this is the choice hardware results show).
     static func remainder(_ a: Extended80, _ b: Extended80, nearest: Bool, _ environment: FloatEnvironment) -> Remainder {
         func done(_ result: FloatResult) -> Remainder { Remainder(result: result, quotientBits: 0, complete: true) }
         if let result = screen(a, b, environment) { return done(result) }

@@ -1,8 +1,9 @@
 /// The x87 unit's registers (SDM Vol. 1, 8.1) and the MMX view of them (Vol. 1, 9.2).
 ///
-/// `init()` is the state after power-up or RESET (SDM Vol. 3A, Table 10-1): FCW 0040H,
-/// FSW 0000H, tag word 5555H (every register valid and holding +0.0), pointers zero. INIT
-/// leaves the whole x87 state alone; FNINIT gives FCW 037FH and an empty stack instead.
+/// `init()` is the state after power-up or RESET (SDM Vol. 3A, Table 10-1): FCW 0040H (every
+/// exception unmasked, 24-bit precision), FSW 0000H, tag word 5555H (every register in use,
+/// holding +0.0), pointers zero. INIT leaves the whole x87 state alone; FNINIT gives FCW 037FH
+/// and an empty stack instead.
 struct FPUState {
     /// Physical registers R0–R7; ST(i) is R((TOP + i) mod 8), MMi is Ri.
     var registers = InlineArray<8, Extended80>(repeating: .positiveZero)
