@@ -64,10 +64,33 @@ extension CPU {
         return paeEnabled ? walkPAE(linear, access, user: isUserTLB) : walk32(linear, access, user: isUserTLB)
     }
 
-    private func readPhysical32(_ address: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: bus.readPhysical(address & a20Mask, size: 4)) }
-    private func readPhysical64(_ address: UInt64) -> UInt64 { bus.readPhysical(address & a20Mask, size: 8) }
-    private func writePhysical32(_ address: UInt64, _ value: UInt32) { bus.writePhysical(address & a20Mask, size: 4, value: UInt64(value)) }
-    private func writePhysical64(_ address: UInt64, _ value: UInt64) { bus.writePhysical(address & a20Mask, size: 8, value: value) }
+    // Paging-structure accesses go to RAM through `memoryPage` like any other access (the bus
+    // serves `readPhysical`/`writePhysical` only for what `memoryPage` declines). Entries are
+    // naturally aligned, so one never crosses a page.
+    private func readPhysical32(_ address: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: readPagingEntry(address, size: 4)) }
+    private func readPhysical64(_ address: UInt64) -> UInt64 { readPagingEntry(address, size: 8) }
+    private func writePhysical32(_ address: UInt64, _ value: UInt32) { writePagingEntry(address, size: 4, UInt64(value)) }
+    private func writePhysical64(_ address: UInt64, _ value: UInt64) { writePagingEntry(address, size: 8, value) }
+
+    private func readPagingEntry(_ address: UInt64, size: Int) -> UInt64 {
+        let physical = address & a20Mask
+        guard let page = bus.memoryPage(physical >> 12, write: false) else { return bus.readPhysical(physical, size: size) }
+        let p = UnsafeRawPointer(page + Int(physical & 0xFFF))
+        return size == 8 ? p.loadUnaligned(as: UInt64.self) : UInt64(p.loadUnaligned(as: UInt32.self))
+    }
+
+    /// Writes an entry back (accessed and dirty bits); decoded code on that page is dropped.
+    private func writePagingEntry(_ address: UInt64, size: Int, _ value: UInt64) {
+        let physical = address & a20Mask
+        let physicalPage = physical >> 12
+        guard let page = bus.memoryPage(physicalPage, write: true) else {
+            bus.writePhysical(physical, size: size, value: value)
+            return
+        }
+        if codeCache.containsPage(physicalPage) { invalidateCode(physicalPage: physicalPage) }
+        let p = UnsafeMutableRawPointer(page + Int(physical & 0xFFF))
+        if size == 8 { p.storeBytes(of: value, as: UInt64.self) } else { p.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self) }
+    }
 
     /// The access rights the combined entries grant; `nil` when they refuse the access.
     private func permits(_ access: MemoryAccess, user: Bool, writableAll: Bool, userAll: Bool, noExecute: Bool) -> Bool {
