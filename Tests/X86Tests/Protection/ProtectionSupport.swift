@@ -145,6 +145,32 @@ extension Assembler {
         mov(.es, .ax)
     }
 
+    /// Copies `dwords` dwords from the top of the stack to `address` (ESI, EDI, ECX clobbered;
+    /// ES must be flat and writable at the current level).
+    mutating func copyStack(dwords: Int, to address: Int) {
+        mov(.esi, .esp)
+        mov(.edi, address)
+        mov(.ecx, dwords)
+        cld()
+        movsd(.rep)
+    }
+
+    /// Enters ring 3 with IRETD, so EFLAGS can be chosen too; DS and ES are reloaded as in `enterRing3`.
+    mutating func iretToRing3(flags: Int, stack: UInt32 = PM.userStack, cs: UInt16 = PM.Selector.userCode,
+                              ss: UInt16 = PM.Selector.userData) {
+        let next = newLabel()
+        push(Int(ss))
+        push(Int(stack))
+        push(flags)
+        push(Int(cs))
+        push(next)
+        iretd()
+        bind(next)
+        mov(.ax, Int(ss))
+        mov(.ds, .ax)
+        mov(.es, .ax)
+    }
+
     /// Loads CR3 and sets CR0.PG (and, with `cr4`, CR4 first).
     mutating func enablePaging(cr3: Int = PM.pageDirectory, cr4: Int? = nil) {
         if let cr4 {
