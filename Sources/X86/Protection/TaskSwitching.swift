@@ -81,8 +81,9 @@ extension CPU {
         let oldSelector = taskRegister.selector
         let oldLayout = TSSLayout(is32: taskRegister.attributes & 0x8 != 0)
         let oldBase = taskRegister.base
+        // Only IRET clears NT in the image it saves; JMP, CALL and events leave it (SDM Vol. 3A, Table 7-2).
         var savedFlags = eflags
-        if reason == .jump || reason == .iret { savedFlags &= ~EFlags.nestedTask }
+        if reason == .iret { savedFlags &= ~EFlags.nestedTask }
         let saved = asSupervisor { () -> Bool in
             guard writeTSS(oldBase, oldLayout.instructionPointer, UInt32(truncatingIfNeeded: rip), oldLayout.wordSize),
                   writeTSS(oldBase, oldLayout.flags, savedFlags, oldLayout.wordSize) else { return false }
@@ -192,9 +193,10 @@ extension CPU {
         if isVirtual8086 {
             for s in SegmentRegister.allCases { segs[s.rawValue] = SegmentCache.virtual8086(selectors[s.rawValue]) }
             setPrivilegeLevel(3)
-            return loadLocalDescriptorTable(ldt, vector: .invalidTSS, external: external)
+            return loadLocalDescriptorTable(ldt, vector: .invalidTSS, notPresent: .invalidTSS, external: external)
         }
-        guard loadLocalDescriptorTable(ldt, vector: .invalidTSS, external: external) else { return false }
+        // A missing LDT is #TS here, not #NP as for LLDT (SDM Vol. 3A, Table 7-1).
+        guard loadLocalDescriptorTable(ldt, vector: .invalidTSS, notPresent: .invalidTSS, external: external) else { return false }
         let codeSelector = selectors[SegmentRegister.cs.rawValue]
         let level = codeSelector.requestedPrivilegeLevel
         guard let code = readDescriptor(codeSelector, vector: .invalidTSS, errorCode: codeSelector.errorCode | external) else { return false }
