@@ -458,4 +458,99 @@ import X86Asm
         #expect(m.r32(.rbx) == 0x0AC7)
         #expect(m.r32(.rdx) == 0)
     }
+
+    // MARK: EXT in errors of the stack switch
+
+    @Test func stackSwitchErrorsDuringINTnHaveNoEXT() throws {
+        // SS0 names a read-only segment: #TS(SS0) while delivering INT 0x50 from ring 3; the #TS
+        // itself is delivered through a task gate (the ring-0 stack is unusable).
+        let m = TestMachine.protected()
+        TaskSwitchTests.addTasks(m)
+        m.setSegment(0x68, access: PM.dataAccess(writable: false))
+        m.setIDTGate(Self.vector, target: Selector.code32, offset: 0x1800, type: 0xE, dpl: 3)
+        var handler: Label!
+        let run = try m.runPM({ a in
+            handler = a.newLabel()
+            a.enterRing3()
+            a.int(Self.vector)
+            a.bind(handler)
+            a.pop(.ebx)
+            a.hlt()
+        }, prepare: { a in
+            m.setTSSStack(level: 0, ss: 0x68, esp: 0x9000)
+            TaskSwitchTests.task(a.address(of: handler)!, stack: 0xB000, eflags: 0x2).write(to: m, at: TaskSwitchTests.tssB)
+            m.setIDTGate(10, target: TaskSwitchTests.taskB, type: 5)
+        })
+        #expect(run.reason == .halted)
+        #expect(m.events.vectors == [Self.vector, 10])
+        #expect(m.r32(.rbx) == 0x68)
+    }
+
+    @Test func stackSwitchErrorsDuringAnExternalInterruptHaveEXT() throws {
+        let m = TestMachine.protected()
+        TaskSwitchTests.addTasks(m)
+        m.setSegment(0x68, access: PM.dataAccess(writable: false))
+        m.setIDTGate(0x60, target: Selector.code32, offset: 0x1800, type: 0xE)
+        var handler: Label!, loop: Label!
+        let run = try m.runPM({ a in
+            handler = a.newLabel(); loop = a.newLabel()
+            a.iretToRing3(flags: 0x202)
+            a.bind(loop)
+            a.jmp(loop)
+            a.bind(handler)
+            a.pop(.ebx)
+            a.hlt()
+        }, prepare: { a in
+            m.setTSSStack(level: 0, ss: 0x68, esp: 0x9000)
+            TaskSwitchTests.task(a.address(of: handler)!, stack: 0xB000, eflags: 0x2).write(to: m, at: TaskSwitchTests.tssB)
+            m.setIDTGate(10, target: TaskSwitchTests.taskB, type: 5)
+            m.interrupts.raise(0x60)
+        })
+        #expect(run.reason == .halted)
+        #expect(m.events.vectors == [0x60, 10])
+        #expect(m.r32(.rbx) == 0x68 | 1)
+    }
+
+    @Test func sixteenBitIretReturnsToAnOuterLevel() throws {
+        let m = TestMachine.protected()
+        var target: Label!
+        let run = try m.runPM { a in
+            target = a.newLabel()
+            a.push(Int(Selector.userData), size: .word)
+            a.push(0x6F00, size: .word)
+            a.push(0x0202, size: .word)
+            a.push(Int(Selector.userCode), size: .word)
+            a.push(target, size: .word)
+            a.iretw()
+            a.bind(target)
+            a.mov(.ebx, .esp)
+            a.mov(.cx, .ss)
+            a.int(0x40)
+        }
+        #expect(run.reason == .halted)
+        #expect(m.handledVectors == [0x40])
+        #expect(m.r32(.rbx) == 0x6F00, "ESP from the 16-bit frame, zero-extended onto a 32-bit stack")
+        #expect(m.r16(.rcx) == Selector.userData)
+        #expect(m.stackDword(2) & EFlags.interrupt != 0)
+    }
+
+    @Test func sixteenBitFarReturnToAnOuterLevel() throws {
+        let m = TestMachine.protected()
+        var target: Label!
+        let run = try m.runPM { a in
+            target = a.newLabel()
+            a.push(Int(Selector.userData), size: .word)
+            a.push(0x6F00, size: .word)
+            a.push(0x1234, size: .word)           // a parameter word, released by RETF 2
+            a.push(Int(Selector.userCode), size: .word)
+            a.push(target, size: .word)
+            a.retf(size: .word, 2)
+            a.bind(target)
+            a.mov(.ebx, .esp)
+            a.int(0x40)
+        }
+        #expect(run.reason == .halted)
+        #expect(m.handledVectors == [0x40])
+        #expect(m.r32(.rbx) == 0x6F02)
+    }
 }
