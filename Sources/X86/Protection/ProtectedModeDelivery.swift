@@ -56,7 +56,10 @@ extension CPU {
             raiseFault(.generalProtection, errorCode: selector.errorCode | external)
             return false
         }
-        let oldFlags = eflags
+        // The image pushed for a fault has RF set, so the handler's IRET does not hit an instruction
+        // breakpoint again; not for #DB (its fault form is the instruction breakpoint) (SDM Vol. 3A, 17.3.1.1).
+        var oldFlags = eflags
+        if kind == .fault && vector != ExceptionVector.debug.rawValue { oldFlags |= EFlags.resume }
         let oldStack = segs[SegmentRegister.ss.rawValue]
         let oldLevel = cpl
         var frame: StackFrame

@@ -27,14 +27,28 @@ extension CPU {
             return false
         }
         let target = descriptor.systemType == .taskGate ? descriptor.gateSelector : selector
-        return performTaskSwitch(to: target, reason: reason, vector: nil, external: 0)
+        var debugTrap = false
+        guard performTaskSwitch(to: target, reason: reason, vector: nil, external: 0, debugTrap: &debugTrap) else { return false }
+        if debugTrap { raiseTaskSwitchTrap() }
+        return true
+    }
+
+    /// The new TSS's T flag: a debug trap (DR6.BT) follows the switch, reported before the new
+    /// task's first instruction with that instruction as the return address (SDM Vol. 3A, 7.2.1, 17.3.1.5).
+    private func raiseTaskSwitchTrap() {
+        debugRegisters[6] |= 1 << 15
+        deliverEvent(vector: ExceptionVector.debug.rawValue, errorCode: nil, kind: .trap)
     }
 
     /// An interrupt or exception through an IDT task gate; the error code, if any, goes onto the new task's stack.
     func switchTaskForEvent(_ selector: UInt16, vector: UInt8, errorCode: UInt32?, kind: EventKind) -> Bool {
         let external: UInt32 = kind == .software ? 0 : 1
         let reason: TaskSwitch.Reason = kind == .fault || kind == .trap ? .exception : .interrupt
-        guard performTaskSwitch(to: selector, reason: reason, vector: vector, external: external) else { return false }
+        // A fault's saved EFLAGS image has RF set, as a pushed one would (SDM Vol. 3A, 17.3.1.1).
+        let resume = kind == .fault && vector != ExceptionVector.debug.rawValue
+        var debugTrap = false
+        guard performTaskSwitch(to: selector, reason: reason, vector: vector, external: external,
+                                savingResume: resume, debugTrap: &debugTrap) else { return false }
         if let errorCode {
             let size: OperandSize = taskRegister.attributes & 0x8 != 0 ? .dword : .word
             guard push(errorCode, size) else {
@@ -42,16 +56,23 @@ extension CPU {
                 return false
             }
         }
+        if debugTrap { raiseTaskSwitchTrap() }
         return true
     }
 
     /// IRET with NT set: back to the task whose selector is in this TSS's back-link field.
     func returnFromNestedTask() -> Bool {
         guard let backLink = asSupervisor({ readLinear(taskRegister.base & 0xFFFF_FFFF, as: UInt16.self) }) else { return false }
-        return performTaskSwitch(to: backLink, reason: .iret, vector: nil, external: 0)
+        var debugTrap = false
+        guard performTaskSwitch(to: backLink, reason: .iret, vector: nil, external: 0, debugTrap: &debugTrap) else { return false }
+        if debugTrap { raiseTaskSwitchTrap() }
+        return true
     }
 
-    private func performTaskSwitch(to selector: UInt16, reason: TaskSwitch.Reason, vector: UInt8?, external: UInt32) -> Bool {
+    /// The switch itself (SDM Vol. 3A, 7.3). `debugTrap` reports the new TSS's T flag; the caller
+    /// raises the trap once the event or instruction that switched is complete.
+    private func performTaskSwitch(to selector: UInt16, reason: TaskSwitch.Reason, vector: UInt8?, external: UInt32,
+                                   savingResume: Bool = false, debugTrap: inout Bool) -> Bool {
         // The new TSS: in the GDT, of the right busy state, present, long enough.
         let invalid: ExceptionVector = reason == .iret ? .invalidTSS : .generalProtection
         if selector.selectsLDT {
@@ -84,6 +105,7 @@ extension CPU {
         // Only IRET clears NT in the image it saves; JMP, CALL and events leave it (SDM Vol. 3A, Table 7-2).
         var savedFlags = eflags
         if reason == .iret { savedFlags &= ~EFlags.nestedTask }
+        if savingResume { savedFlags |= EFlags.resume }
         let saved = asSupervisor { () -> Bool in
             guard writeTSS(oldBase, oldLayout.instructionPointer, UInt32(truncatingIfNeeded: rip), oldLayout.wordSize),
                   writeTSS(oldBase, oldLayout.flags, savedFlags, oldLayout.wordSize) else { return false }
@@ -159,7 +181,7 @@ extension CPU {
             selectors.append(UInt16(truncatingIfNeeded: state[index])); index += 1
         }
         let ldtSelector = UInt16(truncatingIfNeeded: state[index]); index += 1
-        let debugTrap = state[index] != 0
+        let trapFlag = state[index] != 0
         if hasObserver {
             observer?.cpu(self, switchedTask: TaskSwitch(oldSelector: oldSelector, newSelector: selector, reason: reason, vector: vector))
         }
@@ -167,7 +189,7 @@ extension CPU {
             faultBelongsToNewTask = true
             return false
         }
-        if debugTrap { debugRegisters[6] |= 1 << 15 }   // DR6.BT; the #DB follows the switch
+        debugTrap = trapFlag
         return true
     }
 

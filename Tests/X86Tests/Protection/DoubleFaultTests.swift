@@ -67,6 +67,41 @@ import X86Asm
         _ = (first, second)
     }
 
+    // MARK: RF in the pushed image
+
+    @Test func faultFramesHaveRFAndTrapAndInterruptFramesDoNot() throws {
+        // A fault (#GP), a software interrupt and a trap (#BP) from ring 3: only the fault's EFLAGS image has RF.
+        for (vector, hasRF) in [(13, true), (0x40, false), (3, false)] as [(UInt8, Bool)] {
+            let m = TestMachine.protected()
+            let run = try m.runPM { a in
+                a.enterRing3()
+                switch vector {
+                case 13: a.hlt()
+                case 3: a.int3()
+                default: a.int(0x40)
+                }
+            }
+            #expect(run.reason == .halted)
+            #expect(m.handledVectors == [vector])
+            let flags = m.stackDword(vector == 13 ? 3 : 2)
+            #expect((flags & EFlags.resume != 0) == hasRF, "vector \(vector): EFLAGS image \(hex(flags))")
+            #expect(m.cpu.eflags & EFlags.resume == 0, "RF is clear in the handler")
+        }
+    }
+
+    @Test func externalInterruptFrameHasNoRF() throws {
+        let m = TestMachine.protected()
+        let run = try m.runPM({ a in
+            a.iretToRing3(flags: 0x202)
+            let loop = a.newLabel()
+            a.bind(loop)
+            a.jmp(loop)
+        }, prepare: { _ in m.interrupts.raise(0x60) })
+        #expect(run.reason == .halted)
+        #expect(m.handledVectors == [0x60])
+        #expect(m.stackDword(2) & EFlags.resume == 0)
+    }
+
     // MARK: Double faults
 
     @Test func contributoryDuringContributoryIsADoubleFault() throws {

@@ -645,4 +645,66 @@ struct TSS16 {
         #expect(m.stackDword(2) == 0x68)
         #expect(m.cpu.taskRegister.selector == Self.taskA)
     }
+
+    // MARK: The T flag
+
+    @Test func debugTrapFlagRaisesDBBeforeTheNewTasksFirstInstruction() throws {
+        let m = TestMachine.protected()
+        Self.addTasks(m)
+        var entry: Label!
+        let run = try m.runPM({ a in
+            entry = a.newLabel()
+            a.jmpFar(segment: Self.taskA, offset: 0)
+            a.bind(entry)
+            a.mov(.ebx, 1)
+        }, prepare: { a in
+            var t = Self.task(a.address(of: entry)!, eflags: 0x2)
+            t.trap = true
+            t.write(to: m, at: Self.tssA)
+        })
+        m.expectException(run, 1, errorCode: nil, at: entry)
+        #expect(m.events.deliveries.first?.source == .exception)
+        #expect(m.cpu.debugRegister(6) & (1 << 15) != 0, "DR6.BT")
+        #expect(m.cpu.taskRegister.selector == Self.taskA)
+        #expect(m.r32(.rbx) != 1, "the trap came before the first instruction")
+        #expect(m.r32(.rsp) == 0xA000 - 12, "delivered on the new task's stack")
+    }
+
+    @Test func debugTrapFlagAfterATaskGateEventFollowsTheErrorCode() throws {
+        let m = TestMachine.protected()
+        Self.addTasks(m)
+        var handler: Label!
+        let run = try m.runPM({ a in
+            handler = a.newLabel()
+            a.mov(.ax, 0x200)
+            a.mov(.ds, .ax)
+            a.bind(handler)
+            a.hlt()
+        }, prepare: { a in
+            var t = Self.task(a.address(of: handler)!, stack: 0xB000, eflags: 0x2)
+            t.trap = true
+            t.write(to: m, at: Self.tssB)
+            m.setIDTGate(13, target: Self.taskB, type: 5)
+        })
+        m.expectException(run, 1, errorCode: nil, at: handler)
+        #expect(m.events.vectors == [13, 1])
+        #expect(m.stackDword(3) == 0x200, "the #GP error code lies under the #DB frame")
+    }
+
+    @Test func faultThroughATaskGateSavesRF() throws {
+        let m = TestMachine.protected()
+        Self.addTasks(m)
+        var handler: Label!
+        let run = try m.runPM({ a in
+            handler = a.newLabel()
+            a.ud2()
+            a.bind(handler)
+            a.hlt()
+        }, prepare: { a in
+            Self.task(a.address(of: handler)!, stack: 0xB000, eflags: 0x2).write(to: m, at: Self.tssB)
+            m.setIDTGate(6, target: Self.taskB, type: 5)
+        })
+        #expect(run.reason == .halted)
+        #expect(TSS32.read(from: m, at: Self.mainTSS).eflags & EFlags.resume != 0)
+    }
 }
