@@ -158,7 +158,8 @@ extension CPU {
         var index = 0
         rip = UInt64(state[index]); index += 1
         var flags = state[index]; index += 1
-        if !newLayout.is32 { flags = (eflags & 0xFFFF_0000) | flags }
+        // A 16-bit TSS holds FLAGS only: the upper half (VM, RF, AC, ID…) becomes 0, so a switch from
+        // a virtual-8086 task to a 286 task does not leave VM set.
         if reason == .call || reason == .interrupt || reason == .exception { flags |= EFlags.nestedTask }
         setEFlags(flags)
         for n in 0..<8 {

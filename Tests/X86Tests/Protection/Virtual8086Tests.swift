@@ -292,6 +292,37 @@ import X86Asm
         #expect(m.cpu.taskRegister.selector == TaskSwitchTests.taskA)
     }
 
+    @Test func interruptFromV86ThroughATaskGateToA16BitTaskLeavesV86() throws {
+        // The 286 TSS has no VM bit: the handler task runs in protected mode.
+        let m = TestMachine.protected()
+        m.setSystemSegment(TaskSwitchTests.task16, base: UInt32(TaskSwitchTests.tss16), limit: 0x2B, type: 1)
+        m.setIDTGate(0x50, target: TaskSwitchTests.task16, type: 5, dpl: 3)
+        var handler: Label!
+        let run = try m.runPM({ a in
+            handler = a.newLabel()
+            Self.enterV86(&a, iopl: 3) { a in
+                a.int(0x50)
+                a.bind(handler)
+                a.pushf()
+                a.pop(.bx)
+                a.mov(.cx, .cs)
+                a.hlt()
+            }
+        }, prepare: { a in
+            var t = TSS16()
+            t.ip = UInt16(a.address(of: handler)!)
+            t.registers[4] = 0xA000
+            t.write(to: m, at: TaskSwitchTests.tss16)
+        })
+        #expect(run.reason == .halted)
+        #expect(m.handledVectors.isEmpty)
+        #expect(m.cpu.eflags & EFlags.virtual8086 == 0)
+        #expect(m.cpu.cpl == 0)
+        #expect(m.r16(.rcx) == Selector.code16)
+        #expect(m.r16(.rbx) & UInt16(EFlags.nestedTask) != 0)
+        #expect(m.events.taskSwitches.map(\.reason) == [.interrupt])
+    }
+
     @Test func unrealSegmentsKeepTheirLimitAcrossRealModeReloads() throws {
         // FS gets a 4 GiB limit in protected mode; back in real mode, MOV FS changes only its base.
         let m = TestMachine.protected()
