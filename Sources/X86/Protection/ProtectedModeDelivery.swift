@@ -82,7 +82,8 @@ extension CPU {
             values += [SegmentRegister.gs, .fs, .ds, .es].map { UInt32(segs[$0.rawValue].selector) }
         }
         if toInnerLevel {
-            values += [UInt32(oldStack.selector), oldStack.defaultSize32 ? reg32(.rsp) : UInt32(reg16(.rsp))]
+            // The whole ESP, even from a 16-bit stack (SDM Vol. 2, INT n: TempESP ← ESP).
+            values += [UInt32(oldStack.selector), reg32(.rsp)]
         }
         values += [oldFlags, UInt32(segs[SegmentRegister.cs.rawValue].selector), UInt32(truncatingIfNeeded: rip)]
         if let errorCode { values.append(errorCode) }

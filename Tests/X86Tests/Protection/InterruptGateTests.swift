@@ -553,4 +553,40 @@ import X86Asm
         #expect(m.handledVectors == [0x40])
         #expect(m.r32(.rbx) == 0x6F02)
     }
+
+    @Test func interruptFromA16BitStackPushesTheWholeESP() throws {
+        // Ring 3 on a 16-bit stack segment with junk in ESP's upper half: the frame has all of ESP.
+        let m = TestMachine.protected()
+        m.setSegment(0x68, limit: 0xFFFF, access: PM.dataAccess(dpl: 3), flags: 0)
+        let run = try m.runPM { a in
+            a.iretToRing3(flags: 0x2, stack: 0x1234_6F00, ss: 0x68 | 3)
+            a.mov(.edi, .esp)                     // IRET to a 16-bit stack loaded SP only
+            a.mov(.esp, 0x1234_6F00)
+            a.push(.eax)                          // SP moves, the upper half does not
+            a.int(0x40)
+        }
+        #expect(run.reason == .halted)
+        #expect(m.handledVectors == [0x40])
+        #expect(m.stackDword(3) == 0x1234_6EFC)
+        #expect(m.r32(.rdi) == 0x6F00, "the upper half of ESP is the ring-0 ESP's (zero here)")
+    }
+
+    @Test func callGateFromA16BitStackPushesTheWholeESP() throws {
+        let m = TestMachine.protected()
+        m.setSegment(0x68, limit: 0xFFFF, access: PM.dataAccess(dpl: 3), flags: 0)
+        var entry: Label!
+        let run = try m.runPM({ a in
+            entry = a.newLabel()
+            a.iretToRing3(flags: 0x2, stack: 0x6F00, ss: 0x68 | 3)
+            a.mov(.esp, 0x1234_6F00)
+            a.callFar(segment: 0x40 | 3, offset: 0)
+            a.bind(entry)
+            a.mov(.ebx, Mem(.esp, disp: 8, size: .dword))
+            a.hlt()
+        }, prepare: { a in
+            m.setGate(0x40, target: Selector.code32, offset: a.address(of: entry)!, type: 0xC, dpl: 3)
+        })
+        m.expectClean(run)
+        #expect(m.r32(.rbx) == 0x1234_6F00)
+    }
 }
