@@ -215,6 +215,35 @@ import X86Asm
         #expect(m.events.deliveries.map(\.vector) == [0x40])
     }
 
+    @Test func aSupervisorTranslationCachedAtRing0DoesNotServeRing3() throws {
+        // Ring 0 reads the supervisor-only page (its translation is now cached); ring 3 must still fault.
+        var mark: Label!
+        let (m, run) = try paged(adjust: { $0.setPTE(0x5000, 0x5003) }) { a in
+            mark = a.newLabel()
+            a.mov(.ebx, Mem(disp: 0x5000, size: .dword))
+            a.mov(Mem(disp: 0x5004, size: .dword), .ebx)
+            a.enterRing3()
+            a.bind(mark)
+            a.mov(.ecx, Mem(disp: 0x5000, size: .dword))
+        }
+        m.expectException(run, 14, errorCode: 5, at: mark)
+    }
+
+    @Test func aWriteCachedAtRing0DoesNotGrantARing3Write() throws {
+        // User read-only page, WP clear: ring 0 may write it; ring 3 may read but not write it.
+        var mark: Label!
+        let (m, run) = try paged(adjust: { $0.setPTE(0x5000, 0x5005) }) { a in
+            mark = a.newLabel()
+            a.mov(Mem(disp: 0x5000, size: .dword), 1)
+            a.enterRing3()
+            a.mov(.ebx, Mem(disp: 0x5000, size: .dword))
+            a.bind(mark)
+            a.mov(Mem(disp: 0x5000, size: .dword), 2)
+        }
+        m.expectException(run, 14, errorCode: 7, at: mark)
+        #expect(m.r32(.rbx) == 1)
+    }
+
     @Test func aPageCrossingReadFaultsOnTheSecondPage() throws {
         var mark: Label!
         let (m, run) = try paged(adjust: { $0.setPTE(0x6000, 0) }) { a in

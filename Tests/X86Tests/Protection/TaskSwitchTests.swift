@@ -646,6 +646,56 @@ struct TSS16 {
         #expect(m.cpu.taskRegister.selector == Self.taskA)
     }
 
+    @Test func ring3TaskCallsARing0TaskAndIsResumedAtRing3() throws {
+        let m = TestMachine.protected()
+        Self.addTasks(m)
+        var entry: Label!, after: Label!
+        let run = try m.runPM({ a in
+            entry = a.newLabel(); after = a.newLabel()
+            a.enterRing3()
+            a.mov(.ax, Int(Selector.userData))
+            a.mov(.fs, .ax)
+            a.mov(.ebx, 0x3333)
+            a.callFar(segment: Self.gateA | 3, offset: 0)
+            a.bind(after)
+            a.mov(.cx, .cs)
+            a.mov(.dx, .fs)
+            a.int(0x40)
+            a.bind(entry)
+            a.mov(.ebx, 0x4444)
+            a.iretd()
+        }, prepare: { a in
+            Self.task(a.address(of: entry)!, eflags: 0x2).write(to: m, at: Self.tssA)
+        })
+        #expect(run.reason == .halted)
+        #expect(m.handledVectors == [0x40])
+        #expect(m.r32(.rbx) == 0x3333)
+        #expect(m.r16(.rcx) == Selector.userCode)
+        #expect(m.r16(.rdx) == Selector.userData)
+        #expect(m.stackDword(0) == run[after] + 8, "INT 0x40 after the two MOVs")
+        #expect(m.events.taskSwitches.map(\.reason) == [.call, .iret])
+    }
+
+    @Test func theTSFlagMakesTheNextFloatingPointInstructionNM() throws {
+        let m = TestMachine.protected()
+        Self.addTasks(m)
+        var entry: Label!, mark: Label!
+        let run = try m.runPM({ a in
+            entry = a.newLabel(); mark = a.newLabel()
+            a.mov(.eax, .cr0)
+            a.or(.eax, Int(ControlRegister0.monitorCoprocessor))
+            a.mov(.cr0, .eax)
+            a.emit([0x9B])                          // FWAIT: fine before the switch
+            a.jmpFar(segment: Self.taskA, offset: 0)
+            a.bind(entry)
+            a.bind(mark)
+            a.emit([0x9B])
+        }, prepare: { a in
+            Self.task(a.address(of: entry)!, eflags: 0x2).write(to: m, at: Self.tssA)
+        })
+        m.expectException(run, 7, errorCode: nil, at: mark)
+    }
+
     // MARK: The T flag
 
     @Test func debugTrapFlagRaisesDBBeforeTheNewTasksFirstInstruction() throws {

@@ -189,6 +189,26 @@ import X86Asm
         #expect(m.r16(.rcx) & 0x3200 == 0x3200, "POPF set IF but could not change IOPL at CPL 3")
     }
 
+    @Test func iretInV86AtIOPL3IsARealModeReturn() throws {
+        var target: Label!
+        let (m, run, _) = try v86 { a, _ in
+            target = a.newLabel()
+            a.push(0x0ACD)                               // FLAGS: OF IF SF ZF PF CF
+            a.push(.cs)
+            a.push(target)
+            a.iret()
+            a.bind(target)
+            a.pushf()
+            a.pop(.bx)
+            a.mov(.cx, .sp)
+            a.int(0x40)
+        }
+        #expect(run.reason == .halted)
+        #expect(m.handledVectors == [0x40])
+        #expect(m.r16(.rbx) == 0x3AC7, "IOPL stays 3 (CPL 3 cannot change it)")
+        #expect(m.r16(.rcx) == 0x1000)
+    }
+
     @Test(arguments: [
         ("hlt", [0xF4]), ("lgdt", [0x0F, 0x01, 0x16, 0, 0]), ("mov cr0", [0x0F, 0x22, 0xC0]),
         ("mov eax, cr0", [0x0F, 0x20, 0xC0]), ("clts", [0x0F, 0x06]), ("lmsw", [0x0F, 0x01, 0xF0]), ("rdmsr", [0x0F, 0x32]),
