@@ -343,6 +343,40 @@ import X86Asm
         #expect(m.events.taskSwitches.map(\.reason) == [.interrupt])
     }
 
+    @Test func v86TaskInterruptedThroughATaskGateAndResumed() throws {
+        // The main task runs in V86 mode; INT 0x50 switches to task B, whose IRET returns to it:
+        // the switch saved VM and the V86 selectors, and the return reloads them as V86 segments.
+        let m = TestMachine.protected()
+        TaskSwitchTests.addTasks(m)
+        m.setIDTGate(0x50, target: TaskSwitchTests.taskB, type: 5, dpl: 3)
+        var handler: Label!, back: Label!
+        let run = try m.runPM({ a in
+            handler = a.newLabel(); back = a.newLabel()
+            Self.enterV86(&a, iopl: 3) { a in
+                a.mov(.bx, 0x5555)
+                a.int(0x50)
+                a.bind(back)
+                a.mov(.cx, .ds)
+                a.mov(Mem(disp: 0x40, size: .word), .bx)
+                a.int(0x40)
+            }
+            a.bind(handler)
+            a.mov(.ebx, 0x6666)
+            a.iretd()
+        }, prepare: { a in
+            TaskSwitchTests.task(a.address(of: handler)!, stack: 0xB000, eflags: 0x2).write(to: m, at: TaskSwitchTests.tssB)
+        })
+        #expect(run.reason == .halted)
+        #expect(m.handledVectors == [0x40])
+        let saved = TSS32.read(from: m, at: ProtectedModeGuest.tssBase)
+        #expect(saved.eflags & EFlags.virtual8086 != 0)
+        #expect(saved.segments == [Self.v86Data, 0, Self.v86Stack, Self.v86Data, 0x400, 0x500])
+        #expect(saved.eip == run[back])
+        #expect(m.r16(.rcx) == Self.v86Data)
+        #expect(m.bus.word(at: 0x3040) == 0x5555, "BX restored, DS base 0x3000 again")
+        #expect(m.stackDword(2) & EFlags.virtual8086 != 0, "INT 0x40 came from V86 mode")
+    }
+
     @Test func unrealSegmentsKeepTheirLimitAcrossRealModeReloads() throws {
         // FS gets a 4 GiB limit in protected mode; back in real mode, MOV FS changes only its base.
         let m = TestMachine.protected()
