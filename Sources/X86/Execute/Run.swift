@@ -46,14 +46,17 @@ extension CPU {
             // Whole blocks run without a look at anything else while nothing is signalled,
             // no single-stepping is on and the budget has room for a whole block.
             var careful = false
-            if signals != 0 || eflagsStored & EFlags.trap != 0 || limit - executed < CodeCache.maximumBlockLength {
+            if signals != 0 || eflagsStored & (EFlags.trap | EFlags.resume) != 0 || limit - executed < CodeCache.maximumBlockLength {
                 if let reason = serviceEvents() { return reason }
                 if executed >= limit { return .limitReached }
                 careful = true
             }
             let trapAfterEach = careful && eflagsStored & EFlags.trap != 0
             let shadowActive = careful && interruptShadow
-            let allowance = (trapAfterEach || shadowActive) ? 1 : limit - executed
+            // RF (set by IRET or a task switch) lasts for one instruction: it is cleared as that
+            // instruction starts (SDM Vol. 3A, 17.3.1.1).
+            let resumeOnce = careful && eflagsStored & EFlags.resume != 0
+            let allowance = (trapAfterEach || shadowActive || resumeOnce) ? 1 : limit - executed
 
             guard let blockStart = blockAtInstructionPointer() else {
                 deliverPendingException(instructionLength: 0)
@@ -63,6 +66,7 @@ extension CPU {
             var d = blockStart
             var step: Step
             repeatBudget = limit - executed
+            if resumeOnce { eflagsStored &= ~EFlags.resume }
             if careful {
                 while true {
                     rip = (rip &+ UInt64(d.pointee.length)) & ipMask

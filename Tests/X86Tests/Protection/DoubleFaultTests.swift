@@ -89,6 +89,29 @@ import X86Asm
         }
     }
 
+    @Test func rfFromAFaultFrameLastsOneInstructionAfterIret() throws {
+        // The #UD handler returns past the UD2 with IRET, loading RF = 1 from its frame; RF is
+        // cleared as the next instruction starts, so the INT after it pushes RF = 0.
+        let m = TestMachine.protected()
+        var handler: Label!
+        let run = try m.runPM({ a in
+            handler = a.newLabel()
+            a.ud2()
+            a.int(0x40)
+            a.bind(handler)
+            a.mov(.ebx, Mem(.esp, disp: 8, size: .dword))   // the pushed EFLAGS
+            a.add(Mem(.esp, size: .dword), 2)               // skip the UD2
+            a.iretd()
+        }, prepare: { a in
+            m.setIDTGate(6, target: Selector.code32, offset: a.address(of: handler)!, type: 0xE)
+        })
+        #expect(run.reason == .halted)
+        #expect(m.handledVectors == [0x40])
+        #expect(m.r32(.rbx) & EFlags.resume != 0, "the #UD frame had RF")
+        #expect(m.stackDword(2) & EFlags.resume == 0, "INT 0x40's frame: RF was cleared as it started")
+        #expect(m.cpu.eflags & EFlags.resume == 0)
+    }
+
     @Test func externalInterruptFrameHasNoRF() throws {
         let m = TestMachine.protected()
         let run = try m.runPM({ a in
