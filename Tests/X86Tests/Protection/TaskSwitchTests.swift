@@ -696,6 +696,30 @@ struct TSS16 {
         m.expectException(run, 7, errorCode: nil, at: mark)
     }
 
+    @Test func faultsInATaskEnteredByAnExternalInterruptHaveEXT() throws {
+        let m = TestMachine.protected()
+        Self.addTasks(m)
+        m.setSegment(0x68, access: PM.dataAccess(present: false))
+        var handler: Label!, loop: Label!
+        let run = try m.runPM({ a in
+            handler = a.newLabel(); loop = a.newLabel()
+            a.sti()
+            a.bind(loop)
+            a.jmp(loop)
+            a.bind(handler)
+            a.hlt()
+        }, prepare: { a in
+            var t = Self.task(a.address(of: handler)!, stack: 0xB000, eflags: 0x2)
+            t.segments[3] = 0x68
+            t.write(to: m, at: Self.tssB)
+            m.setIDTGate(0x60, target: Self.taskB, type: 5)
+            m.interrupts.raise(0x60)
+        })
+        m.expectException(run, 11, errorCode: 0x68 | 1)
+        #expect(m.stackDword(1) == run[handler])
+        #expect(m.cpu.taskRegister.selector == Self.taskB)
+    }
+
     // MARK: The T flag
 
     @Test func debugTrapFlagRaisesDBBeforeTheNewTasksFirstInstruction() throws {
