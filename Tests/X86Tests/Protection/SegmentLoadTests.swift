@@ -318,4 +318,77 @@ import X86Asm
         #expect(m.events.shutdownChains == [[12, 8, 12]])
         #expect(m.r32(.rsp) == 0x8000)
     }
+
+    // MARK: Back in real mode
+
+    /// Enters protected mode, runs `pm` (32-bit), returns to real mode with the IVT at 0, runs `real` (16-bit).
+    private func backToRealMode(setup: (TestMachine) -> Void = { _ in }, _ pm: (inout Assembler) -> Void,
+                                _ real: (inout Assembler) -> Void) throws -> (TestMachine, StopReason) {
+        let m = TestMachine.protected()
+        setup(m)
+        let reason = try m.run { a in
+            ProtectedModeGuest.enter(&a)
+            pm(&a)
+            let sixteen = a.newLabel(), back = a.newLabel(), ivt = a.newLabel(), over = a.newLabel()
+            a.jmpFar(segment: Selector.code16, sixteen)
+            a.bits(.b16)
+            a.bind(sixteen)
+            a.mov(.eax, .cr0)
+            a.and(.eax, ~1)
+            a.mov(.cr0, .eax)
+            a.jmpFar(segment: 0, back)
+            a.bind(back)
+            a.jmp(over)
+            a.bind(ivt)
+            a.dw(0x3FF)
+            a.dd(0)
+            a.bind(over)
+            a.xor(.ax, .ax)
+            a.mov(.ds, .ax)
+            a.lidt(Mem(label: ivt))
+            real(&a)
+            a.hlt()
+        }
+        return (m, reason)
+    }
+
+    @Test func aSegmentNullInProtectedModeIsValidAfterARealModeLoad() throws {
+        // The null load left limit 0 in the cache (kept, as real-mode loads keep limits), but the
+        // register is valid again: offset 0 can be read and written.
+        let (m, reason) = try backToRealMode({ a in
+            a.xor(.eax, .eax)
+            a.mov(.fs, .ax)
+        }, { a in
+            a.mov(.ax, 0x300)
+            a.mov(.fs, .ax)
+            a.mov(.al, 0x5A)
+            a.mov(Mem(disp: 0, size: .byte, segment: .fs), .al)
+        })
+        m.expectCleanHalt(reason)
+        #expect(m.bus.byte(at: 0x3000) == 0x5A)
+        #expect(m.cpu.segment(.fs).attributes & SegmentCache.unusable == 0)
+    }
+
+    @Test func realModeCanWriteThroughCS() throws {
+        // After the far jump in real mode, CS is an ordinary read/write real-mode segment.
+        let (m, reason) = try backToRealMode({ _ in }, { a in
+            a.mov(.ax, 0x5678)
+            a.mov(Mem(disp: 0x3020, size: .word, segment: .cs), .ax)
+        })
+        m.expectCleanHalt(reason)
+        #expect(m.bus.word(at: 0x3020) == 0x5678)
+    }
+
+    @Test func readOnlyDataFromProtectedModeIsWritableAfterARealModeLoad() throws {
+        let (m, reason) = try backToRealMode(setup: { $0.setSegment(0x48, limit: 0xFFFF, access: 0x90, flags: 0) }, { a in
+            a.mov(.ax, 0x48)
+            a.mov(.es, .ax)
+        }, { a in
+            a.mov(.ax, 0x300)
+            a.mov(.es, .ax)
+            a.mov(Mem(disp: 0x30, size: .word, segment: .es), .ax)
+        })
+        m.expectCleanHalt(reason)
+        #expect(m.bus.word(at: 0x3030) == 0x300)
+    }
 }
