@@ -132,6 +132,8 @@ public final class CPU {
     var tlb: UnsafeMutablePointer<TLBEntry>
     /// The current privilege level (0 in real mode, 3 in virtual-8086 mode).
     var cpl: UInt8 = 0
+    /// Some TLB entry may hold a piece of a large page (INVLPG must then look for the others).
+    var tlbHoldsLargePages = false
     /// PAE paging's four page-directory-pointer-table entries, loaded with CR3 (SDM Vol. 3A, 4.4.1).
     var pdpte: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     /// Physical address mask applied before the bus: bit 20 clear while the A20 gate is off.

@@ -44,6 +44,8 @@ extension CPU {
         entry.pointee.addend = addend
         entry.pointee.physicalPage = physicalPage
         entry.pointee.global = translation.global
+        entry.pointee.large = translation.large
+        if translation.large { tlbHoldsLargePages = true }
         if write && translation.writable { entry.pointee.writeTag = base }
         if translation.executable { entry.pointee.fetchTag = base }
         return (page, physical)

@@ -16,6 +16,8 @@ struct TLBEntry {
     var physicalPage: UInt64 = 0
     /// Mapped by a global page (CR4.PGE): a CR3 load keeps it.
     var global = false
+    /// A 4 KiB piece of a 4 MiB or 2 MiB page.
+    var large = false
 
     @inline(__always) static func slot(_ linear: UInt64) -> Int { Int(truncatingIfNeeded: linear >> 12) & (count - 1) }
     @inline(__always) static func pageBase(_ linear: UInt64) -> UInt64 { linear & ~0xFFF }
@@ -32,13 +34,21 @@ extension CPU {
         for i in 0..<2 * TLBEntry.count where !(keepingGlobal && tlbStorage[i].global) {
             tlbStorage[i] = TLBEntry()
         }
+        if !keepingGlobal { tlbHoldsLargePages = false }
     }
 
-    /// INVLPG: drops the translation of one linear page, global or not, for both privilege levels.
+    /// INVLPG: drops the translation of the page holding `linear`, global or not, for both
+    /// privilege levels. For a 4 MiB or 2 MiB page that is every 4 KiB piece of it the TLB holds
+    /// (all large-page pieces in the surrounding 4 MiB go, which covers both sizes).
     func invalidateTLBEntry(_ linear: UInt64) {
         let slot = TLBEntry.slot(linear)
         tlbStorage[slot] = TLBEntry()
         tlbStorage[TLBEntry.count + slot] = TLBEntry()
+        guard tlbHoldsLargePages else { return }
+        let region = linear & ~0x3F_FFFF
+        for i in 0..<2 * TLBEntry.count where tlbStorage[i].large && tlbStorage[i].readTag & ~0x3F_FFFF == region {
+            tlbStorage[i] = TLBEntry()
+        }
     }
 
     /// Removes the write permission of every entry that maps `physicalPage`.

@@ -377,6 +377,51 @@ import X86Asm
         #expect(m.r32(.rcx) == 0x2222)
     }
 
+    @Test func invlpgAnywhereInALargePageDropsAllOfIt() throws {
+        // A 4 MiB page read at two places; the PDE is changed and INVLPG names only the second
+        // place: the first must see the new mapping too (the TLB caches large pages in 4 KiB pieces).
+        let m = TestMachine.protected(ramSize: 0x80_0000)
+        m.identityMap32()
+        m.setPDE(0x40_0000, 0x0000_0087)
+        m.bus.setDword(0x1111, at: 0x3000)
+        m.bus.setDword(0x2222, at: 0x40_3000)
+        let run = try m.runPM { a in
+            a.enablePaging(cr4: Self.pse)
+            a.mov(.ebx, Mem(disp: 0x40_3000, size: .dword))
+            a.mov(.ecx, Mem(disp: 0x40_5000, size: .dword))
+            a.mov(Mem(disp: PM.pageDirectory + 4, size: .dword), 0x40_0087)
+            a.invlpg(Mem(disp: 0x40_5000))
+            a.mov(.edx, Mem(disp: 0x40_3000, size: .dword))
+        }
+        m.expectClean(run)
+        #expect(m.r32(.rbx) == 0x1111)
+        #expect(m.r32(.rdx) == 0x2222)
+    }
+
+    @Test func invlpgInATwoMegabytePageDropsAllOfIt() throws {
+        // The same with a PAE 2 MiB page, remapped from physical 0 to physical 0x40_0000.
+        let m = TestMachine.protected(ramSize: 0x80_0000)
+        let pdpt = 0x10_4000, directory = 0x10_5000
+        for i in 0..<4 { m.setQword(0, at: pdpt + 8 * i) }
+        m.setQword(UInt64(directory) | 1, at: pdpt)
+        for i in 0..<512 { m.setQword(0, at: directory + 8 * i) }
+        m.setQword(0x87, at: directory)                 // 0–2 MiB identity
+        m.setQword(0x87, at: directory + 8)             // 2–4 MiB → 0
+        m.bus.setDword(0x1111, at: 0x3000)
+        m.bus.setDword(0x2222, at: 0x40_3000)
+        let run = try m.runPM { a in
+            a.enablePaging(cr3: pdpt, cr4: Int(ControlRegister4.physicalAddressExtension))
+            a.mov(.ebx, Mem(disp: 0x20_3000, size: .dword))
+            a.mov(.ecx, Mem(disp: 0x20_5000, size: .dword))
+            a.mov(Mem(disp: directory + 8, size: .dword), 0x40_0087)
+            a.invlpg(Mem(disp: 0x20_5000))
+            a.mov(.edx, Mem(disp: 0x20_3000, size: .dword))
+        }
+        m.expectClean(run)
+        #expect(m.r32(.rbx) == 0x1111)
+        #expect(m.r32(.rdx) == 0x2222)
+    }
+
     @Test func cr3ReloadDropsNonGlobalButKeepsGlobalTranslations() throws {
         // Both pages are remapped in memory; a CR3 reload makes only the non-global change visible.
         let (m, run) = try paged(cr4: Self.pge, adjust: { m in
