@@ -160,6 +160,11 @@ extension CPU {
             guard let value = peekStack(i * 4, .dword) else { return false }
             values.append(value)
         }
+        // The new CS is a 64 KiB virtual-8086 segment: an EIP beyond it is #GP(0) (SDM Vol. 2, IRET).
+        if offset > 0xFFFF {
+            raiseFault(.generalProtection, errorCode: 0)
+            return false
+        }
         setEFlags((flags & EFlags.writable) | EFlags.virtual8086)
         setPrivilegeLevel(3)
         let order: [SegmentRegister] = [.ss, .es, .ds, .fs, .gs]
@@ -168,7 +173,7 @@ extension CPU {
         }
         segs[SegmentRegister.cs.rawValue] = SegmentCache.virtual8086(selector)
         setReg32(.rsp, values[0])
-        rip = UInt64(offset & 0xFFFF)
+        rip = UInt64(offset)
         return true
     }
 }

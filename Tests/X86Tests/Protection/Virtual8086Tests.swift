@@ -124,6 +124,22 @@ import X86Asm
         #expect(m.r16(.rsi) & UInt16(EFlags.iopl) == UInt16(EFlags.iopl))
     }
 
+    @Test func iretToV86WithAnEIPBeyond64KIsGP0() throws {
+        let m = TestMachine.protected()
+        var mark: Label!
+        let run = try m.runPM { a in
+            mark = a.newLabel()
+            for value in [0, 0, Int(Self.v86Data), Int(Self.v86Data), Int(Self.v86Stack), 0x1000,
+                          Int(EFlags.virtual8086) | 0x2, 0, 0x1_0000] {
+                a.push(value)
+            }
+            a.bind(mark)
+            a.iretd()
+        }
+        m.expectException(run, 13, errorCode: 0, at: mark)
+        #expect(m.stackDword(3) & EFlags.virtual8086 == 0, "still in protected mode")
+    }
+
     @Test func handlerForV86MustBeRing0() throws {
         let m = TestMachine.protected()
         m.setSegment(0x48, access: PM.codeAccess(dpl: 0, conforming: true))
