@@ -124,8 +124,7 @@ public final class CPU {
     /// A task switch committed before the pending exception arose: it belongs to the new task,
     /// whose EIP must not be rewound to the instruction that started the switch.
     var faultBelongsToNewTask = false
-    /// DR6 bits of a #DB trap due after the current instruction: data and I/O breakpoint hits
-    /// (B0–B3), a task switch to a TSS with its T bit set (BT).
+    /// DR6 bits of a #DB trap due after the current instruction: data and I/O breakpoint hits (B0–B3).
     var pendingDebugStatus: UInt64 = 0
     /// A data breakpoint is enabled: the memory slow path compares accesses with it.
     var watchesData = false
@@ -141,6 +140,8 @@ public final class CPU {
     var tlb: UnsafeMutablePointer<TLBEntry>
     /// The current privilege level (0 in real mode, 3 in virtual-8086 mode).
     var cpl: UInt8 = 0
+    /// Some TLB entry may hold a piece of a large page (INVLPG must then look for the others).
+    var tlbHoldsLargePages = false
     /// PAE paging's four page-directory-pointer-table entries, loaded with CR3 (SDM Vol. 3A, 4.4.1).
     var pdpte: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     /// Host pages of recently walked paging structures (see `pagingStructurePage`); emptied with the TLB.

@@ -370,7 +370,7 @@ struct Decoder {
     private mutating func decodeTwoByte(_ opcode: UInt8) {
         let v = wordSize
         switch opcode {
-        case 0x00: modrmForm(.systemSegment, .word)
+        case 0x00: modrmForm(.systemSegment, v)   // SLDT/STR to a 32-bit register zero-extend
         case 0x01:
             modrmForm(.descriptorTable, v)
             // Register forms exist only for SMSW and LMSW here (the rest are VMX/SVM/RDTSCP/SWAPGS).

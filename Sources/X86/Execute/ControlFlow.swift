@@ -160,7 +160,8 @@ extension CPU {
     /// INT n, INT3, INTO: in virtual-8086 mode with IOPL < 3 they are #GP(0) (SDM Vol. 2, INT n).
     func execInt(_ d: Instruction, vector: UInt8) -> Step {
         if isVirtual8086 && iopl < 3 && d.op != .int1 { return raiseFault(.generalProtection, errorCode: 0) }
-        deliverEvent(vector: vector, errorCode: nil, kind: .software, instructionLength: d.length)
+        deliverEvent(vector: vector, errorCode: nil, kind: d.op == .int1 ? .privilegedSoftware : .software,
+                     instructionLength: d.length)
         return .exit
     }
 

@@ -75,9 +75,10 @@ extension CPU {
     }
 
     /// CR3: with PAE paging on, the PDPTEs load now. The TLB drops every non-global entry.
+    /// All 32 bits are kept: bits 11:5, ignored by 32-bit paging, address the PDPT once PAE is on.
     func writeCR3(_ value: UInt32) -> Step {
         let old = cr3
-        cr3 = UInt64(paeEnabled ? value & 0xFFFF_FFF8 : value & 0xFFFF_F018)
+        cr3 = UInt64(value)
         if pagingEnabled && paeEnabled {
             guard loadPageDirectoryPointers() else {
                 cr3 = old

@@ -54,10 +54,12 @@ extension CPU {
             }
             let trapAfterEach = careful && eflagsStored & EFlags.trap != 0
             let shadowActive = careful && interruptShadow
-            // Breakpoints are checked around every instruction; RF lasts for one instruction.
+            // Breakpoints are checked around every instruction. RF (set by IRET or a task switch)
+            // masks instruction breakpoints for one instruction: it is cleared as that instruction
+            // starts, after the breakpoint check (SDM Vol. 3A, 17.3.1.1).
             let debugging = careful && signals & Signals.debug != 0
-            let resuming = careful && eflagsStored & EFlags.resume != 0
-            let allowance = (trapAfterEach || shadowActive || debugging || resuming) ? 1 : limit - executed
+            let resumeOnce = careful && eflagsStored & EFlags.resume != 0
+            let allowance = (trapAfterEach || shadowActive || debugging || resumeOnce) ? 1 : limit - executed
             if debugging {
                 let hits = instructionBreakpointHits()
                 if hits != 0 {
@@ -75,6 +77,7 @@ extension CPU {
             var step: Step
             // A data breakpoint hit by one iteration of a REP string instruction traps after that iteration.
             repeatBudget = debugging ? 1 : limit - executed
+            if resumeOnce { eflagsStored &= ~EFlags.resume }
             if careful {
                 while true {
                     rip = (rip &+ UInt64(d.pointee.length)) & ipMask
@@ -110,9 +113,6 @@ extension CPU {
             if careful {
                 if shadowActive && retired > 0 { interruptShadow = false }
                 // MOV SS and POP SS hold the single-step trap until after the next instruction (SDM Vol. 3A, 6.8.3).
-                if resuming && retired > 0 && d.pointee.op != .iret && d.pointee.op != .popf {
-                    eflagsStored &= ~EFlags.resume
-                }
                 let stepTrap = trapAfterEach && retired > 0 && step != .fault && !d.pointee.loadsStackSegment
                 if step == .fault { pendingDebugStatus = 0 }
                 if stepTrap || pendingDebugStatus != 0 { deliverDebugTrap(singleStep: stepTrap) }
@@ -134,12 +134,6 @@ extension CPU {
             startAt(vector: startupVector)
         }
         if stopRequested { return .stopRequested }
-        if pendingDebugStatus != 0 && activity == .active {
-            // A debug trap left by the last instruction (a task switch's T bit) comes before NMI and INTR.
-            deliverDebugTrap(singleStep: false)
-            setSignal(Signals.debug, !enabledBreakpoints.isEmpty)
-            return nil
-        }
         if interruptShadow { return activity == .active ? nil : stopReasonForActivity }
         if nmiPending && !nmiBlocked {
             nmiPending = false

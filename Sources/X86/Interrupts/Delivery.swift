@@ -2,8 +2,11 @@
 enum EventKind {
     /// An exception detected while executing an instruction (return address: that instruction).
     case fault
-    /// INT n, INT3, INTO, INT1: return address is the next instruction.
+    /// INT n, INT3, INTO: return address is the next instruction.
     case software
+    /// INT1 (ICEBP): delivered like INT n, but as an event external to the program: no gate
+    /// DPL check, and EXT set in the error codes its delivery raises.
+    case privilegedSoftware
     /// A trap-class exception (single-step #DB): reported as an exception, return address the next instruction.
     case trap
     /// INTR or NMI between instructions.
@@ -56,10 +59,10 @@ extension CPU {
             let second = pendingVector
             if faultBelongsToNewTask {
                 faultBelongsToNewTask = false
-            } else if kind == .software {
+            } else if kind == .software || kind == .privilegedSoftware {
                 rewindInstructionPointer(by: instructionLength)
             }
-            if kind != .software && kind != .external && vector == ExceptionVector.doubleFault.rawValue {
+            if (kind == .fault || kind == .trap) && vector == ExceptionVector.doubleFault.rawValue {
                 chain.append(second)
                 enterShutdown(chain: chain)
                 return
@@ -95,7 +98,7 @@ extension CPU {
         if hasObserver, let observer {
             let source: InterruptSource = switch kind {
             case .fault, .trap: .exception
-            case .software: .software
+            case .software, .privilegedSoftware: .software
             case .external: .external
             }
             observer.cpu(self, delivers: vector, source: source, errorCode: errorCode)

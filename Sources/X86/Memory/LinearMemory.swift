@@ -40,6 +40,8 @@ extension CPU {
             entry.pointee.writeTag = TLBEntry.invalid
             entry.pointee.fetchTag = TLBEntry.invalid
         }
+        entry.pointee.large = translation.large
+        if translation.large { tlbHoldsLargePages = true }
         if watchesData && isWatchedDataPage(base) {
             // Data accesses to a page with a data breakpoint must reach the slow path's check.
             entry.pointee.readTag = TLBEntry.invalid

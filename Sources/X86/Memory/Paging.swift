@@ -11,6 +11,8 @@ struct PageTranslation {
     var writable: Bool
     var executable: Bool
     var global: Bool
+    /// Mapped by a 4 MiB or 2 MiB page: the TLB holds it in 4 KiB pieces, which INVLPG drops together.
+    var large = false
 }
 
 /// CR4 bits (SDM Vol. 3A, 2.5).
@@ -143,7 +145,7 @@ extension CPU {
             let frame = (pde & 0xFFC0_0000) | ((pde & 0x1E000) << 19)
             return PageTranslation(physical: (frame | (linear & 0x3F_FFFF)) & a20Mask,
                                    writable: updated & CPU.pageDirty != 0 && permits(.write, user: user, writableAll: writableAll, userAll: true, noExecute: false),
-                                   executable: true, global: pde & CPU.pageGlobal != 0 && globalPagesEnabled)
+                                   executable: true, global: pde & CPU.pageGlobal != 0 && globalPagesEnabled, large: true)
         }
         let tableEntryAddress = (pde & 0xFFFF_F000) | ((linear >> 10) & 0xFFC)
         let pte = UInt64(readPhysical32(tableEntryAddress))
@@ -199,7 +201,7 @@ extension CPU {
             if updated != pde { writePhysical64(directoryEntryAddress, updated) }
             return PageTranslation(physical: ((pde & CPU.paeAddressMask & ~0x1F_FFFF) | (linear & 0x1F_FFFF)) & a20Mask,
                                    writable: updated & CPU.pageDirty != 0 && permits(.write, user: user, writableAll: writableAll, userAll: true, noExecute: false),
-                                   executable: !noExecute, global: pde & CPU.pageGlobal != 0 && globalPagesEnabled)
+                                   executable: !noExecute, global: pde & CPU.pageGlobal != 0 && globalPagesEnabled, large: true)
         }
         let tableEntryAddress = (pde & CPU.paeAddressMask) | ((linear >> 9) & 0xFF8)
         let pte = readPhysical64(tableEntryAddress)

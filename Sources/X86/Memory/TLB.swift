@@ -16,6 +16,8 @@ struct TLBEntry {
     var physicalPage: UInt64 = 0
     /// Mapped by a global page (CR4.PGE): a CR3 load keeps it.
     var global = false
+    /// A 4 KiB piece of a 4 MiB or 2 MiB page.
+    var large = false
 
     /// The entry for a linear page. Folding in bits above the index keeps pages a multiple of
     /// 1 MiB apart (a copy between two buffers, say) from evicting each other on every access.
@@ -38,15 +40,23 @@ extension CPU {
         }
         // Host pointers are valid only until the owner's flush (`Bus.memoryPage`), so forget them too.
         if !keepingGlobal {
+            tlbHoldsLargePages = false
             for i in 0..<CPU.pagingStructureCacheSize { pagingStructureCache[i] = (.max, nil) }
         }
     }
 
-    /// INVLPG: drops the translation of one linear page, global or not, for both privilege levels.
+    /// INVLPG: drops the translation of the page holding `linear`, global or not, for both
+    /// privilege levels. For a 4 MiB or 2 MiB page that is every 4 KiB piece of it the TLB holds
+    /// (all large-page pieces in the surrounding 4 MiB go, which covers both sizes).
     func invalidateTLBEntry(_ linear: UInt64) {
         let slot = TLBEntry.slot(linear)
         tlbStorage[slot] = TLBEntry()
         tlbStorage[TLBEntry.count + slot] = TLBEntry()
+        guard tlbHoldsLargePages else { return }
+        let region = linear & ~0x3F_FFFF
+        for i in 0..<2 * TLBEntry.count where tlbStorage[i].large && tlbStorage[i].readTag & ~0x3F_FFFF == region {
+            tlbStorage[i] = TLBEntry()
+        }
     }
 
     /// Removes the write permission of every entry that maps `physicalPage`.

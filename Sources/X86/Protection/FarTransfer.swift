@@ -119,7 +119,8 @@ extension CPU {
                                                    notPresent: .stackFault) else { return false }
         // The parameters are read from the caller's stack before anything changes.
         var parameters: [UInt32] = []
-        let oldStackPointer = stackPointerValue(of: segs[SegmentRegister.ss.rawValue])
+        // The whole ESP is pushed (a 16-bit gate truncates it), whatever the old stack's B flag.
+        let oldStackPointer = reg32(.rsp)
         for i in 0..<parameterCount {
             guard let value = peekStack(i * gateSize.bytes, gateSize) else { return false }
             parameters.append(value)
@@ -139,11 +140,6 @@ extension CPU {
         }
         commitStack(frame)
         return true
-    }
-
-    /// ESP or SP, as the stack segment's B flag selects.
-    private func stackPointerValue(of segment: SegmentCache) -> UInt32 {
-        segment.defaultSize32 ? reg32(.rsp) : UInt32(reg16(.rsp))
     }
 
     /// Checks the code segment a far RET or IRET returns to (SDM Vol. 2, RET): RPL ≥ CPL; conforming

@@ -76,7 +76,6 @@ extension CPU {
             return false
         }
         setPrivilegeLevel(toInnerLevel ? code.privilegeLevel : cpl)
-        let oldStackPointer = oldStack.defaultSize32 ? reg32(.rsp) : UInt32(reg16(.rsp))
         var pushed = true
         if fromVirtual8086 {
             for segment in [SegmentRegister.gs, .fs, .ds, .es] where pushed {
@@ -84,7 +83,8 @@ extension CPU {
             }
         }
         if toInnerLevel {
-            pushed = pushed && push(UInt32(oldStack.selector), size, onto: &frame) && push(oldStackPointer, size, onto: &frame)
+            // The whole ESP, even from a 16-bit stack (SDM Vol. 2, INT n: TempESP ← ESP).
+            pushed = pushed && push(UInt32(oldStack.selector), size, onto: &frame) && push(reg32(.rsp), size, onto: &frame)
         }
         pushed = pushed && push(oldFlags, size, onto: &frame)
             && push(UInt32(segs[SegmentRegister.cs.rawValue].selector), size, onto: &frame)
@@ -161,6 +161,11 @@ extension CPU {
             guard let value = peekStack(i * 4, .dword) else { return false }
             values.append(value)
         }
+        // The new CS is a 64 KiB virtual-8086 segment: an EIP beyond it is #GP(0) (SDM Vol. 2, IRET).
+        if offset > 0xFFFF {
+            raiseFault(.generalProtection, errorCode: 0)
+            return false
+        }
         setEFlags((flags & EFlags.writable) | EFlags.virtual8086)
         setPrivilegeLevel(3)
         let order: [SegmentRegister] = [.ss, .es, .ds, .fs, .gs]
@@ -169,7 +174,7 @@ extension CPU {
         }
         segs[SegmentRegister.cs.rawValue] = SegmentCache.virtual8086(selector)
         setReg32(.rsp, values[0])
-        rip = UInt64(offset & 0xFFFF)
+        rip = UInt64(offset)
         return true
     }
 }

@@ -13,7 +13,9 @@ extension CPU {
             guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
             guard let value = readRM(d, .word) else { return .fault }
             let selector = UInt16(truncatingIfNeeded: value)
-            if d.sub == 2 { return loadLocalDescriptorTable(selector, vector: .generalProtection, external: 0) ? .exit : .fault }
+            if d.sub == 2 {
+                return loadLocalDescriptorTable(selector, vector: .generalProtection, notPresent: .segmentNotPresent, external: 0) ? .exit : .fault
+            }
             return loadTaskRegister(selector) ? .exit : .fault
         case 4, 5:
             guard let value = readRM(d, .word) else { return .fault }
@@ -26,7 +28,8 @@ extension CPU {
     }
 
     /// LLDT (and a task switch's LDT load): null makes LDTR unusable; otherwise an LDT descriptor in the GDT.
-    func loadLocalDescriptorTable(_ selector: UInt16, vector: ExceptionVector, external: UInt32) -> Bool {
+    func loadLocalDescriptorTable(_ selector: UInt16, vector: ExceptionVector, notPresent: ExceptionVector,
+                                  external: UInt32) -> Bool {
         if selector.isNullSelector {
             ldtr = SegmentCache.null(selector)
             return true
@@ -41,7 +44,7 @@ extension CPU {
             return false
         }
         if !descriptor.isPresent {
-            raiseFault(.segmentNotPresent, errorCode: selector.errorCode | external)
+            raiseFault(notPresent, errorCode: selector.errorCode | external)
             return false
         }
         ldtr = descriptor.cache(selector: selector)

@@ -27,14 +27,28 @@ extension CPU {
             return false
         }
         let target = descriptor.systemType == .taskGate ? descriptor.gateSelector : selector
-        return performTaskSwitch(to: target, reason: reason, vector: nil, external: 0)
+        var debugTrap = false
+        guard performTaskSwitch(to: target, reason: reason, vector: nil, external: 0, debugTrap: &debugTrap) else { return false }
+        if debugTrap { raiseTaskSwitchTrap() }
+        return true
+    }
+
+    /// The new TSS's T flag: a debug trap (DR6.BT) follows the switch, reported before the new
+    /// task's first instruction with that instruction as the return address (SDM Vol. 3A, 7.2.1, 17.3.1.5).
+    private func raiseTaskSwitchTrap() {
+        debugRegisters[6] |= DebugStatus.taskSwitch
+        deliverEvent(vector: ExceptionVector.debug.rawValue, errorCode: nil, kind: .trap)
     }
 
     /// An interrupt or exception through an IDT task gate; the error code, if any, goes onto the new task's stack.
     func switchTaskForEvent(_ selector: UInt16, vector: UInt8, errorCode: UInt32?, kind: EventKind) -> Bool {
         let external: UInt32 = kind == .software ? 0 : 1
         let reason: TaskSwitch.Reason = kind == .fault || kind == .trap ? .exception : .interrupt
-        guard performTaskSwitch(to: selector, reason: reason, vector: vector, external: external) else { return false }
+        // A fault's saved EFLAGS image has RF set, as a pushed one would (SDM Vol. 3A, 17.3.1.1).
+        let resume = kind == .fault && vector != ExceptionVector.debug.rawValue
+        var debugTrap = false
+        guard performTaskSwitch(to: selector, reason: reason, vector: vector, external: external,
+                                savingResume: resume, debugTrap: &debugTrap) else { return false }
         if let errorCode {
             let size: OperandSize = taskRegister.attributes & 0x8 != 0 ? .dword : .word
             guard push(errorCode, size) else {
@@ -42,16 +56,23 @@ extension CPU {
                 return false
             }
         }
+        if debugTrap { raiseTaskSwitchTrap() }
         return true
     }
 
     /// IRET with NT set: back to the task whose selector is in this TSS's back-link field.
     func returnFromNestedTask() -> Bool {
         guard let backLink = asSupervisor({ readLinear(taskRegister.base & 0xFFFF_FFFF, as: UInt16.self) }) else { return false }
-        return performTaskSwitch(to: backLink, reason: .iret, vector: nil, external: 0)
+        var debugTrap = false
+        guard performTaskSwitch(to: backLink, reason: .iret, vector: nil, external: 0, debugTrap: &debugTrap) else { return false }
+        if debugTrap { raiseTaskSwitchTrap() }
+        return true
     }
 
-    private func performTaskSwitch(to selector: UInt16, reason: TaskSwitch.Reason, vector: UInt8?, external: UInt32) -> Bool {
+    /// The switch itself (SDM Vol. 3A, 7.3). `debugTrap` reports the new TSS's T flag; the caller
+    /// raises the trap once the event or instruction that switched is complete.
+    private func performTaskSwitch(to selector: UInt16, reason: TaskSwitch.Reason, vector: UInt8?, external: UInt32,
+                                   savingResume: Bool = false, debugTrap: inout Bool) -> Bool {
         // The new TSS: in the GDT, of the right busy state, present, long enough.
         let invalid: ExceptionVector = reason == .iret ? .invalidTSS : .generalProtection
         if selector.selectsLDT {
@@ -81,8 +102,10 @@ extension CPU {
         let oldSelector = taskRegister.selector
         let oldLayout = TSSLayout(is32: taskRegister.attributes & 0x8 != 0)
         let oldBase = taskRegister.base
+        // Only IRET clears NT in the image it saves; JMP, CALL and events leave it (SDM Vol. 3A, Table 7-2).
         var savedFlags = eflags
-        if reason == .jump || reason == .iret { savedFlags &= ~EFlags.nestedTask }
+        if reason == .iret { savedFlags &= ~EFlags.nestedTask }
+        if savingResume { savedFlags |= EFlags.resume }
         let saved = asSupervisor { () -> Bool in
             guard writeTSS(oldBase, oldLayout.instructionPointer, UInt32(truncatingIfNeeded: rip), oldLayout.wordSize),
                   writeTSS(oldBase, oldLayout.flags, savedFlags, oldLayout.wordSize) else { return false }
@@ -135,7 +158,8 @@ extension CPU {
         var index = 0
         rip = UInt64(state[index]); index += 1
         var flags = state[index]; index += 1
-        if !newLayout.is32 { flags = (eflags & 0xFFFF_0000) | flags }
+        // A 16-bit TSS holds FLAGS only: the upper half (VM, RF, AC, ID…) becomes 0, so a switch from
+        // a virtual-8086 task to a 286 task does not leave VM set.
         if reason == .call || reason == .interrupt || reason == .exception { flags |= EFlags.nestedTask }
         setEFlags(flags)
         for n in 0..<8 {
@@ -158,7 +182,7 @@ extension CPU {
             selectors.append(UInt16(truncatingIfNeeded: state[index])); index += 1
         }
         let ldtSelector = UInt16(truncatingIfNeeded: state[index]); index += 1
-        let debugTrap = state[index] != 0
+        let trapFlag = state[index] != 0
         if hasObserver {
             observer?.cpu(self, switchedTask: TaskSwitch(oldSelector: oldSelector, newSelector: selector, reason: reason, vector: vector))
         }
@@ -166,11 +190,7 @@ extension CPU {
             faultBelongsToNewTask = true
             return false
         }
-        if debugTrap {
-            // The TSS's T bit: a #DB trap with DR6.BT before the new task's first instruction.
-            pendingDebugStatus |= DebugStatus.taskSwitch
-            setSignal(Signals.debug, true)
-        }
+        debugTrap = trapFlag
         return true
     }
 
@@ -196,9 +216,10 @@ extension CPU {
         if isVirtual8086 {
             for s in SegmentRegister.allCases { segs[s.rawValue] = SegmentCache.virtual8086(selectors[s.rawValue]) }
             setPrivilegeLevel(3)
-            return loadLocalDescriptorTable(ldt, vector: .invalidTSS, external: external)
+            return loadLocalDescriptorTable(ldt, vector: .invalidTSS, notPresent: .invalidTSS, external: external)
         }
-        guard loadLocalDescriptorTable(ldt, vector: .invalidTSS, external: external) else { return false }
+        // A missing LDT is #TS here, not #NP as for LLDT (SDM Vol. 3A, Table 7-1).
+        guard loadLocalDescriptorTable(ldt, vector: .invalidTSS, notPresent: .invalidTSS, external: external) else { return false }
         let codeSelector = selectors[SegmentRegister.cs.rawValue]
         let level = codeSelector.requestedPrivilegeLevel
         guard let code = readDescriptor(codeSelector, vector: .invalidTSS, errorCode: codeSelector.errorCode | external) else { return false }

@@ -35,10 +35,18 @@ public struct SegmentCache: Sendable, Equatable {
         recomputeBounds()
     }
 
-    /// A real-mode segment: base = selector × 16, keeping limit and attributes as they are.
+    /// A real-mode (or virtual-8086) segment: base = selector × 16, keeping limit, D/B, G and DPL
+    /// as they are ("unreal mode"). The register becomes a present, read/write data segment,
+    /// whatever protected mode left in it (a null selector, a code segment), as real mode has no
+    /// type checks.
     mutating func loadRealMode(_ selector: UInt16) {
         self.selector = selector
         self.base = UInt64(selector) << 4
+        let usable = (attributes & ~(SegmentCache.unusable | 0x9F)) | 0x93
+        if usable != attributes {
+            attributes = usable
+            recomputeBounds()
+        }
     }
 
     /// Derives the read and write ranges. In real and virtual-8086 mode the type is not checked

@@ -14,6 +14,7 @@ final class EventRecorder: CPUObserver {
 
     private(set) var deliveries: [Delivery] = []
     private(set) var shutdownChains: [[UInt8]] = []
+    private(set) var taskSwitches: [TaskSwitch] = []
 
     var vectors: [UInt8] { deliveries.map(\.vector) }
 
@@ -26,7 +27,12 @@ final class EventRecorder: CPUObserver {
         shutdownChains.append(chain)
     }
 
+    func cpu(_ cpu: CPU, switchedTask switch: TaskSwitch) {
+        taskSwitches.append(`switch`)
+    }
+
     func clear() {
+        taskSwitches.removeAll(keepingCapacity: true)
         deliveries.removeAll(keepingCapacity: true)
         shutdownChains.removeAll(keepingCapacity: true)
     }

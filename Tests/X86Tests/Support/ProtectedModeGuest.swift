@@ -85,12 +85,12 @@ enum ProtectedModeGuest {
 
     /// Emits the real-mode prologue: LGDT, LIDT, CR0.PE, far jump to 32-bit code, flat data
     /// segments, ESP = `kernelStackTop`, LTR. Continues assembling in 32-bit mode.
-    static func enter(_ a: inout Assembler) {
+    static func enter(_ a: inout Assembler, gdtLimit: UInt16 = 0x7F) {
         let gdtr = a.newLabel(), idtr = a.newLabel(), start = a.newLabel(), body = a.newLabel()
         a.jmp(start)
         a.align(8)
         a.bind(gdtr)
-        a.dw(0x7F)
+        a.dw(gdtLimit)
         a.dd(UInt32(gdtBase))
         a.bind(idtr)
         a.dw(0x7FF)

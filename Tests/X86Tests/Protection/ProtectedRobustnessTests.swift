@@ -1,0 +1,236 @@
+import Testing
+@testable import X86
+
+/// Random byte sequences executed in protected mode (ring 0, ring 3, 16-bit protected mode and
+/// virtual-8086 mode), with paging off, 32-bit or PAE: every run must end halted, in shutdown or
+/// at its budget, in a consistent state, and never crash or hang the emulator.
+///
+/// The machine has the `ProtectedModeGuest` tables, identity-mapped page tables in which some
+/// pages of the code area are missing, read-only, supervisor-only or no-execute, and HLT
+/// everywhere else. Each run starts from RESET with the pristine memory image, enters the chosen
+/// mode by setting the CPU's state directly, and runs random bytes at a random address.
+@Suite struct ProtectedRobustnessTests {
+    static let runs = 6_000
+    static let budget = 2_000
+    static let baseSeed: UInt64 = 0x5EED_0000_0000_0386
+    /// Random code goes here (linear = physical), away from the tables and stubs.
+    static let codeArea = 0x2_0000..<0x8_0000
+    static let pdpt = 0x10_4000
+
+    enum Mode: CaseIterable { case ring0, ring3, protected16, virtual8086 }
+    enum Paging: CaseIterable { case off, thirtyTwoBit, pae }
+
+    enum Outcome: Hashable { case halted, haltedInHandler, shutdown, budgetUsed }
+
+    @Test func randomCodeInProtectedModeEndsInADefinedState() {
+        let m = TestMachine(ramSize: 0x20_0000)
+        for i in 0..<m.bus.ram.count { m.bus.ram[i] = 0xF4 }
+        ProtectedModeGuest.install(on: m)
+        Self.buildPageTables(m)
+        m.bus.load([UInt8](repeating: 0, count: 0x100), at: 0x3000)
+        m.bus.load([0x8B], at: ProtectedModeGuest.gdtBase + Int(PM.Selector.tss) + 5)   // TR holds it: busy
+        let pristine = Array(m.bus.ram)
+        var outcomes: [Outcome: Int] = [:]
+        var byMode: [String: Int] = [:]
+        var problems: [String] = []
+
+        for run in 0..<Self.runs {
+            let seed = Self.baseSeed &+ UInt64(run) &* 0x9E37_79B9_7F4A_7C15
+            var rng = SplitMix64(seed: seed)
+            let mode = Mode.allCases[rng.next(in: 0...3)]
+            let paging = Paging.allCases[rng.next(in: 0...2)]
+            prepare(m, restoringFrom: pristine, mode: mode, paging: paging, rng: &rng)
+            let reason = m.cpu.run(limit: Self.budget)
+            let (outcome, problem) = judge(m, reason)
+            outcomes[outcome, default: 0] += 1
+            byMode["\(mode)/\(paging)", default: 0] += 1
+            if let problem { problems.append("seed \(hex(seed)) (\(mode), paging \(paging)): \(problem)") }
+        }
+
+        for problem in problems.prefix(10) { Issue.record(Comment(rawValue: problem)) }
+        #expect(problems.isEmpty, "\(problems.count) runs ended badly")
+        #expect(outcomes.values.reduce(0, +) == Self.runs)
+        print("Protected robustness: \(Self.runs) runs × ≤\(Self.budget) instructions: "
+              + "\(outcomes[.halted, default: 0]) halted by the guest, \(outcomes[.haltedInHandler, default: 0]) in a handler, "
+              + "\(outcomes[.shutdown, default: 0]) shutdown, \(outcomes[.budgetUsed, default: 0]) used the budget")
+    }
+
+    /// 32-bit tables at `PM.pageDirectory` and PAE tables at `pdpt`, both mapping 0–4 MiB 1:1.
+    /// In the code area every 7th page is missing, every 11th read-only, every 13th supervisor-only,
+    /// every 5th no-execute (PAE); the rest is user read/write.
+    static func buildPageTables(_ m: TestMachine) {
+        func flags(_ page: Int) -> UInt64 {
+            let address = page << 12
+            guard codeArea.contains(address) else { return 0x7 }
+            if page % 7 == 0 { return 0 }
+            var f: UInt64 = 0x7
+            if page % 11 == 0 { f &= ~0x2 }
+            if page % 13 == 0 { f &= ~0x4 }
+            return f
+        }
+        for i in 0..<1024 { m.bus.setDword(0, at: PM.pageDirectory + 4 * i) }
+        for t in 0..<2 {
+            let table = PM.firstPageTable + t * 0x1000
+            m.bus.setDword(UInt32(table) | 0x7, at: PM.pageDirectory + 4 * t)
+            for i in 0..<1024 {
+                let page = t * 1024 + i
+                m.bus.setDword(UInt32(page << 12) | UInt32(flags(page)), at: table + 4 * i)
+            }
+        }
+        let directory = pdpt + 0x1000
+        for i in 0..<4 { m.setQword(0, at: pdpt + 8 * i) }
+        m.setQword(UInt64(directory) | 1, at: pdpt)
+        for i in 0..<512 { m.setQword(0, at: directory + 8 * i) }
+        for t in 0..<2 {
+            let table = directory + 0x1000 * (t + 1)
+            m.setQword(UInt64(table) | 0x7, at: directory + 8 * t)
+            for i in 0..<512 {
+                let page = t * 512 + i
+                var entry = UInt64(page << 12) | flags(page)
+                if codeArea.contains(page << 12) && page % 5 == 0 { entry |= 1 << 63 }
+                m.setQword(entry, at: table + 8 * i)
+            }
+        }
+    }
+
+    private func prepare(_ m: TestMachine, restoringFrom pristine: [UInt8], mode: Mode, paging: Paging, rng: inout SplitMix64) {
+        let cpu = m.cpu
+        cpu.powerOnReset()
+        pristine.withUnsafeBytes { image in
+            for page in m.bus.dirtyPages {
+                let start = Int(page) << 12
+                UnsafeMutableRawPointer(m.bus.ram.baseAddress! + start)
+                    .copyMemory(from: image.baseAddress! + start, byteCount: TestBus.pageSize)
+            }
+        }
+        m.bus.forgetDirtyPages()
+        m.bus.clearLogs()
+        m.events.clear()
+        // Everything was restored from outside the CPU: decoded code may be stale.
+        cpu.flushDecodedCode()
+
+        for r in X86.GeneralRegister.allCases.prefix(8) { cpu.setRegister(r, UInt64(rng.next32())) }
+        cpu.gdtr = DescriptorTableRegister(base: UInt64(ProtectedModeGuest.gdtBase), limit: 0x7F)
+        cpu.idtr = DescriptorTableRegister(base: UInt64(ProtectedModeGuest.idtBase), limit: 0x7FF)
+        cpu.taskRegister = SegmentCache(selector: PM.Selector.tss, base: UInt64(ProtectedModeGuest.tssBase),
+                                        limit: 0x67 + 0x2000 / 8 + 1, attributes: 0x8B)
+        cpu.ldtr = SegmentCache.null(0)
+        var cr0 = ControlRegister0.protectionEnable | ControlRegister0.extensionType
+        if rng.next() % 2 == 0 { cr0 |= ControlRegister0.writeProtect }
+        var cr4: UInt32 = 0
+        if rng.next() % 2 == 0 { cr4 |= ControlRegister4.pageSizeExtensions }
+        if rng.next() % 2 == 0 { cr4 |= ControlRegister4.pageGlobalEnable }
+        switch paging {
+        case .off:
+            break
+        case .thirtyTwoBit:
+            cr0 |= ControlRegister0.paging
+            cpu.cr3 = UInt64(PM.pageDirectory)
+        case .pae:
+            cr0 |= ControlRegister0.paging
+            cr4 |= ControlRegister4.physicalAddressExtension
+            cpu.cr3 = UInt64(Self.pdpt)
+            if rng.next() % 2 == 0 { cpu.efer = ExtendedFeatureEnable.noExecuteEnable }
+        }
+        cpu.cr0 = cr0
+        cpu.cr4 = cr4
+        if paging == .pae { _ = cpu.loadPageDirectoryPointers() }
+
+        let flat: UInt32 = 0xFFFF_FFFF
+        var flags = UInt32(rng.next32()) & (EFlags.arithmetic | EFlags.direction | EFlags.interrupt | EFlags.iopl
+                                            | EFlags.nestedTask | EFlags.alignmentCheck)
+        if rng.next() % 16 == 0 { flags |= EFlags.trap }
+        let level: UInt8
+        switch mode {
+        case .ring0, .ring3:
+            level = mode == .ring0 ? 0 : 3
+            let dpl = UInt32(level) << 5
+            cpu.setSegment(.cs, SegmentCache(selector: level == 0 ? PM.Selector.code32 : PM.Selector.userCode, base: 0,
+                                             limit: flat, attributes: 0xC09B | dpl))
+            for s in [SegmentRegister.ss, .ds, .es, .fs, .gs] {
+                cpu.setSegment(s, SegmentCache(selector: level == 0 ? PM.Selector.data32 : PM.Selector.userData, base: 0,
+                                               limit: flat, attributes: 0xC093 | dpl))
+            }
+        case .protected16:
+            level = 0
+            cpu.setSegment(.cs, SegmentCache(selector: PM.Selector.code16, base: 0, limit: 0xFFFF, attributes: 0x9B))
+            for s in [SegmentRegister.ss, .ds, .es, .fs, .gs] {
+                cpu.setSegment(s, SegmentCache(selector: PM.Selector.data16, base: 0, limit: 0xFFFF, attributes: 0x93))
+            }
+        case .virtual8086:
+            level = 3
+            flags |= EFlags.virtual8086
+            for s in SegmentRegister.allCases {
+                cpu.setSegment(s, SegmentCache.virtual8086(UInt16(truncatingIfNeeded: rng.next(in: 0x2000...0x7000))))
+            }
+        }
+        cpu.setPrivilegeLevel(level)
+        cpu.flushTLB()
+        cpu.eflags = flags | EFlags.reserved1
+
+        // Code at a random place in the code area, reachable from CS.
+        let address: Int
+        if mode == .virtual8086 {
+            let cs = cpu.segment(.cs)
+            address = Int(cs.base) + rng.next(in: 0...0xFFBF)
+            cpu.instructionPointer = UInt64(address - Int(cs.base))
+        } else if mode == .protected16 {
+            address = rng.next(in: 0xA000...0xFFBF)
+            cpu.instructionPointer = UInt64(address)
+        } else {
+            address = rng.next(in: Self.codeArea.lowerBound...(Self.codeArea.upperBound - 0x100))
+            cpu.instructionPointer = UInt64(address)
+        }
+        // A stack somewhere sensible: ring 0 on its own stack, the others in the code area.
+        let stack = mode == .ring0 ? ProtectedModeGuest.kernelStackTop : UInt32(rng.next(in: 0x2_1000...0x7_F000))
+        if mode == .virtual8086 {
+            cpu.setRegister(.rsp, UInt64(rng.next16()))
+        } else if mode == .protected16 {
+            cpu.setRegister(.rsp, UInt64(rng.next(in: 0x9000...0xF000)))
+        } else {
+            cpu.setRegister(.rsp, UInt64(stack))
+        }
+        let length = rng.next(in: 16...64)
+        for i in 0..<length { m.bus.ram[address + i] = UInt8(truncatingIfNeeded: rng.next()) }
+        m.bus.markDirty(address: address, length: length)
+    }
+
+    private func judge(_ m: TestMachine, _ reason: StopReason) -> (Outcome, String?) {
+        let cpu = m.cpu
+        var problems: [String] = []
+        let cs = cpu.segment(.cs)
+        if reason != .shutdown && cpu.instructionPointer > UInt64(cs.limit) {
+            problems.append("EIP \(hex(cpu.instructionPointer)) beyond the CS limit \(hex(cs.limit))")
+        }
+        let expectedLevel: UInt8 = !cpu.isProtectedMode ? 0 : cpu.eflags & EFlags.virtual8086 != 0 ? 3 : UInt8(cs.selector & 3)
+        if reason != .shutdown && cpu.cpl != expectedLevel {
+            problems.append("CPL \(cpu.cpl) but CS \(hex(cs.selector)), VM \(cpu.eflags & EFlags.virtual8086 != 0), PE \(cpu.isProtectedMode)")
+        }
+        if cpu.isUserTLB != (cpu.cpl == 3) { problems.append("TLB half does not match CPL \(cpu.cpl)") }
+        let reservedFlags: UInt32 = 1 << 3 | 1 << 5 | 1 << 15 | 0xFFC0_0000
+        if cpu.eflags & EFlags.reserved1 == 0 || cpu.eflags & reservedFlags != 0 {
+            problems.append("EFLAGS \(hex(cpu.eflags))")
+        }
+        let outcome: Outcome
+        switch reason {
+        case .halted:
+            if cpu.activity != .halted { problems.append("halted, but activity is \(cpu.activity)") }
+            outcome = m.events.deliveries.isEmpty ? .halted : .haltedInHandler
+            if let last = m.events.deliveries.last, last.source == .external {
+                problems.append("external event \(last.vector) without a request")
+            }
+        case .shutdown:
+            outcome = .shutdown
+            if cpu.activity != .shutdown { problems.append("shutdown, but activity is \(cpu.activity)") }
+            if cpu.shutdownChain.isEmpty { problems.append("shutdown with an empty chain") }
+        case .limitReached:
+            outcome = .budgetUsed
+            if cpu.activity != .active { problems.append("budget used, but activity is \(cpu.activity)") }
+        default:
+            outcome = .budgetUsed
+            problems.append("unexpected stop reason \(reason)")
+        }
+        let last = m.events.deliveries.last.map(String.init(describing:)) ?? "none"
+        return (outcome, problems.isEmpty ? nil : problems.joined(separator: "; ") + " (last delivery: \(last))")
+    }
+}
