@@ -98,8 +98,12 @@ extension CPU {
 
     func execPopSeg(_ d: Instruction) -> Step {
         guard let v = peekStack(0, d.size) else { return .fault }
+        // SP moves by the stack size in force before the load: POP SS must not switch
+        // to the new segment's B bit for its own increment (SDM Vol. 2, POP).
+        let was32 = stackIs32
+        let newSP = stackOffset(stackPointer, adding: d.size.bytes)
         guard loadSegment(Int(d.sub), selector: UInt16(truncatingIfNeeded: v)) else { return .fault }
-        setStackPointer(stackOffset(stackPointer, adding: d.size.bytes))
+        if was32 { setReg32(.rsp, newSP) } else { setReg16(.rsp, UInt16(truncatingIfNeeded: newSP)) }
         if d.sub == UInt8(SegmentRegister.ss.rawValue) { interruptShadow = true }
         return .exit
     }
