@@ -30,4 +30,24 @@ import X86Asm
         #expect(m.r32(.rcx) == 0x2_0000)
         #expect(m.cpu.segment(.ss).selector == Selector.data32)
     }
+
+    /// A 32-bit ENTER on a 16-bit stack: FrameTemp (pushed for the nesting level and loaded
+    /// into EBP) is the whole ESP, upper half included; only SP moves.
+    @Test func enter32OnA16BitStackKeepsESPsUpperHalfInFrameTemp() throws {
+        let m = TestMachine()
+        let reason = try m.runProtected { a in
+            a.mov(.ax, Int(Selector.data16))
+            a.mov(.ss, .ax)
+            a.mov(.esp, 0x1_0000)                                     // SP = 0
+            a.mov(.ebp, 0x2000)
+            a.enter(8, 1)
+            a.mov(.ebx, .esp)
+            a.mov(.ecx, .ebp)
+            a.mov(.edx, Mem(disp: 0xFFF8, size: .dword))               // the pushed FrameTemp
+        }
+        m.expectCleanHalt(reason)
+        #expect(m.r32(.rbx) == 0x1_FFF0)
+        #expect(m.r32(.rcx) == 0x1_FFFC)
+        #expect(m.r32(.rdx) == 0x1_FFFC)
+    }
 }

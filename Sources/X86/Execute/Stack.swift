@@ -182,7 +182,10 @@ extension CPU {
         // Compute every write first against scratch SP, then commit.
         sp = stackOffset(sp, adding: -size.bytes)
         guard write(CPU.ss, sp, size, readRegister(bpOffset, size)) else { return .fault }
-        let frameTemp = sp
+        // FrameTemp is the whole ESP after the push, even on a 16-bit stack whose pushes
+        // leave ESP's upper half alone; a 32-bit ENTER stores and loads all 32 bits of it
+        // (SDM Vol. 2, ENTER: FrameTemp ← ESP; EBP ← FrameTemp).
+        let frameTemp = stackIs32 ? sp : (reg32(.rsp) & 0xFFFF_0000) | sp
         if level > 0 {
             for _ in 1..<level {
                 bp = stackOffset(bp, adding: -size.bytes)
