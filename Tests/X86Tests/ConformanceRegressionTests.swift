@@ -50,4 +50,34 @@ import X86Asm
         #expect(m.r32(.rcx) == 0x1_FFFC)
         #expect(m.r32(.rdx) == 0x1_FFFC)
     }
+
+    /// ENTER faults when a write at the final stack pointer would: here the page of the
+    /// final stack pointer is read-only with CR0.WP set, so ENTER raises #PF(P|W) at itself.
+    @Test func enterPageFaultsOnTheFinalStackPointer() throws {
+        let m = TestMachine()
+        var directory = [UInt8](repeating: 0, count: 4096)
+        var table = [UInt8](repeating: 0, count: 4096)
+        func put(_ bytes: inout [UInt8], _ index: Int, _ value: UInt32) {
+            for i in 0..<4 { bytes[index * 4 + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
+        }
+        put(&directory, 0, 0x1_1000 | 7)
+        for page in 0..<1024 { put(&table, page, UInt32(page << 12) | (page == 0x21 ? 5 : 7)) }
+        m.bus.load(directory, at: 0x1_0000)
+        m.bus.load(table, at: 0x1_1000)
+        let reason = try m.runProtected { a in
+            a.mov(.eax, 0x1_0000)
+            a.mov(.cr3, .eax)
+            a.mov(.eax, .cr0)
+            a.or(.eax, Int(bitPattern: 0x8001_0000))                  // PG | WP
+            a.mov(.cr0, .eax)
+            a.mov(.esp, 0x2_2F00)
+            a.mov(.ebp, 0x1234)
+            a.enter(0x1000, 0)                                       // final ESP 21EFCh: read-only page
+        }
+        #expect(reason == .halted)
+        #expect(m.handledVectors == [14])
+        #expect(m.reportedErrorCodes == [3])
+        #expect(m.cpu.cr2 == 0x2_1EFC)
+        #expect(m.r32(.rbp) == 0x1234)
+    }
 }

@@ -198,8 +198,11 @@ extension CPU {
         }
         let newSP = stackOffset(sp, adding: -Int(d.imm))
         // The final stack pointer must be valid too (the SDM's check of the frame's last byte).
+        // "ENTER causes a page fault whenever a write using the final value of the stack
+        // pointer would do so" (SDM Vol. 2, ENTER), so paging is asked too, as for a write.
         if newSP != sp {
-            guard linearAddressForWrite(CPU.ss, newSP, 1) != nil else { return .fault }
+            guard let linear = linearAddressForWrite(CPU.ss, newSP, 1) else { return .fault }
+            if pagingEnabled && translate(linear, .write) == nil { return .fault }
         }
         writeRegister(bpOffset, size, frameTemp)
         setStackPointer(newSP)
