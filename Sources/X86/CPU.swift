@@ -124,8 +124,9 @@ public final class CPU {
     /// A task switch committed before the pending exception arose: it belongs to the new task,
     /// whose EIP must not be rewound to the instruction that started the switch.
     var faultBelongsToNewTask = false
-    /// Data and I/O breakpoints the current instruction hit (DR6.B0–B3), reported as a trap after it.
-    var pendingBreakpointHits: UInt8 = 0
+    /// DR6 bits of a #DB trap due after the current instruction: data and I/O breakpoint hits
+    /// (B0–B3), a task switch to a TSS with its T bit set (BT).
+    var pendingDebugStatus: UInt64 = 0
     /// A data breakpoint is enabled: the memory slow path compares accesses with it.
     var watchesData = false
     /// The #DB being delivered is an instruction breakpoint's: its pushed RF is not forced to 1.

@@ -7,6 +7,7 @@ final class BoardDevices {
     private(set) var timer: I8254!
     private(set) var serialPort: Uart16550!
     private(set) var keyboardController: I8042!
+    private(set) var coprocessorError: CoprocessorErrorPort!
     private(set) var all: [any Device] = []
     private(set) var timed: [any TimedDevice] = []
 
@@ -37,12 +38,18 @@ final class BoardDevices {
             payload: configuration.bootPayload, ramSize: configuration.memorySize,
             extraItems: multiboot.map { [MultibootEntry.configurationItem: $0.firmwareConfigurationItem] } ?? [:])
         let firmwareLog = FirmwareLogPort(platform: machine)
+        // x87 FERR# → IRQ 13; a write to port F0h asserts IGNNE# (PC-style x87 error reporting).
+        let fpuError = CoprocessorErrorPort(platform: machine)
+        fpuError.ignoreNumericErrorChanged = { [unowned machine] ignore in
+            for cpu in machine.cpus { cpu.ignoreNumericErrorInput = ignore }
+        }
 
         interruptController = pic
         timer = pit
         serialPort = uart
         keyboardController = kbc
-        all = [pic, pit, portB, uart, rtc, kbc, portA, resetControl, pciHost, post, firmwareConfig, firmwareLog]
+        coprocessorError = fpuError
+        all = [pic, pit, portB, uart, rtc, kbc, portA, resetControl, pciHost, post, firmwareConfig, firmwareLog, fpuError]
         for console in configuration.debugConsoles {
             all.append(DebugConsole(port: console.port, output: console.output))
         }

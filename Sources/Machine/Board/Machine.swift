@@ -327,6 +327,11 @@ extension Machine: CPUObserver {
         ]))
     }
 
+    /// FERR# goes to the board's coprocessor-error logic (IRQ 13).
+    public func cpu(_ cpu: CPU, floatingPointErrorChanged asserted: Bool) {
+        devices.coprocessorError.floatingPointErrorChanged(asserted: asserted)
+    }
+
     /// Every HLT is traced (with IF) and offered to `onHalt` at that instruction boundary.
     public func cpuHalted(_ cpu: CPU) {
         emit(TraceEvent("halt", cpu: cpu.index, [("if", .number(cpu.eflags & EFlags.interrupt != 0 ? 1 : 0))]))

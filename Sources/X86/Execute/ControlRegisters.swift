@@ -37,6 +37,7 @@ extension CPU {
         if changed & ControlRegister0.protectionEnable != 0 {
             // Entering protected mode keeps CPL 0 until CS is reloaded; leaving it is real mode's 0.
             setPrivilegeLevel(0)
+            refreshSegmentBounds()
         }
         if hasObserver && changed & (ControlRegister0.paging | ControlRegister0.protectionEnable) != 0 {
             observer?.cpu(self, changedModeFrom: oldValue, to: newValue)

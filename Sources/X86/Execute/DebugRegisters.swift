@@ -69,7 +69,7 @@ extension CPU {
     func noteDataAccess(_ linear: UInt64, size: Int, write: Bool) {
         for breakpoint in enabledBreakpoints where breakpoint.overlaps(linear, size) {
             if breakpoint.kind == .readWrite || (breakpoint.kind == .write && write) {
-                pendingBreakpointHits |= 1 << UInt8(breakpoint.index)
+                pendingDebugStatus |= 1 << UInt64(breakpoint.index)
             }
         }
     }
@@ -78,7 +78,7 @@ extension CPU {
     func noteIOAccess(_ port: UInt16, size: Int) {
         guard signals & Signals.debug != 0 else { return }
         for breakpoint in enabledBreakpoints where breakpoint.kind == .io && breakpoint.overlaps(UInt64(port), size) {
-            pendingBreakpointHits |= 1 << UInt8(breakpoint.index)
+            pendingDebugStatus |= 1 << UInt64(breakpoint.index)
         }
     }
 
@@ -96,8 +96,8 @@ extension CPU {
     /// Delivers the #DB trap for what the instruction that just completed did: data or I/O
     /// breakpoint hits and/or a single step.
     func deliverDebugTrap(singleStep: Bool) {
-        debugRegisters[6] |= UInt64(pendingBreakpointHits) | (singleStep ? DebugStatus.singleStep : 0)
-        pendingBreakpointHits = 0
+        debugRegisters[6] |= pendingDebugStatus | (singleStep ? DebugStatus.singleStep : 0)
+        pendingDebugStatus = 0
         deliverEvent(vector: ExceptionVector.debug.rawValue, errorCode: nil, kind: .trap)
     }
 

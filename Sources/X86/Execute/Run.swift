@@ -114,8 +114,8 @@ extension CPU {
                     eflagsStored &= ~EFlags.resume
                 }
                 let stepTrap = trapAfterEach && retired > 0 && step != .fault && !d.pointee.loadsStackSegment
-                if step == .fault { pendingBreakpointHits = 0 }
-                if stepTrap || pendingBreakpointHits != 0 { deliverDebugTrap(singleStep: stepTrap) }
+                if step == .fault { pendingDebugStatus = 0 }
+                if stepTrap || pendingDebugStatus != 0 { deliverDebugTrap(singleStep: stepTrap) }
             }
         }
     }
@@ -134,6 +134,12 @@ extension CPU {
             startAt(vector: startupVector)
         }
         if stopRequested { return .stopRequested }
+        if pendingDebugStatus != 0 && activity == .active {
+            // A debug trap left by the last instruction (a task switch's T bit) comes before NMI and INTR.
+            deliverDebugTrap(singleStep: false)
+            setSignal(Signals.debug, !enabledBreakpoints.isEmpty)
+            return nil
+        }
         if interruptShadow { return activity == .active ? nil : stopReasonForActivity }
         if nmiPending && !nmiBlocked {
             nmiPending = false

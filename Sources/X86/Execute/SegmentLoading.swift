@@ -12,6 +12,13 @@ extension CPU {
 
     var isVirtual8086: Bool { eflagsStored & EFlags.virtual8086 != 0 }
 
+    /// Re-derives every segment register's access ranges after the addressing mode changed
+    /// (CR0.PE, entering or leaving virtual-8086 mode, reset): real-mode accesses check only limits.
+    func refreshSegmentBounds() {
+        let realMode = isRealAddressing
+        for i in 0..<6 { segs[i].recomputeBounds(realMode: realMode) }
+    }
+
     /// Loads a data or stack segment register; `false` with an exception pending on failure.
     func loadSegment(_ index: Int, selector: UInt16) -> Bool {
         if isRealAddressing {

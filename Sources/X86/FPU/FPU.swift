@@ -1,55 +1,110 @@
-/// The x87 floating-point unit and MMX: escape opcodes D8–DF, WAIT, the MMX
-/// opcodes of the 0F map and the 0F AE group (FXSAVE/FXRSTOR).
+/// The x87 floating-point unit and MMX: entry points for the escape opcodes D8–DF, WAIT,
+/// the MMX opcodes of the 0F map and the 0F AE group (FXSAVE/FXRSTOR), plus the rules they
+/// share: device-not-available checks, pending-exception reporting and the FERR#/IGNNE# pins.
 extension CPU {
-    /// x87 escape (D8–DF) without a coprocessor: #NM when CR0.EM or CR0.TS is set,
-    /// otherwise the instruction completes without effect, as on a board whose
-    /// coprocessor socket is empty. (The x87 unit comes with the protected-mode issue.)
+    /// x87 escape (D8–DF): #NM when CR0.EM or CR0.TS is set (SDM Vol. 3A, Table 2-2); #UD for
+    /// undefined encodings, which check for no pending exception (SDM Vol. 3A, Architecture
+    /// Compatibility, "FPU Error Signals"); then the pending-exception check of waiting
+    /// instructions, the instruction, and the update of the last-instruction pointers.
     func execFPUEscape(_ d: Instruction) -> Step {
         if cr0 & (ControlRegister0.emulation | ControlRegister0.taskSwitched) != 0 {
             return raiseFault(.deviceNotAvailable)
         }
-        // The memory operand is still addressed, so it is still limit-checked.
-        if d.hasMemoryOperand {
-            let size = CPU.fpuMemoryOperandSize(escape: UInt8(d.imm), reg: d.sub)
-            guard linearAddress(d.segment, effectiveAddress(d), size) != nil else { return .fault }
+        let rm = Int(d.rm >> 3)
+        guard let kind = X87Encoding.kind(escape: UInt8(truncatingIfNeeded: d.imm), reg: d.sub, rm: rm,
+                                          memory: d.hasMemoryOperand) else {
+            return raiseFault(.invalidOpcode)
         }
+        if kind != .noWait, let stop = reportPendingFloatingPointError() { return stop }
+        let step = d.hasMemoryOperand ? executeX87Memory(d) : executeX87Register(d, rm)
+        guard step == .next else { return step }
+        if kind == .waiting { recordLastInstruction(d) }
+        updateFloatingPointErrorSignal()
         return .next
     }
 
-    /// Bytes of an x87 memory operand by escape opcode (D8–DF) and ModRM.reg (SDM Vol. 2, Table A-7 … A-22).
-    static func fpuMemoryOperandSize(escape: UInt8, reg: UInt8) -> Int {
-        switch (escape, reg) {
-        case (0, _), (2, _): 4
-        case (1, 0), (1, 2), (1, 3): 4
-        case (1, 4), (1, 6): 14         // FLDENV/FNSTENV (16-bit form: 14 bytes)
-        case (1, _): 2                  // FLDCW/FNSTCW
-        case (3, 5), (3, 7): 10         // FLD/FSTP m80
-        case (3, _): 4
-        case (4, _): 8
-        case (5, 4), (5, 6): 94         // FRSTOR/FNSAVE (16-bit form)
-        case (5, 7): 2                  // FNSTSW
-        case (5, _): 8
-        case (6, _): 2
-        case (7, 4), (7, 6): 10         // FBLD/FBSTP
-        case (7, 5), (7, 7): 8          // FILD/FISTP m64
-        default: 2
+    /// WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set, then pending x87 exceptions.
+    func execWait() -> Step {
+        let both = ControlRegister0.monitorCoprocessor | ControlRegister0.taskSwitched
+        if cr0 & both == both { return raiseFault(.deviceNotAvailable) }
+        return reportPendingFloatingPointError() ?? .next
+    }
+
+    // MARK: Pending exceptions and the PC-style error pins
+
+    /// Reports a pending unmasked x87 exception before a waiting x87 instruction, WAIT or
+    /// an MMX instruction, or returns `nil` to let it run.
+    ///
+    /// With CR0.NE = 1 that is #MF on this instruction (SDM Vol. 1, 8.7.1). With CR0.NE = 0
+    /// and IGNNE# deasserted the processor asserts FERR# and stops immediately before the
+    /// instruction until an external interrupt arrives (Vol. 3A, 2.5 "NE"; Vol. 1, 8.7.2 and
+    /// D.2.1.1): here it enters the halted activity state without retiring the instruction, so
+    /// the interrupt's return address is this instruction and it runs again afterwards. With
+    /// IGNNE# asserted the error is ignored and the instruction executes.
+    func reportPendingFloatingPointError() -> Step? {
+        guard fpu.errorPending else { return nil }
+        if cr0 & ControlRegister0.numericError != 0 { return raiseFault(.x87FloatingPoint) }
+        if fpu.ignoreNumericError { return nil }
+        setFloatingPointErrorSignal(true)
+        activity = .halted
+        return .blockEnd
+    }
+
+    /// Drives FERR# after an x87 instruction: the P6 family asserts it when an instruction
+    /// completes with an unmasked exception and CR0.NE = 0 (SDM Vol. 3A, Architecture
+    /// Compatibility, "Assertion of the FERR# Pin"); it stays asserted until the exception
+    /// flags are cleared.
+    func updateFloatingPointErrorSignal() {
+        if !fpu.errorPending {
+            setFloatingPointErrorSignal(false)
+        } else if cr0 & ControlRegister0.numericError == 0 {
+            setFloatingPointErrorSignal(true)
         }
     }
 
-    /// WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set.
-    func execWait() -> Step {
-        let both = ControlRegister0.monitorCoprocessor | ControlRegister0.taskSwitched
-        return cr0 & both == both ? raiseFault(.deviceNotAvailable) : .next
+    private func setFloatingPointErrorSignal(_ asserted: Bool) {
+        guard fpu.errorSignal != asserted else { return }
+        fpu.errorSignal = asserted
+        if hasObserver { observer?.cpu(self, floatingPointErrorChanged: asserted) }
     }
 
-    /// MMX instructions (0F 60–7F, 0F D0–FF; `imm` holds the second opcode byte, `imm2` an
-    /// immediate shift count for 0F 71–73).
-    func execMMX(_ d: Instruction) -> Step {
-        raiseFault(.invalidOpcode)
+    /// The FERR# output pin.
+    public var floatingPointErrorOutput: Bool { fpu.errorSignal }
+
+    /// The IGNNE# input pin, driven by the board's coprocessor-error logic (port F0h).
+    public var ignoreNumericErrorInput: Bool {
+        get { fpu.ignoreNumericError }
+        set { fpu.ignoreNumericError = newValue }
     }
 
-    /// 0F AE group: FXSAVE, FXRSTOR, LDMXCSR, STMXCSR, the fences and CLFLUSH (ModRM.reg in `sub`).
-    func execFxGroup(_ d: Instruction) -> Step {
-        raiseFault(.invalidOpcode)
+    // MARK: Last instruction and operand pointers
+
+    /// The offset of the instruction being executed (EIP has already moved past it).
+    func currentInstructionOffset(_ d: Instruction) -> UInt32 {
+        let mask: UInt64 = segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
+        return UInt32(truncatingIfNeeded: (rip &- UInt64(d.length)) & mask)
+    }
+
+    /// Records FIP, FCS, FOP and, for a memory operand, FDP and FDS (SDM Vol. 1, 8.1.8–8.1.9).
+    /// FIP points at the instruction's first prefix; FOP is the low three bits of the escape
+    /// byte and the ModR/M byte, which is fetched again from the instruction's bytes.
+    func recordLastInstruction(_ d: Instruction) {
+        let offset = currentInstructionOffset(d)
+        let cs = segs[SegmentRegister.cs.rawValue]
+        fpu.lastInstructionOffset = offset
+        fpu.lastCodeSelector = cs.selector
+        // Prefixes (26 2E 36 3E 64–67 F0 F2 F3) never fall in D8–DF: the first byte that does is the escape.
+        for i in 0..<UInt32(d.length) - 1 {
+            guard let byte = fetchLinear((cs.base &+ UInt64(offset &+ i)) & 0xFFFF_FFFF) else { break }
+            if byte & 0xF8 == 0xD8 {
+                let modrm = fetchLinear((cs.base &+ UInt64(offset &+ i &+ 1)) & 0xFFFF_FFFF) ?? 0
+                fpu.lastOpcode = UInt16(byte & 7) << 8 | UInt16(modrm)
+                break
+            }
+        }
+        if d.hasMemoryOperand {
+            fpu.lastOperandOffset = effectiveAddress(d)
+            fpu.lastOperandSelector = segs[Int(d.segment)].selector
+        }
     }
 }

@@ -7,7 +7,7 @@
 /// | 1 | EAX | 0x000006A1 | family 6, model 10, stepping 1 (also EDX after reset and INIT) |
 /// | 1 | EBX | APIC ID << 24 \| 1 << 16 | one logical processor per package |
 /// | 1 | ECX | 0 | no SSE3 and later features |
-/// | 1 | EDX | DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36 | see `Feature1EDX` |
+/// | 1 | EDX | FPU, DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36, MMX, FXSR | see `Feature1EDX` |
 /// | 0x80000000 | EAX | 0x80000008 | highest extended leaf |
 /// | 0x80000001 | EDX | NX | EFER.NXE and the execute-disable bit (no long mode, no SYSCALL) |
 /// | 0x80000002–4 | all | brand string | "ResetVector x86 software CPU" |
@@ -20,6 +20,8 @@ public enum CPUIDIdentity {
     public static let brand = "ResetVector x86 software CPU"
 
     public enum Feature1EDX {
+        /// The x87 FPU on chip (with CMOV: FCMOVcc and FCOMI).
+        public static let fpu: UInt32 = 1 << 0
         /// Debugging extensions: CR4.DE, I/O breakpoints.
         public static let de: UInt32 = 1 << 2
         /// 4 MiB pages (CR4.PSE).
@@ -40,10 +42,13 @@ public enum CPUIDIdentity {
         public static let pat: UInt32 = 1 << 16
         /// 4 MiB pages above 4 GiB (PDE bits 16:13).
         public static let pse36: UInt32 = 1 << 17
+        public static let mmx: UInt32 = 1 << 23
+        /// FXSAVE/FXRSTOR and CR4.OSFXSR.
+        public static let fxsr: UInt32 = 1 << 24
     }
-    public static let features1EDX: UInt32 = Feature1EDX.de | Feature1EDX.pse | Feature1EDX.tsc | Feature1EDX.msr
+    public static let features1EDX: UInt32 = Feature1EDX.fpu | Feature1EDX.de | Feature1EDX.pse | Feature1EDX.tsc | Feature1EDX.msr
         | Feature1EDX.pae | Feature1EDX.cx8 | Feature1EDX.sep | Feature1EDX.mtrr | Feature1EDX.pge | Feature1EDX.cmov
-        | Feature1EDX.pat | Feature1EDX.pse36
+        | Feature1EDX.pat | Feature1EDX.pse36 | Feature1EDX.mmx | Feature1EDX.fxsr
     /// CPUID 80000001h EDX: the execute-disable bit.
     public static let extendedFeaturesEDX: UInt32 = 1 << 20
 

@@ -10,12 +10,17 @@ public protocol CPUObserver: AnyObject {
     func cpu(_ cpu: CPU, changedModeFrom oldCR0: UInt32, to newCR0: UInt32)
     /// A hardware task switch completed.
     func cpu(_ cpu: CPU, switchedTask switch: TaskSwitch)
+    /// The FERR# output changed: asserted while an unmasked x87 exception is pending under
+    /// PC-style error reporting (CR0.NE = 0), deasserted when the exception flags are cleared
+    /// (SDM Vol. 1, 8.7.2 and Appendix D). A PC routes it to IRQ 13.
+    func cpu(_ cpu: CPU, floatingPointErrorChanged asserted: Bool)
 }
 
 extension CPUObserver {
     public func cpuHalted(_ cpu: CPU) {}
     public func cpu(_ cpu: CPU, changedModeFrom oldCR0: UInt32, to newCR0: UInt32) {}
     public func cpu(_ cpu: CPU, switchedTask switch: TaskSwitch) {}
+    public func cpu(_ cpu: CPU, floatingPointErrorChanged asserted: Bool) {}
 }
 
 /// One hardware task switch, as a trace reports it.

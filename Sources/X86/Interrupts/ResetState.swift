@@ -39,13 +39,14 @@ extension CPU {
         for i in 0..<4 { debugRegisters[i] = 0 }
         debugRegisters[6] = 0xFFFF_0FF0
         debugRegisters[7] = 0x400
-        pendingBreakpointHits = 0
+        pendingDebugStatus = 0
         setSignal(Signals.debug, false)
         watchesData = false
         gdtr = DescriptorTableRegister()
         idtr = DescriptorTableRegister()
         ldtr = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.initialLDT)
         taskRegister = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.initialTaskRegister)
+        refreshSegmentBounds()
         interruptShadow = false
         pendingVector = 0
         shutdownChain = []
@@ -57,6 +58,7 @@ extension CPU {
     func startAt(vector: UInt8) {
         segs[SegmentRegister.cs.rawValue] = SegmentCache(selector: UInt16(vector) << 8, base: UInt64(vector) << 12,
                                                         limit: 0xFFFF, attributes: SegmentCache.realModeCode)
+        refreshSegmentBounds()
         rip = 0
         activity = .active
     }

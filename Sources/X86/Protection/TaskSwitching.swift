@@ -166,7 +166,11 @@ extension CPU {
             faultBelongsToNewTask = true
             return false
         }
-        if debugTrap { debugRegisters[6] |= 1 << 15 }   // DR6.BT; the #DB follows the switch
+        if debugTrap {
+            // The TSS's T bit: a #DB trap with DR6.BT before the new task's first instruction.
+            pendingDebugStatus |= DebugStatus.taskSwitch
+            setSignal(Signals.debug, true)
+        }
         return true
     }
 

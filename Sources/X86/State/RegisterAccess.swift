@@ -42,7 +42,7 @@ extension CPU {
     public func segment(_ s: SegmentRegister) -> SegmentCache { segs[s.rawValue] }
     public func setSegment(_ s: SegmentRegister, _ cache: SegmentCache) {
         var c = cache
-        c.recomputeBounds()
+        c.recomputeBounds(realMode: isRealAddressing)
         segs[s.rawValue] = c
     }
     /// Loads a segment register as real mode does: base = selector × 16, limit and attributes kept.

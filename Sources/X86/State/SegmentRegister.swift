@@ -41,7 +41,9 @@ public struct SegmentCache: Sendable, Equatable {
         self.base = UInt64(selector) << 4
     }
 
-    mutating func recomputeBounds() {
+    /// Derives the read and write ranges. In real and virtual-8086 mode the type is not checked
+    /// (a real-mode program may write through CS), only the limit.
+    mutating func recomputeBounds(realMode: Bool = false) {
         var lowest: UInt32 = 0
         var highest = limit
         if isExpandDownData {
@@ -49,8 +51,8 @@ public struct SegmentCache: Sendable, Equatable {
             highest = defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
             if lowest == 0 && limit != 0 { lowest = 1; highest = 0 }   // expand-down, limit FFFFFFFF: nothing valid
         }
-        let readable = isUsable && (!isCode || attributes & 0x2 != 0)
-        let writable = isUsable && !isCode && attributes & 0x2 != 0
+        let readable = realMode || (isUsable && (!isCode || attributes & 0x2 != 0))
+        let writable = realMode || (isUsable && !isCode && attributes & 0x2 != 0)
         (readLowest, readHighest) = readable ? (lowest, highest) : (1, 0)
         (writeLowest, writeHighest) = writable ? (lowest, highest) : (1, 0)
     }

@@ -85,11 +85,12 @@ struct DemoCommand: ParsableCommand {
         }
     }
 
-    /// The reset story: from the first reset request, shutdown or typed key to the bootstrap
+    /// The reset story: from the guest's entry into protected mode (if any), or else the first
+    /// reset request, shutdown or typed key, to the bootstrap
     /// processor's first start after it (or, for a path with no reset, the firmware's second
     /// entry at its reset vector).
     static func resetStory(_ records: [TraceRecord]) -> [TraceRecord] {
-        let triggers: Set<String> = ["reset-request", "shutdown", "key", "quirk"]
+        let triggers: Set<String> = ["mode", "task-switch", "reset-request", "shutdown", "key", "quirk"]
         let entries = firmwareEntries(records)
         guard entries.count >= 2 || records.contains(where: { triggers.contains($0.event.name) }) else { return [] }
         let secondEntry = entries.count >= 2 ? entries[1] : records.endIndex - 1

@@ -1,0 +1,72 @@
+/// The 0F AE group: FXSAVE and FXRSTOR with the 512-byte legacy layout (SDM Vol. 2, FXSAVE,
+/// "Non-64-bit-mode layout of FXSAVE and FXRSTOR memory region"). The other members — LDMXCSR, STMXCSR, the fences, CLFLUSH — belong
+/// to SSE, SSE2 and CLFSH, which this processor does not report: #UD.
+///
+/// Layout: 0 FCW, 2 FSW, 4 abridged FTW, 6 FOP, 8 FIP, 12 FCS, 16 FDP, 20 FDS, 24 MXCSR,
+/// 28 MXCSR_MASK, 32 + 16·i ST(i) (10 bytes, 6 reserved). The XMM area (160–287) and the
+/// rest are neither written nor read.
+extension CPU {
+    /// Bytes of the image this processor writes and reads.
+    static let fxsaveUsedBytes = 160
+    static let fxsaveSize = 512
+
+    func execFxGroup(_ d: Instruction) -> Step {
+        guard d.hasMemoryOperand, d.sub <= 1 else { return raiseFault(.invalidOpcode) }
+        // CR0.EM → #UD, CR0.TS → #NM; no pending-exception check (SDM Vol. 2, FXSAVE/FXRSTOR).
+        if cr0 & ControlRegister0.emulation != 0 { return raiseFault(.invalidOpcode) }
+        if cr0 & ControlRegister0.taskSwitched != 0 { return raiseFault(.deviceNotAvailable) }
+        let linear = (segs[Int(d.segment)].base &+ UInt64(effectiveAddress(d))) & 0xFFFF_FFFF
+        if linear & 15 != 0 { return raiseFault(.generalProtection, errorCode: 0) }
+        let save = d.sub == 0
+        guard let address = fpuOperandAddress(d, size: CPU.fxsaveSize, write: save) else { return .fault }
+        return withUnsafeTemporaryAllocation(byteCount: CPU.fxsaveUsedBytes, alignment: 16) { buffer in
+            if save {
+                encodeFxsaveImage(into: buffer)
+                return storeBytes(address, from: UnsafeRawBufferPointer(buffer)) ? .next : .fault
+            }
+            guard loadBytes(address, into: buffer) else { return .fault }
+            return loadFxsaveImage(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    private func encodeFxsaveImage(into buffer: UnsafeMutableRawBufferPointer) {
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        buffer.storeBytes(of: fpu.control, toByteOffset: 0, as: UInt16.self)
+        buffer.storeBytes(of: fpu.status, toByteOffset: 2, as: UInt16.self)
+        buffer.storeBytes(of: fpu.occupied, toByteOffset: 4, as: UInt8.self)
+        buffer.storeBytes(of: fpu.lastOpcode, toByteOffset: 6, as: UInt16.self)
+        buffer.storeBytes(of: fpu.lastInstructionOffset, toByteOffset: 8, as: UInt32.self)
+        buffer.storeBytes(of: fpu.lastCodeSelector, toByteOffset: 12, as: UInt16.self)
+        buffer.storeBytes(of: fpu.lastOperandOffset, toByteOffset: 16, as: UInt32.self)
+        buffer.storeBytes(of: fpu.lastOperandSelector, toByteOffset: 20, as: UInt16.self)
+        buffer.storeBytes(of: fpu.mxcsr, toByteOffset: 24, as: UInt32.self)
+        buffer.storeBytes(of: FPUState.mxcsrMask, toByteOffset: 28, as: UInt32.self)
+        for i in 0..<8 {
+            let value = fpu.st(i)
+            buffer.storeBytes(of: value.significand, toByteOffset: 32 + 16 * i, as: UInt64.self)
+            buffer.storeBytes(of: value.signExponent, toByteOffset: 40 + 16 * i, as: UInt16.self)
+        }
+    }
+
+    /// FXRSTOR: MXCSR bits outside MXCSR_MASK are #GP(0) before anything loads.
+    private func loadFxsaveImage(_ image: UnsafeRawBufferPointer) -> Step {
+        let mxcsr = image.loadUnaligned(fromByteOffset: 24, as: UInt32.self)
+        if mxcsr & ~FPUState.mxcsrMask != 0 { return raiseFault(.generalProtection, errorCode: 0) }
+        fpu.mxcsr = mxcsr
+        fpu.loadControl(image.loadUnaligned(fromByteOffset: 0, as: UInt16.self))
+        fpu.status = image.loadUnaligned(fromByteOffset: 2, as: UInt16.self)
+        fpu.occupied = image.load(fromByteOffset: 4, as: UInt8.self)
+        fpu.lastOpcode = image.loadUnaligned(fromByteOffset: 6, as: UInt16.self) & 0x7FF
+        fpu.lastInstructionOffset = image.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+        fpu.lastCodeSelector = image.loadUnaligned(fromByteOffset: 12, as: UInt16.self)
+        fpu.lastOperandOffset = image.loadUnaligned(fromByteOffset: 16, as: UInt32.self)
+        fpu.lastOperandSelector = image.loadUnaligned(fromByteOffset: 20, as: UInt16.self)
+        for i in 0..<8 {
+            fpu.registers[fpu.physical(i)] = Extended80(
+                significand: image.loadUnaligned(fromByteOffset: 32 + 16 * i, as: UInt64.self),
+                signExponent: image.loadUnaligned(fromByteOffset: 40 + 16 * i, as: UInt16.self))
+        }
+        updateFloatingPointErrorSignal()
+        return .next
+    }
+}
