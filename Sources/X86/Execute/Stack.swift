@@ -98,8 +98,12 @@ extension CPU {
 
     func execPopSeg(_ d: Instruction) -> Step {
         guard let v = peekStack(0, d.size) else { return .fault }
+        // SP moves by the stack size in force before the load: POP SS must not switch
+        // to the new segment's B bit for its own increment (SDM Vol. 2, POP).
+        let was32 = stackIs32
+        let newSP = stackOffset(stackPointer, adding: d.size.bytes)
         guard loadSegment(Int(d.sub), selector: UInt16(truncatingIfNeeded: v)) else { return .fault }
-        setStackPointer(stackOffset(stackPointer, adding: d.size.bytes))
+        if was32 { setReg32(.rsp, newSP) } else { setReg16(.rsp, UInt16(truncatingIfNeeded: newSP)) }
         if d.sub == UInt8(SegmentRegister.ss.rawValue) { interruptShadow = true }
         return .exit
     }
@@ -178,7 +182,10 @@ extension CPU {
         // Compute every write first against scratch SP, then commit.
         sp = stackOffset(sp, adding: -size.bytes)
         guard write(CPU.ss, sp, size, readRegister(bpOffset, size)) else { return .fault }
-        let frameTemp = sp
+        // FrameTemp is the whole ESP after the push, even on a 16-bit stack whose pushes
+        // leave ESP's upper half alone; a 32-bit ENTER stores and loads all 32 bits of it
+        // (SDM Vol. 2, ENTER: FrameTemp ← ESP; EBP ← FrameTemp).
+        let frameTemp = stackIs32 ? sp : (reg32(.rsp) & 0xFFFF_0000) | sp
         if level > 0 {
             for _ in 1..<level {
                 bp = stackOffset(bp, adding: -size.bytes)
@@ -191,8 +198,11 @@ extension CPU {
         }
         let newSP = stackOffset(sp, adding: -Int(d.imm))
         // The final stack pointer must be valid too (the SDM's check of the frame's last byte).
+        // "ENTER causes a page fault whenever a write using the final value of the stack
+        // pointer would do so" (SDM Vol. 2, ENTER), so paging is asked too, as for a write.
         if newSP != sp {
-            guard linearAddressForWrite(CPU.ss, newSP, 1) != nil else { return .fault }
+            guard let linear = linearAddressForWrite(CPU.ss, newSP, 1) else { return .fault }
+            if pagingEnabled && translate(linear, .write) == nil { return .fault }
         }
         writeRegister(bpOffset, size, frameTemp)
         setStackPointer(newSP)
