@@ -313,6 +313,33 @@ import X86Asm
         #expect(m.events.deliveries[2].ip == UInt64(first[done]), "the second NMI arrived right after the INTR handler's IRET")
     }
 
+    @Test func aFaultingIretStillUnblocksNMI() throws {
+        // The NMI handler's IRET names a CS beyond the GDT: #GP. NMI is unblocked all the same,
+        // so an NMI that arrived during the handler is delivered right after the #GP's delivery.
+        let m = TestMachine.protected()
+        var nmi: Label!, loop: Label!
+        let first = try m.runPM({ a in
+            nmi = a.newLabel(); loop = a.newLabel()
+            a.bind(loop)
+            a.hlt()
+            a.jmp(loop)
+            a.bind(nmi)
+            a.nop()
+            a.push(0x2)
+            a.push(0x200)
+            a.push(0)
+            a.iretd()
+        }, prepare: { a in
+            m.setIDTGate(2, target: Selector.code32, offset: a.address(of: nmi)!, type: 0xE)
+        })
+        #expect(first.reason == .halted)
+        m.cpu.signalNMI()
+        #expect(m.run(budget: 1) == .limitReached)      // in the handler
+        m.cpu.signalNMI()
+        _ = m.run()
+        #expect(Array(m.events.vectors.prefix(3)) == [2, 13, 2])
+    }
+
     @Test func movSSShadowHoldsAnInterruptForOneInstruction() throws {
         let m = TestMachine.protected()
         var after: Label!, handler: Label!
