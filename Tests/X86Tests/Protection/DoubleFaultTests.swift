@@ -44,27 +44,32 @@ import X86Asm
     }
     @Test func generalProtectionIsAFault() throws { try expect(13, errorCode: 0) { $0.mov(Mem(disp: 0, size: .dword, segment: .cs), .eax) } }
 
-    @Test func singleStepTrapsAfterEachInstructionOfRing3Code() throws {
+    @Test func singleStepTrapsAfterTheFirstRing3Instruction() throws {
+        // IRET sets TF for ring 3: IRET itself is not stepped (TF was clear when it began); the
+        // first ring-3 instruction is, and the trap's frame holds the next one.
         let m = TestMachine.protected()
-        var first: Label!, second: Label!
+        var target: Label!
         let run = try m.runPM { a in
-            first = a.newLabel(); second = a.newLabel()
-            a.iretToRing3(flags: 0x102)                  // TF
-            a.bind(first)
+            target = a.newLabel()
+            a.push(Int(Selector.userData))
+            a.push(Int(PM.userStack))
+            a.push(0x102)
+            a.push(Int(Selector.userCode))
+            a.push(target)
+            a.iretd()
+            a.bind(target)
             a.nop()
-            a.bind(second)
             a.nop()
         }
-        // The IRET's own instruction is not stepped (TF was clear when it began); the first
-        // ring-3 instruction is: MOV AX after the IRET lands at the helper's DS load.
         #expect(run.reason == .halted)
         #expect(m.handledVectors == [1])
         #expect(m.events.deliveries.first?.source == .exception)
+        #expect(m.stackDword(0) == run[target] + 1)
         #expect(m.stackDword(1) == UInt32(Selector.userCode))
         #expect(m.stackDword(2) & EFlags.trap != 0, "TF in the pushed image")
+        #expect(m.stackDword(2) & EFlags.resume == 0, "a trap's image has no RF")
         #expect(m.cpu.eflags & EFlags.trap == 0, "TF cleared in the handler")
         #expect(m.cpu.debugRegister(6) & (1 << 14) != 0, "DR6.BS")
-        _ = (first, second)
     }
 
     // MARK: RF in the pushed image
