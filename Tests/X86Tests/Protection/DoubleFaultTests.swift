@@ -117,6 +117,40 @@ import X86Asm
         #expect(m.cpu.eflags & EFlags.resume == 0)
     }
 
+    @Test func interruptBetweenRepeatIterationsPushesRF() throws {
+        // REP MOVSB is stopped by the run budget between iterations; an interrupt taken there
+        // returns to the REP with RF = 1 in its frame; one taken after an ordinary instruction has RF = 0.
+        let m = TestMachine.protected()
+        var rep: Label!, handler: Label!
+        let first = try m.runPM({ a in
+            rep = a.newLabel(); handler = a.newLabel()
+            a.mov(.esi, 0x2_0000)
+            a.mov(.edi, 0x3_0000)
+            a.mov(.ecx, 10_000)
+            a.sti()
+            a.hlt()
+            a.bind(rep)
+            a.movsb(.rep)
+            a.hlt()
+            a.bind(handler)
+            a.mov(.ebx, Mem(.esp, size: .dword))
+            a.mov(.edx, Mem(.esp, disp: 8, size: .dword))
+            a.iretd()
+        }, prepare: { a in
+            m.setIDTGate(0x60, target: Selector.code32, offset: a.address(of: handler)!, type: 0xE)
+        })
+        #expect(first.reason == .halted)
+        m.cpu.activity = .active
+        #expect(m.run(budget: 50) == .limitReached)
+        #expect(m.r32(.rcx) == 10_000 - 50)
+        m.interrupts.raise(0x60)
+        #expect(m.run() == .halted)
+        #expect(m.r32(.rbx) == first[rep], "the frame returns to the REP")
+        #expect(m.r32(.rdx) & EFlags.resume != 0)
+        #expect(m.r32(.rcx) == 0, "the repetition finished after the IRET")
+        #expect(m.cpu.eflags & EFlags.resume == 0)
+    }
+
     @Test func externalInterruptFrameHasNoRF() throws {
         let m = TestMachine.protected()
         let run = try m.runPM({ a in
