@@ -141,9 +141,10 @@ extension CPU {
     /// (SDM Vol. 3A, 6.7.1).
     func execIret(_ d: Instruction) -> Step {
         let size = d.size
+        // IRET unblocks NMI even when it faults (SDM Vol. 3A, 6.7.1).
+        nmiBlocked = false
         if isProtectedMode && !isVirtual8086 {
             guard interruptReturnProtected(size: size) else { return .fault }
-            nmiBlocked = false
             return .exit
         }
         if isVirtual8086 && iopl < 3 { return raiseFault(.generalProtection, errorCode: 0) }
@@ -153,7 +154,6 @@ extension CPU {
         guard loadCodeSegment(selector: UInt16(truncatingIfNeeded: selector), offset: offset) else { return .fault }
         setStackPointer(stackOffset(stackPointer, adding: 3 * size.bytes))
         writeFlagsFromStack(flags, size)
-        nmiBlocked = false
         return .exit
     }
 

@@ -41,7 +41,9 @@ extension CPU {
         var step = Step.next
         let chunk = min(CPU.stringChunk, max(1, repeatBudget))
         while remaining != 0 && iterations < chunk {
-            if op == .movs || op == .stos, let done = fastRepeat(d, addressSize, remaining, delta) {
+            // The fast path may not exceed what is left of the chunk (an exact run budget).
+            if op == .movs || op == .stos,
+               let done = fastRepeat(d, addressSize, min(remaining, UInt32(chunk - iterations)), delta) {
                 iterations += done
                 remaining &-= UInt32(done)
                 writeRegister(CPU.rcx, addressSize, remaining)
@@ -58,6 +60,9 @@ extension CPU {
         if step == .fault { return .fault }
         if remaining != 0 && iterations >= chunk && !((op == .cmps || op == .scas) && stoppedOnCondition(d)) {
             rewindInstructionPointer(by: d.length)   // resume the repetition after pending events
+            // An event taken between iterations pushes RF = 1 (SDM Vol. 3A, 17.3.1.1); the run
+            // loop clears RF again as the repetition resumes.
+            eflagsStored |= EFlags.resume
             return .exit
         }
         return op == .ins || op == .outs ? .exit : .next

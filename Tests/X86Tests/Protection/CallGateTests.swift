@@ -193,8 +193,8 @@ import X86Asm
         }, prepare: { a in
             m.setGate(Self.gate, target: 0x48, offset: a.address(of: entry)!, type: 0xC, dpl: 3, parameters: 1)
         })
+        #expect(run.reason == .halted)
         #expect(m.handledVectors == [0x40])
-        _ = run
         #expect(m.r16(.rbx) == 0x48 | 3)
         #expect(m.r32(.rsi) == PM.userStack - 12)
     }

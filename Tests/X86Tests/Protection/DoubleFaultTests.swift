@@ -44,27 +44,32 @@ import X86Asm
     }
     @Test func generalProtectionIsAFault() throws { try expect(13, errorCode: 0) { $0.mov(Mem(disp: 0, size: .dword, segment: .cs), .eax) } }
 
-    @Test func singleStepTrapsAfterEachInstructionOfRing3Code() throws {
+    @Test func singleStepTrapsAfterTheFirstRing3Instruction() throws {
+        // IRET sets TF for ring 3: IRET itself is not stepped (TF was clear when it began); the
+        // first ring-3 instruction is, and the trap's frame holds the next one.
         let m = TestMachine.protected()
-        var first: Label!, second: Label!
+        var target: Label!
         let run = try m.runPM { a in
-            first = a.newLabel(); second = a.newLabel()
-            a.iretToRing3(flags: 0x102)                  // TF
-            a.bind(first)
+            target = a.newLabel()
+            a.push(Int(Selector.userData))
+            a.push(Int(PM.userStack))
+            a.push(0x102)
+            a.push(Int(Selector.userCode))
+            a.push(target)
+            a.iretd()
+            a.bind(target)
             a.nop()
-            a.bind(second)
             a.nop()
         }
-        // The IRET's own instruction is not stepped (TF was clear when it began); the first
-        // ring-3 instruction is: MOV AX after the IRET lands at the helper's DS load.
         #expect(run.reason == .halted)
         #expect(m.handledVectors == [1])
         #expect(m.events.deliveries.first?.source == .exception)
+        #expect(m.stackDword(0) == run[target] + 1)
         #expect(m.stackDword(1) == UInt32(Selector.userCode))
         #expect(m.stackDword(2) & EFlags.trap != 0, "TF in the pushed image")
+        #expect(m.stackDword(2) & EFlags.resume == 0, "a trap's image has no RF")
         #expect(m.cpu.eflags & EFlags.trap == 0, "TF cleared in the handler")
         #expect(m.cpu.debugRegister(6) & (1 << 14) != 0, "DR6.BS")
-        _ = (first, second)
     }
 
     // MARK: RF in the pushed image
@@ -109,6 +114,40 @@ import X86Asm
         #expect(m.handledVectors == [0x40])
         #expect(m.r32(.rbx) & EFlags.resume != 0, "the #UD frame had RF")
         #expect(m.stackDword(2) & EFlags.resume == 0, "INT 0x40's frame: RF was cleared as it started")
+        #expect(m.cpu.eflags & EFlags.resume == 0)
+    }
+
+    @Test func interruptBetweenRepeatIterationsPushesRF() throws {
+        // REP MOVSB is stopped by the run budget between iterations; an interrupt taken there
+        // returns to the REP with RF = 1 in its frame; one taken after an ordinary instruction has RF = 0.
+        let m = TestMachine.protected()
+        var rep: Label!, handler: Label!
+        let first = try m.runPM({ a in
+            rep = a.newLabel(); handler = a.newLabel()
+            a.mov(.esi, 0x2_0000)
+            a.mov(.edi, 0x3_0000)
+            a.mov(.ecx, 10_000)
+            a.sti()
+            a.hlt()
+            a.bind(rep)
+            a.movsb(.rep)
+            a.hlt()
+            a.bind(handler)
+            a.mov(.ebx, Mem(.esp, size: .dword))
+            a.mov(.edx, Mem(.esp, disp: 8, size: .dword))
+            a.iretd()
+        }, prepare: { a in
+            m.setIDTGate(0x60, target: Selector.code32, offset: a.address(of: handler)!, type: 0xE)
+        })
+        #expect(first.reason == .halted)
+        m.cpu.activity = .active
+        #expect(m.run(budget: 50) == .limitReached)
+        #expect(m.r32(.rcx) == 10_000 - 50)
+        m.interrupts.raise(0x60)
+        #expect(m.run() == .halted)
+        #expect(m.r32(.rbx) == first[rep], "the frame returns to the REP")
+        #expect(m.r32(.rdx) & EFlags.resume != 0)
+        #expect(m.r32(.rcx) == 0, "the repetition finished after the IRET")
         #expect(m.cpu.eflags & EFlags.resume == 0)
     }
 
@@ -311,6 +350,33 @@ import X86Asm
         #expect(m.bus.dword(at: 0x3000) == 2)
         #expect(m.events.vectors == [2, 0x60, 2])
         #expect(m.events.deliveries[2].ip == UInt64(first[done]), "the second NMI arrived right after the INTR handler's IRET")
+    }
+
+    @Test func aFaultingIretStillUnblocksNMI() throws {
+        // The NMI handler's IRET names a CS beyond the GDT: #GP. NMI is unblocked all the same,
+        // so an NMI that arrived during the handler is delivered right after the #GP's delivery.
+        let m = TestMachine.protected()
+        var nmi: Label!, loop: Label!
+        let first = try m.runPM({ a in
+            nmi = a.newLabel(); loop = a.newLabel()
+            a.bind(loop)
+            a.hlt()
+            a.jmp(loop)
+            a.bind(nmi)
+            a.nop()
+            a.push(0x2)
+            a.push(0x200)
+            a.push(0)
+            a.iretd()
+        }, prepare: { a in
+            m.setIDTGate(2, target: Selector.code32, offset: a.address(of: nmi)!, type: 0xE)
+        })
+        #expect(first.reason == .halted)
+        m.cpu.signalNMI()
+        #expect(m.run(budget: 1) == .limitReached)      // in the handler
+        m.cpu.signalNMI()
+        _ = m.run()
+        #expect(Array(m.events.vectors.prefix(3)) == [2, 13, 2])
     }
 
     @Test func movSSShadowHoldsAnInterruptForOneInstruction() throws {

@@ -162,7 +162,6 @@ import X86Asm
         #expect(o.handledVectors == [13])
         #expect(o.reportedErrorCodes == [4 * 8 + 2])
         #expect(o.stackDword(1) == orun[omark] + 4, "saved EIP: the INTO")
-        _ = mark
     }
 
     @Test func exceptionsIgnoreTheGateDPL() throws {

@@ -10,7 +10,7 @@ import Testing
 /// everywhere else. Each run starts from RESET with the pristine memory image, enters the chosen
 /// mode by setting the CPU's state directly, and runs random bytes at a random address.
 @Suite struct ProtectedRobustnessTests {
-    static let runs = 6_000
+    static let runs = 10_000
     static let budget = 2_000
     static let baseSeed: UInt64 = 0x5EED_0000_0000_0386
     /// Random code goes here (linear = physical), away from the tables and stubs.
@@ -33,6 +33,7 @@ import Testing
         var outcomes: [Outcome: Int] = [:]
         var byMode: [String: Int] = [:]
         var problems: [String] = []
+        var runsWithTaskSwitches = 0
 
         for run in 0..<Self.runs {
             let seed = Self.baseSeed &+ UInt64(run) &* 0x9E37_79B9_7F4A_7C15
@@ -43,6 +44,7 @@ import Testing
             let reason = m.cpu.run(limit: Self.budget)
             let (outcome, problem) = judge(m, reason)
             outcomes[outcome, default: 0] += 1
+            if !m.events.taskSwitches.isEmpty { runsWithTaskSwitches += 1 }
             byMode["\(mode)/\(paging)", default: 0] += 1
             if let problem { problems.append("seed \(hex(seed)) (\(mode), paging \(paging)): \(problem)") }
         }
@@ -52,7 +54,8 @@ import Testing
         #expect(outcomes.values.reduce(0, +) == Self.runs)
         print("Protected robustness: \(Self.runs) runs × ≤\(Self.budget) instructions: "
               + "\(outcomes[.halted, default: 0]) halted by the guest, \(outcomes[.haltedInHandler, default: 0]) in a handler, "
-              + "\(outcomes[.shutdown, default: 0]) shutdown, \(outcomes[.budgetUsed, default: 0]) used the budget")
+              + "\(outcomes[.shutdown, default: 0]) shutdown, \(outcomes[.budgetUsed, default: 0]) used the budget; "
+              + "\(runsWithTaskSwitches) switched tasks")
     }
 
     /// 32-bit tables at `PM.pageDirectory` and PAE tables at `pdpt`, both mapping 0–4 MiB 1:1.
@@ -109,7 +112,35 @@ import Testing
         // Everything was restored from outside the CPU: decoded code may be stale.
         cpu.flushDecodedCode()
 
-        for r in X86.GeneralRegister.allCases.prefix(8) { cpu.setRegister(r, UInt64(rng.next32())) }
+        // Registers: random, but often a selector of the GDT, so segment loads and far transfers
+        // reach real descriptors.
+        for r in X86.GeneralRegister.allCases.prefix(8) {
+            let selector = UInt32(rng.next(in: 0...0x7F))
+            cpu.setRegister(r, UInt64(rng.next() % 3 == 0 ? selector : rng.next32()))
+        }
+        // Half the runs get random descriptors in GDT slots 0x40–0x78 (mostly present, based in
+        // the code area, where any TSS or LDT they describe is random bytes too).
+        if rng.next() % 2 == 0 {
+            for slot in stride(from: 0x40, to: 0x80, by: 8) {
+                var raw = rng.next()
+                let base = UInt64(rng.next(in: Self.codeArea.lowerBound...(Self.codeArea.upperBound - 0x200)))
+                raw = raw & ~0xFF00_00FF_FFFF_0000 | (base & 0xFF_FFFF) << 16 | (base >> 24) << 56
+                // A type worth having: code, data, LDT, TSS, call or task gate.
+                let types: [UInt64] = [0x9A, 0x92, 0x96, 0x9E, 0x82, 0x89, 0x81, 0x8C, 0x84, 0x85, 0x8B]
+                let access = types[rng.next(in: 0...(types.count - 1))] | UInt64(rng.next(in: 0...3)) << 5
+                raw = raw & ~(0xFF << 40) | access << 40
+                if rng.next() % 8 == 0 { raw &= ~(1 << 47) }
+                if access & 0x1F == 0x0C || access & 0x1F == 0x04 || access & 0x1F == 0x05 {
+                    // A gate: a target selector among the GDT's, an entry in the code area.
+                    let target = UInt64(rng.next(in: 0...0x7F))
+                    raw = raw & ~0xFFFF_0000 | target << 16
+                    raw = raw & ~0xFFFF_0000_0000_FFFF | (base & 0xFFFF) | (base >> 16) << 48
+                }
+                let address = ProtectedModeGuest.gdtBase + slot
+                m.bus.load((0..<8).map { UInt8(truncatingIfNeeded: raw >> (8 * UInt64($0))) }, at: address)
+                m.bus.markDirty(address: address, length: 8)
+            }
+        }
         cpu.gdtr = DescriptorTableRegister(base: UInt64(ProtectedModeGuest.gdtBase), limit: 0x7F)
         cpu.idtr = DescriptorTableRegister(base: UInt64(ProtectedModeGuest.idtBase), limit: 0x7FF)
         cpu.taskRegister = SegmentCache(selector: PM.Selector.tss, base: UInt64(ProtectedModeGuest.tssBase),
@@ -192,6 +223,36 @@ import Testing
         }
         let length = rng.next(in: 16...64)
         for i in 0..<length { m.bus.ram[address + i] = UInt8(truncatingIfNeeded: rng.next()) }
+        // Half the runs begin with a system instruction aimed at those descriptors.
+        if rng.next() % 2 == 0 {
+            let selector = UInt8(truncatingIfNeeded: rng.next(in: 8...15) << 3 | rng.next(in: 0...3))
+            let offset = [UInt8](repeating: 0, count: 4).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let templates: [[UInt8]] = [
+                [0xEA] + offset + [selector, 0],           // jmp far
+                [0x9A] + offset + [selector, 0],           // call far
+                [0x66, 0xB8, selector, 0, 0x8E, 0xD8],     // mov ax, sel; mov ds, ax
+                [0x66, 0xB8, selector, 0, 0x8E, 0xD0],     // mov ss
+                [0x66, 0xB8, selector, 0, 0x0F, 0x00, 0xD8],   // ltr
+                [0x66, 0xB8, selector, 0, 0x0F, 0x00, 0xD0],   // lldt
+                [0xCF], [0xCA, offset[0], 0], [0xCD, offset[1]],
+                [0x0F, 0x02, 0xC3], [0x0F, 0x03, 0xC3], [0x0F, 0x00, 0xE3], [0x63, 0xD8],
+                [0x0F, 0x34], [0x0F, 0x35], [0x0F, 0x01, 0x38], [0x0F, 0x22, 0xD8], [0x0F, 0x22, 0xC0],
+                [0xE6, offset[2]], [0xEC],
+            ]
+            let chosen = templates[rng.next(in: 0...(templates.count - 1))]
+            for (i, byte) in chosen.enumerated() { m.bus.ram[address + i] = byte }
+        }
+        // Sometimes a back-link to one of them, for IRET with NT, and a task gate in the IDT.
+        if rng.next() % 4 == 0 {
+            m.bus.setWord(UInt16(rng.next(in: 0x40...0x7F)), at: ProtectedModeGuest.tssBase)
+            m.bus.markDirty(address: ProtectedModeGuest.tssBase, length: 2)
+        }
+        if rng.next() % 4 == 0 {
+            let vector = [13, 14, 6, 0x21][rng.next(in: 0...3)]
+            let gate = ProtectedModeGuest.gate(selector: UInt16(rng.next(in: 0x40...0x7F)), offset: 0, type: 5, dpl: 3)
+            m.bus.load(gate, at: ProtectedModeGuest.idtBase + 8 * vector)
+            m.bus.markDirty(address: ProtectedModeGuest.idtBase + 8 * vector, length: 8)
+        }
         m.bus.markDirty(address: address, length: length)
     }
 
