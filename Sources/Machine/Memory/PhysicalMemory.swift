@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import X86
 
 /// Guest RAM from address 0 and the firmware ROM, as host memory the CPU maps page by page.
@@ -21,13 +26,26 @@ public final class PhysicalMemory {
     public init(ramSize: Int) {
         precondition(ramSize > 0 && ramSize % 4096 == 0, "RAM size must be a positive multiple of 4 KiB")
         self.ramSize = ramSize
-        ram = .allocate(capacity: ramSize)
-        ram.initialize(repeating: 0, count: ramSize)
+        ram = PhysicalMemory.mapRAM(ramSize)
     }
 
     deinit {
-        ram.deallocate()
+        munmap(ram, ramSize)
         romStorage?.deallocate()
+    }
+
+    /// Anonymous zero-filled host memory for guest RAM. On Linux it asks for transparent huge
+    /// pages: a guest that touches tens of MiB (paging structures, a kernel) otherwise spends
+    /// much of its time in host TLB misses.
+    private static func mapRAM(_ size: Int) -> UnsafeMutablePointer<UInt8> {
+        guard let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              address != MAP_FAILED else {
+            fatalError("cannot map \(size) bytes of guest RAM")
+        }
+        #if os(Linux)
+        _ = madvise(address, size, MADV_HUGEPAGE)
+        #endif
+        return address.assumingMemoryBound(to: UInt8.self)
     }
 
     /// Installs a ROM image (64, 128, 256 or 512 KiB).
