@@ -126,7 +126,9 @@ public final class CPU {
     var faultBelongsToNewTask = false
     /// DR6 bits of a #DB trap due after the current instruction: data and I/O breakpoint hits (B0–B3).
     var pendingDebugStatus: UInt64 = 0
-    /// A data breakpoint is enabled: the memory slow path compares accesses with it.
+    /// The breakpoints DR7 enables, decoded when DR0–3, DR7 or CR4 change (DebugRegisters.swift).
+    var armedBreakpoints: [Breakpoint] = []
+    /// One of them is a data breakpoint: the memory slow path compares accesses with it.
     var watchesData = false
     /// The #DB being delivered is an instruction breakpoint's: its pushed RF is not forced to 1.
     var deliveringInstructionBreakpoint = false

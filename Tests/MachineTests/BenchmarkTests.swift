@@ -11,7 +11,7 @@ import X86
     }
 
     @Test func protectedPagedWorkloadHaltsWithPagingOn() throws {
-        let memory = PhysicalMemory(ramSize: PagedBenchmarkWorkload.memorySize)
+        let memory = try PhysicalMemory(ramSize: PagedBenchmarkWorkload.memorySize)
         memory.write(try PagedBenchmarkWorkload.program(iterations: 8_000), at: UInt64(PagedBenchmarkWorkload.origin))
         let cpu = CPU(bus: SystemBus(memory: memory))
         cpu.loadRealModeSegment(.cs, selector: 0)

@@ -43,33 +43,10 @@ public enum BenchmarkWorkload {
         a.bind(loop)
         // Two rounds of register ALU work with data-dependent branches, and memory operands
         // with segment arithmetic (DS, ES, SS) including read-modify-writes.
-        for round in 0..<2 {
-            let skip = a.newLabel("skip\(round)")
-            a.add(.ax, .bx)
-            a.xor(.dx, .ax)
-            a.shl(.bx, 1)
-            a.adc(.si, 7)
-            a.sub(.di, .ax)
-            a.and(.ax, 0x7FFF)
-            a.or(.bx, 3)
-            a.inc(.dx)
-            a.cmp(.ax, .dx)
-            a.jccShort(.be, skip)
-            a.neg(.dx)
-            a.bind(skip)
-            a.and(.bx, 0x0FFE)
-            a.mov(.si, .bx)
-            a.mov(Mem(.bx, .si, disp: 0x10 + round * 2), .ax)
-            a.add(Mem(.bx, disp: 0x20 + round * 2, segment: .es), .dx)
-            a.mov(.cx, Mem(.bx, .si, disp: 0x10 + round * 2))
-            a.push(.cx)
-            a.add(Mem(.si, size: .word), 0x11)
-            a.pop(.cx)
-            a.sub(.cx, Mem(.bx, disp: 0x20 + round * 2, segment: .es))
-            a.mov(.di, .cx)
-            a.shr(.di, 2)
-            a.xor(.di, .dx)
-        }
+        BenchmarkRounds(a: Reg16.ax, b: .bx, c: .cx, d: .dx, si: .si, di: .di, offsetMask: 0x0FFE,
+                        pairOperand: { Mem(.bx, .si, disp: 0x10 + $0 * 2) },
+                        secondAreaOperand: { Mem(.bx, disp: 0x20 + $0 * 2, segment: .es) },
+                        indirectOperand: Mem(.si, size: .word)).emit(&a)
         // String moves: 8 words DS:0 → ES:100h, then a byte each way.
         a.xor(.si, .si)
         a.mov(.di, 0x100)

@@ -98,33 +98,10 @@ public enum PagedBenchmarkWorkload {
         a.mov(.ebx, 0x1234)
         a.mov(.edx, 0x5678)
         a.bind(loop)
-        for round in 0..<2 {
-            let skip = a.newLabel("skip\(round)")
-            a.add(.eax, .ebx)
-            a.xor(.edx, .eax)
-            a.shl(.ebx, 1)
-            a.adc(.esi, 7)
-            a.sub(.edi, .eax)
-            a.and(.eax, 0x7FFF)
-            a.or(.ebx, 3)
-            a.inc(.edx)
-            a.cmp(.eax, .edx)
-            a.jccShort(.be, skip)
-            a.neg(.edx)
-            a.bind(skip)
-            a.and(.ebx, 0x0FFC)
-            a.mov(.esi, .ebx)
-            a.mov(Mem(.ebx, index: .esi, disp: 0x20_0010 + round * 4), .eax)
-            a.add(Mem(.ebx, disp: 0x30_0020 + round * 4), .edx)
-            a.mov(.ecx, Mem(.ebx, index: .esi, disp: 0x20_0010 + round * 4))
-            a.push(.ecx)
-            a.add(Mem(.esi, disp: 0x20_0000, size: .dword), 0x11)
-            a.pop(.ecx)
-            a.sub(.ecx, Mem(.ebx, disp: 0x30_0020 + round * 4))
-            a.mov(.edi, .ecx)
-            a.shr(.edi, 2)
-            a.xor(.edi, .edx)
-        }
+        BenchmarkRounds(a: Reg32.eax, b: .ebx, c: .ecx, d: .edx, si: .esi, di: .edi, offsetMask: 0x0FFC,
+                        pairOperand: { Mem(.ebx, index: .esi, disp: 0x20_0010 + $0 * 4) },
+                        secondAreaOperand: { Mem(.ebx, disp: 0x30_0020 + $0 * 4) },
+                        indirectOperand: Mem(.esi, disp: 0x20_0000, size: .dword)).emit(&a)
         // String moves: 8 dwords from 2 MiB to 3 MiB, then a byte each way.
         a.mov(.esi, 0x20_0000)
         a.mov(.edi, 0x30_0100)

@@ -27,7 +27,7 @@ public enum Benchmark {
     /// Loads `program` at 0000:`origin` on a bare CPU with `ramSize` bytes of RAM, runs it to its
     /// HLT and times it.
     private static func run(name: String, program: [UInt8], origin: UInt32, ramSize: Int) throws -> Result {
-        let memory = PhysicalMemory(ramSize: ramSize)
+        let memory = try PhysicalMemory(ramSize: ramSize)
         memory.write(program, at: UInt64(origin))
         let cpu = CPU(bus: SystemBus(memory: memory))
         cpu.loadRealModeSegment(.cs, selector: 0)

@@ -44,7 +44,7 @@ public final class Machine {
         let multiboot = try configuration.multibootLoad()
         self.configuration = configuration
         trace = EventTrace(keepAll: configuration.keepTrace)
-        memory = PhysicalMemory(ramSize: configuration.memorySize)
+        memory = try PhysicalMemory(ramSize: configuration.memorySize)
         memory.installROM(configuration.firmware)
         bus = SystemBus(memory: memory)
         cpus = [CPU(bus: bus, index: 0, isBootstrapProcessor: true)]

@@ -101,6 +101,8 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
     case payloadTooLarge(Int)
     case payloadAndMultibootKernel
     case multiboot(MultibootError)
+    /// The host could not provide the guest's RAM.
+    case memoryUnavailable(Int)
 
     public var description: String {
         switch self {
@@ -114,6 +116,8 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
             "both a boot payload and a Multiboot kernel were given; the firmware boots one"
         case .multiboot(let error):
             error.description
+        case .memoryUnavailable(let size):
+            "the host cannot provide \(size) bytes of guest RAM"
         }
     }
 }

@@ -23,10 +23,12 @@ public final class PhysicalMemory {
     static let legacyHoleStart: UInt64 = 0xA0000
     static let fourGiB: UInt64 = 1 << 32
 
-    public init(ramSize: Int) {
+    /// Maps `ramSize` bytes of zeroed guest RAM; throws when the host cannot provide them.
+    public init(ramSize: Int) throws(MachineError) {
         precondition(ramSize > 0 && ramSize % 4096 == 0, "RAM size must be a positive multiple of 4 KiB")
         self.ramSize = ramSize
-        ram = PhysicalMemory.mapRAM(ramSize)
+        guard let ram = PhysicalMemory.mapRAM(ramSize) else { throw .memoryUnavailable(ramSize) }
+        self.ram = ram
     }
 
     deinit {
@@ -37,11 +39,9 @@ public final class PhysicalMemory {
     /// Anonymous zero-filled host memory for guest RAM. On Linux it asks for transparent huge
     /// pages: a guest that touches tens of MiB (paging structures, a kernel) otherwise spends
     /// much of its time in host TLB misses.
-    private static func mapRAM(_ size: Int) -> UnsafeMutablePointer<UInt8> {
+    private static func mapRAM(_ size: Int) -> UnsafeMutablePointer<UInt8>? {
         guard let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              address != MAP_FAILED else {
-            fatalError("cannot map \(size) bytes of guest RAM")
-        }
+              address != MAP_FAILED else { return nil }
         #if os(Linux)
         _ = madvise(address, size, MADV_HUGEPAGE)
         #endif

@@ -185,7 +185,7 @@ extension CPU {
     }
 
     func execHlt() -> Step {
-        if currentPrivilegeLevel != 0 { return raiseFault(.generalProtection, errorCode: 0) }
+        if !privileged { return raiseFault(.generalProtection, errorCode: 0) }
         return .halt
     }
 }

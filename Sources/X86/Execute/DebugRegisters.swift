@@ -9,7 +9,6 @@
 extension CPU {
     /// DR6 bits.
     enum DebugStatus {
-        static let breakpointHits: UInt64 = 0xF
         static let generalDetect: UInt64 = 1 << 13
         static let singleStep: UInt64 = 1 << 14
         static let taskSwitch: UInt64 = 1 << 15
@@ -17,7 +16,10 @@ extension CPU {
 
     /// One enabled breakpoint of DR7, decoded.
     struct Breakpoint {
-        enum Kind { case execute, write, io, readWrite }
+        enum Kind {
+            case execute, write, io, readWrite
+            var watchesData: Bool { self == .write || self == .readWrite }
+        }
         let index: Int
         let kind: Kind
         let address: UInt64
@@ -29,8 +31,8 @@ extension CPU {
         }
     }
 
-    /// The breakpoints DR7 enables (locally or globally), with their aligned ranges.
-    var enabledBreakpoints: [Breakpoint] {
+    /// Decodes the breakpoints DR7 enables (locally or globally), with their aligned ranges.
+    private func decodeEnabledBreakpoints() -> [Breakpoint] {
         let control = debugRegisters[7]
         var result: [Breakpoint] = []
         for n in 0..<4 where control & (3 << (2 * UInt64(n))) != 0 {
@@ -53,21 +55,21 @@ extension CPU {
 
     /// Re-derives what the run loop and the memory slow path must watch after DR0–3, DR7 or CR4 change.
     func updateBreakpoints() {
-        let breakpoints = enabledBreakpoints
-        setSignal(Signals.debug, !breakpoints.isEmpty)
-        watchesData = breakpoints.contains { $0.kind == .write || $0.kind == .readWrite }
+        armedBreakpoints = decodeEnabledBreakpoints()
+        setSignal(Signals.debug, !armedBreakpoints.isEmpty)
+        watchesData = armedBreakpoints.contains { $0.kind.watchesData }
         // Pages with a data breakpoint must lose their fast read and write entries.
         flushTLB()
     }
 
     /// Whether a linear page holds bytes a data breakpoint watches (so the TLB must not map it for data).
     func isWatchedDataPage(_ pageBase: UInt64) -> Bool {
-        enabledBreakpoints.contains { ($0.kind == .write || $0.kind == .readWrite) && $0.overlaps(pageBase, 4096) }
+        armedBreakpoints.contains { $0.kind.watchesData && $0.overlaps(pageBase, 4096) }
     }
 
     /// Called by the memory slow path for every data access while data breakpoints are armed.
     func noteDataAccess(_ linear: UInt64, size: Int, write: Bool) {
-        for breakpoint in enabledBreakpoints where breakpoint.overlaps(linear, size) {
+        for breakpoint in armedBreakpoints where breakpoint.overlaps(linear, size) {
             if breakpoint.kind == .readWrite || (breakpoint.kind == .write && write) {
                 pendingDebugStatus |= 1 << UInt64(breakpoint.index)
             }
@@ -77,7 +79,7 @@ extension CPU {
     /// Called by IN, OUT, INS and OUTS while breakpoints are armed.
     func noteIOAccess(_ port: UInt16, size: Int) {
         guard signals & Signals.debug != 0 else { return }
-        for breakpoint in enabledBreakpoints where breakpoint.kind == .io && breakpoint.overlaps(UInt64(port), size) {
+        for breakpoint in armedBreakpoints where breakpoint.kind == .io && breakpoint.overlaps(UInt64(port), size) {
             pendingDebugStatus |= 1 << UInt64(breakpoint.index)
         }
     }
@@ -87,7 +89,7 @@ extension CPU {
         if eflagsStored & EFlags.resume != 0 { return 0 }
         let linear = (segs[SegmentRegister.cs.rawValue].base &+ rip) & 0xFFFF_FFFF
         var hits: UInt64 = 0
-        for breakpoint in enabledBreakpoints where breakpoint.kind == .execute && breakpoint.address == linear {
+        for breakpoint in armedBreakpoints where breakpoint.kind == .execute && breakpoint.address == linear {
             hits |= 1 << UInt64(breakpoint.index)
         }
         return hits

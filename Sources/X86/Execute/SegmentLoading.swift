@@ -3,9 +3,6 @@
 /// which is what makes "unreal mode" possible (SDM Vol. 3A, 20.1.1). In protected
 /// mode a load reads the descriptor and applies the checks of SDM Vol. 2, MOV and POP.
 extension CPU {
-    /// The current privilege level: 0 in real mode, CS.RPL in protected mode, 3 in virtual-8086 mode.
-    var currentPrivilegeLevel: UInt8 { cpl }
-
     @inline(__always) var isRealAddressing: Bool {
         !isProtectedMode || eflagsStored & EFlags.virtual8086 != 0
     }

@@ -201,7 +201,7 @@ extension CPU {
         // "ENTER causes a page fault whenever a write using the final value of the stack
         // pointer would do so" (SDM Vol. 2, ENTER), so paging is asked too, as for a write.
         if newSP != sp {
-            guard let linear = linearAddressForWrite(CPU.ss, newSP, 1) else { return .fault }
+            guard let linear = linearAddress(CPU.ss, newSP, 1, forWrite: true) else { return .fault }
             if pagingEnabled && translate(linear, .write) == nil { return .fault }
         }
         writeRegister(bpOffset, size, frameTemp)

@@ -102,7 +102,7 @@ extension CPU {
             _ = alu(AluKind.cmp.rawValue, readRegister(0, size), b, size)
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         case .ins:
-            guard linearAddressForWrite(CPU.es, di, size.bytes) != nil else { return false }
+            guard linearAddress(CPU.es, di, size.bytes, forWrite: true) != nil else { return false }
             noteIOAccess(reg16(.rdx), size: size.bytes)
             let v = bus.readPort(reg16(.rdx), size: size.bytes)
             guard write(CPU.es, di, size, v) else { return false }

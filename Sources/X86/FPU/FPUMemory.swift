@@ -8,7 +8,7 @@ extension CPU {
     /// translated for writing first.
     func fpuOperandAddress(_ d: Instruction, size: Int, write: Bool) -> UInt64? {
         guard write else { return linearAddress(d.segment, effectiveAddress(d), size) }
-        guard let linear = linearAddressForWrite(d.segment, effectiveAddress(d), size) else { return nil }
+        guard let linear = linearAddress(d.segment, effectiveAddress(d), size, forWrite: true) else { return nil }
         var page = linear & ~0xFFF
         let last = linear &+ UInt64(size - 1)
         while page <= last {

@@ -40,8 +40,7 @@ extension CPU {
         debugRegisters[6] = 0xFFFF_0FF0
         debugRegisters[7] = 0x400
         pendingDebugStatus = 0
-        setSignal(Signals.debug, false)
-        watchesData = false
+        updateBreakpoints()
         gdtr = DescriptorTableRegister()
         idtr = DescriptorTableRegister()
         ldtr = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.initialLDT)

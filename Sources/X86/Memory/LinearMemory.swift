@@ -36,29 +36,23 @@ extension CPU {
         let entry = tlb + TLBEntry.slot(linear)
         let base = TLBEntry.pageBase(linear)
         let addend = Int(bitPattern: page) &- Int(truncatingIfNeeded: base)
-        if entry.pointee.addend != addend || entry.pointee.readTag != base {
+        // Data accesses to a page with a data breakpoint must reach the slow path's check:
+        // such a page gets a fetch tag only.
+        let dataWatched = watchesData && isWatchedDataPage(base)
+        if entry.pointee.addend != addend || entry.pointee.readTag != base || dataWatched {
             entry.pointee.writeTag = TLBEntry.invalid
             entry.pointee.fetchTag = TLBEntry.invalid
         }
-        entry.pointee.large = translation.large
-        if translation.large { tlbHoldsLargePages = true }
-        if watchesData && isWatchedDataPage(base) {
-            // Data accesses to a page with a data breakpoint must reach the slow path's check.
-            entry.pointee.readTag = TLBEntry.invalid
-            entry.pointee.writeTag = TLBEntry.invalid
-            entry.pointee.addend = addend
-            entry.pointee.physicalPage = physicalPage
-            entry.pointee.fetchTag = translation.executable ? base : TLBEntry.invalid
-            return (page, physical)
-        }
-        entry.pointee.readTag = base
         entry.pointee.addend = addend
         entry.pointee.physicalPage = physicalPage
         entry.pointee.global = translation.global
+        entry.pointee.large = translation.large
+        if translation.large { tlbHoldsLargePages = true }
+        entry.pointee.readTag = dataWatched ? TLBEntry.invalid : base
         // A read of a page that is already dirty and writable grants writes too (a later
         // read-modify-write then needs no second walk), unless it is ROM or holds decoded code.
-        if translation.writable && (write || (!holdsDecodedCode(physicalPage)
-                                              && bus.memoryPage(physicalPage, write: true) == page)) {
+        if !dataWatched && translation.writable
+            && (write || (!holdsDecodedCode(physicalPage) && bus.memoryPage(physicalPage, write: true) == page)) {
             entry.pointee.writeTag = base
         }
         if translation.executable { entry.pointee.fetchTag = base }

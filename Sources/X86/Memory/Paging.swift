@@ -15,25 +15,19 @@ struct PageTranslation {
     var large = false
 }
 
-/// CR4 bits (SDM Vol. 3A, 2.5).
+/// The CR4 bits this CPU implements (SDM Vol. 3A, 2.5).
 public enum ControlRegister4 {
-    public static let virtual8086Extensions: UInt32 = 1 << 0
     public static let timeStampDisable: UInt32 = 1 << 2
     public static let debuggingExtensions: UInt32 = 1 << 3
     public static let pageSizeExtensions: UInt32 = 1 << 4
     public static let physicalAddressExtension: UInt32 = 1 << 5
-    public static let machineCheckEnable: UInt32 = 1 << 6
     public static let pageGlobalEnable: UInt32 = 1 << 7
     public static let performanceCounterEnable: UInt32 = 1 << 8
     public static let osfxsr: UInt32 = 1 << 9
-    public static let osxmmexcpt: UInt32 = 1 << 10
 }
 
-/// IA32_EFER bits.
+/// The IA32_EFER bits this CPU implements.
 public enum ExtendedFeatureEnable {
-    public static let syscallEnable: UInt64 = 1 << 0
-    public static let longModeEnable: UInt64 = 1 << 8
-    public static let longModeActive: UInt64 = 1 << 10
     public static let noExecuteEnable: UInt64 = 1 << 11
 }
 
@@ -127,41 +121,57 @@ extension CPU {
         return nil
     }
 
+    /// One paging-structure entry as a walk read it.
+    private struct PagingEntry {
+        let address: UInt64
+        let value: UInt64
+        /// A 64-bit (PAE) entry rather than a 32-bit one.
+        let wide: Bool
+    }
+
+    private func writeBack(_ entry: PagingEntry, _ value: UInt64) {
+        if entry.wide { writePhysical64(entry.address, value) } else { writePhysical32(entry.address, UInt32(truncatingIfNeeded: value)) }
+    }
+
+    /// The end of every walk (SDM Vol. 3A, 4.6 and 4.8): the rights the entries grant together
+    /// (`rights`, their R/W and U/S bits ANDed), #PF when they refuse the access, the accessed
+    /// flag on the directory entry that led to a table, and accessed (dirty for a write) on the
+    /// entry that maps the page.
+    private func finishWalk(_ linear: UInt64, _ access: MemoryAccess, user: Bool, mapping leaf: PagingEntry,
+                            through directory: PagingEntry?, rights: UInt64, noExecute: Bool,
+                            physical: UInt64, large: Bool) -> PageTranslation? {
+        let writableAll = rights & CPU.pageWritable != 0
+        guard permits(access, user: user, writableAll: writableAll, userAll: rights & CPU.pageUser != 0, noExecute: noExecute) else {
+            return raisePageFault(linear, access, user: user, present: true)
+        }
+        if let directory, directory.value & CPU.pageAccessed == 0 { writeBack(directory, directory.value | CPU.pageAccessed) }
+        var updated = leaf.value | CPU.pageAccessed
+        if access == .write { updated |= CPU.pageDirty }
+        if updated != leaf.value { writeBack(leaf, updated) }
+        return PageTranslation(physical: physical & a20Mask,
+                               writable: updated & CPU.pageDirty != 0
+                                   && permits(.write, user: user, writableAll: writableAll, userAll: true, noExecute: false),
+                               executable: !noExecute, global: leaf.value & CPU.pageGlobal != 0 && globalPagesEnabled,
+                               large: large)
+    }
+
     /// 32-bit paging: a page directory at CR3, 4 KiB pages or (CR4.PSE) 4 MiB pages.
     private func walk32(_ linear: UInt64, _ access: MemoryAccess, user: Bool) -> PageTranslation? {
         let directoryEntryAddress = (cr3 & 0xFFFF_F000) | ((linear >> 20) & 0xFFC)
-        let pde = UInt64(readPhysical32(directoryEntryAddress))
-        if pde & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
-        if pde & CPU.pageSize != 0 && cr4 & ControlRegister4.pageSizeExtensions != 0 {
+        let pde = PagingEntry(address: directoryEntryAddress, value: UInt64(readPhysical32(directoryEntryAddress)), wide: false)
+        if pde.value & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
+        if pde.value & CPU.pageSize != 0 && cr4 & ControlRegister4.pageSizeExtensions != 0 {
             // PSE-36: PDE bits 16:13 are physical bits 35:32; bits 21:17 are reserved.
-            if pde & 0x003E_0000 != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
-            let writableAll = pde & CPU.pageWritable != 0
-            guard permits(access, user: user, writableAll: writableAll, userAll: pde & CPU.pageUser != 0, noExecute: false) else {
-                return raisePageFault(linear, access, user: user, present: true)
-            }
-            var updated = pde | CPU.pageAccessed
-            if access == .write { updated |= CPU.pageDirty }
-            if updated != pde { writePhysical32(directoryEntryAddress, UInt32(truncatingIfNeeded: updated)) }
-            let frame = (pde & 0xFFC0_0000) | ((pde & 0x1E000) << 19)
-            return PageTranslation(physical: (frame | (linear & 0x3F_FFFF)) & a20Mask,
-                                   writable: updated & CPU.pageDirty != 0 && permits(.write, user: user, writableAll: writableAll, userAll: true, noExecute: false),
-                                   executable: true, global: pde & CPU.pageGlobal != 0 && globalPagesEnabled, large: true)
+            if pde.value & 0x003E_0000 != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+            let frame = (pde.value & 0xFFC0_0000) | ((pde.value & 0x1E000) << 19)
+            return finishWalk(linear, access, user: user, mapping: pde, through: nil, rights: pde.value, noExecute: false,
+                              physical: frame | (linear & 0x3F_FFFF), large: true)
         }
-        let tableEntryAddress = (pde & 0xFFFF_F000) | ((linear >> 10) & 0xFFC)
-        let pte = UInt64(readPhysical32(tableEntryAddress))
-        if pte & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
-        let writableAll = pde & pte & CPU.pageWritable != 0
-        let userAll = pde & pte & CPU.pageUser != 0
-        guard permits(access, user: user, writableAll: writableAll, userAll: userAll, noExecute: false) else {
-            return raisePageFault(linear, access, user: user, present: true)
-        }
-        if pde & CPU.pageAccessed == 0 { writePhysical32(directoryEntryAddress, UInt32(truncatingIfNeeded: pde | CPU.pageAccessed)) }
-        var updated = pte | CPU.pageAccessed
-        if access == .write { updated |= CPU.pageDirty }
-        if updated != pte { writePhysical32(tableEntryAddress, UInt32(truncatingIfNeeded: updated)) }
-        return PageTranslation(physical: ((pte & 0xFFFF_F000) | (linear & 0xFFF)) & a20Mask,
-                               writable: updated & CPU.pageDirty != 0 && permits(.write, user: user, writableAll: writableAll, userAll: true, noExecute: false),
-                               executable: true, global: pte & CPU.pageGlobal != 0 && globalPagesEnabled)
+        let tableEntryAddress = (pde.value & 0xFFFF_F000) | ((linear >> 10) & 0xFFC)
+        let pte = PagingEntry(address: tableEntryAddress, value: UInt64(readPhysical32(tableEntryAddress)), wide: false)
+        if pte.value & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
+        return finishWalk(linear, access, user: user, mapping: pte, through: pde, rights: pde.value & pte.value,
+                          noExecute: false, physical: (pte.value & 0xFFFF_F000) | (linear & 0xFFF), large: false)
     }
 
     private var globalPagesEnabled: Bool { cr4 & ControlRegister4.pageGlobalEnable != 0 }
@@ -185,41 +195,23 @@ extension CPU {
         }
         if pointer & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
         let directoryEntryAddress = (pointer & CPU.paeAddressMask) | ((linear >> 18) & 0xFF8)
-        let pde = readPhysical64(directoryEntryAddress)
-        if pde & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
+        let pde = PagingEntry(address: directoryEntryAddress, value: readPhysical64(directoryEntryAddress), wide: true)
+        if pde.value & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
         let reserved = paeReservedHighBits
-        if pde & reserved != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
-        if pde & CPU.pageSize != 0 {
-            if pde & 0x1F_E000 != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
-            let writableAll = pde & CPU.pageWritable != 0
-            let noExecute = noExecuteEnabled && pde & CPU.pageNoExecute != 0
-            guard permits(access, user: user, writableAll: writableAll, userAll: pde & CPU.pageUser != 0, noExecute: noExecute) else {
-                return raisePageFault(linear, access, user: user, present: true)
-            }
-            var updated = pde | CPU.pageAccessed
-            if access == .write { updated |= CPU.pageDirty }
-            if updated != pde { writePhysical64(directoryEntryAddress, updated) }
-            return PageTranslation(physical: ((pde & CPU.paeAddressMask & ~0x1F_FFFF) | (linear & 0x1F_FFFF)) & a20Mask,
-                                   writable: updated & CPU.pageDirty != 0 && permits(.write, user: user, writableAll: writableAll, userAll: true, noExecute: false),
-                                   executable: !noExecute, global: pde & CPU.pageGlobal != 0 && globalPagesEnabled, large: true)
+        if pde.value & reserved != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+        if pde.value & CPU.pageSize != 0 {
+            if pde.value & 0x1F_E000 != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+            return finishWalk(linear, access, user: user, mapping: pde, through: nil, rights: pde.value,
+                              noExecute: noExecuteEnabled && pde.value & CPU.pageNoExecute != 0,
+                              physical: (pde.value & CPU.paeAddressMask & ~0x1F_FFFF) | (linear & 0x1F_FFFF), large: true)
         }
-        let tableEntryAddress = (pde & CPU.paeAddressMask) | ((linear >> 9) & 0xFF8)
-        let pte = readPhysical64(tableEntryAddress)
-        if pte & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
-        if pte & reserved != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
-        let writableAll = pde & pte & CPU.pageWritable != 0
-        let userAll = pde & pte & CPU.pageUser != 0
-        let noExecute = noExecuteEnabled && (pde | pte) & CPU.pageNoExecute != 0
-        guard permits(access, user: user, writableAll: writableAll, userAll: userAll, noExecute: noExecute) else {
-            return raisePageFault(linear, access, user: user, present: true)
-        }
-        if pde & CPU.pageAccessed == 0 { writePhysical64(directoryEntryAddress, pde | CPU.pageAccessed) }
-        var updated = pte | CPU.pageAccessed
-        if access == .write { updated |= CPU.pageDirty }
-        if updated != pte { writePhysical64(tableEntryAddress, updated) }
-        return PageTranslation(physical: ((pte & CPU.paeAddressMask) | (linear & 0xFFF)) & a20Mask,
-                               writable: updated & CPU.pageDirty != 0 && permits(.write, user: user, writableAll: writableAll, userAll: true, noExecute: false),
-                               executable: !noExecute, global: pte & CPU.pageGlobal != 0 && globalPagesEnabled)
+        let tableEntryAddress = (pde.value & CPU.paeAddressMask) | ((linear >> 9) & 0xFF8)
+        let pte = PagingEntry(address: tableEntryAddress, value: readPhysical64(tableEntryAddress), wide: true)
+        if pte.value & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
+        if pte.value & reserved != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+        return finishWalk(linear, access, user: user, mapping: pte, through: pde, rights: pde.value & pte.value,
+                          noExecute: noExecuteEnabled && (pde.value | pte.value) & CPU.pageNoExecute != 0,
+                          physical: (pte.value & CPU.paeAddressMask) | (linear & 0xFFF), large: false)
     }
 
     /// Loads the four PDPTEs from CR3 (PAE paging); `false` with #GP(0) pending when one that

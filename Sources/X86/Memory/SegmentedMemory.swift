@@ -1,22 +1,14 @@
 /// Segment:offset accesses with the limit check every access makes (SDM Vol. 3A, 5.3).
 extension CPU {
-    /// The linear address of `offset` in segment `seg` for a read, or `nil` with #GP(0) (#SS(0) for SS)
-    /// pending when any byte lies outside the segment's limit or the segment cannot be read.
-    @inline(__always) func linearAddress(_ seg: UInt8, _ offset: UInt32, _ size: Int) -> UInt64? {
+    /// The linear address of `offset` in segment `seg`, or `nil` with #GP(0) (#SS(0) for SS) pending
+    /// when any byte lies outside the segment's limit or the segment cannot be read (or, with
+    /// `forWrite`, written: it must be writable data).
+    @inline(__always) func linearAddress(_ seg: UInt8, _ offset: UInt32, _ size: Int, forWrite: Bool = false) -> UInt64? {
         let s = segs + Int(seg)
         let last = UInt64(offset) &+ UInt64(size &- 1)
-        if offset < s.pointee.readLowest || last > UInt64(s.pointee.readHighest) {
-            raiseSegmentFault(seg)
-            return nil
-        }
-        return (s.pointee.base &+ UInt64(offset)) & 0xFFFF_FFFF
-    }
-
-    /// The linear address of `offset` in segment `seg` for a write (the segment must be writable data).
-    @inline(__always) func linearAddressForWrite(_ seg: UInt8, _ offset: UInt32, _ size: Int) -> UInt64? {
-        let s = segs + Int(seg)
-        let last = UInt64(offset) &+ UInt64(size &- 1)
-        if offset < s.pointee.writeLowest || last > UInt64(s.pointee.writeHighest) {
+        let lowest = forWrite ? s.pointee.writeLowest : s.pointee.readLowest
+        let highest = forWrite ? s.pointee.writeHighest : s.pointee.readHighest
+        if offset < lowest || last > UInt64(highest) {
             raiseSegmentFault(seg)
             return nil
         }
@@ -54,7 +46,7 @@ extension CPU {
     }
 
     @inline(__always) func write(_ seg: UInt8, _ offset: UInt32, _ size: OperandSize, _ value: UInt32) -> Bool {
-        guard let linear = linearAddressForWrite(seg, offset, size.bytes) else { return false }
+        guard let linear = linearAddress(seg, offset, size.bytes, forWrite: true) else { return false }
         switch size {
         case .byte: return writeLinear(linear, UInt8(truncatingIfNeeded: value))
         case .word: return writeLinear(linear, UInt16(truncatingIfNeeded: value))
@@ -63,7 +55,7 @@ extension CPU {
     }
 
     @inline(__always) func write64(_ seg: UInt8, _ offset: UInt32, _ value: UInt64) -> Bool {
-        guard let linear = linearAddressForWrite(seg, offset, 8) else { return false }
+        guard let linear = linearAddress(seg, offset, 8, forWrite: true) else { return false }
         return writeLinear(linear, value)
     }
 

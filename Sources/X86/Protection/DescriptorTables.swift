@@ -21,8 +21,12 @@ extension CPU {
             raiseFault(vector, errorCode: errorCode ?? selector.errorCode)
             return nil
         }
-        guard let raw = asSupervisor({ readLinear(address, as: UInt64.self) }) else { return nil }
-        return Descriptor(raw)
+        return readDescriptor(at: address)
+    }
+
+    /// Reads the descriptor at a table address; `nil` when the read faulted (#PF pending).
+    func readDescriptor(at address: UInt64) -> Descriptor? {
+        asSupervisor { readLinear(address, as: UInt64.self) }.map(Descriptor.init)
     }
 
     /// Sets a segment descriptor's accessed bit, as every segment-register load does.

@@ -11,10 +11,7 @@ extension CPU {
             raiseFault(.generalProtection, errorCode: gateErrorCode)
             return false
         }
-        guard let raw = asSupervisor({ readLinear((idtr.base &+ UInt64(entry)) & 0xFFFF_FFFF, as: UInt64.self) }) else {
-            return false
-        }
-        let gate = Descriptor(raw)
+        guard let gate = readDescriptor(at: (idtr.base &+ UInt64(entry)) & 0xFFFF_FFFF) else { return false }
         switch gate.systemType {
         case .taskGate, .interruptGate16, .trapGate16, .interruptGate32, .trapGate32: break
         default:

@@ -76,59 +76,66 @@ extension CPU {
         return true
     }
 
-    /// The descriptor LAR, LSL, VERR and VERW may inspect: `nil` (ZF cleared) for a null selector,
-    /// one outside its table, or one the current level may not see (DPL < max(CPL, RPL), except
-    /// conforming code). A fault reading the table is returned as `.failure`.
-    private func visibleDescriptor(_ selector: UInt16) -> Result<Descriptor?, DescriptorReadFault> {
-        guard !selector.isNullSelector, let address = descriptorAddress(selector) else { return .success(nil) }
-        guard let raw = asSupervisor({ readLinear(address, as: UInt64.self) }) else { return .failure(DescriptorReadFault()) }
-        let descriptor = Descriptor(raw)
+    /// What LAR, LSL, VERR and VERW find for a selector (they never fault on the selector itself).
+    private enum Inspection {
+        /// A descriptor the current level may see.
+        case visible(Descriptor)
+        /// A null selector, one outside its table, or a descriptor with DPL < max(CPL, RPL)
+        /// that is not conforming code: ZF is cleared.
+        case invisible
+        /// Reading the table faulted (the exception is pending).
+        case faulted
+    }
+
+    private func inspectDescriptor(_ selector: UInt16) -> Inspection {
+        guard !selector.isNullSelector, let address = descriptorAddress(selector) else { return .invisible }
+        guard let descriptor = readDescriptor(at: address) else { return .faulted }
         if !descriptor.isConformingCode
             && (descriptor.privilegeLevel < cpl || descriptor.privilegeLevel < selector.requestedPrivilegeLevel) {
-            return .success(nil)
+            return .invisible
         }
-        return .success(descriptor)
+        return .visible(descriptor)
     }
 
     /// VERR/VERW: whether the segment is readable (writable) at the current level; `nil` when reading the table faulted.
     private func verifySegment(_ selector: UInt16, forWrite: Bool) -> Bool? {
-        switch visibleDescriptor(selector) {
-        case .failure: return nil
-        case .success(nil): return false
-        case .success(let descriptor?):
+        switch inspectDescriptor(selector) {
+        case .faulted: return nil
+        case .invisible: return false
+        case .visible(let descriptor):
             return forWrite ? descriptor.isWritableData : (descriptor.isData || descriptor.isReadableCode)
         }
     }
 
+    /// System-descriptor types LAR reports: TSSs, LDT, call and task gates (a bit per type).
+    private static let accessRightsTypes: UInt16 = 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 9 | 1 << 11 | 1 << 12
+    /// System-descriptor types LSL reports: TSSs and LDT.
+    private static let segmentLimitTypes: UInt16 = 1 << 1 | 1 << 2 | 1 << 3 | 1 << 9 | 1 << 11
+
     /// LAR: the access-rights bytes of any segment and of LDT, TSS, call-gate and task-gate descriptors.
     func execLoadAccessRights(_ d: Instruction) -> Step {
-        if isRealAddressing { return raiseFault(.invalidOpcode) }
-        guard let value = readRM(d, .word) else { return .fault }
-        let result = visibleDescriptor(UInt16(truncatingIfNeeded: value))
-        guard case .success(let found) = result else { return .fault }
-        let valid: Set<UInt8> = [1, 2, 3, 4, 5, 9, 11, 12]
-        guard let descriptor = found, descriptor.isSegment || valid.contains(descriptor.type) else {
-            setStatusFlags(EFlags.zero, 0)
-            return .next
-        }
-        writeRegister(d.reg, d.size, descriptor.high & 0x00F0_FF00 & d.size.mask)
-        setStatusFlags(EFlags.zero, EFlags.zero)
-        return .next
+        loadDescriptorField(d, systemTypes: CPU.accessRightsTypes) { $0.high & 0x00F0_FF00 }
     }
 
     /// LSL: the byte-granular limit of any segment and of LDT and TSS descriptors.
     func execLoadSegmentLimit(_ d: Instruction) -> Step {
+        loadDescriptorField(d, systemTypes: CPU.segmentLimitTypes) { $0.limit }
+    }
+
+    /// LAR and LSL: `field` of the selector's descriptor into the register with ZF set, or ZF
+    /// cleared when the descriptor is invisible or a system type outside `systemTypes`.
+    private func loadDescriptorField(_ d: Instruction, systemTypes: UInt16, _ field: (Descriptor) -> UInt32) -> Step {
         if isRealAddressing { return raiseFault(.invalidOpcode) }
         guard let value = readRM(d, .word) else { return .fault }
-        let result = visibleDescriptor(UInt16(truncatingIfNeeded: value))
-        guard case .success(let found) = result else { return .fault }
-        let valid: Set<UInt8> = [1, 2, 3, 9, 11]
-        guard let descriptor = found, descriptor.isSegment || valid.contains(descriptor.type) else {
+        switch inspectDescriptor(UInt16(truncatingIfNeeded: value)) {
+        case .faulted:
+            return .fault
+        case .visible(let descriptor) where descriptor.isSegment || systemTypes & (1 << UInt16(descriptor.type)) != 0:
+            writeRegister(d.reg, d.size, field(descriptor) & d.size.mask)
+            setStatusFlags(EFlags.zero, EFlags.zero)
+        default:
             setStatusFlags(EFlags.zero, 0)
-            return .next
         }
-        writeRegister(d.reg, d.size, descriptor.limit & d.size.mask)
-        setStatusFlags(EFlags.zero, EFlags.zero)
         return .next
     }
 
@@ -146,6 +153,3 @@ extension CPU {
         return .next
     }
 }
-
-/// Reading a descriptor table faulted (the exception is pending in the CPU).
-struct DescriptorReadFault: Error {}

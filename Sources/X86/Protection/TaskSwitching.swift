@@ -120,25 +120,7 @@ extension CPU {
         guard saved else { return false }
 
         // Read the incoming task's state before anything is committed.
-        var state: [UInt32] = []
-        let read = asSupervisor { () -> Bool in
-            var offsets = [newLayout.instructionPointer, newLayout.flags] + (0..<8).map { newLayout.register($0) }
-            if newLayout.is32 { offsets.append(0x1C) }   // CR3
-            for offset in offsets {
-                guard let value = readTSS(newBase, offset, newLayout.wordSize) else { return false }
-                state.append(value)
-            }
-            for s in SegmentRegister.allCases {
-                let value = newLayout.segments.contains(s) ? readTSS(newBase, newLayout.segment(s), .word) : 0
-                guard let value else { return false }
-                state.append(value)
-            }
-            guard let ldt = readTSS(newBase, newLayout.ldt, .word), let trap = readTSS(newBase, newLayout.is32 ? 0x64 : 0, .word) else { return false }
-            state.append(ldt)
-            state.append(newLayout.is32 ? trap & 1 : 0)
-            return true
-        }
-        guard read else { return false }
+        guard let incoming = asSupervisor({ readTaskState(at: newBase, newLayout) }) else { return false }
 
         // Busy bits and the back-link.
         if reason == .jump || reason == .iret {
@@ -155,19 +137,14 @@ extension CPU {
         taskRegister = descriptor.cache(selector: selector)
         taskRegister.attributes |= 0x2   // the cache holds the busy type
         cr0 |= ControlRegister0.taskSwitched
-        var index = 0
-        rip = UInt64(state[index]); index += 1
-        var flags = state[index]; index += 1
         // A 16-bit TSS holds FLAGS only: the upper half (VM, RF, AC, ID…) becomes 0, so a switch from
         // a virtual-8086 task to a 286 task does not leave VM set.
+        var flags = incoming.flags
         if reason == .call || reason == .interrupt || reason == .exception { flags |= EFlags.nestedTask }
+        rip = UInt64(incoming.instructionPointer)
         setEFlags(flags)
-        for n in 0..<8 {
-            if newLayout.is32 { regs[n] = UInt64(state[index]) } else { setRegister16(n, UInt16(truncatingIfNeeded: state[index])) }
-            index += 1
-        }
-        if newLayout.is32 {
-            let newCR3 = state[index]; index += 1
+        for n in 0..<8 { writeRegister(RegisterFile.byteOffset(UInt8(n)), newLayout.wordSize, incoming.registers[n]) }
+        if let newCR3 = incoming.cr3 {
             if pagingEnabled {
                 guard writeCR3(newCR3) != .fault else {
                     faultBelongsToNewTask = true
@@ -177,20 +154,14 @@ extension CPU {
                 cr3 = UInt64(newCR3)
             }
         }
-        var selectors: [UInt16] = []
-        for _ in SegmentRegister.allCases {
-            selectors.append(UInt16(truncatingIfNeeded: state[index])); index += 1
-        }
-        let ldtSelector = UInt16(truncatingIfNeeded: state[index]); index += 1
-        let trapFlag = state[index] != 0
         if hasObserver {
             observer?.cpu(self, switchedTask: TaskSwitch(oldSelector: oldSelector, newSelector: selector, reason: reason, vector: vector))
         }
-        guard loadTaskSegments(selectors, ldt: ldtSelector, external: external) else {
+        guard loadTaskSegments(incoming.selectors, ldt: incoming.ldt, external: external) else {
             faultBelongsToNewTask = true
             return false
         }
-        debugTrap = trapFlag
+        debugTrap = incoming.debugTrap
         return true
     }
 
@@ -204,8 +175,51 @@ extension CPU {
         return size == .dword ? readLinear(address, as: UInt32.self) : readLinear(address, as: UInt16.self).map { UInt32($0) }
     }
 
-    private func setRegister16(_ n: Int, _ value: UInt16) {
-        rawRegs.storeBytes(of: value, toByteOffset: n * 8, as: UInt16.self)
+    /// What a task switch loads from the incoming task's TSS.
+    private struct IncomingTaskState {
+        var instructionPointer: UInt32 = 0
+        var flags: UInt32 = 0
+        /// EAX … EDI (16-bit values for a 16-bit TSS).
+        var registers: [UInt32] = []
+        /// Only a 32-bit TSS has CR3.
+        var cr3: UInt32?
+        /// ES, CS, SS, DS, FS, GS (FS and GS are 0 for a 16-bit TSS).
+        var selectors: [UInt16] = []
+        var ldt: UInt16 = 0
+        /// The T flag of a 32-bit TSS.
+        var debugTrap = false
+    }
+
+    /// Reads the incoming task's state; `nil` when a read faulted.
+    private func readTaskState(at base: UInt64, _ layout: TSSLayout) -> IncomingTaskState? {
+        var state = IncomingTaskState()
+        guard let instructionPointer = readTSS(base, layout.instructionPointer, layout.wordSize),
+              let flags = readTSS(base, layout.flags, layout.wordSize) else { return nil }
+        state.instructionPointer = instructionPointer
+        state.flags = flags
+        for n in 0..<8 {
+            guard let value = readTSS(base, layout.register(n), layout.wordSize) else { return nil }
+            state.registers.append(value)
+        }
+        if layout.is32 {
+            guard let cr3 = readTSS(base, 0x1C, .dword) else { return nil }
+            state.cr3 = cr3
+        }
+        for s in SegmentRegister.allCases {
+            guard layout.segments.contains(s) else {
+                state.selectors.append(0)
+                continue
+            }
+            guard let selector = readTSS(base, layout.segment(s), .word) else { return nil }
+            state.selectors.append(UInt16(truncatingIfNeeded: selector))
+        }
+        guard let ldt = readTSS(base, layout.ldt, .word) else { return nil }
+        state.ldt = UInt16(truncatingIfNeeded: ldt)
+        if layout.is32 {
+            guard let trap = readTSS(base, 0x64, .word) else { return nil }
+            state.debugTrap = trap & 1 != 0
+        }
+        return state
     }
 
     /// Loads LDTR, CS, SS and the data segments of the new task (SDM Vol. 3A, 7.3 step 12):
