@@ -239,7 +239,10 @@ struct Decoder {
         case 0x8A: modrmForm(.movRegRm, .byte)
         case 0x8B: modrmForm(.movRegRm, v)
         case 0x8C:
-            modrmForm(.movRmSeg, isRegisterForm ? v : .word)
+            // A register destination takes the operand size (P6 and later zero the upper half of a
+            // 32-bit one, SDM Vol. 2, MOV); a memory destination is always a word.
+            modrmForm(.movRmSeg, .word)
+            if isRegisterForm { out.size = v }
             if out.sub > 5 { setInvalid() }
         case 0x8D: memoryOnly(.lea, v)
         case 0x8E:

@@ -118,10 +118,21 @@ extension CPU {
             return false
         }
         guard markAccessed(selector, descriptor) else { return false }
-        segs[SegmentRegister.cs.rawValue] = descriptor.cache(selector: (selector & 0xFFFC) | UInt16(level))
+        loadCheckedCodeSegment(selector, descriptor, offset: offset, level: level)
+        return true
+    }
+
+    /// The part of `commitCodeSegment` that cannot fail: the offset is within the limit and the
+    /// descriptor is marked accessed.
+    @inline(__always)
+    func loadCheckedCodeSegment(_ selector: UInt16, _ descriptor: Descriptor, offset: UInt32, level: UInt8) {
+        let loaded = (selector & 0xFFFC) | UInt16(level)
+        // Most far transfers return to the code segment they left, whose cache needs no rebuilding.
+        if !descriptor.isCached(in: segs[SegmentRegister.cs.rawValue], selector: loaded) {
+            segs[SegmentRegister.cs.rawValue] = descriptor.cache(selector: loaded)
+        }
         setPrivilegeLevel(level)
         rip = UInt64(offset)
-        return true
     }
 
     /// After a return to an outer level: data segment registers whose descriptors the new CPL

@@ -3,6 +3,7 @@
 extension CPU {
     /// The linear address of a selector's descriptor, or `nil` when the selector lies outside
     /// its table (or names the LDT while LDTR is null). No exception is raised.
+    @inline(__always)
     func descriptorAddress(_ selector: UInt16) -> UInt64? {
         let index = UInt32(selector & 0xFFF8)
         if selector.selectsLDT {
@@ -25,11 +26,13 @@ extension CPU {
     }
 
     /// Reads the descriptor at a table address; `nil` when the read faulted (#PF pending).
+    @inline(__always)
     func readDescriptor(at address: UInt64) -> Descriptor? {
         asSupervisor { readLinear(address, as: UInt64.self) }.map(Descriptor.init)
     }
 
     /// Sets a segment descriptor's accessed bit, as every segment-register load does.
+    @inline(__always)
     func markAccessed(_ selector: UInt16, _ descriptor: Descriptor) -> Bool {
         if descriptor.isAccessed { return true }
         guard let address = descriptorAddress(selector) else { return true }

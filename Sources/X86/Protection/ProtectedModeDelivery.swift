@@ -4,6 +4,7 @@ extension CPU {
     /// One delivery through the IDT; `false` with a new exception pending when it faulted.
     /// Errors raised here carry EXT (bit 0) when the event came from outside the program.
     func deliverProtectedMode(vector: UInt8, errorCode: UInt32?, kind: EventKind) -> Bool {
+        if deliverThroughSameLevelGate(vector: vector, errorCode: errorCode, kind: kind) { return true }
         let external: UInt32 = kind == .software ? 0 : 1
         let gateErrorCode = UInt32(vector) &* 8 &+ 2 &+ external
         let entry = UInt32(vector) &* 8
@@ -53,9 +54,7 @@ extension CPU {
             raiseFault(.generalProtection, errorCode: selector.errorCode | external)
             return false
         }
-        // Faults push RF = 1, so the restarted instruction does not hit its instruction breakpoint
-        // again; an instruction breakpoint's own #DB pushes RF as it was (SDM Vol. 3A, 17.3.1.1).
-        let oldFlags = kind == .fault && !deliveringInstructionBreakpoint ? eflags | EFlags.resume : eflags
+        let oldFlags = flagsToPush(for: kind)
         let oldStack = segs[SegmentRegister.ss.rawValue]
         let oldLevel = cpl
         var frame: StackFrame
@@ -99,15 +98,30 @@ extension CPU {
         if fromVirtual8086 {
             for segment in [SegmentRegister.gs, .fs, .ds, .es] { segs[segment.rawValue] = SegmentCache.null(0) }
         }
+        clearFlagsOnDelivery(through: gate)
+        return true
+    }
+
+    /// The EFLAGS image an event pushes. Faults push RF = 1, so the restarted instruction does not
+    /// hit its instruction breakpoint again; an instruction breakpoint's own #DB pushes RF as it
+    /// was (SDM Vol. 3A, 17.3.1.1).
+    @inline(__always)
+    func flagsToPush(for kind: EventKind) -> UInt32 {
+        kind == .fault && !deliveringInstructionBreakpoint ? eflags | EFlags.resume : eflags
+    }
+
+    /// Entering a handler clears TF, NT, RF and VM, and IF too through an interrupt gate.
+    @inline(__always)
+    func clearFlagsOnDelivery(through gate: Descriptor) {
         var cleared = EFlags.trap | EFlags.nestedTask | EFlags.resume | EFlags.virtual8086
         if gate.systemType == .interruptGate16 || gate.systemType == .interruptGate32 { cleared |= EFlags.interrupt }
         eflagsStored &= ~cleared
-        return true
     }
 
     /// IRET in protected mode: a task return when NT is set; otherwise pop EIP, CS and EFLAGS and
     /// return to the same level, an outer level (popping ESP and SS too), or virtual-8086 mode.
     func interruptReturnProtected(size: OperandSize) -> Bool {
+        if returnToSameLevel(size: size) { return true }
         if eflagsStored & EFlags.nestedTask != 0 {
             return returnFromNestedTask()
         }
@@ -139,7 +153,7 @@ extension CPU {
 
     /// The EFLAGS IRET loads, with the privilege checks made at the level IRET ran at: IOPL
     /// only at CPL 0, IF only when CPL ≤ IOPL, VIF and VIP only at CPL 0 (32-bit).
-    private func writeFlagsFromInterruptReturn(_ value: UInt32, _ size: OperandSize, level: UInt8) {
+    func writeFlagsFromInterruptReturn(_ value: UInt32, _ size: OperandSize, level: UInt8) {
         var changeable = EFlags.arithmetic | EFlags.trap | EFlags.direction | EFlags.nestedTask
         if level <= iopl { changeable |= EFlags.interrupt }
         if level == 0 { changeable |= EFlags.iopl }

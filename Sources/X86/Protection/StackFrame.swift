@@ -16,6 +16,7 @@ extension CPU {
     }
 
     /// Pushes onto `frame`; `false` with #SS (or #PF) pending when the push does not fit.
+    @inline(__always)
     func push(_ value: UInt32, _ size: OperandSize, onto frame: inout StackFrame) -> Bool {
         let is32 = frame.segment.defaultSize32
         let moved = frame.pointer &- UInt32(size.bytes)
@@ -33,6 +34,7 @@ extension CPU {
     }
 
     /// Makes `frame` the current stack.
+    @inline(__always)
     func commitStack(_ frame: StackFrame) {
         segs[SegmentRegister.ss.rawValue] = frame.segment
         setReg32(.rsp, frame.pointer)

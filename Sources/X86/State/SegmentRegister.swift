@@ -51,6 +51,7 @@ public struct SegmentCache: Sendable, Equatable {
 
     /// Derives the read and write ranges. In real and virtual-8086 mode the type is not checked
     /// (a real-mode program may write through CS), only the limit.
+    @inline(__always)
     mutating func recomputeBounds(realMode: Bool = false) {
         var lowest: UInt32 = 0
         var highest = limit
