@@ -19,6 +19,24 @@ import X86Asm
         #expect(m.r16(.rdi) == 0x0080)
     }
 
+    /// MOV from a segment register: a 32-bit register gets the selector zero-extended (P6 and
+    /// later, SDM Vol. 2, MOV), a 16-bit one keeps its upper half, memory takes a word.
+    @Test func movFromASegmentRegister() throws {
+        let m = try runSnippet { a in
+            a.mov(.ax, 0x1234)
+            a.mov(.es, .ax)
+            a.mov(.ecx, -1)
+            a.mov(.edx, -1)
+            a.mov(Mem(disp: TestMachine.data, size: .dword), -1)
+            a.mov(.ecx, .es)
+            a.mov(.dx, .es)
+            a.mov(Mem(disp: TestMachine.data), .es)
+        }
+        #expect(m.r32(.rcx) == 0x1234)
+        #expect(m.r32(.rdx) == 0xFFFF_1234)
+        #expect(m.bus.dword(at: Int(TestMachine.data)) == 0xFFFF_1234)
+    }
+
     @Test func movzxAndMovsxFromMemory() throws {
         let m = try runSnippet { a in
             a.mov(Mem(disp: TestMachine.data, size: .word), 0x8001)
