@@ -69,7 +69,7 @@ public final class CPU {
     var nmiBlocked = false
     /// Instructions left in the current `run` budget when a block starts; a REP string
     /// instruction (always first in its block) repeats at most this often per execution.
-    var repeatBudget = 0
+    @exclusivity(unchecked) var repeatBudget = 0
 
     /// Bits of `signals`.
     enum Signals {
@@ -149,7 +149,7 @@ public final class CPU {
     /// Host pages of recently walked paging structures (see `pagingStructurePage`); emptied with the TLB.
     let pagingStructureCache: UnsafeMutablePointer<(physicalPage: UInt64, pointer: UnsafeMutablePointer<UInt8>?)>
     /// Physical address mask applied before the bus: bit 20 clear while the A20 gate is off.
-    public internal(set) var a20Mask: UInt64 = ~0
+    @exclusivity(unchecked) public internal(set) var a20Mask: UInt64 = ~0
     var codeCache: CodeCache
     /// `codeCache.pool`, kept apart so the block lookup reads a plain pointer.
     let codePool: UnsafeMutablePointer<DecodedInstruction>

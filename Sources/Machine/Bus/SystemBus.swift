@@ -7,7 +7,7 @@ final class SystemBus: Bus {
     let ports = PortBus()
     private var mmioDevices: [Device] = []
     /// Every MMIO range, gathered once at attach time: `memoryPage` runs on every TLB fill.
-    private var mmioRanges: [ClosedRange<UInt64>] = []
+    @exclusivity(unchecked) private var mmioRanges: [ClosedRange<UInt64>] = []
 
     init(memory: PhysicalMemory) {
         self.memory = memory
