@@ -24,4 +24,23 @@ import X86
         let dirtyPages = (0..<16384).filter { memory.read(UInt64(firstTable + $0 * 4), count: 1)[0] & 0x40 != 0 }.count
         #expect(dirtyPages == 2000)
     }
+
+    @Test func comparisonRunsAlternatingRoundsWithTheirShareOfIterations() throws {
+        let comparison = try Benchmark.compare(rounds: 3, realModeIterations: 3_000, pagedIterations: 3_000)
+        #expect(comparison.realMode.count == 3 && comparison.protectedPaged.count == 3)
+        let single = try Benchmark.realMode(iterations: 1_000)
+        #expect(comparison.realMode.allSatisfy { $0.instructions == single.instructions }, "each round ran 1,000 iterations")
+    }
+
+    @Test func comparisonReportsMediansAndTheMedianOfTheRoundsRatios() {
+        func results(_ mips: [Double]) -> [Benchmark.Result] {
+            mips.map { Benchmark.Result(name: "w", instructions: UInt64($0 * 1e6), seconds: 1) }
+        }
+        let odd = Benchmark.Comparison(realMode: results([10, 30, 20]), protectedPaged: results([5, 30, 10]))
+        #expect(odd.realModeMIPS == 20 && odd.protectedPagedMIPS == 10)
+        #expect(odd.ratio == 0.5, "ratios 0.5, 1.0, 0.5")
+        let even = Benchmark.Comparison(realMode: results([10, 40]), protectedPaged: results([10, 20]))
+        #expect(even.realModeMIPS == 25 && even.protectedPagedMIPS == 15)
+        #expect(even.ratio == 0.75)
+    }
 }

@@ -12,6 +12,41 @@ public enum Benchmark {
         public var mips: Double { Double(instructions) / seconds / 1e6 }
     }
 
+    /// Both workloads measured in alternating rounds, so that a change in the host's load (other
+    /// processes, a noisy neighbour on a shared machine) falls on both alike.
+    public struct Comparison: Sendable {
+        /// One result per round, in order.
+        public let realMode: [Result]
+        public let protectedPaged: [Result]
+
+        /// The median of the rounds' figures.
+        public var realModeMIPS: Double { median(realMode.map(\.mips)) }
+        public var protectedPagedMIPS: Double { median(protectedPaged.map(\.mips)) }
+        /// The median of each round's protected-paged / real-mode ratio: the two runs of a round
+        /// are neighbours in time, so their ratio is steadier than the ratio of the medians.
+        public var ratio: Double { median(zip(protectedPaged, realMode).map { $0.mips / $1.mips }) }
+
+        private func median(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            let middle = sorted.count / 2
+            return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        }
+    }
+
+    /// Runs `rounds` rounds of real-mode then protected-paged, each round with its share of the
+    /// iterations (at least one).
+    public static func compare(rounds: Int, realModeIterations: UInt32 = BenchmarkWorkload.standardIterations,
+                               pagedIterations: UInt32 = PagedBenchmarkWorkload.standardIterations) throws -> Comparison {
+        precondition(rounds > 0, "at least one round")
+        let share = { (total: UInt32) in max(1, total / UInt32(rounds)) }
+        var realMode: [Result] = [], paged: [Result] = []
+        for _ in 0..<rounds {
+            realMode.append(try Benchmark.realMode(iterations: share(realModeIterations)))
+            paged.append(try protectedPaged(iterations: share(pagedIterations)))
+        }
+        return Comparison(realMode: realMode, protectedPaged: paged)
+    }
+
     /// Runs the real-mode workload with `iterations` loop iterations.
     public static func realMode(iterations: UInt32 = BenchmarkWorkload.standardIterations) throws -> Result {
         try run(name: "real-mode", program: BenchmarkWorkload.program(iterations: iterations),
@@ -27,7 +62,7 @@ public enum Benchmark {
     /// Loads `program` at 0000:`origin` on a bare CPU with `ramSize` bytes of RAM, runs it to its
     /// HLT and times it.
     private static func run(name: String, program: [UInt8], origin: UInt32, ramSize: Int) throws -> Result {
-        let memory = try PhysicalMemory(ramSize: ramSize)
+        let memory = try PhysicalMemory(ramSize: ramSize, populated: true)
         memory.write(program, at: UInt64(origin))
         let cpu = CPU(bus: SystemBus(memory: memory))
         cpu.loadRealModeSegment(.cs, selector: 0)
