@@ -153,7 +153,7 @@ extension CPU {
               let flags = peekStack(2 * size.bytes, size) else { return .fault }
         guard loadCodeSegment(selector: UInt16(truncatingIfNeeded: selector), offset: offset) else { return .fault }
         setStackPointer(stackOffset(stackPointer, adding: 3 * size.bytes))
-        writeFlagsFromStack(flags, size)
+        writeFlagsFromStack(flags, size, level: cpl)
         return .exit
     }
 

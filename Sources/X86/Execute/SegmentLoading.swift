@@ -33,24 +33,23 @@ extension CPU {
     }
 
     /// DS, ES, FS or GS: a null selector makes the register unusable; otherwise data or readable
-    /// code, with DPL ≥ max(CPL, RPL) unless it is conforming code.
-    private func loadDataSegment(_ index: Int, selector: UInt16) -> Bool {
+    /// code, with DPL ≥ max(CPL, RPL) unless it is conforming code. A bad selector raises `vector`
+    /// (#GP for MOV and POP, #TS in a task switch), a missing segment #NP; `external` is EXT.
+    func loadDataSegment(_ index: Int, selector: UInt16, vector: ExceptionVector = .generalProtection,
+                         external: UInt32 = 0) -> Bool {
         if selector.isNullSelector {
             segs[index] = SegmentCache.null(selector)
             return true
         }
-        guard let descriptor = readDescriptor(selector) else { return false }
-        if !(descriptor.isData || descriptor.isReadableCode) {
-            raiseFault(.generalProtection, errorCode: selector.errorCode)
-            return false
-        }
-        if !descriptor.isConformingCode
-            && (selector.requestedPrivilegeLevel > descriptor.privilegeLevel || cpl > descriptor.privilegeLevel) {
-            raiseFault(.generalProtection, errorCode: selector.errorCode)
+        let errorCode = selector.errorCode | external
+        guard let descriptor = readDescriptor(selector, vector: vector, errorCode: errorCode) else { return false }
+        if !(descriptor.isData || descriptor.isReadableCode)
+            || !descriptor.isAccessible(requestedLevel: selector.requestedPrivilegeLevel, atLevel: cpl) {
+            raiseFault(vector, errorCode: errorCode)
             return false
         }
         if !descriptor.isPresent {
-            raiseFault(.segmentNotPresent, errorCode: selector.errorCode)
+            raiseFault(.segmentNotPresent, errorCode: errorCode)
             return false
         }
         guard markAccessed(selector, descriptor) else { return false }
@@ -138,11 +137,10 @@ extension CPU {
     /// After a return to an outer level: data segment registers whose descriptors the new CPL
     /// may not use become null (SDM Vol. 2, RET, "return to outer privilege level").
     func nullifyInaccessibleDataSegments() {
-        for index in [SegmentRegister.es, .ds, .fs, .gs].map(\.rawValue) {
-            let cache = segs[index]
-            let dataOrNonconforming = !cache.isCode || !cache.isConformingCode
-            if cache.isUsable && dataOrNonconforming && cache.descriptorPrivilegeLevel < cpl {
-                segs[index] = SegmentCache.null(0)
+        for segment in SegmentRegister.dataSegments {
+            let cache = segs[segment.rawValue]
+            if cache.isUsable && !cache.isConformingCode && cache.descriptorPrivilegeLevel < cpl {
+                segs[segment.rawValue] = SegmentCache.null(0)
             }
         }
     }

@@ -153,21 +153,25 @@ extension CPU {
     func execPopf(_ d: Instruction) -> Step {
         if isVirtual8086 && iopl < 3 { return raiseFault(.generalProtection, errorCode: 0) }
         guard let v = pop(d.size) else { return .fault }
-        writeFlagsFromStack(v, d.size)
+        writeFlagsFromStack(v, d.size, level: cpl)
         return .exit
     }
 
     /// EFLAGS.IOPL.
     var iopl: UInt8 { UInt8((eflagsStored & EFlags.iopl) >> 12) }
 
-    /// The EFLAGS update of POPF and IRET (SDM Vol. 2, POPF): IF changes only when CPL ≤ IOPL
-    /// and IOPL only at CPL 0; VM, VIP and VIF never (IRET handles those itself); a 16-bit pop
-    /// keeps the upper half.
-    func writeFlagsFromStack(_ value: UInt32, _ size: OperandSize) {
+    /// The EFLAGS update of POPF and IRET (SDM Vol. 2, POPF and IRET), checked at `level`, the
+    /// CPL the instruction ran at: IF changes only when it is ≤ IOPL and IOPL only at level 0; VM
+    /// never (IRET handles it itself); VIF and VIP only for a protected-mode IRETD at level 0
+    /// (`virtualInterruptFlags`); a 16-bit pop keeps the upper half.
+    func writeFlagsFromStack(_ value: UInt32, _ size: OperandSize, level: UInt8, virtualInterruptFlags: Bool = false) {
         var changeable = EFlags.arithmetic | EFlags.trap | EFlags.direction | EFlags.nestedTask
-        if cpl <= iopl { changeable |= EFlags.interrupt }
-        if cpl == 0 { changeable |= EFlags.iopl }
-        if size == .dword { changeable |= EFlags.alignmentCheck | EFlags.identification | EFlags.resume }
+        if level <= iopl { changeable |= EFlags.interrupt }
+        if level == 0 { changeable |= EFlags.iopl }
+        if size == .dword {
+            changeable |= EFlags.alignmentCheck | EFlags.identification | EFlags.resume
+            if virtualInterruptFlags && level == 0 { changeable |= EFlags.virtualInterrupt | EFlags.virtualInterruptPending }
+        }
         // Every status flag is replaced, so the lazy ones need not be materialized.
         setEFlags((eflagsStored & ~changeable) | (value & changeable))
     }

@@ -131,13 +131,10 @@ extension CPU {
         count = min(count, (min(Int(es.writeHighest) + 1, offsetEnd) - Int(di)) / elementSize)
         guard count > 0, di >= es.writeLowest else { return nil }
         let dstLinear = (es.base &+ UInt64(di)) & 0xFFFF_FFFF
-        let dstEntry = tlb + TLBEntry.slot(dstLinear)
-        guard dstEntry.pointee.writeTag == TLBEntry.pageBase(dstLinear) else { return nil }
+        guard let dst = mappedLinear(dstLinear, length: elementSize, forWrite: true) else { return nil }
         count = min(count, (4096 - Int(dstLinear & 0xFFF)) / elementSize)
-        let dst = UnsafeMutableRawPointer(bitPattern: dstEntry.pointee.addend &+ Int(dstLinear)).unsafelyUnwrapped
 
         if d.op == .stos {
-            guard count > 0 else { return nil }
             let value = readRegister(0, d.size)
             switch d.size {
             case .byte: dst.initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: value), count: count)
@@ -152,11 +149,8 @@ extension CPU {
         count = min(count, (min(Int(src.readHighest) + 1, offsetEnd) - Int(si)) / elementSize)
         guard count > 0, si >= src.readLowest else { return nil }
         let srcLinear = (src.base &+ UInt64(si)) & 0xFFFF_FFFF
-        let srcEntry = tlb + TLBEntry.slot(srcLinear)
-        guard srcEntry.pointee.readTag == TLBEntry.pageBase(srcLinear) else { return nil }
+        guard let source = mappedLinear(srcLinear, length: elementSize, forWrite: false) else { return nil }
         count = min(count, (4096 - Int(srcLinear & 0xFFF)) / elementSize)
-        guard count > 0 else { return nil }
-        let source = UnsafeRawPointer(bitPattern: srcEntry.pointee.addend &+ Int(srcLinear)).unsafelyUnwrapped
         let bytes = count * elementSize
         // Element by element, forward: overlapping moves replicate exactly as the hardware's do.
         switch d.size {

@@ -1,5 +1,17 @@
 /// Linear-address accesses: TLB fast path, slow path through translation and the bus.
 extension CPU {
+    /// The host bytes of `length` bytes at `linear` when they lie in one page the TLB maps for
+    /// reading (or writing); `nil` otherwise, with nothing walked and nothing raised.
+    @inline(__always)
+    func mappedLinear(_ linear: UInt64, length: Int, forWrite: Bool) -> UnsafeMutableRawPointer? {
+        let entry = tlb + TLBEntry.slot(linear)
+        let tag = forWrite ? entry.pointee.writeTag : entry.pointee.readTag
+        guard tag == TLBEntry.pageBase(linear) && Int(truncatingIfNeeded: linear & 0xFFF) <= 4096 - length else { return nil }
+        return UnsafeMutableRawPointer(bitPattern: entry.pointee.addend &+ Int(truncatingIfNeeded: linear)).unsafelyUnwrapped
+    }
+
+    // `readLinear` and `writeLinear` make `mappedLinear`'s check written out: on this path, every
+    // guest memory access, passing the host pointer through an Optional costs a compare each time.
     @inline(__always) func readLinear<T: FixedWidthInteger>(_ linear: UInt64, as: T.Type) -> T? {
         let entry = tlb + TLBEntry.slot(linear)
         let offset = Int(truncatingIfNeeded: linear & 0xFFF)

@@ -38,6 +38,18 @@ struct Descriptor {
     /// Access rights in the VMX layout used by `SegmentCache.attributes`.
     @inline(__always) var attributes: UInt32 { (high >> 8) & 0xF0FF }
 
+    /// Code that runs at privilege level `level` when control reaches it with no privilege
+    /// change: conforming code of that or a more privileged level, non-conforming code of exactly it.
+    @inline(__always) func runs(atLevel level: UInt8) -> Bool {
+        isConformingCode ? privilegeLevel <= level : privilegeLevel == level
+    }
+
+    /// Whether a data segment register may be loaded with this descriptor through a selector of
+    /// RPL `rpl` at CPL `level`: conforming code always; data and other code when DPL ≥ both.
+    @inline(__always) func isAccessible(requestedLevel rpl: UInt8, atLevel level: UInt8) -> Bool {
+        isConformingCode || (rpl <= privilegeLevel && level <= privilegeLevel)
+    }
+
     /// The segment cache a segment register holds after loading this descriptor.
     @inline(__always)
     func cache(selector: UInt16) -> SegmentCache {

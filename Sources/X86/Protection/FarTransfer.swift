@@ -151,8 +151,7 @@ extension CPU {
         }
         guard let descriptor = readDescriptor(selector) else { return nil }
         let rpl = selector.requestedPrivilegeLevel
-        let privilegeOK = descriptor.isConformingCode ? descriptor.privilegeLevel <= rpl : descriptor.privilegeLevel == rpl
-        if rpl < cpl || !descriptor.isCode || !privilegeOK {
+        if rpl < cpl || !descriptor.isCode || !descriptor.runs(atLevel: rpl) {
             raiseFault(.generalProtection, errorCode: selector.errorCode)
             return nil
         }

@@ -137,31 +137,18 @@ extension CPU {
         if rpl == cpl {
             guard commitCodeSegment(selector, code, offset: offset, level: cpl) else { return false }
             setStackPointer(stackOffset(stackPointer, adding: 3 * size.bytes))
-            writeFlagsFromInterruptReturn(flags, size, level: oldLevel)
+            writeFlagsFromStack(flags, size, level: oldLevel, virtualInterruptFlags: true)
             return true
         }
         guard let newPointer = peekStack(3 * size.bytes, size), let newStackSelector = peekStack(4 * size.bytes, size),
               let stackSegment = checkStackSegment(UInt16(truncatingIfNeeded: newStackSelector), privilegeLevel: rpl,
                                                    vector: .generalProtection, notPresent: .stackFault) else { return false }
         guard commitCodeSegment(selector, code, offset: offset, level: rpl) else { return false }
-        writeFlagsFromInterruptReturn(flags, size, level: oldLevel)
+        writeFlagsFromStack(flags, size, level: oldLevel, virtualInterruptFlags: true)
         segs[SegmentRegister.ss.rawValue] = stackSegment
         setStackPointer(newPointer)
         nullifyInaccessibleDataSegments()
         return true
-    }
-
-    /// The EFLAGS IRET loads, with the privilege checks made at the level IRET ran at: IOPL
-    /// only at CPL 0, IF only when CPL ≤ IOPL, VIF and VIP only at CPL 0 (32-bit).
-    func writeFlagsFromInterruptReturn(_ value: UInt32, _ size: OperandSize, level: UInt8) {
-        var changeable = EFlags.arithmetic | EFlags.trap | EFlags.direction | EFlags.nestedTask
-        if level <= iopl { changeable |= EFlags.interrupt }
-        if level == 0 { changeable |= EFlags.iopl }
-        if size == .dword {
-            changeable |= EFlags.alignmentCheck | EFlags.identification | EFlags.resume
-            if level == 0 { changeable |= EFlags.virtualInterrupt | EFlags.virtualInterruptPending }
-        }
-        setEFlags((eflagsStored & ~changeable) | (value & changeable))
     }
 
     /// IRET from level 0 with VM set in the popped EFLAGS: the frame also holds ESP, SS, ES, DS,

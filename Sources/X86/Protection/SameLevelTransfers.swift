@@ -17,7 +17,7 @@ extension CPU {
               kind != .software || gate.privilegeLevel >= cpl else { return false }
         let selector = gate.gateSelector
         guard let code = mappedCodeDescriptor(selector),
-              code.isConformingCode ? code.privilegeLevel <= cpl : code.privilegeLevel == cpl,
+              code.runs(atLevel: cpl),
               gate.gateOffset <= code.limit else { return false }
         let ss = segs[SegmentRegister.ss.rawValue]
         let stackPointer = reg32(.rsp)
@@ -55,23 +55,13 @@ extension CPU {
         let flags = frame.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
         guard flags & EFlags.virtual8086 == 0 || cpl != 0, selector.requestedPrivilegeLevel == cpl,
               let code = mappedCodeDescriptor(selector),
-              code.isConformingCode ? code.privilegeLevel <= cpl : code.privilegeLevel == cpl,
+              code.runs(atLevel: cpl),
               offset <= code.limit else { return false }
         let level = cpl
         loadCheckedCodeSegment(selector, code, offset: offset, level: level)
         setReg32(.rsp, stackPointer &+ 12)
-        writeFlagsFromInterruptReturn(flags, size, level: level)
+        writeFlagsFromStack(flags, size, level: level, virtualInterruptFlags: true)
         return true
-    }
-
-    /// The host bytes of `length` bytes at `linear` when they lie in one page the TLB maps for
-    /// reading (or writing); `nil` (nothing walked, nothing raised) otherwise.
-    @inline(__always)
-    private func mappedLinear(_ linear: UInt64, length: Int, forWrite: Bool) -> UnsafeMutableRawPointer? {
-        let entry = tlb + TLBEntry.slot(linear)
-        let tag = forWrite ? entry.pointee.writeTag : entry.pointee.readTag
-        guard Int(linear & 0xFFF) + length <= 4096, tag == TLBEntry.pageBase(linear) else { return nil }
-        return UnsafeMutableRawPointer(bitPattern: entry.pointee.addend &+ Int(truncatingIfNeeded: linear))
     }
 
     /// A descriptor-table entry the supervisor half of the TLB maps for reading.

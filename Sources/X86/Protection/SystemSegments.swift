@@ -90,10 +90,7 @@ extension CPU {
     private func inspectDescriptor(_ selector: UInt16) -> Inspection {
         guard !selector.isNullSelector, let address = descriptorAddress(selector) else { return .invisible }
         guard let descriptor = readDescriptor(at: address) else { return .faulted }
-        if !descriptor.isConformingCode
-            && (descriptor.privilegeLevel < cpl || descriptor.privilegeLevel < selector.requestedPrivilegeLevel) {
-            return .invisible
-        }
+        if !descriptor.isAccessible(requestedLevel: selector.requestedPrivilegeLevel, atLevel: cpl) { return .invisible }
         return .visible(descriptor)
     }
 

@@ -237,8 +237,7 @@ extension CPU {
         let codeSelector = selectors[SegmentRegister.cs.rawValue]
         let level = codeSelector.requestedPrivilegeLevel
         guard let code = readDescriptor(codeSelector, vector: .invalidTSS, errorCode: codeSelector.errorCode | external) else { return false }
-        let privilegeOK = code.isConformingCode ? code.privilegeLevel <= level : code.privilegeLevel == level
-        if codeSelector.isNullSelector || !code.isCode || !privilegeOK {
+        if codeSelector.isNullSelector || !code.isCode || !code.runs(atLevel: level) {
             raiseFault(.invalidTSS, errorCode: codeSelector.errorCode | external)
             return false
         }
@@ -252,26 +251,9 @@ extension CPU {
         segs[SegmentRegister.cs.rawValue] = code.cache(selector: codeSelector)
         setPrivilegeLevel(level)
         segs[SegmentRegister.ss.rawValue] = stack
-        for s in [SegmentRegister.es, .ds, .fs, .gs] {
-            let selector = selectors[s.rawValue]
-            if selector.isNullSelector {
-                segs[s.rawValue] = SegmentCache.null(selector)
-                continue
-            }
-            guard let descriptor = readDescriptor(selector, vector: .invalidTSS, errorCode: selector.errorCode | external) else { return false }
-            let visible = descriptor.isConformingCode
-                || (selector.requestedPrivilegeLevel <= descriptor.privilegeLevel && level <= descriptor.privilegeLevel)
-            if !(descriptor.isData || descriptor.isReadableCode) || !visible {
-                raiseFault(.invalidTSS, errorCode: selector.errorCode | external)
-                return false
-            }
-            if !descriptor.isPresent {
-                raiseFault(.segmentNotPresent, errorCode: selector.errorCode | external)
-                return false
-            }
-            guard markAccessed(selector, descriptor) else { return false }
-            segs[s.rawValue] = descriptor.cache(selector: selector)
+        // CPL is now the new task's: the data segments are checked against it.
+        return SegmentRegister.dataSegments.allSatisfy { segment in
+            loadDataSegment(segment.rawValue, selector: selectors[segment.rawValue], vector: .invalidTSS, external: external)
         }
-        return true
     }
 }

@@ -1,6 +1,9 @@
 /// The six segment registers, numbered as the instruction encoding numbers them.
 public enum SegmentRegister: Int, CaseIterable, Sendable {
     case es, cs, ss, ds, fs, gs
+
+    /// The data segment registers, in the order task switches and returns to outer levels load them.
+    static let dataSegments: [SegmentRegister] = [.es, .ds, .fs, .gs]
 }
 
 /// The hidden part of a segment register: what the CPU loaded from a descriptor

@@ -37,9 +37,10 @@ import X86Asm
         }
     }
 
-    /// Runs `trigger` `deliveries` times in a LOOP, with EDI at the records.
+    /// Runs `prologue`, then `trigger` `deliveries` times in a LOOP, with EDI at the records.
     private func runLoop(_ m: TestMachine, ring3: Bool = false, stack: Int? = nil, handlerSegment: UInt16 = Selector.code32,
                          gateType: UInt8 = 0xE, vector: UInt8 = SameLevelTransfersTests.vector,
+                         prologue: (inout Assembler) -> Void = { _ in },
                          trigger: (inout Assembler) -> Void,
                          handler: (inout Assembler) -> Void) throws -> (PMRun, Label, Label) {
         var handlerLabel: Label!, site: Label!, after: Label!
@@ -48,6 +49,7 @@ import X86Asm
             let loop = a.newLabel(), done = a.newLabel()
             if let stack { a.mov(.esp, stack) }
             if ring3 { a.enterRing3() }
+            prologue(&a)
             a.mov(.edi, Self.records)
             a.mov(.ecx, Self.deliveries)
             a.bind(loop)
@@ -81,12 +83,13 @@ import X86Asm
         #expect(m.r32(.rsp) == ProtectedModeGuest.kernelStackTop, "every IRETD popped its frame")
     }
 
-    @Test func trapGateKeepsIFAndIretRestoresIt() throws {
+    /// IF is set once before the loop: an interrupt gate clears it in the handler and only the
+    /// IRETD's popped EFLAGS can set it again; a trap gate leaves it set.
+    @Test(arguments: [UInt8(0xE), 0xF])
+    func iretdRestoresIFAndOnlyATrapGateKeepsIt(gateType: UInt8) throws {
         let m = TestMachine.protected()
-        let (run, _, _) = try runLoop(m, gateType: 0xF, trigger: { a in
-            a.sti()
-            a.int(Self.vector)
-        }, handler: { a in
+        let (run, _, _) = try runLoop(m, gateType: gateType, prologue: { $0.sti() }, trigger: { $0.int(Self.vector) },
+                                      handler: { a in
             a.pushfd()
             a.pop(.eax)
             a.mov(Mem(.edi, disp: 20, size: .dword), .eax)
@@ -95,9 +98,10 @@ import X86Asm
         #expect(run.reason == .halted)
         for record in records(m, dwords: 4) {
             #expect(record[4] & EFlags.interrupt != 0, "the pushed EFLAGS has IF")
-            #expect(record[5] & EFlags.interrupt != 0, "a trap gate leaves IF set in the handler")
+            #expect((record[5] & EFlags.interrupt != 0) == (gateType == 0xF), "IF in the handler")
         }
-        #expect(m.bus.dword(at: Self.records + Self.deliveries * Self.recordSize) & EFlags.interrupt != 0)
+        #expect(m.bus.dword(at: Self.records + Self.deliveries * Self.recordSize) & EFlags.interrupt != 0,
+                "IF set again after the last IRETD")
     }
 
     @Test func repeatedFaultsPushTheirErrorCode() throws {
