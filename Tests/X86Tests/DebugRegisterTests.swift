@@ -80,7 +80,7 @@ import X86Asm
         #expect(m.cpu.debugRegister(7) & (1 << 13) == 0, "GD cleared for the handler")
     }
 
-    @Test func disabledBreakpointsCostNothingAndDoNothing() throws {
+    @Test func disabledBreakpointsDoNothing() throws {
         let m = try runSnippet { a in
             Self.moveToDebugRegister(&a, 0, UInt32(TestMachine.data))
             Self.moveToDebugRegister(&a, 7, Self.control(0, readWrite: 1, length: 3) & ~3)   // R/W set, not enabled

@@ -53,7 +53,7 @@ public enum Benchmark {
                 origin: BenchmarkWorkload.origin, ramSize: 1 << 20)
     }
 
-    /// Runs the protected-mode workload with 4 KiB paging over 64 MiB and `iterations` loop iterations.
+    /// Runs the protected-mode workload (4 KiB paging over 96 MiB, walks across 64 MiB) with `iterations` loop iterations.
     public static func protectedPaged(iterations: UInt32 = PagedBenchmarkWorkload.standardIterations) throws -> Result {
         try run(name: "protected-paged", program: PagedBenchmarkWorkload.program(iterations: iterations),
                 origin: PagedBenchmarkWorkload.origin, ramSize: PagedBenchmarkWorkload.memorySize)

@@ -40,8 +40,7 @@ public final class Machine {
 
     /// Builds the machine in its power-on state.
     public init(_ configuration: MachineConfiguration) throws(MachineError) {
-        try configuration.validate()
-        let multiboot = try configuration.multibootLoad()
+        let multiboot = try configuration.validate()
         self.configuration = configuration
         trace = EventTrace(keepAll: configuration.keepTrace)
         memory = try PhysicalMemory(ramSize: configuration.memorySize)

@@ -41,8 +41,9 @@ public struct MachineConfiguration {
     }
 
     /// Checks the values a user can get wrong, including whether a Multiboot kernel can be
-    /// laid out in this machine's memory.
-    public func validate() throws(MachineError) {
+    /// laid out in this machine's memory; returns that layout (`nil` without a kernel).
+    @discardableResult
+    public func validate() throws(MachineError) -> MultibootLoad? {
         if !MachineConfiguration.memorySizeRange.contains(memorySize) || memorySize % 4096 != 0 {
             throw .memorySizeOutOfRange(memorySize)
         }
@@ -55,11 +56,11 @@ public struct MachineConfiguration {
         if multiboot != nil && !bootPayload.isEmpty {
             throw .payloadAndMultibootKernel
         }
-        _ = try multibootLoad()
+        return try multibootLoad()
     }
 
     /// The Multiboot boot laid out in this machine's memory map, or `nil` without a kernel.
-    public func multibootLoad() throws(MachineError) -> MultibootLoad? {
+    private func multibootLoad() throws(MachineError) -> MultibootLoad? {
         guard let multiboot else { return nil }
         do {
             return try MultibootLoad(kernel: MultibootImage(multiboot.kernel), modules: multiboot.modules,

@@ -58,8 +58,9 @@ extension CPU {
         armedBreakpoints = decodeEnabledBreakpoints()
         setSignal(Signals.debug, !armedBreakpoints.isEmpty)
         watchesData = armedBreakpoints.contains { $0.kind.watchesData }
-        // Pages with a data breakpoint must lose their fast read and write entries.
-        flushTLB()
+        // Pages with a data breakpoint must lose their fast read and write entries (pages no longer
+        // watched simply get them back at their next fill).
+        if watchesData { flushTLB() }
     }
 
     /// Whether a linear page holds bytes a data breakpoint watches (so the TLB must not map it for data).

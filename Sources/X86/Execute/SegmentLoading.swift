@@ -23,7 +23,7 @@ extension CPU {
             return true
         }
         if index == SegmentRegister.ss.rawValue {
-            guard let cache = checkStackSegment(selector, privilegeLevel: cpl, vector: .generalProtection, notPresent: .stackFault) else {
+            guard let cache = checkStackSegment(selector, privilegeLevel: cpl, vector: .generalProtection) else {
                 return false
             }
             segs[index] = cache
@@ -58,10 +58,10 @@ extension CPU {
     }
 
     /// Validates a stack segment for privilege level `level`: writable data with RPL = DPL = level.
-    /// Failures raise `vector` (#GP for MOV/POP SS and RET, #TS for stack switches) and
-    /// `notPresent` (#SS) with the selector (plus `external`).
+    /// Failures raise `vector` (#GP for MOV/POP SS and RET, #TS for stack switches), and a
+    /// missing segment #SS, with the selector (plus `external`).
     func checkStackSegment(_ selector: UInt16, privilegeLevel level: UInt8, vector: ExceptionVector,
-                           notPresent: ExceptionVector, external: UInt32 = 0) -> SegmentCache? {
+                           external: UInt32 = 0) -> SegmentCache? {
         if selector.isNullSelector {
             raiseFault(vector, errorCode: vector == .invalidTSS ? selector.errorCode | external : external)
             return nil
@@ -72,7 +72,7 @@ extension CPU {
             return nil
         }
         if !descriptor.isPresent {
-            raiseFault(notPresent, errorCode: selector.errorCode | external)
+            raiseFault(.stackFault, errorCode: selector.errorCode | external)
             return nil
         }
         guard markAccessed(selector, descriptor) else { return nil }

@@ -127,7 +127,8 @@ extension CPU {
         let es = segs[Int(CPU.es)]
         // Stay below the segment limit and, with 16-bit addressing, below the 64 KiB offset wrap.
         let offsetEnd = addressSize == .word ? 0x1_0000 : 0x1_0000_0000
-        var count = Int(min(remaining, UInt32(max(1, min(CPU.stringChunk, repeatBudget)))))
+        // `remaining` is already within the chunk and the run's budget.
+        var count = Int(remaining)
         count = min(count, (min(Int(es.writeHighest) + 1, offsetEnd) - Int(di)) / elementSize)
         guard count > 0, di >= es.writeLowest else { return nil }
         let dstLinear = (es.base &+ UInt64(di)) & 0xFFFF_FFFF

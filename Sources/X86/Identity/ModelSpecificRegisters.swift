@@ -33,8 +33,10 @@ struct ModelSpecificRegisters {
     /// Memory types an MTRR may hold (UC, WC, WT, WP, WB); the PAT also allows UC- (7).
     static func isMTRRType(_ type: UInt64) -> Bool { [0, 1, 4, 5, 6].contains(type) }
     static func isPATType(_ type: UInt64) -> Bool { [0, 1, 4, 5, 6, 7].contains(type) }
-    /// Bits above the 36-bit physical address width.
-    static let aboveAddressWidth: UInt64 = ~((1 << 36) - 1)
+    /// Whether each of the eight bytes of `value` passes `isType` (PAT entries, fixed-range MTRRs).
+    static func eachByte(of value: UInt64, is isType: (UInt64) -> Bool) -> Bool {
+        (0..<8).allSatisfy { isType((value >> (8 * UInt64($0))) & 0xFF) }
+    }
 }
 
 extension CPU {
@@ -63,8 +65,8 @@ extension CPU {
         case ModelSpecificRegisters.timeStampCounter:
             tscOffset = value &- instructionsRetired
         case ModelSpecificRegisters.apicBase:
-            // Reserved bits (above a 36-bit physical address, and 0–7, 9–10) must be zero.
-            if value & ~0x0000_000F_FFFF_F900 != 0 { return false }
+            // Reserved bits (above the physical address width, and 0–7, 9–10) must be zero.
+            if value & (CPU.aboveAddressWidth | 0x6FF) != 0 { return false }
             msrs.apicBase = value & ~(1 << 8)
         case ModelSpecificRegisters.sysenterCS: msrs.sysenterCS = value & 0xFFFF_FFFF
         case ModelSpecificRegisters.sysenterESP: msrs.sysenterESP = value & 0xFFFF_FFFF
@@ -74,11 +76,11 @@ extension CPU {
             let n = Int(index - ModelSpecificRegisters.mtrrVariableBase)
             // PHYSBASE: type in 7:0, 11:8 reserved; PHYSMASK: valid in bit 11, 10:0 reserved.
             let reserved: UInt64 = n % 2 == 0 ? 0xF00 : 0x7FF
-            if value & (reserved | ModelSpecificRegisters.aboveAddressWidth) != 0 { return false }
+            if value & (reserved | CPU.aboveAddressWidth) != 0 { return false }
             if n % 2 == 0 && !ModelSpecificRegisters.isMTRRType(value & 0xFF) { return false }
             msrs.mtrrVariable[n] = value
         case ModelSpecificRegisters.pageAttributeTable:
-            for i in 0..<8 where !ModelSpecificRegisters.isPATType((value >> (8 * UInt64(i))) & 0xFF) { return false }
+            if !ModelSpecificRegisters.eachByte(of: value, is: ModelSpecificRegisters.isPATType) { return false }
             msrs.pageAttributeTable = value
         case ModelSpecificRegisters.mtrrDefaultType:
             if value & ~0xCFF != 0 || !ModelSpecificRegisters.isMTRRType(value & 0xFF) { return false }
@@ -90,7 +92,7 @@ extension CPU {
             flushTLB()
         default:
             guard let fixed = ModelSpecificRegisters.mtrrFixed.firstIndex(of: index) else { return false }
-            for i in 0..<8 where !ModelSpecificRegisters.isMTRRType((value >> (8 * UInt64(i))) & 0xFF) { return false }
+            if !ModelSpecificRegisters.eachByte(of: value, is: ModelSpecificRegisters.isMTRRType) { return false }
             msrs.mtrrFixed[fixed] = value
         }
         return true

@@ -44,7 +44,11 @@ extension CPU {
         if write && holdsDecodedCode(physicalPage) {
             invalidateCode(physicalPage: physicalPage)
         }
-        guard let page = bus.memoryPage(physicalPage, write: write) else { return (nil, physical) }
+        // A fill that may grant writes (a write, or a read of a dirty writable page without decoded
+        // code) asks the bus for a writable page; ROM and MMIO answer nil, and a read then asks again.
+        let mayGrantWrites = translation.writable && (write || !holdsDecodedCode(physicalPage))
+        let writablePage = mayGrantWrites || write ? bus.memoryPage(physicalPage, write: true) : nil
+        guard let page = writablePage ?? (write ? nil : bus.memoryPage(physicalPage, write: false)) else { return (nil, physical) }
         let entry = tlb + TLBEntry.slot(linear)
         let base = TLBEntry.pageBase(linear)
         let addend = Int(bitPattern: page) &- Int(truncatingIfNeeded: base)
@@ -63,8 +67,7 @@ extension CPU {
         entry.pointee.readTag = dataWatched ? TLBEntry.invalid : base
         // A read of a page that is already dirty and writable grants writes too (a later
         // read-modify-write then needs no second walk), unless it is ROM or holds decoded code.
-        if !dataWatched && translation.writable
-            && (write || (!holdsDecodedCode(physicalPage) && bus.memoryPage(physicalPage, write: true) == page)) {
+        if !dataWatched && mayGrantWrites && writablePage != nil {
             entry.pointee.writeTag = base
         }
         if translation.executable { entry.pointee.fetchTag = base }

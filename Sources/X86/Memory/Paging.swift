@@ -36,6 +36,8 @@ public enum ExtendedFeatureEnable {
 extension CPU {
     /// Highest physical address bit + 1 reported in CPUID 80000008h.
     static let physicalAddressBits: UInt64 = 36
+    /// The address bits above that width, reserved in paging entries, MTRRs and IA32_APIC_BASE.
+    static let aboveAddressWidth: UInt64 = ~((1 << physicalAddressBits) - 1)
     private static let pagePresent: UInt64 = 1 << 0
     private static let pageWritable: UInt64 = 1 << 1
     private static let pageUser: UInt64 = 1 << 2
@@ -62,8 +64,6 @@ extension CPU {
 
     private func readPhysical32(_ address: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: readPhysicalMemory(address, size: 4)) }
     private func readPhysical64(_ address: UInt64) -> UInt64 { readPhysicalMemory(address, size: 8) }
-    private func writePhysical32(_ address: UInt64, _ value: UInt32) { writePhysicalMemory(address, size: 4, value: UInt64(value)) }
-    private func writePhysical64(_ address: UInt64, _ value: UInt64) { writePhysicalMemory(address, size: 8, value: value) }
 
     /// Reads a naturally aligned paging-structure entry from RAM (or, off RAM, from the bus).
     private func readPhysicalMemory(_ address: UInt64, size: Int) -> UInt64 {
@@ -130,7 +130,7 @@ extension CPU {
     }
 
     private func writeBack(_ entry: PagingEntry, _ value: UInt64) {
-        if entry.wide { writePhysical64(entry.address, value) } else { writePhysical32(entry.address, UInt32(truncatingIfNeeded: value)) }
+        writePhysicalMemory(entry.address, size: entry.wide ? 8 : 4, value: value)
     }
 
     /// The end of every walk (SDM Vol. 3A, 4.6 and 4.8): the rights the entries grant together
@@ -179,7 +179,7 @@ extension CPU {
     /// Reserved bits of a PAE paging-structure entry: above the physical-address width, and
     /// bit 63 unless EFER.NXE (SDM Vol. 3A, 4.4.2).
     private var paeReservedHighBits: UInt64 {
-        let aboveWidth = ~((1 << CPU.physicalAddressBits) - 1) & ~CPU.pageNoExecute
+        let aboveWidth = CPU.aboveAddressWidth & ~CPU.pageNoExecute
         return noExecuteEnabled ? aboveWidth : aboveWidth | CPU.pageNoExecute
     }
 
@@ -221,7 +221,7 @@ extension CPU {
         var entries: [UInt64] = []
         for i in 0..<4 {
             let entry = readPhysical64(table + UInt64(i) * 8)
-            let reserved: UInt64 = 0x1E6 | ~((1 << CPU.physicalAddressBits) - 1)
+            let reserved: UInt64 = 0x1E6 | CPU.aboveAddressWidth
             if entry & CPU.pagePresent != 0 && entry & reserved != 0 {
                 raiseFault(.generalProtection, errorCode: 0)
                 return false

@@ -115,8 +115,7 @@ extension CPU {
                                   parameterCount: Int, returnSelector: UInt32, returnOffset: UInt32) -> Bool {
         let level = code.privilegeLevel
         guard let (stackSelector, newStackPointer) = stackFromTSS(level: level, external: 0),
-              let stackSegment = checkStackSegment(stackSelector, privilegeLevel: level, vector: .invalidTSS,
-                                                   notPresent: .stackFault) else { return false }
+              let stackSegment = checkStackSegment(stackSelector, privilegeLevel: level, vector: .invalidTSS) else { return false }
         // The parameters are read from the caller's stack before anything changes.
         var parameters: [UInt32] = []
         // The whole ESP is pushed (a 16-bit gate truncates it), whatever the old stack's B flag.
@@ -177,7 +176,7 @@ extension CPU {
         let outer = 2 * size.bytes + Int(release)
         guard let newPointer = peekStack(outer, size), let newStackSelector = peekStack(outer + size.bytes, size),
               let stackSegment = checkStackSegment(UInt16(truncatingIfNeeded: newStackSelector), privilegeLevel: rpl,
-                                                   vector: .generalProtection, notPresent: .stackFault) else { return false }
+                                                   vector: .generalProtection) else { return false }
         guard commitCodeSegment(selector, code, offset: offset, level: rpl) else { return false }
         segs[SegmentRegister.ss.rawValue] = stackSegment
         setStackPointer(stackOffset(newPointer, adding: Int(release)))

@@ -61,8 +61,7 @@ extension CPU {
         if toInnerLevel {
             let level = code.privilegeLevel
             guard let (stackSelector, stackPointer) = stackFromTSS(level: level, external: external),
-                  let stackSegment = checkStackSegment(stackSelector, privilegeLevel: level, vector: .invalidTSS,
-                                                       notPresent: .stackFault, external: external) else { return false }
+                  let stackSegment = checkStackSegment(stackSelector, privilegeLevel: level, vector: .invalidTSS, external: external) else { return false }
             frame = StackFrame(segment: stackSegment, pointer: stackPointer, faultCode: stackSelector.errorCode | external)
         } else {
             frame = StackFrame(segment: oldStack, pointer: reg32(.rsp), faultCode: external)
@@ -142,7 +141,7 @@ extension CPU {
         }
         guard let newPointer = peekStack(3 * size.bytes, size), let newStackSelector = peekStack(4 * size.bytes, size),
               let stackSegment = checkStackSegment(UInt16(truncatingIfNeeded: newStackSelector), privilegeLevel: rpl,
-                                                   vector: .generalProtection, notPresent: .stackFault) else { return false }
+                                                   vector: .generalProtection) else { return false }
         guard commitCodeSegment(selector, code, offset: offset, level: rpl) else { return false }
         writeFlagsFromStack(flags, size, level: oldLevel, virtualInterruptFlags: true)
         segs[SegmentRegister.ss.rawValue] = stackSegment

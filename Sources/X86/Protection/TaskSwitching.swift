@@ -246,7 +246,7 @@ extension CPU {
             return false
         }
         guard let stack = checkStackSegment(selectors[SegmentRegister.ss.rawValue], privilegeLevel: level,
-                                            vector: .invalidTSS, notPresent: .stackFault, external: external) else { return false }
+                                            vector: .invalidTSS, external: external) else { return false }
         guard markAccessed(codeSelector, code) else { return false }
         segs[SegmentRegister.cs.rawValue] = code.cache(selector: codeSelector)
         setPrivilegeLevel(level)

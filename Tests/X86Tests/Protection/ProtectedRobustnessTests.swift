@@ -51,7 +51,8 @@ import Testing
 
         for problem in problems.prefix(10) { Issue.record(Comment(rawValue: problem)) }
         #expect(problems.isEmpty, "\(problems.count) runs ended badly")
-        #expect(outcomes.values.reduce(0, +) == Self.runs)
+        // The random streams must reach the code under test, not all stop at their first byte.
+        #expect(outcomes[.halted, default: 0] > 0 && runsWithTaskSwitches > 0, "outcomes \(outcomes)")
         print("Protected robustness: \(Self.runs) runs × ≤\(Self.budget) instructions: "
               + "\(outcomes[.halted, default: 0]) halted by the guest, \(outcomes[.haltedInHandler, default: 0]) in a handler, "
               + "\(outcomes[.shutdown, default: 0]) shutdown, \(outcomes[.budgetUsed, default: 0]) used the budget; "
