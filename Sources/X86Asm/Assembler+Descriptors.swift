@@ -10,13 +10,31 @@ extension Assembler {
             UInt8(truncatingIfNeeded: limit >> 16) & 0xF | (flags & 0xF) << 4, UInt8(truncatingIfNeeded: base >> 24)])
     }
 
-    /// An 8-byte gate (call, interrupt, trap or task gate) whose target offset is `label`,
-    /// which must lie below 64 KiB. `type` is the gate type (5 task, 0xC call, 0xE interrupt, 0xF trap).
-    public mutating func gateDescriptor(selector: UInt16, target label: Label?, type: UInt8, privilegeLevel: UInt8 = 0,
-                                        present: Bool = true) {
-        if let label { dw(label) } else { dw(0) }
-        dw(selector)
-        db([0, (present ? 0x80 : 0) | (privilegeLevel & 3) << 5 | type & 0xF])
+    /// An 8-byte DPL-0 gate with offset 0 (a task gate's offset is unused; other gates here
+    /// point at a segment that faults first). `type` is the gate type (5 task, 0xE interrupt, 0xF trap).
+    public mutating func gateDescriptor(selector: UInt16, type: UInt8, present: Bool = true) {
         dw(0)
+        dw(selector)
+        db([0, (present ? 0x80 : 0) | type & 0xF])
+        dw(0)
+    }
+}
+
+extension Assembler {
+    /// From real mode into flat 32-bit protected mode: LGDT `gdtr`, CR0.PE, a far jump to
+    /// `codeSelector`, then `dataSelector` in DS, ES, FS, GS and SS (SDM Vol. 3A, 9.9.1).
+    /// Interrupts must already be off; assembly continues in 32-bit mode. The stack pointer
+    /// and the IDT are the caller's.
+    public mutating func enterProtectedMode(gdtr: Mem, codeSelector: UInt16, dataSelector: UInt16) {
+        let flat = newLabel("flat32")
+        lgdt(gdtr)
+        mov(.eax, .cr0)
+        or(.eax, 1)
+        mov(.cr0, .eax)
+        jmpFar(segment: codeSelector, flat, size: .dword)
+        bits(.b32)
+        bind(flat)
+        mov(.ax, Int(dataSelector))
+        for segment in [SegReg.ds, .es, .fs, .gs, .ss] { mov(segment, .ax) }
     }
 }

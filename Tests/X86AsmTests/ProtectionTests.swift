@@ -28,6 +28,22 @@ import X86Asm
         }
     }
 
+    @Test func descriptorsAndTheSwitchToProtectedMode() {
+        let g16 = Golden(.b16)
+        g16.check("""
+            lgdt [0x100]\nmov eax, cr0\nor eax, 1\nmov cr0, eax\njmp dword 0x08:flat\nbits 32\nflat:\n\
+            mov ax, 0x10\nmov ds, ax\nmov es, ax\nmov fs, ax\nmov gs, ax\nmov ss, ax
+            """, "0F 01 16 00 01 0F 20 C0 66 83 C8 01 0F 22 C0 66 EA 17 00 00 00 08 00 66 B8 10 00 8E D8 8E C0 8E E0 8E E8 8E D0") { a in
+            a.enterProtectedMode(gdtr: Mem(disp: 0x100), codeSelector: 0x08, dataSelector: 0x10)
+        }
+        g16.check("dq 0x12CA9A345678BCDE\ndw 0, 0x38\ndb 0, 0x85\ndw 0\ndw 0, 0x08\ndb 0, 0x0E\ndw 0",
+                  "DE BC 78 56 34 9A CA 12 00 00 38 00 00 85 00 00 00 00 08 00 00 0E 00 00") { a in
+            a.segmentDescriptor(base: 0x1234_5678, limit: 0xABCDE, access: 0x9A, flags: 0xC)
+            a.gateDescriptor(selector: 0x38, type: 0x5)
+            a.gateDescriptor(selector: 0x08, type: 0xE, present: false)
+        }
+    }
+
     @Test func pagingAndFastCalls() {
         let g32 = Golden(.b32)
         g32.check("invlpg [eax]\ninvlpg [0x400000]", "0F 01 38 0F 01 3D 00 00 40 00") { a in

@@ -4,10 +4,10 @@ import X86Asm
 
 /// Breakpoints armed through DR0–DR7 (SDM Vol. 3A, 17.2–17.3), in real mode.
 @Suite struct DebugRegisterTests {
-    /// `mov drN, eax`.
+    /// `mov eax, value` then `mov drN, eax`.
     static func moveToDebugRegister(_ a: inout Assembler, _ n: UInt8, _ value: UInt32) {
         a.mov(.eax, Int(value))
-        a.db([0x0F, 0x23, 0xC0 | n << 3])
+        a.mov(DebugReg(rawValue: n)!, .eax)
     }
 
     /// DR7 enables: L bit of breakpoint n, its R/W and LEN fields.
@@ -19,7 +19,7 @@ import X86Asm
         let m = try runExpectingException(.debug) { a, mark in
             let target = a.newLabel()
             a.mov(.eax, target)
-            a.db([0x0F, 0x23, 0xC0])                  // mov dr0, eax
+            a.mov(.dr0, .eax)
             Self.moveToDebugRegister(&a, 7, Self.control(0, readWrite: 0, length: 0))
             a.nop()
             a.bind(mark)
@@ -74,7 +74,7 @@ import X86Asm
         let m = try runExpectingException(.debug) { a, mark in
             Self.moveToDebugRegister(&a, 7, 1 << 13)
             a.bind(mark)
-            a.db([0x0F, 0x21, 0xC0])                  // mov eax, dr0
+            a.mov(.eax, .dr0)
         }
         #expect(m.cpu.debugRegister(6) & (1 << 13) != 0, "DR6.BD")
         #expect(m.cpu.debugRegister(7) & (1 << 13) == 0, "GD cleared for the handler")

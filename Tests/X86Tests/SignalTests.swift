@@ -92,7 +92,7 @@ import X86Asm
             a.mov(.eax, 1 << 3)               // CR4.DE
             a.mov(.cr4, .eax)
             a.mov(.eax, 0x0000_0003)
-            a.emit([0x0F, 0x23, 0xF8])        // mov dr7, eax
+            a.mov(.dr7, .eax)
             a.std()
             a.sti()
             a.hlt()

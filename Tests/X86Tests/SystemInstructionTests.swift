@@ -330,7 +330,7 @@ import X86Asm
             a.mov(.ax, 0x000A)                               // CR0.MP | CR0.TS
             a.lmsw(.ax)
             a.bind(mark)
-            a.emit([0x9B])                                   // wait
+            a.fwait()
         }
     }
 }

@@ -34,7 +34,7 @@ public enum PagedBenchmarkWorkload {
     public static func program(iterations: UInt32) throws -> [UInt8] {
         var a = Assembler(bits: .b16, origin: origin)
         let gdtr = a.newLabel("gdtr"), idtr = a.newLabel("idtr"), start = a.newLabel("start")
-        let flat = a.newLabel("flat"), loop = a.newLabel("loop"), nearSub = a.newLabel("nearSub")
+        let loop = a.newLabel("loop"), nearSub = a.newLabel("nearSub")
         let handler = a.newLabel("handler"), fillTables = a.newLabel("fillTables"), fillDirectory = a.newLabel("fillDirectory")
 
         a.jmp(start)
@@ -60,17 +60,8 @@ public enum PagedBenchmarkWorkload {
         a.mov(Mem(disp: idtBase + interruptVector * 8 + 4, size: .word), 0x8E00)   // present 32-bit interrupt gate
         a.shr(.eax, 16)
         a.mov(Mem(disp: idtBase + interruptVector * 8 + 6, size: .word), .ax)
-        a.lgdt(Mem(label: gdtr))
         a.lidt(Mem(label: idtr))
-        a.mov(.eax, .cr0)
-        a.or(.eax, 1)
-        a.mov(.cr0, .eax)
-        a.jmpFar(segment: 0x08, flat, size: .dword)
-
-        a.bits(.b32)
-        a.bind(flat)
-        a.mov(.ax, 0x10)
-        for segment in [SegReg.ds, .es, .fs, .gs, .ss] { a.mov(segment, .ax) }
+        a.enterProtectedMode(gdtr: Mem(label: gdtr), codeSelector: 0x08, dataSelector: 0x10)
         a.mov(.esp, stackTop)
         // Identity-map all of RAM with 4 KiB pages, then turn paging on.
         a.cld()

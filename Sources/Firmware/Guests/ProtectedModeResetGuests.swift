@@ -88,7 +88,6 @@ extension ResetGuest {
             a.segmentDescriptor(base: 0, limit: 0xFFFF, access: 0x92, flags: 0)      // 20h 16-bit data, 64 KiB
             a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0xFA, flags: 0xC)   // 28h user code
             a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0xF2, flags: 0xC)   // 30h user data
-            let gdtEnd = a.newLabel()
             // 38h and 40h: available 32-bit TSSs. Their bases are labels below 64 KiB, so the
             // base's low word is the label and the rest zero.
             for tss in [mainTSS, handlerTSS] {
@@ -97,7 +96,6 @@ extension ResetGuest {
                 a.db([0, 0x89, 0, 0])
             }
             a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0x1A, flags: 0xC)   // 48h code, not present
-            a.bind(gdtEnd)
             a.bind(gdtr)
             a.dw(UInt16(8 * 10 - 1))
             a.dd(gdt)
@@ -113,13 +111,13 @@ extension ResetGuest {
             a.dd(taskIDT)
             a.align(8)
             a.bind(brokenIDT)
-            for _ in 0..<32 { a.gateDescriptor(selector: Selector.absentCode, target: nil, type: 0xE) }
+            for _ in 0..<32 { a.gateDescriptor(selector: Selector.absentCode, type: 0xE) }
             a.bind(taskIDT)
             for vector in 0..<32 {
                 if vector == 6 {
-                    a.gateDescriptor(selector: Selector.handlerTask, target: nil, type: 0x5)
+                    a.gateDescriptor(selector: Selector.handlerTask, type: 0x5)
                 } else {
-                    a.gateDescriptor(selector: 0, target: nil, type: 0xE, present: false)
+                    a.gateDescriptor(selector: 0, type: 0xE, present: false)
                 }
             }
             // The main task's TSS receives the outgoing state: only its ESP0/SS0 matter.
@@ -146,17 +144,8 @@ extension ResetGuest {
 
     /// LGDT, CR0.PE, a far jump to 32-bit code, flat data segments, a stack and the main task's TR.
     private func enterFlat32(_ a: inout Assembler, _ tables: Tables) {
-        let flat = a.newLabel("flat")
         a.cli()
-        a.lgdt(Mem(label: tables.gdtr))
-        a.mov(.eax, .cr0)
-        a.or(.eax, 1)
-        a.mov(.cr0, .eax)
-        a.jmpFar(segment: Selector.code32, flat, size: .dword)
-        a.bits(.b32)
-        a.bind(flat)
-        a.mov(.ax, Int(Selector.data32))
-        for segment in [SegReg.ds, .es, .fs, .gs, .ss] { a.mov(segment, .ax) }
+        a.enterProtectedMode(gdtr: Mem(label: tables.gdtr), codeSelector: Selector.code32, dataSelector: Selector.data32)
         a.mov(.esp, Int(ResetGuest.kernelStackTop))
         a.mov(.ax, Int(Selector.mainTask))
         a.ltr(.ax)

@@ -52,7 +52,7 @@ extension Assembler {
     /// flat 32-bit read/execute segment, DS/ES/FS/GS/SS flat read/write, A20 on (POST opened
     /// it), CR0.PG = 0 and PE = 1, IF = 0 and VM = 0; ESP is undefined.
     mutating func emitMultibootBoot(log: Label, milestone: Label) {
-        let noKernel = newLabel("noMultibootKernel"), protectedMode = newLabel("multiboot32")
+        let noKernel = newLabel("noMultibootKernel")
         let gdt = newLabel("multibootGDT"), gdtPointer = newLabel("multibootGDTPointer")
         mov(.dx, Int(MultibootEntry.selectorPort))
         mov(.ax, Int(MultibootEntry.configurationItem))
@@ -67,16 +67,8 @@ extension Assembler {
         call(log)
         outByte(0x80, ResetVectorROM.PostCode.multiboot.rawValue)
         cli()
-        lgdt(Mem(label: gdtPointer, size: .dword, segment: .cs))
-        mov(.eax, .cr0)
-        or(.eax, 1)
-        mov(.cr0, .eax)
-        jmpFar(segment: MultibootEntry.codeSelector, protectedMode, size: .dword)
-
-        bits(.b32)
-        bind(protectedMode)
-        mov(.ax, Int(MultibootEntry.dataSelector))
-        for segment in [SegReg.ds, .es, .fs, .gs, .ss] { mov(segment, .ax) }
+        enterProtectedMode(gdtr: Mem(label: gdtPointer, size: .dword, segment: .cs),
+                           codeSelector: MultibootEntry.codeSelector, dataSelector: MultibootEntry.dataSelector)
         cld()
         mov(.esi, .ebx)                   // ESI = chunks left
         mov(.edx, Int(MultibootEntry.dataPort))

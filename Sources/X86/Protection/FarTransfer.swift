@@ -2,16 +2,23 @@
 /// (with the stack switch and parameter copy of an inter-privilege call), and to tasks
 /// (SDM Vol. 3A, 5.8; Vol. 2, JMP, CALL, RET).
 extension CPU {
+    /// A call gate, task gate or TSS named by a far JMP or CALL: DPL ≥ max(CPL, RPL), else
+    /// #GP(selector); present, else #NP(selector).
+    func checkGateOrTSS(_ selector: UInt16, _ descriptor: Descriptor) -> Bool {
+        if !descriptor.isAccessible(requestedLevel: selector.requestedPrivilegeLevel, atLevel: cpl) {
+            raiseFault(.generalProtection, errorCode: selector.errorCode)
+            return false
+        }
+        if !descriptor.isPresent {
+            raiseFault(.segmentNotPresent, errorCode: selector.errorCode)
+            return false
+        }
+        return true
+    }
+
     /// The code segment a call gate points to, checked for a JMP (`forCall` false) or a CALL.
     private func callGateTarget(_ gateSelector: UInt16, _ gate: Descriptor, forCall: Bool) -> (UInt16, Descriptor)? {
-        if gate.privilegeLevel < cpl || gate.privilegeLevel < gateSelector.requestedPrivilegeLevel {
-            raiseFault(.generalProtection, errorCode: gateSelector.errorCode)
-            return nil
-        }
-        if !gate.isPresent {
-            raiseFault(.segmentNotPresent, errorCode: gateSelector.errorCode)
-            return nil
-        }
+        guard checkGateOrTSS(gateSelector, gate) else { return nil }
         let selector = gate.gateSelector
         if selector.isNullSelector {
             raiseFault(.generalProtection, errorCode: 0)

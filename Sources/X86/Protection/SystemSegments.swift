@@ -71,9 +71,15 @@ extension CPU {
             return false
         }
         guard setBusy(selector, true) else { return false }
+        loadBusyTaskRegister(selector, descriptor)
+        return true
+    }
+
+    /// TR after LTR or a task switch: the TSS's cache, holding the busy type (the GDT entry's B
+    /// bit was just set).
+    func loadBusyTaskRegister(_ selector: UInt16, _ descriptor: Descriptor) {
         taskRegister = descriptor.cache(selector: selector)
         taskRegister.attributes |= 0x2
-        return true
     }
 
     /// What LAR, LSL, VERR and VERW find for a selector (they never fault on the selector itself).

@@ -13,19 +13,13 @@ extension CPU {
         var minimumLimit: UInt32 { is32 ? 0x67 : 0x2B }
         var wordSize: OperandSize { is32 ? .dword : .word }
         /// 16-bit TSSs have no FS, GS or CR3.
-        var segments: [SegmentRegister] { is32 ? SegmentRegister.allCases : [.es, .cs, .ss, .ds] }
+        var segments: [SegmentRegister] { is32 ? SegmentRegister.allCases : TSSLayout.segments16 }
+        private static let segments16: [SegmentRegister] = [.es, .cs, .ss, .ds]
     }
 
     /// JMP or CALL to a TSS descriptor or task gate (after the CPU read `descriptor` for `selector`).
     func switchTask(through selector: UInt16, _ descriptor: Descriptor, reason: TaskSwitch.Reason) -> Bool {
-        if descriptor.privilegeLevel < cpl || descriptor.privilegeLevel < selector.requestedPrivilegeLevel {
-            raiseFault(.generalProtection, errorCode: selector.errorCode)
-            return false
-        }
-        if !descriptor.isPresent {
-            raiseFault(.segmentNotPresent, errorCode: selector.errorCode)
-            return false
-        }
+        guard checkGateOrTSS(selector, descriptor) else { return false }
         let target = descriptor.systemType == .taskGate ? descriptor.gateSelector : selector
         var debugTrap = false
         guard performTaskSwitch(to: target, reason: reason, vector: nil, external: 0, debugTrap: &debugTrap) else { return false }
@@ -134,8 +128,7 @@ extension CPU {
         }
 
         // Commit: TR, CR0.TS, registers, CR3; then the segment loads, whose faults belong to the new task.
-        taskRegister = descriptor.cache(selector: selector)
-        taskRegister.attributes |= 0x2   // the cache holds the busy type
+        loadBusyTaskRegister(selector, descriptor)
         cr0 |= ControlRegister0.taskSwitched
         // A 16-bit TSS holds FLAGS only: the upper half (VM, RF, AC, ID…) becomes 0, so a switch from
         // a virtual-8086 task to a 286 task does not leave VM set.

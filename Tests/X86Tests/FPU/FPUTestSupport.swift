@@ -69,12 +69,3 @@ extension TestMachine {
 
     var fpu: FPUState { cpu.fpu }
 }
-
-/// Records FERR# changes besides deliveries.
-final class FloatingPointErrorRecorder: CPUObserver {
-    private(set) var signal: [Bool] = []
-    private(set) var vectors: [UInt8] = []
-    func cpu(_ cpu: CPU, delivers vector: UInt8, source: InterruptSource, errorCode: UInt32?) { vectors.append(vector) }
-    func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8]) {}
-    func cpu(_ cpu: CPU, floatingPointErrorChanged asserted: Bool) { signal.append(asserted) }
-}

@@ -131,8 +131,7 @@ import X86Asm
 
     @Test func ferrAssertsAndTheNextWaitingInstructionFreezesUntilAnInterrupt() throws {
         let m = TestMachine()
-        let recorder = FloatingPointErrorRecorder()
-        m.cpu.observer = recorder
+        let recorder = m.events
         var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
         let mark = a.newLabel()
         let handler = a.newLabel()
@@ -141,7 +140,7 @@ import X86Asm
         m.setVector(0x75, to: handler, in: a)
 
         #expect(m.run() == .halted)
-        #expect(recorder.signal == [true], "FERR# asserted when the division completed")
+        #expect(recorder.floatingPointErrors == [true], "FERR# asserted when the division completed")
         #expect(m.cpu.floatingPointErrorOutput)
         #expect(m.cpu.instructionPointer == UInt64(a.address(of: mark)!), "frozen before FWAIT")
         #expect(m.cpu.activity == .halted)
@@ -152,15 +151,14 @@ import X86Asm
         m.interrupts.raise(0x75)
         #expect(m.run() == .halted)
         #expect(recorder.vectors == [0x75])
-        #expect(recorder.signal == [true, false], "FNCLEX deasserted FERR#")
+        #expect(recorder.floatingPointErrors == [true, false], "FNCLEX deasserted FERR#")
         #expect(!m.cpu.floatingPointErrorOutput)
         #expect(m.r16(.rbx) == 0x1234, "FWAIT ran after the handler")
     }
 
     @Test func ignneLetsTheWaitingInstructionRunDespiteTheError() throws {
         let m = TestMachine()
-        let recorder = FloatingPointErrorRecorder()
-        m.cpu.observer = recorder
+        let recorder = m.events
         var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
         let mark = a.newLabel()
         let handler = a.newLabel()
@@ -169,7 +167,7 @@ import X86Asm
         m.cpu.ignoreNumericErrorInput = true
         #expect(m.run() == .halted)
         #expect(m.r16(.rbx) == 0x1234)
-        #expect(recorder.signal == [true], "the error stays flagged, FERR# asserted")
+        #expect(recorder.floatingPointErrors == [true], "the error stays flagged, FERR# asserted")
         #expect(recorder.vectors.isEmpty)
     }
 }

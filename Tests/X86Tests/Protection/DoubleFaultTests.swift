@@ -40,7 +40,7 @@ import X86Asm
     }
     @Test func invalidOpcodeIsAFault() throws { try expect(6) { $0.ud2() } }
     @Test func deviceNotAvailableIsAFault() throws {
-        try expect(7, cr0: Int(ControlRegister0.taskSwitched | ControlRegister0.monitorCoprocessor)) { $0.emit([0x9B]) }   // fwait
+        try expect(7, cr0: Int(ControlRegister0.taskSwitched | ControlRegister0.monitorCoprocessor)) { $0.fwait() }
     }
     @Test func generalProtectionIsAFault() throws { try expect(13, errorCode: 0) { $0.mov(Mem(disp: 0, size: .dword, segment: .cs), .eax) } }
 

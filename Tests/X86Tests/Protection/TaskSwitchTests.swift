@@ -685,11 +685,11 @@ struct TSS16 {
             a.mov(.eax, .cr0)
             a.or(.eax, Int(ControlRegister0.monitorCoprocessor))
             a.mov(.cr0, .eax)
-            a.emit([0x9B])                          // FWAIT: fine before the switch
+            a.fwait()                               // fine before the switch
             a.jmpFar(segment: Self.taskA, offset: 0)
             a.bind(entry)
             a.bind(mark)
-            a.emit([0x9B])
+            a.fwait()
         }, prepare: { a in
             Self.task(a.address(of: entry)!, eflags: 0x2).write(to: m, at: Self.tssA)
         })

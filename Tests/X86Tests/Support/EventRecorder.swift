@@ -15,6 +15,8 @@ final class EventRecorder: CPUObserver {
     private(set) var deliveries: [Delivery] = []
     private(set) var shutdownChains: [[UInt8]] = []
     private(set) var taskSwitches: [TaskSwitch] = []
+    /// FERR# levels, in order.
+    private(set) var floatingPointErrors: [Bool] = []
 
     var vectors: [UInt8] { deliveries.map(\.vector) }
 
@@ -31,8 +33,13 @@ final class EventRecorder: CPUObserver {
         taskSwitches.append(`switch`)
     }
 
+    func cpu(_ cpu: CPU, floatingPointErrorChanged asserted: Bool) {
+        floatingPointErrors.append(asserted)
+    }
+
     func clear() {
         taskSwitches.removeAll(keepingCapacity: true)
+        floatingPointErrors.removeAll(keepingCapacity: true)
         deliveries.removeAll(keepingCapacity: true)
         shutdownChains.removeAll(keepingCapacity: true)
     }

@@ -86,7 +86,7 @@ enum ProtectedModeGuest {
     /// Emits the real-mode prologue: LGDT, LIDT, CR0.PE, far jump to 32-bit code, flat data
     /// segments, ESP = `kernelStackTop`, LTR. Continues assembling in 32-bit mode.
     static func enter(_ a: inout Assembler, gdtLimit: UInt16 = 0x7F) {
-        let gdtr = a.newLabel(), idtr = a.newLabel(), start = a.newLabel(), body = a.newLabel()
+        let gdtr = a.newLabel(), idtr = a.newLabel(), start = a.newLabel()
         a.jmp(start)
         a.align(8)
         a.bind(gdtr)
@@ -97,20 +97,8 @@ enum ProtectedModeGuest {
         a.dd(UInt32(idtBase))
         a.bind(start)
         a.cli()
-        a.lgdt(Mem(label: gdtr))
         a.lidt(Mem(label: idtr))
-        a.mov(.eax, .cr0)
-        a.or(.eax, 1)
-        a.mov(.cr0, .eax)
-        a.jmpFar(segment: Selector.code32, body, size: .dword)
-        a.bits(.b32)
-        a.bind(body)
-        a.mov(.ax, Int(Selector.data32))
-        a.mov(.ds, .ax)
-        a.mov(.es, .ax)
-        a.mov(.fs, .ax)
-        a.mov(.gs, .ax)
-        a.mov(.ss, .ax)
+        a.enterProtectedMode(gdtr: Mem(label: gdtr), codeSelector: Selector.code32, dataSelector: Selector.data32)
         a.mov(.esp, Int(kernelStackTop))
         a.mov(.ax, Int(Selector.tss))
         a.ltr(.ax)
@@ -125,10 +113,6 @@ extension TestMachine {
     @discardableResult
     func runProtected(budget: Int = 100_000, _ body: (inout Assembler) -> Void) throws -> StopReason {
         ProtectedModeGuest.install(on: self)
-        return try run(budget: budget) { a in
-            ProtectedModeGuest.enter(&a)
-            body(&a)
-            a.hlt()
-        }
+        return try runPM(budget: budget, gdtLimit: 0x7F, body).reason
     }
 }
