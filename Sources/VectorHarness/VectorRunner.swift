@@ -70,7 +70,7 @@ public final class VectorRunner: CPUObserver {
         let flagMask = flagMasks[form] ?? flagMasks[String(form.prefix(2))] ?? 0xFFFF
         let differences = KnownDifferences.applying(to: form)
         var lineNumber = 0
-        while let line = reader.nextLine() {
+        while let line = try reader.nextLine() {
             lineNumber += 1
             if line.isEmpty { continue }
             let test: VectorTest
@@ -97,6 +97,7 @@ public final class VectorRunner: CPUObserver {
                 }
             }
         }
+        if result.passed + result.failed + result.documented == 0 { throw .empty(path) }
         return result
     }
 

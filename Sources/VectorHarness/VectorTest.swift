@@ -27,12 +27,18 @@ public enum VectorError: Error, CustomStringConvertible {
     case unreadable(String)
     case malformed(file: String, line: Int, reason: String)
     case noVectorFiles(String)
+    /// The file's compressed data is damaged or cut short.
+    case corrupt(String, reason: String)
+    /// The file holds no tests.
+    case empty(String)
 
     public var description: String {
         switch self {
         case .unreadable(let path): "cannot read \(path)"
         case .malformed(let file, let line, let reason): "\(file):\(line): malformed test: \(reason)"
         case .noVectorFiles(let dir): "no *.jsonl.gz vector files in \(dir)"
+        case .corrupt(let path, let reason): "\(path): corrupt gzip data (\(reason))"
+        case .empty(let path): "\(path): no tests in the file"
         }
     }
 }

@@ -62,6 +62,14 @@ public final class CPU {
     }
     /// Instructions retired since power-on.
     public internal(set) var instructionsRetired: UInt64 = 0
+    /// Events delivered without retiring an instruction since power-on: exceptions raised by
+    /// an instruction or a fetch, external interrupts, NMIs and debug traps (INT n is counted
+    /// as the instruction it is). Hardware spends time on each, so they count as clock ticks.
+    public internal(set) var eventsDelivered: UInt64 = 0
+    /// The CPU's work in clock ticks: one per retired instruction and one per delivered event.
+    /// Virtual time, the TSC and `run(limit:)` budgets count these, so a guest whose handler
+    /// faults before retiring anything (an exception storm) still uses up its budget.
+    public var ticks: UInt64 { instructionsRetired &+ eventsDelivered }
     /// Everything that needs the run loop's attention at a block boundary, as one
     /// word so the common case costs a single test (`Signals`).
     var signals: UInt8 = 0

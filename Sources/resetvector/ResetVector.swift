@@ -1,4 +1,9 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 @main
 struct ResetVector: ParsableCommand {
@@ -11,10 +16,39 @@ struct ResetVector: ParsableCommand {
             """,
         subcommands: [DemoCommand.self, RunCommand.self, BenchCommand.self, VectorsCommand.self]
     )
-}
 
-/// A one-line error for the user, and a non-zero exit.
-struct UserError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+    /// Parses and runs a command. Whatever goes wrong ends in one line on standard error and a
+    /// documented status (`ExitStatus`): bad input of any kind, and an output that cannot be
+    /// written, never a trap or a fatal signal.
+    static func main() {
+        // A closed pipe is a failed write that the command reports (EPIPE), not a fatal signal.
+        signal(SIGPIPE, SIG_IGN)
+        StandardStreams.holdClosedDescriptors()
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot(CommandLineArguments.normalized(Array(CommandLine.arguments.dropFirst())))
+        } catch {
+            // --help and its kind are not failures: ArgumentParser prints them.
+            if exitCode(for: error) == .success { exit(withError: error) }
+            fail(CommandLineArguments.oneLine(message(for: error)), status: ExitStatus.badInput)
+        }
+        do {
+            try command.run()
+        } catch let code as ExitCode {
+            endProcess(code.rawValue)
+        } catch let error as UserError {
+            fail(error.description, status: ExitStatus.badInput)
+        } catch let failure as OutputFailure {
+            fail(failure.description, status: ExitStatus.outputFailed)
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }
+            fail(CommandLineArguments.oneLine(message(for: error)), status: ExitStatus.badInput)
+        }
+        endProcess(0)
+    }
+
+    private static func fail(_ message: String, status: Int32) -> Never {
+        StandardStreams.error().writeLine("resetvector: error: \(message)")
+        endProcess(status)
+    }
 }

@@ -45,6 +45,13 @@ extension Device {
 public protocol TimedDevice: Device {
     /// Virtual time (ns) of the next event this device will raise by itself, or `nil`.
     func nextDeadline() -> UInt64?
-    /// Called when virtual time has reached `now`: raise whatever became due.
+    /// Called when virtual time has reached `now`: raise whatever became due. A call may
+    /// skip many deadlines at once (an idle machine jumps past those that cannot wake a CPU);
+    /// the device then ends in the state it would have reached step by step.
     func advance(to now: UInt64)
+    /// The ISA interrupt line (0–15) this device's deadlines drive, or `nil` when its events
+    /// may do more than interrupt (a reset, a power event) and must never be skipped. While
+    /// every CPU sleeps, the machine skips the deadlines of a device whose request the
+    /// interrupt controller would not pass on (a masked timer).
+    var interruptLine: Int? { get }
 }

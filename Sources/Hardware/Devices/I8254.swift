@@ -90,6 +90,8 @@ public final class I8254: TimedDevice {
         reportOutput(upTo: Self.edges(at: now))
     }
 
+    public var interruptLine: Int? { Self.timerIRQ }
+
     private static func powerOnCounters(gate2: Bool) -> [Counter] {
         [Counter(gate: true), Counter(gate: true), Counter(gate: gate2)]
     }

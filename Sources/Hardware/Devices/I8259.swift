@@ -68,13 +68,30 @@ public final class I8259: Device {
     /// Drives ISA interrupt request line `irq` (0–15). IRQ 2 is the AT bus pin that the
     /// AT rewired to the slave's IR1, so it arrives as IRQ 9; other numbers are ignored.
     public func setInterruptLine(_ irq: Int, high: Bool) {
-        switch irq {
-        case 0...7 where irq != Self.cascadeInput: master.setInput(irq, high: high)
-        case Self.cascadeInput: slave.setInput(1, high: high)
-        case 8...15: slave.setInput(irq - 8, high: high)
-        default: return
-        }
+        guard Self.drive(irq, high: high, master: &master, slave: &slave) else { return }
         update()
+    }
+
+    /// Whether a request arriving now on ISA line `irq` would raise INTR: the input and (for
+    /// IRQ 8–15) the cascade unmasked, and no level of equal or higher priority in service.
+    /// An idle machine asks this to skip timer events that cannot wake a CPU.
+    public func wouldInterrupt(onRequestAt irq: Int) -> Bool {
+        var master = master, slave = slave
+        guard Self.drive(irq, high: false, master: &master, slave: &slave) else { return false }
+        _ = Self.drive(irq, high: true, master: &master, slave: &slave)
+        master.setInput(Self.cascadeInput, high: slave.requestsInterrupt)
+        return master.requestsInterrupt
+    }
+
+    /// Sets the input that ISA line `irq` reaches; `false` for a number no input has.
+    private static func drive(_ irq: Int, high: Bool, master: inout Chip, slave: inout Chip) -> Bool {
+        switch irq {
+        case 0...7 where irq != cascadeInput: master.setInput(irq, high: high)
+        case cascadeInput: slave.setInput(1, high: high)
+        case 8...15: slave.setInput(irq - 8, high: high)
+        default: return false
+        }
+        return true
     }
 
     /// The CPU's interrupt-acknowledge cycle. The master resolves its highest request and

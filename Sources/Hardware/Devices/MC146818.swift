@@ -188,8 +188,10 @@ public final class MC146818: TimedDevice {
     }
 
     /// The next periodic edge while PIE is set, and the next update while AIE or UIE is set
-    /// and the clock counts.
+    /// and the clock counts; none while IRQ 8 is already high, since nothing the clock does
+    /// lowers it before software reads register C (and reads bring the flags up to date).
     public func nextDeadline() -> UInt64? {
+        guard !interruptLineHigh else { return nil }
         var deadline: UInt64?
         if registerB & Self.periodicInterruptEnable != 0, let period = periodCycles {
             deadline = time(ofCycle: Self.nextEdge(period: period, after: syncedCycles))
@@ -205,6 +207,8 @@ public final class MC146818: TimedDevice {
         sync(to: now)
         updateInterruptLine()
     }
+
+    public var interruptLine: Int? { Self.irq }
 
     /// A platform reset or power cycle drives the chip's RESET pin, which clears PIE, AIE,
     /// UIE and SQWE and register C's flags, lowering IRQ 8; the datasheet leaves the time,

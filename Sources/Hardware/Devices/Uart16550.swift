@@ -159,6 +159,8 @@ public final class Uart16550: TimedDevice {
         updateInterruptLine(at: now)
     }
 
+    public var interruptLine: Int? { irq }
+
     /// A platform reset drives the chip's MR pin: IER, FCR, LCR and MCR clear, both FIFOs
     /// empty, IIR reads 0x01 and LSR 0x60 (PC16550D master-reset table). The divisor latch
     /// and scratch register are not on that list and survive; power-on (`.full`, and

@@ -21,17 +21,20 @@ public final class Machine {
     // MARK: Time
     /// Virtual time at the start of the current slice.
     private var clockBase: UInt64 = 0
-    private var sliceStartRetired: UInt64 = 0
+    /// The running CPU's `ticks` when its slice (or the last clock update in it) began.
+    private var sliceStartTicks: UInt64 = 0
     /// The CPU executing the current slice, if any.
     private(set) var runningCPU: Int?
 
     // MARK: Run state
     private var outcome: RunOutcome?
     private var a20Inputs: Set<A20Input> = []
-    private var shutdownReported: [Bool]
+    /// CPUs that entered shutdown since the machine last answered one (each entry is
+    /// answered, however soon it follows the last reset).
+    private var unansweredShutdown: [Bool]
     private var started = false
     /// When every CPU last went idle (see `idleUntilNextEvent`).
-    private var idleSinceInstruction: UInt64 = .max
+    private var idleSinceTicks: UInt64 = .max
     private var idleSinceTime: UInt64 = 0
     /// Times the bootstrap processor began at the reset vector (power-on, resets, INIT).
     public private(set) var boots = 0
@@ -47,7 +50,7 @@ public final class Machine {
         memory.installROM(configuration.firmware)
         bus = SystemBus(memory: memory)
         cpus = [CPU(bus: bus, index: 0, isBootstrapProcessor: true)]
-        shutdownReported = [false]
+        unansweredShutdown = [false]
         devices = BoardDevices()
         controller = PowerResetController(machine: self, board: configuration.board, quirks: configuration.quirks,
                                           onReset: configuration.onReset, onShutdown: configuration.onShutdown,
@@ -85,7 +88,7 @@ public final class Machine {
             var slice = Machine.maximumSlice
             if let deadline = nextDeadline() { slice = min(slice, max(1, deadline &- now)) }
             if let limit = configuration.maxInstructions {
-                let done = instructionCount
+                let done = tickCount
                 if done >= limit {
                     finish(.instructionLimit)
                     break
@@ -94,10 +97,10 @@ public final class Machine {
             }
             let cpu = cpus[0]
             runningCPU = 0
-            sliceStartRetired = cpu.instructionsRetired
+            sliceStartTicks = cpu.ticks
             let reason = cpu.run(limit: Int(slice))
-            clockBase &+= cpu.instructionsRetired &- sliceStartRetired
-            sliceStartRetired = cpu.instructionsRetired
+            clockBase &+= cpu.ticks &- sliceStartTicks
+            sliceStartTicks = cpu.ticks
             runningCPU = nil
             pollSerialInput()
             advanceDevices()
@@ -108,15 +111,14 @@ public final class Machine {
 
     private func handle(_ reason: StopReason, cpu index: Int) {
         let cpu = cpus[index]
-        if reason != .shutdown { shutdownReported[index] = false }
         switch reason {
         case .halted:
             // Still halted and unable to take what is pending (IF clear, or no request): idle.
             let canTakeInterrupt = cpu.interruptRequested && cpu.eflags & EFlags.interrupt != 0
             if cpu.activity == .halted && !canTakeInterrupt { idleUntilNextEvent() }
         case .shutdown:
-            if !shutdownReported[index] {
-                shutdownReported[index] = true
+            if unansweredShutdown[index] {
+                unansweredShutdown[index] = false
                 controller.cpuShutdown(index, chain: cpu.shutdownChain)
             } else {
                 idleUntilNextEvent()
@@ -131,25 +133,30 @@ public final class Machine {
     /// nothing wakes a CPU, and the emulator must not spin forever.
     static let idleLimit: UInt64 = 600_000_000_000
 
-    /// Every CPU is stopped: jump virtual time to the next device event, or end the run
-    /// when nothing can ever wake a CPU.
+    /// Every CPU is stopped: move virtual time in one step to the next device event that can
+    /// wake a CPU, or end the run when nothing can. Events that cannot wake one (a masked
+    /// timer's ticks) are not visited one by one: the devices catch up in one jump.
     private func idleUntilNextEvent() {
         // A transition requested meanwhile (the user's reset button) comes first.
         guard controller.pending == nil, cpus.allSatisfy({ $0.activity != .active }) else { return }
         let canTakeInterrupts = cpus.contains { $0.activity == .halted && $0.eflags & EFlags.interrupt != 0 }
-        if instructionCount != idleSinceInstruction {
-            idleSinceInstruction = instructionCount
+        if tickCount != idleSinceTicks {
+            idleSinceTicks = tickCount
             idleSinceTime = now
         }
-        if canTakeInterrupts, let deadline = nextDeadline(), deadline &- idleSinceTime <= Machine.idleLimit {
-            clockBase = max(clockBase, deadline)
-            advanceDevices()
-            return
-        }
-        if canTakeInterrupts, let input = configuration.serialInput, input.mayProduceMore {
-            // Waiting for the terminal: let real time pass instead of ending the run.
-            usleep(10_000)
-            return
+        if canTakeInterrupts {
+            let idleEnd = idleSinceTime &+ Machine.idleLimit
+            if let wake = nextWakeDeadline(), wake <= idleEnd {
+                jumpClock(to: wake)
+                return
+            }
+            if let input = configuration.serialInput, input.mayProduceMore {
+                // Waiting for the terminal: let real time pass instead of ending the run.
+                usleep(10_000)
+                return
+            }
+            // Nothing can wake a CPU before the idle limit: that much idle time passes at once.
+            jumpClock(to: idleEnd)
         }
         if configuration.exitOnHalt || canTakeInterrupts {
             finish(.allHalted)
@@ -158,8 +165,26 @@ public final class Machine {
         }
     }
 
-    /// Ends the run with `outcome` at the next instruction boundary (the first outcome wins).
-    func finish(_ outcome: RunOutcome) {
+    /// The next device deadline that can wake a CPU: one of a device whose interrupt request
+    /// the 8259 would pass on to INTR now, or of a device whose events do more than interrupt.
+    private func nextWakeDeadline() -> UInt64? {
+        let interruptController = devices.interruptController!
+        return timedDevices.compactMap { device -> UInt64? in
+            guard let deadline = device.nextDeadline() else { return nil }
+            if let line = device.interruptLine, !interruptController.wouldInterrupt(onRequestAt: line) { return nil }
+            return deadline
+        }.min()
+    }
+
+    /// Moves idle virtual time forward to `time` and lets the devices catch up.
+    private func jumpClock(to time: UInt64) {
+        clockBase = max(clockBase, time)
+        advanceDevices()
+    }
+
+    /// Ends the run with `outcome` at the next instruction boundary (the first outcome wins):
+    /// the machine's own outcomes, and the owner's (an output it writes to failed).
+    public func finish(_ outcome: RunOutcome) {
         if self.outcome == nil { self.outcome = outcome }
         stopCPUsAtBoundary()
     }
@@ -181,6 +206,10 @@ public final class Machine {
 
     /// Instructions retired by all CPUs.
     public var instructionCount: UInt64 { cpus.reduce(0) { $0 &+ $1.instructionsRetired } }
+
+    /// Clock ticks of all CPUs: retired instructions and delivered events (`CPU.ticks`).
+    /// `--max-instructions` counts these, so an exception storm cannot outlast it.
+    public var tickCount: UInt64 { cpus.reduce(0) { $0 &+ $1.ticks } }
 
     private var timedDevices: [any TimedDevice] { devices.timed }
 
@@ -262,7 +291,7 @@ public final class Machine {
 extension Machine: Platform {
     public var now: UInt64 {
         guard let index = runningCPU else { return clockBase }
-        return clockBase &+ (cpus[index].instructionsRetired &- sliceStartRetired)
+        return clockBase &+ (cpus[index].ticks &- sliceStartTicks)
     }
 
     public func setInterruptLine(_ irq: Int, high: Bool) {
@@ -306,7 +335,10 @@ extension Machine: CPUObserver {
         }
     }
 
-    public func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8]) {}
+    /// Noted here, answered when the CPU's slice ends (`handle(_:cpu:)`).
+    public func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8]) {
+        unansweredShutdown[cpu.index] = true
+    }
 
     /// CR0.PE or CR0.PG changed: a `mode` event with the new state.
     public func cpu(_ cpu: CPU, changedModeFrom oldCR0: UInt32, to newCR0: UInt32) {

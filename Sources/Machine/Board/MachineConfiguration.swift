@@ -35,6 +35,8 @@ public struct MachineConfiguration {
 
     public static let memorySizeRange = (1 << 20)...(3 << 30)
     public static let romSizes: Set<Int> = [64 << 10, 128 << 10, 256 << 10, 512 << 10]
+    /// The largest boot payload: 0000:7C00 up to the EBDA's neighbourhood below 640 KiB.
+    public static let maximumPayloadSize = 0x70000
 
     public init(firmware: [UInt8]) {
         self.firmware = firmware
@@ -50,7 +52,7 @@ public struct MachineConfiguration {
         if !MachineConfiguration.romSizes.contains(firmware.count) {
             throw .unsupportedROMSize(firmware.count)
         }
-        if bootPayload.count > 0x70000 {
+        if bootPayload.count > MachineConfiguration.maximumPayloadSize {
             throw .payloadTooLarge(bootPayload.count)
         }
         if multiboot != nil && !bootPayload.isEmpty {
@@ -141,23 +143,28 @@ public enum RunOutcome: Equatable, Sendable {
     case endedAtShutdown(cpu: Int)
     /// A quirk locked the machine up.
     case hung(reason: String)
+    /// An output the run writes to (a file, a pipe, the terminal) could not be written.
+    case outputFailed(reason: String)
 
-    /// The process exit status for this outcome (documented in the README).
+    /// The process exit status for this outcome (documented in the README). A status holds
+    /// 8 bits, so the exit port's (v << 1) | 1 keeps v's low 7 bits and is always odd; every
+    /// other outcome's status is even.
     public var exitStatus: Int32 {
         switch self {
-        case .exitRequested(let status): status
+        case .exitRequested(let status): status & 0xFF
         case .allHalted, .poweredOff: 0
         case .paused: 2
         case .instructionLimit: 4
         case .hung: 6
         case .endedAtReset, .endedAtShutdown: 8
+        case .outputFailed: 74
         }
     }
 
     /// One line for the user.
     public var summary: String {
         switch self {
-        case .exitRequested(let status): "guest requested exit with status \(status)"
+        case .exitRequested: "guest requested exit with status \(exitStatus)"
         case .allHalted: "all CPUs halted"
         case .poweredOff: "powered off"
         case .instructionLimit: "instruction limit reached"
@@ -165,6 +172,7 @@ public enum RunOutcome: Equatable, Sendable {
         case .endedAtReset(let kind, let source): "stopped at a \(kind.rawValue) reset requested by \(source.rawValue)"
         case .endedAtShutdown(let cpu): "stopped at CPU \(cpu) shutdown (triple fault)"
         case .hung(let reason): "machine hung: \(reason)"
+        case .outputFailed(let reason): "stopped: \(reason)"
         }
     }
 }

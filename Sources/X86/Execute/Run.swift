@@ -35,14 +35,15 @@ extension CPU {
         stopRequested = true
     }
 
-    /// Runs until `limit` instructions have retired or something stops the CPU.
+    /// Runs until `limit` clock ticks have passed (retired instructions and delivered events,
+    /// see `ticks`) or something stops the CPU.
     public func run(limit: Int) -> StopReason {
-        let startRetired = instructionsRetired
+        let startTicks = ticks
         var executed = 0
         stopRequested = false
         while true {
-            // Every retired instruction counts, REP iterations included.
-            executed = Int(truncatingIfNeeded: instructionsRetired &- startRetired)
+            // Every retired instruction counts, REP iterations included, and every delivery.
+            executed = Int(truncatingIfNeeded: ticks &- startTicks)
             // Whole blocks run without a look at anything else while nothing is signalled,
             // no single-stepping is on and the budget has room for a whole block.
             var careful = false

@@ -84,8 +84,8 @@ extension CPU {
         return .exit
     }
 
-    /// The time-stamp counter: one tick per retired instruction, plus the offset WRMSR set.
-    var timeStampCounter: UInt64 { instructionsRetired &+ tscOffset }
+    /// The time-stamp counter: one per clock tick (`ticks`), plus the offset WRMSR set.
+    var timeStampCounter: UInt64 { ticks &+ tscOffset }
 
     func execRdtsc() -> Step {
         if cr4 & ControlRegister4.timeStampDisable != 0 && !privileged { return raiseFault(.generalProtection, errorCode: 0) }

@@ -63,7 +63,7 @@ extension CPU {
     func writeMSR(_ index: UInt32, _ value: UInt64) -> Bool {
         switch index {
         case ModelSpecificRegisters.timeStampCounter:
-            tscOffset = value &- instructionsRetired
+            tscOffset = value &- ticks
         case ModelSpecificRegisters.apicBase:
             // Reserved bits (above the physical address width, and 0–7, 9–10) must be zero.
             if value & (CPU.aboveAddressWidth | 0x6FF) != 0 { return false }

@@ -49,6 +49,7 @@ extension CPU {
     /// `instructionLength` is the length of the INT instruction for `.software` events, so a
     /// fault while delivering one reports the INT itself.
     func deliverEvent(vector: UInt8, errorCode: UInt32?, kind: EventKind, instructionLength: UInt8 = 0) {
+        if kind != .software && kind != .privilegedSoftware { eventsDelivered &+= 1 }
         var vector = vector
         var errorCode = errorCode
         var kind = kind

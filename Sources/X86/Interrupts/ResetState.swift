@@ -4,7 +4,7 @@ extension CPU {
     public func powerOnReset() {
         enterInitState()
         cr0 = 0x6000_0010
-        tscOffset = 0 &- instructionsRetired
+        tscOffset = 0 &- ticks
         msrs = ModelSpecificRegisters()
         fpu = FPUState()
         nmiPending = false

@@ -17,35 +17,39 @@ struct BenchCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Main-loop iterations of the real-mode workload, over all rounds (the standard run is the default).")
+    @Option(parsing: .unconditional, help: "Main-loop iterations of the real-mode workload, over all rounds (the standard run is the default).")
     var iterations: UInt32 = BenchmarkWorkload.standardIterations
 
-    @Option(name: .customLong("paged-iterations"), help: "Main-loop iterations of the protected-paged workload, over all rounds.")
+    @Option(name: .customLong("paged-iterations"), parsing: .unconditional, help: "Main-loop iterations of the protected-paged workload, over all rounds.")
     var pagedIterations: UInt32 = PagedBenchmarkWorkload.standardIterations
 
-    @Option(help: "Alternating rounds of the two workloads.")
+    @Option(parsing: .unconditional, help: "Alternating rounds of the two workloads.")
     var rounds: Int = 5
 
     func validate() throws {
         guard rounds > 0 else { throw ValidationError("--rounds must be at least 1") }
+        guard iterations > 0 else { throw ValidationError("--iterations must be at least 1") }
+        guard pagedIterations > 0 else { throw ValidationError("--paged-iterations must be at least 1") }
     }
 
     func run() throws {
+        let out = StandardStreams.output()
         #if DEBUG
-        print("note: this is a debug build; build with `swift build -c release` for meaningful figures")
+        out.writeLine("note: this is a debug build; build with `swift build -c release` for meaningful figures")
         #endif
         let comparison = try Benchmark.compare(rounds: rounds, realModeIterations: iterations,
                                                pagedIterations: pagedIterations)
-        report("real-mode", comparison.realMode, median: comparison.realModeMIPS)
-        report("protected-paged", comparison.protectedPaged, median: comparison.protectedPagedMIPS)
-        print("protected-paged / real-mode: \(Int((comparison.ratio * 100).rounded()))%")
+        report("real-mode", comparison.realMode, median: comparison.realModeMIPS, to: out)
+        report("protected-paged", comparison.protectedPaged, median: comparison.protectedPagedMIPS, to: out)
+        out.writeLine("protected-paged / real-mode: \(Int((comparison.ratio * 100).rounded()))%")
+        try out.check()
     }
 
-    private func report(_ name: String, _ rounds: [Benchmark.Result], median: Double) {
+    private func report(_ name: String, _ rounds: [Benchmark.Result], median: Double, to out: OutputFile) {
         let instructions = rounds.reduce(0) { $0 + $1.instructions }
         let seconds = rounds.reduce(0) { $0 + $1.seconds }
         let perRound = rounds.map { String(Int($0.mips.rounded())) }.joined(separator: " ")
-        print("\(name): \(Int(median.rounded())) MIPS  (\(instructions) instructions in \(String(format: "%.2f", seconds)) s; "
+        out.writeLine("\(name): \(Int(median.rounded())) MIPS  (\(instructions) instructions in \(String(format: "%.2f", seconds)) s; "
               + "rounds: \(perRound))")
     }
 }

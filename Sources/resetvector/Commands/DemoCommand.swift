@@ -33,8 +33,8 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let rom = try ResetVectorROM.image()
         var rows: [Row] = []
-        var jsonFile: OutputFile?
-        if let path = boardOptions.traceJSON { jsonFile = try OutputFile(path: path) }
+        let out = StandardStreams.output()
+        let traceOutputs = try boardOptions.openTraceOutputs()
         for guest in ResetGuest.allCases {
             var configuration = MachineConfiguration(firmware: rom)
             configuration.board = boardOptions.board
@@ -46,8 +46,8 @@ struct DemoCommand: ParsableCommand {
             var serial: [UInt8] = []
             configuration.serialOutput = { serial.append($0) }
             let machine = try Machine(configuration)
-            if boardOptions.trace { machine.trace.humanOutput = { StandardError.writeLine($0) } }
-            if let jsonFile { machine.trace.jsonOutput = { jsonFile.writeLine($0) } }
+            traceOutputs.attach(to: machine.trace)
+            machine.stopOnFailure(of: traceOutputs.all)
             var typed = false
             machine.onHalt = { machine, cpu in
                 // The Ctrl-Alt-Del guest waits in HLT with interrupts on: type the keys then.
@@ -57,14 +57,15 @@ struct DemoCommand: ParsableCommand {
                 }
             }
             let outcome = machine.run()
+            for output in traceOutputs.all { try output.check() }
             let records = machine.trace.kept ?? []
-            print("== \(guest.rawValue): \(guest.method)")
+            out.writeLine("== \(guest.rawValue): \(guest.method)")
             for line in String(decoding: serial, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: true)
                 where line.hasPrefix("guest") {
-                print("   serial: \(line.trimmingCharacters(in: .whitespacesAndNewlines))")
+                out.writeLine("   serial: \(line.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
             for record in DemoCommand.resetStory(records) {
-                print("   " + EventTrace.humanLine(record))
+                out.writeLine("   " + EventTrace.humanLine(record))
             }
             let answer = records.first { $0.event.name == "reset" }.flatMap { record -> String? in
                 if case .text(let kind)? = record.event["kind"] { return kind }
@@ -73,9 +74,11 @@ struct DemoCommand: ParsableCommand {
             rows.append(Row(guest: guest, answer: answer, boots: DemoCommand.firmwareEntries(records).count,
                             instructions: machine.instructionCount,
                             virtualTime: machine.now, outcome: outcome.summary))
-            print("")
+            out.writeLine("")
+            try out.check()
         }
-        printTable(rows)
+        printTable(rows, to: out)
+        try out.check()
     }
 
     /// Where the firmware began at its reset vector (its first milestone).
@@ -99,7 +102,7 @@ struct DemoCommand: ParsableCommand {
         return Array(records[first...min(end, secondEntry)])
     }
 
-    private func printTable(_ rows: [Row]) {
+    private func printTable(_ rows: [Row], to out: OutputFile) {
         let header = ["method", "board answer", "boots", "instructions", "virtual time", "outcome"]
         let cells = rows.map { row in
             [row.guest.rawValue, row.answer, String(row.boots), String(row.instructions),
@@ -112,9 +115,9 @@ struct DemoCommand: ParsableCommand {
             values.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ")
         }
-        print("board: \(boardOptions.board.rawValue)")
-        print(line(header))
-        print(line(widths.map { String(repeating: "-", count: $0) }))
-        for row in cells { print(line(row)) }
+        out.writeLine("board: \(boardOptions.board.rawValue)")
+        out.writeLine(line(header))
+        out.writeLine(line(widths.map { String(repeating: "-", count: $0) }))
+        for row in cells { out.writeLine(line(row)) }
     }
 }

@@ -21,46 +21,38 @@ extension ResetPolicy: ExpressibleByArgument {}
 extension ShutdownPolicy: ExpressibleByArgument {}
 extension PowerCycleMemory: ExpressibleByArgument {}
 
-/// Writes to a file (or stdout for "-"), opened once, closed with the process.
-final class OutputFile {
-    private let handle: FileHandle
-
-    init(path: String) throws {
-        if path == "-" {
-            handle = FileHandle.standardOutput
-            return
-        }
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: path) else {
-            throw UserError("cannot write \(path)")
-        }
-        self.handle = handle
-    }
-
-    func write(_ bytes: [UInt8]) { handle.write(Data(bytes)) }
-    func writeLine(_ line: String) { handle.write(Data((line + "\n").utf8)) }
-}
-
-/// Standard error, unbuffered.
-enum StandardError {
-    static func writeLine(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-}
-
 extension BoardOptions {
-    /// Attaches the requested renderers to a machine's trace.
-    func attach(to trace: EventTrace) throws {
-        if self.trace { trace.humanOutput = { StandardError.writeLine($0) } }
-        if let path = traceJSON {
-            let file = try OutputFile(path: path)
-            trace.jsonOutput = { file.writeLine($0) }
+    /// Opens what `--trace` and `--trace-json` write to (once per command).
+    func openTraceOutputs() throws(UserError) -> TraceOutputs {
+        TraceOutputs(human: trace ? StandardStreams.error() : nil, json: try traceJSON.map(OutputFile.open))
+    }
+}
+
+/// The outputs the trace is rendered to: human lines on standard error, JSON Lines to a file.
+struct TraceOutputs {
+    var human: OutputFile?
+    var json: OutputFile?
+
+    var all: [OutputFile] { [human, json].compactMap { $0 } }
+
+    /// Attaches the renderers to a machine's trace.
+    func attach(to trace: EventTrace) {
+        if let human { trace.humanOutput = { human.writeLine($0) } }
+        if let json { trace.jsonOutput = { json.writeLine($0) } }
+    }
+}
+
+extension Machine {
+    /// A failed write to any of `outputs` ends this machine's run (status 74).
+    func stopOnFailure(of outputs: [OutputFile]) {
+        for output in outputs {
+            output.onFailure = { [unowned self] failure in finish(.outputFailed(reason: failure.description)) }
         }
     }
 }
 
-/// Parses sizes such as 32M, 512K, 1G or a plain byte count.
-struct MemorySize: ExpressibleByArgument, CustomStringConvertible {
+/// A guest RAM size such as 32M, 512K, 1G or a plain byte count, within what a machine takes.
+struct MemorySize: CustomStringConvertible {
     let bytes: Int
 
     init(bytes: Int) { self.bytes = bytes }
@@ -68,72 +60,68 @@ struct MemorySize: ExpressibleByArgument, CustomStringConvertible {
     var description: String {
         bytes % (1 << 30) == 0 ? "\(bytes >> 30)G" : bytes % (1 << 20) == 0 ? "\(bytes >> 20)M" : "\(bytes)"
     }
-    var defaultValueDescription: String { description }
 
-    init?(argument: String) {
+    /// Parses `--memory`'s value; the error says what is wrong with it.
+    init(parsing argument: String) throws(ValidationError) {
         let text = argument.uppercased()
-        let multipliers: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        let multipliers: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
         var digits = Substring(text)
+        if text.hasSuffix("IB") { digits = digits.dropLast(2) }
         var multiplier = 1
-        if let last = text.last, let m = multipliers[last] {
+        if let last = digits.last, let m = multipliers[last] {
             multiplier = m
-            digits = text.dropLast()
-        } else if text.hasSuffix("IB"), let m = multipliers[text.dropLast(2).last ?? " "] {
-            multiplier = m
-            digits = text.dropLast(3)
+            digits = digits.dropLast()
         }
-        guard let value = Int(digits), value > 0, value <= Int.max / multiplier else { return nil }
+        guard let value = Int(digits), value >= 0 else {
+            throw ValidationError("not a size (use a number of bytes or one with K, M or G, e.g. 32M)")
+        }
+        let range = MachineConfiguration.memorySizeRange
+        guard value <= range.upperBound / multiplier, range.contains(value * multiplier) else {
+            throw ValidationError("guest RAM must be from 1M to 3G")
+        }
+        guard (value * multiplier) % 4096 == 0 else { throw ValidationError("guest RAM must be a multiple of 4K") }
         bytes = value * multiplier
     }
 }
 
 /// `PORT=FILE` for `--debugcon`.
-struct DebugConsoleOption: ExpressibleByArgument {
+struct DebugConsoleOption {
     let port: UInt16
     let path: String
 
-    init?(argument: String) {
-        let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let port = parsePort(parts[0]), !parts[1].isEmpty else { return nil }
-        self.port = port
-        self.path = parts[1]
+    init(parsing argument: String) throws(ValidationError) {
+        let parts = argument.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, !parts[1].isEmpty else { throw ValidationError("expected PORT=FILE, e.g. 0xe9=-") }
+        port = try parsePort(parts[0])
+        path = parts[1]
     }
 }
 
 /// A port number in decimal or 0x-prefixed hexadecimal.
-func parsePort(_ text: String) -> UInt16? {
-    if text.lowercased().hasPrefix("0x") { return UInt16(text.dropFirst(2), radix: 16) }
-    return UInt16(text)
-}
-
-struct PortOption: ExpressibleByArgument {
-    let port: UInt16
-    init?(argument: String) {
-        guard let port = parsePort(argument) else { return nil }
-        self.port = port
+func parsePort(_ text: String) throws(ValidationError) -> UInt16 {
+    let hex = text.lowercased().hasPrefix("0x")
+    guard let value = Int(hex ? text.dropFirst(2) : Substring(text), radix: hex ? 16 : 10), value >= 0 else {
+        throw ValidationError("'\(text)' is not a port number")
     }
+    guard value <= Int(UInt16.max) else { throw ValidationError("port \(text) is above 0xFFFF") }
+    return UInt16(value)
 }
 
 /// Where COM1 goes: `stdio`, `file:PATH` or `none`.
-enum SerialOption: ExpressibleByArgument {
+enum SerialOption {
     case stdio
     case file(String)
     case none
 
-    init?(argument: String) {
+    init(parsing argument: String) throws(ValidationError) {
         switch argument {
         case "stdio": self = .stdio
         case "none": self = .none
         default:
-            guard argument.hasPrefix("file:"), argument.count > 5 else { return nil }
+            guard argument.hasPrefix("file:"), argument.count > 5 else {
+                throw ValidationError("expected stdio, file:PATH or none")
+            }
             self = .file(String(argument.dropFirst(5)))
         }
     }
-}
-
-/// Reads a whole file, or throws a one-line error naming it.
-func readFile(_ path: String, what: String) throws -> [UInt8] {
-    guard FileManager.default.fileExists(atPath: path) else { throw UserError("\(what) \(path) does not exist") }
-    guard let data = FileManager.default.contents(atPath: path) else { throw UserError("cannot read \(what) \(path)") }
-    return [UInt8](data)
 }

@@ -12,8 +12,9 @@ struct RunCommand: ParsableCommand {
             Exit status: 0 when every CPU halted (--exit-on-halt) or the machine powered off; \
             2 when a pause policy stopped it (registers and the last trace events are printed); \
             4 at --max-instructions; 6 when a quirk hung the machine; 8 when --on-reset exit or \
-            --on-shutdown exit ended the run; (v << 1) | 1 when the guest wrote v to --exit-port; \
-            1 for bad input.
+            --on-shutdown exit ended the run; 64 for bad input (one line names it); 74 when an \
+            output could not be written; ((v & 0x7F) << 1) | 1, always odd, when the guest wrote v \
+            to --exit-port.
             """
     )
 
@@ -29,13 +30,14 @@ struct RunCommand: ParsableCommand {
     @Option(help: "A Multiboot (version 1) kernel the built-in firmware loads and enters in 32-bit protected mode.")
     var multiboot: String?
 
-    @Option(name: .customLong("module"), help: "FILE[,STRING]: a Multiboot boot module and its string (default: FILE). Repeatable.")
+    @Option(name: .customLong("module"), help: "FILE[,STRING]: a Multiboot boot module and its string (default: FILE). Repeatable.",
+            transform: MultibootModuleOption.init(parsing:))
     var modules: [MultibootModuleOption] = []
 
     @Option(help: "The Multiboot kernel's command line (default: the kernel's path, as GRUB passes it).")
     var cmdline: String?
 
-    @Option(help: "Guest RAM, e.g. 32M or 1G (1 MiB to 3 GiB).")
+    @Option(parsing: .unconditional, help: "Guest RAM, e.g. 32M or 1G (1 MiB to 3 GiB).", transform: MemorySize.init(parsing:))
     var memory = MemorySize(bytes: 32 << 20)
 
     @OptionGroup var boardOptions: BoardOptions
@@ -52,16 +54,19 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("power-cycle-memory"), help: "Whether a full reset keeps RAM: clear or keep.")
     var powerCycleMemory: PowerCycleMemory = .clear
 
-    @Option(name: .customLong("debugcon"), help: "PORT=FILE: bytes the guest writes to PORT go to FILE ('-' for stdout). Repeatable.")
+    @Option(name: .customLong("debugcon"), help: "PORT=FILE: bytes the guest writes to PORT go to FILE ('-' for stdout). Repeatable.",
+            transform: DebugConsoleOption.init(parsing:))
     var debugConsoles: [DebugConsoleOption] = []
 
-    @Option(name: .customLong("exit-port"), help: "A guest write of v to PORT ends the run with status (v << 1) | 1.")
-    var exitPort: PortOption?
+    @Option(name: .customLong("exit-port"), parsing: .unconditional, help: "A guest write of v to PORT ends the run with status ((v & 0x7F) << 1) | 1.",
+            transform: parsePort)
+    var exitPort: UInt16?
 
-    @Option(help: "Where COM1 goes: stdio, file:PATH or none.")
+    @Option(help: "Where COM1 goes: stdio, file:PATH or none.", transform: SerialOption.init(parsing:))
     var serial: SerialOption = .stdio
 
-    @Option(name: .customLong("max-instructions"), help: "Stop a runaway guest after this many instructions (exit status 4).")
+    @Option(name: .customLong("max-instructions"), parsing: .unconditional,
+            help: "Stop a runaway guest after this many instructions, each exception or interrupt delivered counting as one (exit status 4).")
     var maxInstructions: UInt64?
 
     @Flag(name: .customLong("exit-on-halt"), help: "When every CPU is halted with interrupts disabled, report \"all CPUs halted\" and exit 0.")
@@ -78,7 +83,9 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let rom = try firmware.map { try readFile($0, what: "firmware image") } ?? ResetVectorROM.image()
+        let rom = try firmware.map {
+            try readFile($0, what: "firmware image", maximumSize: MachineConfiguration.romSizes.max()!)
+        } ?? ResetVectorROM.image()
         var configuration = MachineConfiguration(firmware: rom)
         configuration.memorySize = memory.bytes
         configuration.board = boardOptions.board
@@ -86,31 +93,40 @@ struct RunCommand: ParsableCommand {
         configuration.onReset = onReset
         configuration.onShutdown = onShutdown
         configuration.powerCycleMemory = powerCycleMemory
-        configuration.exitPort = exitPort?.port
+        configuration.exitPort = exitPort
         configuration.maxInstructions = maxInstructions
         configuration.exitOnHalt = exitOnHalt
-        if let payload { configuration.bootPayload = try readFile(payload, what: "payload") }
+        if let payload {
+            configuration.bootPayload = try readFile(payload, what: "payload", maximumSize: MachineConfiguration.maximumPayloadSize)
+        }
         if let guest { configuration.bootPayload = try guest.program() }
         if let multiboot {
+            // Nothing larger than guest RAM can be loaded into it.
             configuration.multiboot = MultibootBoot(
-                kernel: try readFile(multiboot, what: "Multiboot kernel"),
-                modules: try modules.map { MultibootModule(bytes: try readFile($0.path, what: "module"), string: $0.string) },
+                kernel: try readFile(multiboot, what: "Multiboot kernel", maximumSize: memory.bytes),
+                modules: try modules.map {
+                    MultibootModule(bytes: try readFile($0.path, what: "module", maximumSize: memory.bytes), string: $0.string)
+                },
                 commandLine: cmdline ?? multiboot)
         }
+        var outputs: [OutputFile] = []
         switch serial {
         case .stdio:
-            let out = try OutputFile(path: "-")
-            configuration.serialOutput = { out.write([$0]) }
+            let out = StandardStreams.output()
+            configuration.serialOutput = { out.write(byte: $0) }
             configuration.serialInput = TerminalInput()
+            outputs.append(out)
         case .file(let path):
-            let out = try OutputFile(path: path)
-            configuration.serialOutput = { out.write([$0]) }
+            let out = try OutputFile.open(path)
+            configuration.serialOutput = { out.write(byte: $0) }
+            outputs.append(out)
         case .none:
             configuration.serialOutput = nil
         }
         for console in debugConsoles {
-            let out = try OutputFile(path: console.path)
+            let out = try OutputFile.open(console.path)
             configuration.debugConsoles.append((port: console.port, output: { out.write($0) }))
+            outputs.append(out)
         }
 
         let machine: Machine
@@ -121,12 +137,15 @@ struct RunCommand: ParsableCommand {
         } catch {
             throw UserError(error.description)
         }
-        try boardOptions.attach(to: machine.trace)
+        let traceOutputs = try boardOptions.openTraceOutputs()
+        traceOutputs.attach(to: machine.trace)
+        machine.stopOnFailure(of: outputs + traceOutputs.all)
         let outcome = machine.run()
-        StandardError.writeLine("resetvector: \(outcome.summary)")
+        let standardError = StandardStreams.error()
+        standardError.writeLine("resetvector: \(outcome.summary)")
         switch outcome {
         case .paused, .instructionLimit, .hung:
-            StandardError.writeLine(machine.stateReport())
+            standardError.writeLine(machine.stateReport())
         default:
             break
         }
@@ -138,13 +157,13 @@ extension ResetGuest: ExpressibleByArgument {}
 
 /// `FILE[,STRING]` for `--module`: the module's file, then its string (everything after the
 /// first comma; the file's path when there is none).
-struct MultibootModuleOption: ExpressibleByArgument {
+struct MultibootModuleOption {
     let path: String
     let string: String
 
-    init?(argument: String) {
+    init(parsing argument: String) throws(ValidationError) {
         let parts = argument.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard !parts[0].isEmpty else { return nil }
+        guard !parts[0].isEmpty else { throw ValidationError("expected FILE[,STRING]") }
         path = parts[0]
         string = parts.count == 2 ? parts[1] : parts[0]
     }

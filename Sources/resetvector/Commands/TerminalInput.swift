@@ -2,6 +2,7 @@ import Foundation
 import Machine
 
 /// Standard input as COM1's receiver: a thread reads it and queues bytes for the machine.
+/// A read that fails (a closed descriptor) ends the input as end-of-file does.
 final class TerminalInput: SerialInputSource, @unchecked Sendable {
     private let lock = NSLock()
     private var pending: [UInt8] = []
@@ -9,13 +10,14 @@ final class TerminalInput: SerialInputSource, @unchecked Sendable {
 
     init() {
         let thread = Thread { [self] in
-            let handle = FileHandle.standardInput
+            var chunk = [UInt8](repeating: 0, count: 4096)
             while true {
-                let data = handle.availableData
+                let got = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+                if got < 0 && errno == EINTR { continue }
                 lock.lock()
-                if data.isEmpty { open = false } else { pending.append(contentsOf: data) }
+                if got > 0 { pending.append(contentsOf: chunk[..<got]) } else { open = false }
                 lock.unlock()
-                if data.isEmpty { return }
+                if got <= 0 { return }
             }
         }
         thread.start()

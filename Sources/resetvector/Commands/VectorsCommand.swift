@@ -26,6 +26,7 @@ struct VectorsCommand: ParsableCommand {
             throw UserError(error.description)
         }
         let runner = VectorRunner(metadataDirectory: directory, keepFailures: showFailures)
+        let out = StandardStreams.output()
         var passed = 0, failed = 0, documented = 0
         for file in files {
             let result: FormResult
@@ -34,20 +35,18 @@ struct VectorsCommand: ParsableCommand {
             } catch {
                 throw UserError(error.description)
             }
-            print("\(result.name) \(result.passed) \(result.failed)")
-            for failure in result.failures { print("    \(failure)") }
+            out.writeLine("\(result.name) \(result.passed) \(result.failed)")
+            for failure in result.failures { out.writeLine("    \(failure)") }
             passed += result.passed
             failed += result.failed
             documented += result.documented
         }
         if documented > 0 {
-            print("(\(documented) tests differ as documented 286-versus-386 differences: see KnownDifferences.swift)")
+            out.writeLine("(\(documented) tests differ as documented 286-versus-386 differences: see KnownDifferences.swift)")
         }
-        print("\(passed) passed, \(failed) failed")
+        out.writeLine("\(passed) passed, \(failed) failed")
+        try out.check()
         if failed > 0 { throw ExitCode.failure }
     }
 }
 
-extension UserError {
-    init(_ error: Error) { self.init("\(error)") }
-}
