@@ -38,5 +38,7 @@ let package = Package(
         .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "Firmware", "Hardware", "X86", "X86Asm"]),
         .testTarget(name: "VectorTests", dependencies: ["VectorHarness"]),
+        // Runs the built `resetvector` as a user would: options, outputs, statuses.
+        .testTarget(name: "CommandLineTests", dependencies: ["resetvector", "X86Asm"]),
     ]
 )

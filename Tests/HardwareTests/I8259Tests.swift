@@ -221,6 +221,43 @@ import Testing
         #expect(!pic.interruptOutput)
     }
 
+    // MARK: Would a request interrupt? (the idle machine's question)
+
+    /// A request on an unmasked line would raise INTR; masking the line, or (for IRQ 8–15) the
+    /// cascade input, stops it; asking changes nothing.
+    @Test func wouldInterruptFollowsTheMasks() {
+        initializePC()
+        #expect(pic.wouldInterrupt(onRequestAt: 0))
+        #expect(pic.wouldInterrupt(onRequestAt: 8))
+        out(0x21, 0x01)
+        #expect(!pic.wouldInterrupt(onRequestAt: 0))
+        #expect(pic.wouldInterrupt(onRequestAt: 1))
+        out(0x21, 0x04)
+        #expect(!pic.wouldInterrupt(onRequestAt: 8), "the cascade input is masked")
+        out(0x21, 0x00)
+        out(0xA1, 0x01)
+        #expect(!pic.wouldInterrupt(onRequestAt: 8))
+        #expect(pic.wouldInterrupt(onRequestAt: 9))
+        #expect(!pic.interruptOutput)
+        #expect(irr(0x20) == 0 && irr(0xA0) == 0)
+        #expect(!pic.wouldInterrupt(onRequestAt: 16))
+    }
+
+    /// A level in service blocks requests of equal and lower priority until its EOI; a chip
+    /// that has not been initialized passes nothing on.
+    @Test func wouldInterruptRespectsThePriorityInService() {
+        #expect(!pic.wouldInterrupt(onRequestAt: 0), "no ICW sequence yet")
+        initializePC()
+        raise(1)
+        #expect(pic.acknowledge() == 0x09)
+        lower(1)
+        #expect(pic.wouldInterrupt(onRequestAt: 0))
+        #expect(!pic.wouldInterrupt(onRequestAt: 1))
+        #expect(!pic.wouldInterrupt(onRequestAt: 3))
+        nonSpecificEOI()
+        #expect(pic.wouldInterrupt(onRequestAt: 3))
+    }
+
     // MARK: Triggering
 
     @Test func anEdgeTriggeredInputNeedsANewRisingEdge() {

@@ -206,6 +206,25 @@ import Testing
         #expect(irq8, "a flag already set interrupts when enabled")
     }
 
+    /// While IRQ 8 is high nothing the clock does can change it, so there is no deadline (an
+    /// idle machine need not visit 8192 periodic edges a second); reading register C lowers
+    /// the line and the next edge is a deadline again. The flags still come up to date.
+    @Test func noDeadlineWhileIRQ8IsHigh() throws {
+        let rtc = makeClock()
+        write(rtc, Self.registerA, 0x23)  // 8192 Hz
+        write(rtc, Self.registerB, 0x42)
+        let first = try #require(rtc.nextDeadline())
+        run(rtc, to: first)
+        #expect(irq8)
+        #expect(rtc.nextDeadline() == nil)
+        run(rtc, to: Self.second)
+        #expect(irq8)
+        #expect(read(rtc, Self.registerC) == 0xD0, "IRQF, PF and the update's UF")
+        #expect(!irq8)
+        let next = try #require(rtc.nextDeadline())
+        #expect(next > Self.second && next <= Self.second + 122_071)
+    }
+
     @Test func readingRegisterCClearsTheFlagsAndLowersIRQ8() {
         let rtc = makeClock()
         write(rtc, Self.registerA, 0x20)

@@ -1,0 +1,71 @@
+import X86Asm
+
+/// Guests for the command-line tests, assembled with the project's assembler: real-mode
+/// payloads the built-in firmware loads at 0000:7C00, and a Multiboot kernel.
+enum TestGuest {
+    static let origin: UInt32 = 0x7C00
+    static let debugPort = 0xE9
+
+    /// Writes `text` to the debug console at 0xE9, then `cli; hlt`.
+    static func debugConsoleMessage(_ text: String) throws -> [UInt8] {
+        var a = Assembler(bits: .b16, origin: origin)
+        for byte in text.utf8 {
+            a.mov(.al, Int(byte))
+            a.out(.immediate(UInt8(debugPort)), .al)
+        }
+        a.cli()
+        a.hlt()
+        return try a.finish()
+    }
+
+    /// Writes `value` to the exit port 0xF4.
+    static func exitPortWrite(_ value: UInt8) throws -> [UInt8] {
+        var a = Assembler(bits: .b16, origin: origin)
+        a.mov(.al, Int(value))
+        a.out(.immediate(0xF4), .al)
+        a.cli()
+        a.hlt()
+        return try a.finish()
+    }
+
+    /// `jmp $`: runs until stopped.
+    static func spin() throws -> [UInt8] {
+        var a = Assembler(bits: .b16, origin: origin)
+        let here = a.newLabel()
+        a.bind(here)
+        a.jmpShort(here)
+        return try a.finish()
+    }
+
+    /// A Multiboot kernel (header with address fields, loaded at 1 MiB) that writes its command
+    /// line and then "|" to the debug console, then halts.
+    static func multibootCommandLineEcho() throws -> [UInt8] {
+        let base: UInt32 = 0x10_0000
+        let magic: UInt32 = 0x1BAD_B002, flags: UInt32 = 1 << 16
+        var a = Assembler(bits: .b32, origin: base)
+        let header = a.newLabel(), entry = a.newLabel(), next = a.newLabel(), done = a.newLabel()
+        a.bind(header)
+        a.dd(magic)
+        a.dd(flags)
+        a.dd(0 &- magic &- flags)
+        a.dd(header)                      // header_addr
+        a.dd(header)                      // load_addr
+        a.dd(0)                           // load_end_addr: the whole file
+        a.dd(0)                           // bss_end_addr: none
+        a.dd(entry)                       // entry_addr
+        a.bind(entry)
+        a.mov(.esi, Mem(.ebx, disp: 16))  // multiboot_info.cmdline
+        a.bind(next)
+        a.lodsb()
+        a.test(.al, .al)
+        a.jccShort(.z, done)
+        a.out(.immediate(UInt8(debugPort)), .al)
+        a.jmpShort(next)
+        a.bind(done)
+        a.mov(.al, Int(UInt8(ascii: "|")))
+        a.out(.immediate(UInt8(debugPort)), .al)
+        a.cli()
+        a.hlt()
+        return try a.finish()
+    }
+}
