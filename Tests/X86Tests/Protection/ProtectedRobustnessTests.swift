@@ -41,8 +41,13 @@ import Testing
             let mode = Mode.allCases[rng.next(in: 0...3)]
             let paging = Paging.allCases[rng.next(in: 0...2)]
             prepare(m, restoringFrom: pristine, mode: mode, paging: paging, rng: &rng)
+            let ticksBefore = m.cpu.ticks
             let reason = m.cpu.run(limit: Self.budget)
-            let (outcome, problem) = judge(m, reason)
+            var (outcome, problem) = judge(m, reason)
+            let used = Int(m.cpu.ticks - ticksBefore)
+            if used > Self.budget + RobustnessTests.deliveryOvershoot {
+                problem = (problem.map { $0 + "; " } ?? "") + "used \(used) ticks of a budget of \(Self.budget)"
+            }
             outcomes[outcome, default: 0] += 1
             if !m.events.taskSwitches.isEmpty { runsWithTaskSwitches += 1 }
             byMode["\(mode)/\(paging)", default: 0] += 1

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+/// Bad input of every kind — options, files, vector sets — ends with one line on standard
+/// error that names the problem, nothing on standard output, and status 64; the exit port's
+/// statuses are always odd, so they are never taken for it.
+@Suite(.timeLimit(.minutes(2))) struct CommandLineErrorTests {
+    /// A bad command line and a fragment its one error line must contain.
+    struct BadCommand: CustomTestStringConvertible, Sendable {
+        let arguments: [String]
+        let fragment: String
+        var testDescription: String { arguments.joined(separator: " ") }
+        init(_ arguments: [String], _ fragment: String) {
+            self.arguments = arguments
+            self.fragment = fragment
+        }
+    }
+
+    static let badCommands: [BadCommand] = [
+        BadCommand(["run", "--memory", "0"], "'--memory <memory>': guest RAM must be from 1M to 3G"),
+        BadCommand(["run", "--memory", "1T"], "'--memory <memory>': guest RAM must be from 1M to 3G"),
+        BadCommand(["run", "--memory", "12Q"], "'--memory <memory>': not a size"),
+        BadCommand(["run", "--memory", "-1"], "'--memory <memory>': not a size"),
+        BadCommand(["run", "--memory", "4097"], "'--memory <memory>': guest RAM must be from 1M to 3G"),
+        BadCommand(["run", "--memory", "1048577"], "'--memory <memory>': guest RAM must be a multiple of 4K"),
+        BadCommand(["run", "--memory"], "Missing value for '--memory <memory>'"),
+        BadCommand(["run", "--debugcon", "1"], "'--debugcon <debugcon>': expected PORT=FILE"),
+        BadCommand(["run", "--debugcon", "0xe9="], "'--debugcon <debugcon>': expected PORT=FILE"),
+        BadCommand(["run", "--debugcon", "=out"], "'--debugcon <debugcon>': '' is not a port number"),
+        BadCommand(["run", "--debugcon", "70000=out"], "'--debugcon <debugcon>': port 70000 is above 0xFFFF"),
+        BadCommand(["run", "--debugcon", "0xzz=out"], "'--debugcon <debugcon>': '0xzz' is not a port number"),
+        BadCommand(["run", "--exit-port", "70000"], "'--exit-port <exit-port>': port 70000 is above 0xFFFF"),
+        BadCommand(["run", "--exit-port", "-1"], "'--exit-port <exit-port>': '-1' is not a port number"),
+        BadCommand(["run", "--serial", "tcp:1234"], "'--serial <serial>': expected stdio, file:PATH or none"),
+        BadCommand(["run", "--serial", "file:"], "'--serial <serial>': expected stdio, file:PATH or none"),
+        BadCommand(["run", "--max-instructions", "-5"], "'--max-instructions <max-instructions>'"),
+        BadCommand(["run", "--max-instructions", "lots"], "'--max-instructions <max-instructions>'"),
+        BadCommand(["run", "--payload", "x.bin", "--guest", "port92"], "give --payload or --guest, not both"),
+        BadCommand(["run", "--module", "m.bin"], "--module and --cmdline need --multiboot"),
+        BadCommand(["run", "--cmdline", "quiet"], "--module and --cmdline need --multiboot"),
+        BadCommand(["run", "--multiboot", "k", "--guest", "port92"], "give --multiboot or a payload"),
+        BadCommand(["run", "--multiboot", "k", "--firmware", "rom"], "--multiboot needs the built-in firmware"),
+        BadCommand(["run", "--multiboot", "k", "--module", ",string"], "'--module <module>': expected FILE[,STRING]"),
+        BadCommand(["run", "--guest", "nosuch"], "'--guest <guest>'. Please provide one of the following: 8042-pulse, "),
+        BadCommand(["run", "--board", "nosuch"], "'--board <board>'. Please provide one of 'pc' and 'qemu'"),
+        BadCommand(["run", "--quirk", "nosuch"], "'--quirk <quirk>'"),
+        BadCommand(["run", "--on-reset", "explode"], "'--on-reset <on-reset>'"),
+        BadCommand(["run", "--bogus"], "Unknown option '--bogus'"),
+        BadCommand(["run", "extra"], "Unexpected argument 'extra'"),
+        BadCommand(["nosuch"], "Unexpected argument 'nosuch'"),
+        BadCommand(["demo", "--board", "nosuch"], "'--board <board>'"),
+        BadCommand(["bench", "--iterations", "0"], "--iterations must be at least 1"),
+        BadCommand(["bench", "--paged-iterations", "0"], "--paged-iterations must be at least 1"),
+        BadCommand(["bench", "--rounds", "0"], "--rounds must be at least 1"),
+        BadCommand(["bench", "--rounds", "-2"], "--rounds must be at least 1"),
+        BadCommand(["vectors"], "Missing expected argument '<directory>'"),
+        BadCommand(["vectors", "/nonexistent"], "cannot read /nonexistent"),
+        BadCommand(["run", "--firmware", "/nonexistent.rom"], "firmware image /nonexistent.rom does not exist"),
+        BadCommand(["run", "--payload", "/nonexistent.bin"], "payload /nonexistent.bin does not exist"),
+        BadCommand(["run", "--multiboot", "/nonexistent.elf"], "Multiboot kernel /nonexistent.elf does not exist"),
+        BadCommand(["run", "--firmware", "/"], "firmware image / is a directory"),
+        BadCommand(["run", "--firmware", "/dev/zero"], "firmware image /dev/zero is larger than 524288 bytes"),
+        BadCommand(["run", "--multiboot", "/dev/null"], "/dev/null: not a Multiboot kernel"),
+        BadCommand(["run", "--trace-json", "/nonexistent/trace.jsonl", "--guest", "port92"],
+                   "cannot open /nonexistent/trace.jsonl for writing: No such file or directory"),
+        BadCommand(["run", "--serial", "file:/nonexistent/serial.txt"], "cannot open /nonexistent/serial.txt for writing"),
+        BadCommand(["demo", "--trace-json", "/nonexistent/trace.jsonl"], "cannot open /nonexistent/trace.jsonl for writing"),
+    ]
+
+    @Test(arguments: badCommands)
+    func badInputIsOneLineAndStatus64(_ command: BadCommand) throws {
+        let result = try Invocation.run(command.arguments)
+        #expect(result.status == 64)
+        #expect(result.standardOutput.isEmpty)
+        #expect(result.errorLines.count == 1, "\(result.standardError)")
+        let line = try #require(result.errorLines.first)
+        #expect(line.hasPrefix("resetvector: error: "))
+        #expect(line.contains(command.fragment), "\(line)")
+    }
+
+    /// A 1 GiB file (sparse: nothing is written) is refused by its size before it is read.
+    @Test(arguments: [("--firmware", "firmware image"), ("--payload", "payload"), ("--multiboot", "Multiboot kernel")])
+    func aHugeFileIsRefusedByItsSize(option: String, what: String) throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("huge")
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        #expect(truncate(path, 1 << 30) == 0)
+        let result = try Invocation.run(["run", option, path])
+        #expect(result.status == 64)
+        #expect(result.errorLines.count == 1)
+        #expect(result.errorLines.first?.contains("\(what) \(path) is 1073741824 bytes; at most ") == true, "\(result.standardError)")
+    }
+
+    /// `--cmdline=` and `--cmdline ""` give the kernel an empty command line; the guest echoes
+    /// what it got, then "|".
+    @Test(arguments: [["--cmdline="], ["--cmdline", ""], ["--cmdline=a=b c"], []])
+    func theMultibootCommandLineMayBeEmpty(_ cmdline: [String]) throws {
+        let directory = try TemporaryDirectory()
+        let kernel = try directory.file("kernel", TestGuest.multibootCommandLineEcho())
+        let echo = directory.path("echo")
+        let result = try Invocation.run(["run", "--multiboot", kernel, "--exit-on-halt", "--serial", "none",
+                                         "--debugcon", "0xe9=\(echo)"] + cmdline)
+        #expect(result.status == 0, "\(result.standardError)")
+        let expected = cmdline.isEmpty ? kernel : cmdline == ["--cmdline=a=b c"] ? "a=b c" : ""
+        #expect(try String(contentsOfFile: echo, encoding: .utf8) == expected + "|")
+    }
+
+    /// The exit port's status is ((v & 0x7F) << 1) | 1: odd, so never 64 or another of the
+    /// emulator's own statuses, and 8 bits wide as every process status is.
+    @Test(arguments: [(UInt8(0x00), Int32(1)), (0x01, 3), (0x1F, 63), (0x7F, 255), (0x80, 1), (0xFF, 255)])
+    func exitPortStatusesAreOdd(value: UInt8, status: Int32) throws {
+        let directory = try TemporaryDirectory()
+        let payload = try directory.file("exit.bin", TestGuest.exitPortWrite(value))
+        let result = try Invocation.run(["run", "--payload", payload, "--exit-port", "0xf4", "--serial", "none"])
+        #expect(result.status == status)
+        #expect(result.errorLines == ["resetvector: guest requested exit with status \(status)"])
+    }
+
+    // MARK: Vector files
+
+    /// A vector file that cannot be read whole — damaged or cut short — or that holds no
+    /// tests is an error, not "0 passed, 0 failed".
+    @Test(arguments: ["truncated", "corrupt", "empty"])
+    func anUnreadableVectorFileIsAnError(_ damage: String) throws {
+        let directory = try TemporaryDirectory()
+        let text = String(repeating: "{\"name\": \"nop\"}\n", count: 2000)
+        let plain = try directory.file("plain.jsonl", Array(text.utf8))
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = ["-n", plain]
+        try gzip.run()
+        gzip.waitUntilExit()
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: plain + ".gz")))
+        try FileManager.default.removeItem(atPath: plain + ".gz")
+        switch damage {
+        case "truncated": bytes = Array(bytes.prefix(bytes.count / 2))
+        case "corrupt": for index in stride(from: 20, to: bytes.count - 8, by: 7) { bytes[index] ^= 0x5A }
+        default: bytes = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        }
+        let file = try directory.file("00.jsonl.gz", bytes)
+        let result = try Invocation.run(["vectors", directory.url.path])
+        #expect(result.status == 64)
+        #expect(result.errorLines.count == 1)
+        #expect(result.errorLines.first?.contains(file) == true, "\(result.standardError)")
+        #expect(!result.standardOutput.contains("0 passed, 0 failed"))
+    }
+}
