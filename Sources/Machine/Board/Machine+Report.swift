@@ -21,7 +21,7 @@ extension Machine {
             return String(repeating: "0", count: max(0, width - digits.count)) + digits
         }
         let r = { (g: GeneralRegister) in hex(cpu.register(g) & 0xFFFF_FFFF, 8) }
-        var text = "cpu\(cpu.index) \(cpu.activity) instructions=\(cpu.instructionsRetired)\n"
+        var text = "cpu\(cpu.index) \(cpu.activity) instructions=\(cpu.instructionsRetired) deliveries=\(cpu.eventsDelivered)\n"
         text += "  EAX=\(r(.rax)) EBX=\(r(.rbx)) ECX=\(r(.rcx)) EDX=\(r(.rdx))\n"
         text += "  ESI=\(r(.rsi)) EDI=\(r(.rdi)) EBP=\(r(.rbp)) ESP=\(r(.rsp))\n"
         text += "  EIP=\(hex(cpu.instructionPointer, 8)) EFLAGS=\(hex(UInt64(cpu.eflags), 8))"
