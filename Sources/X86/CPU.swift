@@ -161,11 +161,14 @@ public final class CPU {
     var codeCache: CodeCache
     /// `codeCache.pool`, kept apart so the block lookup reads a plain pointer.
     let codePool: UnsafeMutablePointer<DecodedInstruction>
-    /// `codeCache.codePageBits`, kept apart for the same reason.
+    /// `codeCache.codePageBits` and `codeCache.recentPages`, kept apart for the same reason.
     let codePageBits: UnsafeMutablePointer<UInt64>
-    /// The code page of the last block lookup (see `codeTable`).
-    var lastCodePage: UInt64 = .max
-    var lastCodeTable: UnsafeMutablePointer<Int32>?
+    let recentCodePages: UnsafeMutablePointer<RecentCodePage>
+    /// Both halves of the code TLB (supervisor, then user): translations for instruction
+    /// fetches only, so that data accesses never evict the running code's.
+    let codeTLBStorage: UnsafeMutablePointer<CodeTLBEntry>
+    /// The half serving the current privilege level.
+    var codeTLB: UnsafeMutablePointer<CodeTLBEntry>
 
     /// Creates a processor in the power-on reset state.
     public init(bus: any Bus, index: Int = 0, isBootstrapProcessor: Bool = true) {
@@ -182,11 +185,15 @@ public final class CPU {
         tlbStorage = .allocate(capacity: 2 * TLBEntry.count)
         tlbStorage.initialize(repeating: TLBEntry(), count: 2 * TLBEntry.count)
         tlb = tlbStorage
+        codeTLBStorage = .allocate(capacity: 2 * TLBEntry.count)
+        codeTLBStorage.initialize(repeating: CodeTLBEntry(), count: 2 * TLBEntry.count)
+        codeTLB = codeTLBStorage
         pagingStructureCache = .allocate(capacity: CPU.pagingStructureCacheSize)
         pagingStructureCache.initialize(repeating: (.max, nil), count: CPU.pagingStructureCacheSize)
         codeCache = CodeCache()
         codePool = codeCache.pool
         codePageBits = codeCache.codePageBits
+        recentCodePages = codeCache.recentPages
         powerOnReset()
     }
 
@@ -195,6 +202,7 @@ public final class CPU {
         segs.deallocate()
         debugRegisters.deallocate()
         tlbStorage.deallocate()
+        codeTLBStorage.deallocate()
         pagingStructureCache.deallocate()
         codeCache.deallocate()
     }

@@ -24,7 +24,6 @@ public enum PagedBenchmarkWorkload {
     static let gdtBase = 0x0500
     static let idtBase = 0x0800
     static let pageDirectory = 0x10_0000
-    static let pageTables = 0x10_1000
     static let stackTop = 0x9_0000
     static let interruptVector = 0x60
     /// The walk's current offset, kept in data memory (not beside the code, which a store would invalidate).
@@ -34,26 +33,20 @@ public enum PagedBenchmarkWorkload {
     public static func program(iterations: UInt32) throws -> [UInt8] {
         var a = Assembler(bits: .b16, origin: origin)
         let gdtr = a.newLabel("gdtr"), idtr = a.newLabel("idtr"), start = a.newLabel("start")
-        let loop = a.newLabel("loop"), nearSub = a.newLabel("nearSub")
-        let handler = a.newLabel("handler"), fillTables = a.newLabel("fillTables"), fillDirectory = a.newLabel("fillDirectory")
+        let loop = a.newLabel("loop"), nearSub = a.newLabel("nearSub"), handler = a.newLabel("handler")
+        let setup = FlatPagedSetup(gdtBase: gdtBase, pageDirectory: pageDirectory, memorySize: memorySize, stackTop: stackTop)
 
         a.jmp(start)
-        a.align(8)
-        a.bind(gdtr)
-        a.dw(0x17)
-        a.dd(UInt32(gdtBase))
+        setup.emitGDTR(&a, label: gdtr)
         a.bind(idtr)
         a.dw(UInt16(interruptVector * 8 + 7))
         a.dd(UInt32(idtBase))
 
-        // Real mode: GDT (null, flat code 08h, flat data 10h) and the IDT gate, then protected mode.
+        // Real mode: the IDT gate, then flat protected mode with paging.
         a.bind(start)
         a.cli()
         a.xor(.ax, .ax)
         a.mov(.ds, .ax)
-        let gdt: [(Int, UInt32)] = [(gdtBase + 8, 0x0000_FFFF), (gdtBase + 12, 0x00CF_9A00),
-                                    (gdtBase + 16, 0x0000_FFFF), (gdtBase + 20, 0x00CF_9200)]
-        for (address, value) in gdt { a.mov(Mem(disp: address, size: .dword), Int(value)) }
         a.mov(.eax, handler)
         a.mov(Mem(disp: idtBase + interruptVector * 8, size: .word), .ax)
         a.mov(Mem(disp: idtBase + interruptVector * 8 + 2, size: .word), 0x08)
@@ -61,29 +54,7 @@ public enum PagedBenchmarkWorkload {
         a.shr(.eax, 16)
         a.mov(Mem(disp: idtBase + interruptVector * 8 + 6, size: .word), .ax)
         a.lidt(Mem(label: idtr))
-        a.enterProtectedMode(gdtr: Mem(label: gdtr), codeSelector: 0x08, dataSelector: 0x10)
-        a.mov(.esp, stackTop)
-        // Identity-map all of RAM with 4 KiB pages, then turn paging on.
-        a.cld()
-        a.mov(.edi, pageTables)
-        a.mov(.eax, 0x003)
-        a.mov(.ecx, memorySize >> 12)
-        a.bind(fillTables)
-        a.stosd()
-        a.add(.eax, 0x1000)
-        a.loop(fillTables)
-        a.mov(.edi, pageDirectory)
-        a.mov(.eax, pageTables | 0x003)
-        a.mov(.ecx, memorySize >> 22)
-        a.bind(fillDirectory)
-        a.stosd()
-        a.add(.eax, 0x1000)
-        a.loop(fillDirectory)
-        a.mov(.eax, pageDirectory)
-        a.mov(.cr3, .eax)
-        a.mov(.eax, .cr0)
-        a.or(.eax, Int(bitPattern: 0x8000_0000))
-        a.mov(.cr0, .eax)
+        setup.emitEntry(&a, gdtr: gdtr)
 
         a.mov(.ebp, Int(iterations))
         a.mov(.ebx, 0x1234)

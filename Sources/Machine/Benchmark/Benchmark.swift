@@ -18,33 +18,44 @@ public enum Benchmark {
         /// One result per round, in order.
         public let realMode: [Result]
         public let protectedPaged: [Result]
+        public let realCode: [Result]
+
+        public init(realMode: [Result], protectedPaged: [Result], realCode: [Result] = []) {
+            self.realMode = realMode
+            self.protectedPaged = protectedPaged
+            self.realCode = realCode
+        }
 
         /// The median of the rounds' figures.
         public var realModeMIPS: Double { median(realMode.map(\.mips)) }
         public var protectedPagedMIPS: Double { median(protectedPaged.map(\.mips)) }
+        public var realCodeMIPS: Double { median(realCode.map(\.mips)) }
         /// The median of each round's protected-paged / real-mode ratio: the two runs of a round
         /// are neighbours in time, so their ratio is steadier than the ratio of the medians.
         public var ratio: Double { median(zip(protectedPaged, realMode).map { $0.mips / $1.mips }) }
 
         private func median(_ values: [Double]) -> Double {
+            guard !values.isEmpty else { return 0 }
             let sorted = values.sorted()
             let middle = sorted.count / 2
             return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
         }
     }
 
-    /// Runs `rounds` rounds of real-mode then protected-paged, each round with its share of the
-    /// iterations (at least one).
+    /// Runs `rounds` rounds of real-mode, protected-paged and real-code, each round with its
+    /// share of the iterations (at least one).
     public static func compare(rounds: Int, realModeIterations: UInt32 = BenchmarkWorkload.standardIterations,
-                               pagedIterations: UInt32 = PagedBenchmarkWorkload.standardIterations) throws -> Comparison {
+                               pagedIterations: UInt32 = PagedBenchmarkWorkload.standardIterations,
+                               realCodeIterations: UInt32 = RealCodeBenchmarkWorkload.standardIterations) throws -> Comparison {
         precondition(rounds > 0, "at least one round")
         let share = { (total: UInt32) in max(1, total / UInt32(rounds)) }
-        var realMode: [Result] = [], paged: [Result] = []
+        var realMode: [Result] = [], paged: [Result] = [], realCode: [Result] = []
         for _ in 0..<rounds {
             realMode.append(try Benchmark.realMode(iterations: share(realModeIterations)))
             paged.append(try protectedPaged(iterations: share(pagedIterations)))
+            realCode.append(try Benchmark.realCode(iterations: share(realCodeIterations)))
         }
-        return Comparison(realMode: realMode, protectedPaged: paged)
+        return Comparison(realMode: realMode, protectedPaged: paged, realCode: realCode)
     }
 
     /// Runs the real-mode workload with `iterations` loop iterations.
@@ -57,6 +68,13 @@ public enum Benchmark {
     public static func protectedPaged(iterations: UInt32 = PagedBenchmarkWorkload.standardIterations) throws -> Result {
         try run(name: "protected-paged", program: PagedBenchmarkWorkload.program(iterations: iterations),
                 origin: PagedBenchmarkWorkload.origin, ramSize: PagedBenchmarkWorkload.memorySize)
+    }
+
+    /// Runs the real-code workload (routines on several code pages whose data shares TLB slots
+    /// with them, the stack on a code page) with `iterations` loop iterations.
+    public static func realCode(iterations: UInt32 = RealCodeBenchmarkWorkload.standardIterations) throws -> Result {
+        try run(name: "real-code", program: RealCodeBenchmarkWorkload.program(iterations: iterations),
+                origin: RealCodeBenchmarkWorkload.origin, ramSize: RealCodeBenchmarkWorkload.memorySize)
     }
 
     /// Loads `program` at 0000:`origin` on a bare CPU with `ramSize` bytes of RAM, runs it to its

@@ -1,18 +1,26 @@
 /// Decoded blocks, kept per physical page.
 ///
-/// A block is a run of `DecodedInstruction` records in one pool, always followed
-/// by a synthetic `.endBlock` record. Each code page has a table of
-/// 4096 slots mapping a byte offset to the pool index of the block that starts
-/// there. Writing a code page drops its table; a full pool drops everything.
+/// A block is a run of `DecodedInstruction` records in one pool, always followed by a
+/// synthetic `.endBlock` record. Each physical page that holds decoded code has a `CodePage`:
+/// a table of 4096 slots mapping a byte offset to the pool index of the block that starts
+/// there, a bitmap of the bytes its decoded instructions cover, and the list of its blocks,
+/// threaded through their end records. A block is decoded once and reused until a store
+/// overlaps bytes it covers (stores elsewhere on the page, such as a stack that shares the
+/// page, leave it alone); then the page's blocks are dropped. A full pool drops everything.
 struct CodeCache {
     static let poolCapacity = 1 << 18
     static let maximumBlockLength = 64
     static let noBlock: Int32 = -1
+    /// Entries of the direct-mapped cache of recently used code pages.
+    static let recentPageCount = 64
 
     let pool: UnsafeMutablePointer<DecodedInstruction>
     var used = 0
-    private var pages: [UInt64: UnsafeMutablePointer<Int32>] = [:]
-    private var spareTables: [UnsafeMutablePointer<Int32>] = []
+    private var pages: [UInt64: UnsafeMutablePointer<CodePage>] = [:]
+    private var sparePages: [UnsafeMutablePointer<CodePage>] = []
+    /// Recently used code pages, by physical page number modulo `recentPageCount`: the block
+    /// lookup's first stop, so that moving between a few code pages costs no hashing.
+    let recentPages: UnsafeMutablePointer<RecentCodePage>
     /// What decoding depended on besides the bytes (CS default size and limit); a change drops everything.
     var decodeKey: UInt64 = .max
     /// Scratch space for an instruction that is not cached (it crosses a page, or runs from MMIO).
@@ -29,14 +37,16 @@ struct CodeCache {
         scratch.initialize(repeating: DecodedInstruction(), count: 2)
         codePageBits = .allocate(capacity: Int(CodeCache.bitmapPages / 64))
         codePageBits.initialize(repeating: 0, count: Int(CodeCache.bitmapPages / 64))
+        recentPages = .allocate(capacity: CodeCache.recentPageCount)
+        recentPages.initialize(repeating: RecentCodePage(), count: CodeCache.recentPageCount)
     }
 
     func deallocate() {
         pool.deallocate()
         scratch.deallocate()
         codePageBits.deallocate()
-        for table in pages.values { table.deallocate() }
-        for table in spareTables { table.deallocate() }
+        recentPages.deallocate()
+        for page in Array(pages.values) + sparePages { CodePage.deallocate(page) }
     }
 
     func containsPage(_ physicalPage: UInt64) -> Bool {
@@ -49,28 +59,58 @@ struct CodeCache {
         if on { codePageBits[Int(physicalPage >> 6)] |= bit } else { codePageBits[Int(physicalPage >> 6)] &= ~bit }
     }
 
-    /// The slot table for a page, if the page holds decoded code.
-    func table(_ physicalPage: UInt64) -> UnsafeMutablePointer<Int32>? {
-        pages[physicalPage]
+    /// The decoded code of a physical page, if it holds any.
+    mutating func page(_ physicalPage: UInt64) -> UnsafeMutablePointer<CodePage>? {
+        let recent = recentPages + Int(physicalPage % UInt64(CodeCache.recentPageCount))
+        if recent.pointee.physicalPage == physicalPage { return recent.pointee.page }
+        guard let page = pages[physicalPage] else { return nil }
+        recent.pointee = RecentCodePage(physicalPage: physicalPage, page: page)
+        return page
     }
 
-    /// Creates the (empty) slot table of a page that is about to get its first block.
-    mutating func createTable(_ physicalPage: UInt64) -> UnsafeMutablePointer<Int32> {
-        let table = spareTables.popLast() ?? .allocate(capacity: 4096)
-        table.initialize(repeating: CodeCache.noBlock, count: 4096)
-        pages[physicalPage] = table
+    /// The (empty) decoded code of a page that is about to get its first block.
+    mutating func createPage(_ physicalPage: UInt64) -> UnsafeMutablePointer<CodePage> {
+        let page = sparePages.popLast() ?? CodePage.allocate()
+        page.pointee.physicalPage = physicalPage
+        pages[physicalPage] = page
         setCodePageBit(physicalPage, true)
-        return table
+        return page
     }
 
-    /// Drops a page's blocks (its bytes changed). Their records become block ends, so a
+    /// Adds a block of `count` records at `start` (its end record follows) to a page.
+    mutating func addBlock(at start: Int, count: Int, pageOffset: Int, to page: UnsafeMutablePointer<CodePage>) {
+        var offset = pageOffset
+        for record in start..<start + count {
+            let length = Int(pool[record].length)
+            page.pointee.cover(offset, count: length)
+            offset += length
+        }
+        var end = DecodedInstruction()
+        end.imm = UInt32(bitPattern: page.pointee.newestBlock)
+        end.disp = UInt32(pageOffset)
+        pool[start + count] = end
+        page.pointee.newestBlock = Int32(start)
+        page.pointee.slots[pageOffset] = Int32(start)
+        used = start + count + 1
+    }
+
+    /// Drops a page's blocks (bytes they cover changed). Their records become block ends, so a
     /// block that is executing when its own page is written stops after the writing
     /// instruction, and the following bytes are decoded afresh.
     mutating func removePage(_ physicalPage: UInt64) {
-        guard let table = pages.removeValue(forKey: physicalPage) else { return }
+        guard let page = pages.removeValue(forKey: physicalPage) else { return }
         setCodePageBit(physicalPage, false)
-        for slot in 0..<4096 where table[slot] >= 0 {
-            var record = pool + Int(table[slot])
+        let recent = recentPages + Int(physicalPage % UInt64(CodeCache.recentPageCount))
+        if recent.pointee.physicalPage == physicalPage { recent.pointee = RecentCodePage() }
+        poisonBlocks(of: page)
+        sparePages.append(page)
+    }
+
+    /// Turns every record of the page's blocks into a block end and empties the page's table.
+    private func poisonBlocks(of page: UnsafeMutablePointer<CodePage>) {
+        var start = page.pointee.newestBlock
+        while start != CodeCache.noBlock {
+            var record = pool + Int(start)
             // Only the op changes: the instruction executing now may still read its other
             // fields, and a poisoned record keeps its length so the run loop can undo the
             // EIP advance it made before dispatching it.
@@ -78,19 +118,79 @@ struct CodeCache {
                 record.pointee.op = .endBlock
                 record += 1
             }
+            page.pointee.slots[Int(record.pointee.disp)] = CodeCache.noBlock
+            start = Int32(bitPattern: record.pointee.imm)
         }
-        spareTables.append(table)
+        page.pointee.clear()
     }
 
     /// Drops every block.
     mutating func removeAll() {
-        for page in pages.keys { setCodePageBit(page, false) }
-        spareTables.append(contentsOf: pages.values)
+        for (physicalPage, page) in pages {
+            setCodePageBit(physicalPage, false)
+            poisonBlocks(of: page)
+            sparePages.append(page)
+        }
         pages.removeAll(keepingCapacity: true)
+        recentPages.update(repeating: RecentCodePage(), count: CodeCache.recentPageCount)
         used = 0
     }
 
     var hasRoomForBlock: Bool { used + CodeCache.maximumBlockLength + 1 <= CodeCache.poolCapacity }
+}
+
+/// The decoded code of one physical page.
+struct CodePage {
+    var physicalPage: UInt64 = .max
+    /// For each byte offset, the pool index of the block that starts there, or `noBlock`.
+    let slots: UnsafeMutablePointer<Int32>
+    /// One bit per byte that a decoded instruction covers.
+    let coverage: UnsafeMutablePointer<UInt64>
+    /// The pool index of the page's newest block; each block's end record links to the one before.
+    var newestBlock = CodeCache.noBlock
+
+    static func allocate() -> UnsafeMutablePointer<CodePage> {
+        let slots = UnsafeMutablePointer<Int32>.allocate(capacity: 4096)
+        slots.initialize(repeating: CodeCache.noBlock, count: 4096)
+        let coverage = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
+        coverage.initialize(repeating: 0, count: 64)
+        let page = UnsafeMutablePointer<CodePage>.allocate(capacity: 1)
+        page.initialize(to: CodePage(slots: slots, coverage: coverage))
+        return page
+    }
+
+    static func deallocate(_ page: UnsafeMutablePointer<CodePage>) {
+        page.pointee.slots.deallocate()
+        page.pointee.coverage.deallocate()
+        page.deallocate()
+    }
+
+    /// Marks `count` bytes from `offset` as holding decoded code.
+    mutating func cover(_ offset: Int, count: Int) {
+        for byte in offset..<offset + count { coverage[byte >> 6] |= 1 << UInt64(byte & 63) }
+    }
+
+    /// Whether any of `count` bytes from `offset` (within the page) holds decoded code.
+    func covers(_ offset: Int, count: Int) -> Bool {
+        let last = offset + count - 1
+        let low = coverage[offset >> 6] >> UInt64(offset & 63)
+        if offset >> 6 == last >> 6 {
+            return low & (UInt64.max >> UInt64(63 - (last - offset))) != 0
+        }
+        return low != 0 || coverage[last >> 6] & (UInt64.max >> UInt64(63 - (last & 63))) != 0
+    }
+
+    mutating func clear() {
+        coverage.update(repeating: 0, count: 64)
+        newestBlock = CodeCache.noBlock
+        physicalPage = .max
+    }
+}
+
+/// An entry of `CodeCache.recentPages`.
+struct RecentCodePage {
+    var physicalPage: UInt64 = .max
+    var page: UnsafeMutablePointer<CodePage>?
 }
 
 extension Op {
@@ -137,31 +237,19 @@ extension CPU {
     /// block if it lies there).
     func invalidateCode(physicalPage: UInt64) {
         codeCache.removePage(physicalPage)
-        forgetLastCodePage()
+    }
+
+    /// Drops the decoded code of a page if a write of `count` bytes at `offset` in it overlaps
+    /// any; a write beside the decoded instructions (a stack sharing the page) changes nothing.
+    func invalidateCode(physicalPage: UInt64, writtenAt offset: Int, count: Int) {
+        guard holdsDecodedCode(physicalPage), let page = codeCache.page(physicalPage),
+              page.pointee.covers(offset, count: count) else { return }
+        invalidateCode(physicalPage: physicalPage)
     }
 
     /// Drops all decoded code (after a mode change that alters decoding, or when the pool is full).
     public func flushDecodedCode() {
         codeCache.removeAll()
-        forgetLastCodePage()
-    }
-
-    private func forgetLastCodePage() {
-        lastCodePage = .max
-        lastCodeTable = nil
-    }
-
-    /// The slot table of a code page, remembered so that staying on one page costs no hashing.
-    @inline(__always) func codeTable(_ physicalPage: UInt64) -> UnsafeMutablePointer<Int32>? {
-        if physicalPage == lastCodePage { return lastCodeTable }
-        return lookUpCodeTable(physicalPage)
-    }
-
-    @inline(never) private func lookUpCodeTable(_ physicalPage: UInt64) -> UnsafeMutablePointer<Int32>? {
-        guard let table = codeCache.table(physicalPage) else { return nil }
-        lastCodePage = physicalPage
-        lastCodeTable = table
-        return table
     }
 
     /// The key of everything besides memory that decoding depends on.
@@ -170,15 +258,19 @@ extension CPU {
         return UInt64(cs.limit) | (cs.defaultSize32 ? 1 << 32 : 0)
     }
 
-    /// The block starting at CS:EIP: found in the cache, or decoded now.
+    /// The block starting at CS:EIP: found in the cache, or decoded now. The lookup goes through
+    /// the code TLB and the recent code pages only, so data accesses never make it miss.
     /// `nil` means fetching the first instruction faulted (the exception is pending).
     @inline(__always) func blockAtInstructionPointer() -> UnsafeMutablePointer<DecodedInstruction>? {
         let linear = (segs[SegmentRegister.cs.rawValue].base &+ rip) & 0xFFFF_FFFF
-        let entry = tlb + TLBEntry.slot(linear)
-        if entry.pointee.fetchTag == TLBEntry.pageBase(linear),
-           let table = codeTable(entry.pointee.physicalPage) {
-            let index = table[Int(linear & 0xFFF)]
-            if index >= 0 { return codePool + Int(index) }
+        let entry = codeTLB + TLBEntry.slot(linear)
+        if entry.pointee.tag == TLBEntry.pageBase(linear) {
+            let physicalPage = entry.pointee.physicalPage
+            let recent = recentCodePages + Int(physicalPage % UInt64(CodeCache.recentPageCount))
+            if recent.pointee.physicalPage == physicalPage {
+                let index = recent.pointee.page.unsafelyUnwrapped.pointee.slots[Int(linear & 0xFFF)]
+                if index >= 0 { return codePool + Int(index) }
+            }
         }
         return decodeBlock(linear)
     }
@@ -190,35 +282,40 @@ extension CPU {
             flushDecodedCode()
             codeCache.decodeKey = key
         }
-        guard let (page, physical) = hostPage(linear, .execute) else { return nil }
+        guard let (hostPage, physical) = hostPage(linear, .execute) else { return nil }
         let physicalPage = physical >> 12
         let pageOffset = Int(linear & 0xFFF)
+        // A block decoded before (the lookup missed only because its translation was not cached).
+        if hostPage != nil, let page = codeCache.page(physicalPage), page.pointee.slots[pageOffset] >= 0 {
+            return codePool + Int(page.pointee.slots[pageOffset])
+        }
         let defaultSize32 = segs[SegmentRegister.cs.rawValue].defaultSize32
         let ipMask: UInt32 = defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
 
         var decoder = Decoder(cpu: self, offset: UInt32(truncatingIfNeeded: rip), defaultSize32: defaultSize32)
         guard let first = decoder.decode() else { return nil }
-        if page == nil || pageOffset + Int(first.length) > 4096 {
+        if hostPage == nil || pageOffset + Int(first.length) > 4096 {
             // Not cacheable: run it from scratch space, decoded again next time.
             codeCache.scratch[0] = first
             codeCache.scratch[1] = DecodedInstruction()
             return codeCache.scratch
         }
         if !codeCache.hasRoomForBlock { flushDecodedCode() }
-        let table: UnsafeMutablePointer<Int32>
-        if let existing = codeTable(physicalPage) {
-            table = existing
+        let page: UnsafeMutablePointer<CodePage>
+        if let existing = codeCache.page(physicalPage) {
+            page = existing
         } else {
-            table = codeCache.createTable(physicalPage)
+            page = codeCache.createPage(physicalPage)
             revokeWrites(toPhysicalPage: physicalPage)
         }
         let start = codeCache.used
+        var count = 0
         var instruction = first
         var offsetInPage = pageOffset
         var eip = UInt32(truncatingIfNeeded: rip)
-        for count in 1...CodeCache.maximumBlockLength {
-            codeCache.pool[codeCache.used] = instruction
-            codeCache.used += 1
+        while true {
+            codeCache.pool[start + count] = instruction
+            count += 1
             if instruction.op.endsBlock { break }
             offsetInPage += Int(instruction.length)
             eip = (eip &+ UInt32(instruction.length)) & ipMask
@@ -232,9 +329,7 @@ extension CPU {
         }
         // Every block ends with the synthetic record, so an instruction that ends a
         // block but completes without a transfer (REP with CX = 0, Jcc not taken) stops here too.
-        codeCache.pool[codeCache.used] = DecodedInstruction()
-        codeCache.used += 1
-        table[pageOffset] = Int32(start)
+        codeCache.addBlock(at: start, count: count, pageOffset: pageOffset, to: page)
         return codeCache.pool + start
     }
 }

@@ -33,44 +33,39 @@ extension CPU {
         return writeLinearSlow(linear, size: MemoryLayout<T>.size, value: UInt64(truncatingIfNeeded: value))
     }
 
-    /// Host pointer for a linear page if it is plain memory (and fills the TLB for it); the
-    /// pointer is `nil` for MMIO. `nil` altogether when paging refused the access (#PF pending).
+    /// Host pointer for a linear page if it is plain memory (and fills the TLB for it: the code
+    /// TLB for `.execute`, the data TLB otherwise); the pointer is `nil` for MMIO. `nil`
+    /// altogether when paging refused the access (#PF pending).
     @inline(never)
     func hostPage(_ linear: UInt64, _ access: MemoryAccess) -> (pointer: UnsafeMutablePointer<UInt8>?, physical: UInt64)? {
         guard let translation = translate(linear, access) else { return nil }
         let physical = translation.physical
         let physicalPage = physical >> 12
-        let write = access == .write
-        if write && holdsDecodedCode(physicalPage) {
-            invalidateCode(physicalPage: physicalPage)
+        let base = TLBEntry.pageBase(linear)
+        if translation.large { tlbHoldsLargePages = true }
+        if access == .execute {
+            guard let page = bus.memoryPage(physicalPage, write: false) else { return (nil, physical) }
+            codeTLB[TLBEntry.slot(linear)] = CodeTLBEntry(
+                tag: base, addend: Int(bitPattern: page) &- Int(truncatingIfNeeded: base),
+                physicalPage: physicalPage, global: translation.global, large: translation.large)
+            return (page, physical)
         }
-        // A fill that may grant writes (a write, or a read of a dirty writable page without decoded
-        // code) asks the bus for a writable page; ROM and MMIO answer nil, and a read then asks again.
-        let mayGrantWrites = translation.writable && (write || !holdsDecodedCode(physicalPage))
-        let writablePage = mayGrantWrites || write ? bus.memoryPage(physicalPage, write: true) : nil
+        let write = access == .write
+        // A fill of a writable (and dirty) page asks the bus for a writable page; ROM and MMIO
+        // answer nil, and a read then asks again.
+        let writablePage = translation.writable ? bus.memoryPage(physicalPage, write: true) : nil
         guard let page = writablePage ?? (write ? nil : bus.memoryPage(physicalPage, write: false)) else { return (nil, physical) }
         let entry = tlb + TLBEntry.slot(linear)
-        let base = TLBEntry.pageBase(linear)
-        let addend = Int(bitPattern: page) &- Int(truncatingIfNeeded: base)
         // Data accesses to a page with a data breakpoint must reach the slow path's check:
-        // such a page gets a fetch tag only.
+        // such a page gets no tag.
         let dataWatched = watchesData && isWatchedDataPage(base)
-        if entry.pointee.addend != addend || entry.pointee.readTag != base || dataWatched {
-            entry.pointee.writeTag = TLBEntry.invalid
-            entry.pointee.fetchTag = TLBEntry.invalid
-        }
-        entry.pointee.addend = addend
-        entry.pointee.physicalPage = physicalPage
-        entry.pointee.global = translation.global
-        entry.pointee.large = translation.large
-        if translation.large { tlbHoldsLargePages = true }
-        entry.pointee.readTag = dataWatched ? TLBEntry.invalid : base
-        // A read of a page that is already dirty and writable grants writes too (a later
-        // read-modify-write then needs no second walk), unless it is ROM or holds decoded code.
-        if !dataWatched && mayGrantWrites && writablePage != nil {
-            entry.pointee.writeTag = base
-        }
-        if translation.executable { entry.pointee.fetchTag = base }
+        let writeTag = !dataWatched && writablePage != nil ? base : TLBEntry.invalid
+        let holdsCode = holdsDecodedCode(physicalPage)
+        entry.pointee = TLBEntry(readTag: dataWatched ? TLBEntry.invalid : base,
+                                 writeTag: holdsCode ? TLBEntry.invalid : writeTag,
+                                 codeWriteTag: holdsCode ? writeTag : TLBEntry.invalid,
+                                 addend: Int(bitPattern: page) &- Int(truncatingIfNeeded: base),
+                                 physicalPage: physicalPage, global: translation.global, large: translation.large)
         return (page, physical)
     }
 
@@ -111,26 +106,42 @@ extension CPU {
             return true
         }
         if watchesData { noteDataAccess(linear, size: size, write: true) }
-        guard let (page, physical) = hostPage(linear, .write) else { return false }
-        if let page {
-            let p = UnsafeMutableRawPointer(page + Int(linear & 0xFFF))
-            switch size {
-            case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
-            case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
-            case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
-            default: p.storeBytes(of: value, as: UInt64.self)
+        let offset = Int(linear & 0xFFF)
+        let entry = tlb + TLBEntry.slot(linear)
+        if entry.pointee.codeWriteTag == TLBEntry.pageBase(linear) {
+            // A page with decoded code: only a store over decoded bytes drops them.
+            let physicalPage = entry.pointee.physicalPage
+            invalidateCode(physicalPage: physicalPage, writtenAt: offset, count: size)
+            if holdsDecodedCode(physicalPage) {
+                let p = UnsafeMutableRawPointer(bitPattern: entry.pointee.addend &+ Int(truncatingIfNeeded: linear)).unsafelyUnwrapped
+                store(value, size: size, at: p)
+                return true
             }
+        }
+        guard let (page, physical) = hostPage(linear, .write) else { return false }
+        invalidateCode(physicalPage: physical >> 12, writtenAt: offset, count: size)
+        if let page {
+            store(value, size: size, at: UnsafeMutableRawPointer(page + offset))
         } else {
             bus.writePhysical(physical, size: size, value: value)
         }
         return true
     }
 
-    /// Reads an instruction byte: the fetch tag grants it without a walk; otherwise the
+    private func store(_ value: UInt64, size: Int, at p: UnsafeMutableRawPointer) {
+        switch size {
+        case 1: p.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
+        case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
+        case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
+        default: p.storeBytes(of: value, as: UInt64.self)
+        }
+    }
+
+    /// Reads an instruction byte: the code TLB grants it without a walk; otherwise the
     /// page is translated for execution (which checks NX).
     @inline(__always) func fetchLinear(_ linear: UInt64) -> UInt8? {
-        let entry = tlb + TLBEntry.slot(linear)
-        if entry.pointee.fetchTag == TLBEntry.pageBase(linear) {
+        let entry = codeTLB + TLBEntry.slot(linear)
+        if entry.pointee.tag == TLBEntry.pageBase(linear) {
             return UnsafeRawPointer(bitPattern: entry.pointee.addend &+ Int(truncatingIfNeeded: linear))
                 .unsafelyUnwrapped.load(as: UInt8.self)
         }
@@ -143,11 +154,12 @@ extension CPU {
     /// an image) wrote guest physical memory, so decoded code there is stale.
     public func invalidateCode(physicalAddress: UInt64, length: Int) {
         guard length > 0 else { return }
-        var page = physicalAddress >> 12
-        let last = (physicalAddress + UInt64(length) - 1) >> 12
-        while page <= last {
-            if holdsDecodedCode(page) { invalidateCode(physicalPage: page) }
-            page += 1
+        var address = physicalAddress
+        let end = physicalAddress + UInt64(length)
+        while address < end {
+            let count = Int(min(end, (address | 0xFFF) + 1) - address)
+            invalidateCode(physicalPage: address >> 12, writtenAt: Int(address & 0xFFF), count: count)
+            address += UInt64(count)
         }
     }
 }

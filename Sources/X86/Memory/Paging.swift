@@ -92,7 +92,7 @@ extension CPU {
             bus.writePhysical(physical, size: size, value: value)
             return
         }
-        if holdsDecodedCode(physical >> 12) { invalidateCode(physicalPage: physical >> 12) }
+        invalidateCode(physicalPage: physical >> 12, writtenAt: Int(physical & 0xFFF), count: size)
         let entry = UnsafeMutableRawPointer(page + Int(physical & 0xFFF))
         if size == 8 { entry.storeBytes(of: value, as: UInt64.self) } else { entry.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self) }
     }

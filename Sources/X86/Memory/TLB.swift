@@ -1,16 +1,18 @@
-/// One entry of the direct-mapped software TLB: a linear page mapped to host memory.
+/// One entry of the direct-mapped software TLB for data: a linear page mapped to host memory.
 ///
 /// Tags hold the linear page base, or `TLBEntry.invalid`; each tag grants one kind of
-/// access without a page walk. A page holding decoded code gets no write tag, so stores
-/// to it take the slow path, which invalidates the decoded instructions first; a page
-/// that is not yet dirty gets no write tag either, so the first store sets D.
+/// access without a page walk. A page holding decoded code gets a code-write tag instead of a
+/// write tag, so stores to it take the slow path, which looks at the bytes the store covers
+/// before it (without a walk); a page that is not yet dirty gets no write tag either, so the
+/// first store sets D. Instruction fetches have a TLB of their own (`CodeTLBEntry`).
 struct TLBEntry {
     static let count = 256
     static let invalid: UInt64 = 1   // never equal to a page-aligned address
 
     var readTag: UInt64 = TLBEntry.invalid
     var writeTag: UInt64 = TLBEntry.invalid
-    var fetchTag: UInt64 = TLBEntry.invalid
+    /// Writes are allowed but the page holds decoded code: the store's bytes must be checked.
+    var codeWriteTag: UInt64 = TLBEntry.invalid
     /// Host address of the linear page's first byte, minus the linear page base.
     var addend: Int = 0
     var physicalPage: UInt64 = 0
@@ -27,6 +29,17 @@ struct TLBEntry {
     @inline(__always) static func pageBase(_ linear: UInt64) -> UInt64 { linear & ~0xFFF }
 }
 
+/// One entry of the code TLB: a linear page instructions are fetched from, mapped to host
+/// memory. Indexed as the data TLB is; the block lookup reads `tag` and `physicalPage`.
+struct CodeTLBEntry {
+    var tag: UInt64 = TLBEntry.invalid
+    /// Host address of the linear page's first byte, minus the linear page base.
+    var addend: Int = 0
+    var physicalPage: UInt64 = 0
+    var global = false
+    var large = false
+}
+
 extension CPU {
     /// Forgets cached translations: all of them, or (a CR3 load with CR4.PGE set) all but global ones
     /// (SDM Vol. 3A, 4.10.4.1).
@@ -35,8 +48,9 @@ extension CPU {
     }
 
     func flushTLB(keepingGlobal: Bool) {
-        for i in 0..<2 * TLBEntry.count where !(keepingGlobal && tlbStorage[i].global) {
-            tlbStorage[i] = TLBEntry()
+        for i in 0..<2 * TLBEntry.count {
+            if !(keepingGlobal && tlbStorage[i].global) { tlbStorage[i] = TLBEntry() }
+            if !(keepingGlobal && codeTLBStorage[i].global) { codeTLBStorage[i] = CodeTLBEntry() }
         }
         // Host pointers are valid only until the owner's flush (`Bus.memoryPage`), so forget them too.
         if !keepingGlobal {
@@ -50,18 +64,26 @@ extension CPU {
     /// (all large-page pieces in the surrounding 4 MiB go, which covers both sizes).
     func invalidateTLBEntry(_ linear: UInt64) {
         let slot = TLBEntry.slot(linear)
-        tlbStorage[slot] = TLBEntry()
-        tlbStorage[TLBEntry.count + slot] = TLBEntry()
+        for half in [0, TLBEntry.count] {
+            tlbStorage[half + slot] = TLBEntry()
+            codeTLBStorage[half + slot] = CodeTLBEntry()
+        }
         guard tlbHoldsLargePages else { return }
         let region = linear & ~0x3F_FFFF
-        for i in 0..<2 * TLBEntry.count where tlbStorage[i].large && tlbStorage[i].readTag & ~0x3F_FFFF == region {
-            tlbStorage[i] = TLBEntry()
+        for i in 0..<2 * TLBEntry.count {
+            let data = tlbStorage[i]
+            if data.large && (data.readTag & ~0x3F_FFFF == region || data.codeWriteTag & ~0x3F_FFFF == region) {
+                tlbStorage[i] = TLBEntry()
+            }
+            if codeTLBStorage[i].large && codeTLBStorage[i].tag & ~0x3F_FFFF == region { codeTLBStorage[i] = CodeTLBEntry() }
         }
     }
 
-    /// Removes the write permission of every entry that maps `physicalPage`.
+    /// Turns the write permission of every entry that maps `physicalPage` (which now holds
+    /// decoded code) into a code-write permission.
     func revokeWrites(toPhysicalPage physicalPage: UInt64) {
         for i in 0..<2 * TLBEntry.count where tlbStorage[i].physicalPage == physicalPage {
+            if tlbStorage[i].writeTag != TLBEntry.invalid { tlbStorage[i].codeWriteTag = tlbStorage[i].writeTag }
             tlbStorage[i].writeTag = TLBEntry.invalid
         }
     }
@@ -75,6 +97,7 @@ extension CPU {
     @inline(__always) func setPrivilegeLevel(_ level: UInt8) {
         cpl = level
         tlb = level == 3 ? tlbStorage + TLBEntry.count : tlbStorage
+        codeTLB = level == 3 ? codeTLBStorage + TLBEntry.count : codeTLBStorage
     }
 
     /// Runs `body` with supervisor-mode accesses, as the processor makes them to
