@@ -62,6 +62,8 @@ public final class CPU {
     }
     /// Instructions retired since power-on.
     public internal(set) var instructionsRetired: UInt64 = 0
+    /// Blocks decoded since the CPU was created (the decoded-code cache's misses).
+    public internal(set) var blocksDecoded: UInt64 = 0
     /// Events delivered without retiring an instruction since power-on: exceptions raised by
     /// an instruction or a fetch, external interrupts, NMIs and debug traps (INT n is counted
     /// as the instruction it is). Hardware spends time on each, so they count as clock ticks.

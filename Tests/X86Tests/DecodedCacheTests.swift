@@ -171,4 +171,97 @@ import X86Asm
             #expect(m.r16(.rax) == UInt16(truncatingIfNeeded: pass * incs), "pass \(pass)")
         }
     }
+
+    // MARK: Decoding once
+
+    /// A loop whose stack lies on its own code page: CALL, RET, PUSH and POP write that page
+    /// every iteration but never over decoded bytes, so nothing is decoded again.
+    @Test func aStackSharingTheCodePageKeepsItsDecodedCode() throws {
+        let m = TestMachine()
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let top = a.newLabel(), routine = a.newLabel()
+        a.mov(.sp, 0x7F00)                    // same 4 KiB page as the code at 7C00h
+        a.mov(.cx, 1000)
+        a.xor(.dx, .dx)
+        a.bind(top)
+        a.push(.cx)
+        a.call(routine)
+        a.pop(.cx)
+        a.loop(top)
+        a.hlt()
+        a.bind(routine)
+        a.add(.dx, 3)
+        a.ret()
+        try m.load(a)
+        let before = m.cpu.blocksDecoded
+        m.expectCleanHalt(m.run())
+        #expect(m.r16(.rdx) == 3000)
+        #expect(m.cpu.blocksDecoded - before < 10, "decoded \(m.cpu.blocksDecoded - before) blocks")
+    }
+
+    /// Data on a page that shares the code page's TLB slot (106000h folds onto 7000h's) is read
+    /// every iteration; the code's translation lives in the code TLB, so nothing is decoded again.
+    @Test func dataSharingTheCodesTLBSlotDoesNotEvictIt() throws {
+        let m = TestMachine(ramSize: 0x11_0000)
+        m.bus.load([5, 0], at: 0x10_6000)
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let top = a.newLabel()
+        a.mov(.ax, 0xFFFF)
+        a.mov(.ds, .ax)
+        a.mov(.cx, 1000)
+        a.xor(.dx, .dx)
+        a.bind(top)
+        a.add(.dx, Mem(disp: 0x6010))          // FFFF:6010 = 106000h
+        a.mov(Mem(disp: 0x6012), .dx)
+        a.loop(top)
+        a.hlt()
+        try m.load(a)
+        let before = m.cpu.blocksDecoded
+        m.expectCleanHalt(m.run())
+        #expect(m.r16(.rdx) == 5000)
+        #expect(m.cpu.blocksDecoded - before < 10, "decoded \(m.cpu.blocksDecoded - before) blocks")
+    }
+
+    /// A store over decoded bytes on a page that also holds a stack still takes effect.
+    @Test func aStoreOverDecodedBytesNextToTheStackStillRewritesCode() throws {
+        let m = TestMachine()
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let target = a.newLabel()
+        a.mov(.sp, 0x7F00)
+        a.push(.ax)                            // the page is written beside the code first
+        a.pop(.ax)
+        a.mov(Mem(disp: 1, label: target, size: .byte), 0x42)
+        a.bind(target)
+        a.mov(.al, 0x00)
+        a.hlt()
+        try m.load(a)
+        m.expectCleanHalt(m.run())
+        #expect(m.r16(.rax) & 0xFF == 0x42)
+    }
+
+    /// The cache does not grow across resets: 10,000 rounds of RESET and a short program.
+    @Test func resetsDoNotGrowTheCache() throws {
+        let m = TestMachine()
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let top = a.newLabel()
+        a.mov(.cx, 3)
+        a.bind(top)
+        a.inc(.ax)
+        a.loop(top)
+        a.hlt()
+        let program = try a.finish()
+        var largest = (pages: 0, records: 0)
+        for _ in 0..<10_000 {
+            m.cpu.powerOnReset()
+            m.bus.load(program, at: Int(TestMachine.codeOrigin))
+            m.cpu.invalidateCode(physicalAddress: UInt64(TestMachine.codeOrigin), length: program.count)
+            m.cpu.loadRealModeSegment(.cs, selector: 0)
+            m.cpu.instructionPointer = UInt64(TestMachine.codeOrigin)
+            #expect(m.cpu.run(limit: 100) == .halted)
+            let size = m.cpu.decodedCodeSize
+            largest = (max(largest.pages, size.pages), max(largest.records, size.records))
+        }
+        #expect(largest.pages == 1)
+        #expect(largest.records < 16)
+    }
 }

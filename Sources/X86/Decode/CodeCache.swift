@@ -49,6 +49,8 @@ struct CodeCache {
         for page in Array(pages.values) + sparePages { CodePage.deallocate(page) }
     }
 
+    var pageCount: Int { pages.count }
+
     func containsPage(_ physicalPage: UInt64) -> Bool {
         pages[physicalPage] != nil
     }
@@ -247,6 +249,9 @@ extension CPU {
         invalidateCode(physicalPage: physicalPage)
     }
 
+    /// How much decoded code the cache holds: pages with blocks, and pool records in use.
+    public var decodedCodeSize: (pages: Int, records: Int) { (codeCache.pageCount, codeCache.used) }
+
     /// Drops all decoded code (after a mode change that alters decoding, or when the pool is full).
     public func flushDecodedCode() {
         codeCache.removeAll()
@@ -330,6 +335,7 @@ extension CPU {
         // Every block ends with the synthetic record, so an instruction that ends a
         // block but completes without a transfer (REP with CX = 0, Jcc not taken) stops here too.
         codeCache.addBlock(at: start, count: count, pageOffset: pageOffset, to: page)
+        blocksDecoded &+= 1
         return codeCache.pool + start
     }
 }
