@@ -146,7 +146,8 @@ public final class CPU {
     public internal(set) var shutdownChain: [UInt8] = []
 
     // MARK: Memory
-    /// Both TLB halves: supervisor entries, then user entries (see `setPrivilegeLevel`).
+    /// The data TLB: supervisor entries, then user entries (see `setPrivilegeLevel`), for each
+    /// of its two ways (`TLBEntry.secondWay`).
     let tlbStorage: UnsafeMutablePointer<TLBEntry>
     /// The half serving the current privilege level.
     var tlb: UnsafeMutablePointer<TLBEntry>
@@ -184,8 +185,8 @@ public final class CPU {
         segs.initialize(repeating: SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.realModeData), count: 6)
         debugRegisters = .allocate(capacity: 8)
         debugRegisters.initialize(repeating: 0, count: 8)
-        tlbStorage = .allocate(capacity: 2 * TLBEntry.count)
-        tlbStorage.initialize(repeating: TLBEntry(), count: 2 * TLBEntry.count)
+        tlbStorage = .allocate(capacity: TLBEntry.storageCount)
+        tlbStorage.initialize(repeating: TLBEntry(), count: TLBEntry.storageCount)
         tlb = tlbStorage
         codeTLBStorage = .allocate(capacity: 2 * TLBEntry.count)
         codeTLBStorage.initialize(repeating: CodeTLBEntry(), count: 2 * TLBEntry.count)

@@ -61,6 +61,8 @@ extension CPU {
         let dataWatched = watchesData && isWatchedDataPage(base)
         let writeTag = !dataWatched && writablePage != nil ? base : TLBEntry.invalid
         let holdsCode = holdsDecodedCode(physicalPage)
+        // The older ways move down one, unless the first already maps this page (a refill).
+        if !entry.pointee.maps(base) { shiftWays(entry) }
         entry.pointee = TLBEntry(readTag: dataWatched ? TLBEntry.invalid : base,
                                  writeTag: holdsCode ? TLBEntry.invalid : writeTag,
                                  codeWriteTag: holdsCode ? writeTag : TLBEntry.invalid,
@@ -81,16 +83,11 @@ extension CPU {
             return value
         }
         if watchesData { noteDataAccess(linear, size: size, write: false) }
-        guard let (page, physical) = hostPage(linear, .read) else { return nil }
-        if let page {
-            let p = UnsafeRawPointer(page + Int(linear & 0xFFF))
-            switch size {
-            case 1: return UInt64(p.load(as: UInt8.self))
-            case 2: return UInt64(p.loadUnaligned(as: UInt16.self))
-            case 4: return UInt64(p.loadUnaligned(as: UInt32.self))
-            default: return p.loadUnaligned(as: UInt64.self)
-            }
+        if promoteFromLaterWay(linear), let p = mappedLinear(linear, length: size, forWrite: false) {
+            return load(size: size, from: p)
         }
+        guard let (page, physical) = hostPage(linear, .read) else { return nil }
+        if let page { return load(size: size, from: UnsafeMutableRawPointer(page + Int(linear & 0xFFF))) }
         return bus.readPhysical(physical, size: size)
     }
 
@@ -106,6 +103,10 @@ extension CPU {
             return true
         }
         if watchesData { noteDataAccess(linear, size: size, write: true) }
+        if promoteFromLaterWay(linear), let p = mappedLinear(linear, length: size, forWrite: true) {
+            store(value, size: size, at: p)
+            return true
+        }
         let offset = Int(linear & 0xFFF)
         let entry = tlb + TLBEntry.slot(linear)
         if entry.pointee.codeWriteTag == TLBEntry.pageBase(linear) {
@@ -126,6 +127,15 @@ extension CPU {
             bus.writePhysical(physical, size: size, value: value)
         }
         return true
+    }
+
+    private func load(size: Int, from p: UnsafeMutableRawPointer) -> UInt64 {
+        switch size {
+        case 1: UInt64(p.load(as: UInt8.self))
+        case 2: UInt64(p.loadUnaligned(as: UInt16.self))
+        case 4: UInt64(p.loadUnaligned(as: UInt32.self))
+        default: p.loadUnaligned(as: UInt64.self)
+        }
     }
 
     private func store(_ value: UInt64, size: Int, at p: UnsafeMutableRawPointer) {

@@ -6,7 +6,17 @@
 /// before it (without a walk); a page that is not yet dirty gets no write tag either, so the
 /// first store sets D. Instruction fetches have a TLB of their own (`CodeTLBEntry`).
 struct TLBEntry {
+    /// Entries per way and privilege half.
     static let count = 256
+    /// The data TLB is four-way set-associative, its first way the one the fast paths read.
+    /// Way k of an entry lies `k * wayStride` after it. A fill moves the older ways down one
+    /// (the last is dropped); a hit in a later way (found before any walk) swaps that entry
+    /// into the first, so a few pages that share a slot (rows of matrices, a buffer and its
+    /// copy) do not evict each other.
+    static let ways = 4
+    static let wayStride = 2 * count
+    /// Entries in all ways of both halves.
+    static let storageCount = ways * wayStride
     static let invalid: UInt64 = 1   // never equal to a page-aligned address
 
     var readTag: UInt64 = TLBEntry.invalid
@@ -27,6 +37,9 @@ struct TLBEntry {
         Int(truncatingIfNeeded: (linear >> 12) ^ (linear >> 20)) & (count - 1)
     }
     @inline(__always) static func pageBase(_ linear: UInt64) -> UInt64 { linear & ~0xFFF }
+
+    /// Whether the entry maps the linear page at `base` for some kind of data access.
+    func maps(_ base: UInt64) -> Bool { readTag == base || writeTag == base || codeWriteTag == base }
 }
 
 /// One entry of the code TLB: a linear page instructions are fetched from, mapped to host
@@ -48,9 +61,11 @@ extension CPU {
     }
 
     func flushTLB(keepingGlobal: Bool) {
-        for i in 0..<2 * TLBEntry.count {
-            if !(keepingGlobal && tlbStorage[i].global) { tlbStorage[i] = TLBEntry() }
-            if !(keepingGlobal && codeTLBStorage[i].global) { codeTLBStorage[i] = CodeTLBEntry() }
+        for i in 0..<TLBEntry.storageCount where !(keepingGlobal && tlbStorage[i].global) {
+            tlbStorage[i] = TLBEntry()
+        }
+        for i in 0..<2 * TLBEntry.count where !(keepingGlobal && codeTLBStorage[i].global) {
+            codeTLBStorage[i] = CodeTLBEntry()
         }
         // Host pointers are valid only until the owner's flush (`Bus.memoryPage`), so forget them too.
         if !keepingGlobal {
@@ -65,26 +80,50 @@ extension CPU {
     func invalidateTLBEntry(_ linear: UInt64) {
         let slot = TLBEntry.slot(linear)
         for half in [0, TLBEntry.count] {
-            tlbStorage[half + slot] = TLBEntry()
+            for way in 0..<TLBEntry.ways { tlbStorage[way * TLBEntry.wayStride + half + slot] = TLBEntry() }
             codeTLBStorage[half + slot] = CodeTLBEntry()
         }
         guard tlbHoldsLargePages else { return }
         let region = linear & ~0x3F_FFFF
-        for i in 0..<2 * TLBEntry.count {
+        for i in 0..<TLBEntry.storageCount {
             let data = tlbStorage[i]
             if data.large && (data.readTag & ~0x3F_FFFF == region || data.codeWriteTag & ~0x3F_FFFF == region) {
                 tlbStorage[i] = TLBEntry()
             }
-            if codeTLBStorage[i].large && codeTLBStorage[i].tag & ~0x3F_FFFF == region { codeTLBStorage[i] = CodeTLBEntry() }
+        }
+        for i in 0..<2 * TLBEntry.count where codeTLBStorage[i].large && codeTLBStorage[i].tag & ~0x3F_FFFF == region {
+            codeTLBStorage[i] = CodeTLBEntry()
         }
     }
 
     /// Turns the write permission of every entry that maps `physicalPage` (which now holds
     /// decoded code) into a code-write permission.
     func revokeWrites(toPhysicalPage physicalPage: UInt64) {
-        for i in 0..<2 * TLBEntry.count where tlbStorage[i].physicalPage == physicalPage {
+        for i in 0..<TLBEntry.storageCount where tlbStorage[i].physicalPage == physicalPage {
             if tlbStorage[i].writeTag != TLBEntry.invalid { tlbStorage[i].codeWriteTag = tlbStorage[i].writeTag }
             tlbStorage[i].writeTag = TLBEntry.invalid
+        }
+    }
+
+    /// Finds `linear`'s page in a later way of its slot and swaps it into the first, where
+    /// the fast paths look; `false` when no way holds it.
+    func promoteFromLaterWay(_ linear: UInt64) -> Bool {
+        let first = tlb + TLBEntry.slot(linear)
+        let base = TLBEntry.pageBase(linear)
+        for way in 1..<TLBEntry.ways {
+            let entry = first + way * TLBEntry.wayStride
+            if entry.pointee.maps(base) {
+                swap(&first.pointee, &entry.pointee)
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Makes room in the first way of `entry`'s slot for a new page: the older ways move down one.
+    func shiftWays(_ entry: UnsafeMutablePointer<TLBEntry>) {
+        for way in stride(from: TLBEntry.ways - 1, to: 0, by: -1) {
+            entry[way * TLBEntry.wayStride] = entry[(way - 1) * TLBEntry.wayStride]
         }
     }
 
