@@ -26,8 +26,8 @@ import X86
     }
 
     @Test func comparisonRunsAlternatingRoundsWithTheirShareOfIterations() throws {
-        let comparison = try Benchmark.compare(rounds: 3, realModeIterations: 3_000, pagedIterations: 3_000)
-        #expect(comparison.realMode.count == 3 && comparison.protectedPaged.count == 3)
+        let comparison = try Benchmark.compare(rounds: 3, realModeIterations: 3_000, pagedIterations: 3_000, realCodeIterations: 30)
+        #expect(comparison.realMode.count == 3 && comparison.protectedPaged.count == 3 && comparison.realCode.count == 3)
         let single = try Benchmark.realMode(iterations: 1_000)
         #expect(comparison.realMode.allSatisfy { $0.instructions == single.instructions }, "each round ran 1,000 iterations")
     }
@@ -42,5 +42,25 @@ import X86
         let even = Benchmark.Comparison(realMode: results([10, 40]), protectedPaged: results([10, 20]))
         #expect(even.realModeMIPS == 25 && even.protectedPagedMIPS == 15)
         #expect(even.ratio == 0.75)
+    }
+
+    /// The real-code workload computes what QEMU's CPU computes: unicorn (PyPI), running the same
+    /// program through `Tools/workload-oracle/run.py`, gives checksum 52430D70h for 200 iterations.
+    @Test func realCodeWorkloadMatchesQEMUsChecksum() throws {
+        let result = try Benchmark.realCode(iterations: 200)
+        #expect(result.checksum == 0x5243_0D70)
+        #expect(result.instructions == 1_111_717)
+    }
+
+    /// Its routines' data shares TLB slots with their code and its stack lies on a code page,
+    /// yet each block is decoded once: the decoded-code cache never decodes a block twice.
+    @Test func realCodeWorkloadDecodesEachBlockOnce() throws {
+        let memory = try PhysicalMemory(ramSize: RealCodeBenchmarkWorkload.memorySize)
+        memory.write(try RealCodeBenchmarkWorkload.program(iterations: 50), at: UInt64(RealCodeBenchmarkWorkload.origin))
+        let cpu = CPU(bus: SystemBus(memory: memory))
+        cpu.loadRealModeSegment(.cs, selector: 0)
+        cpu.instructionPointer = UInt64(RealCodeBenchmarkWorkload.origin)
+        #expect(cpu.run(limit: 10_000_000) == .halted)
+        #expect(cpu.blocksDecoded < 300, "decoded \(cpu.blocksDecoded) blocks for 50 iterations")
     }
 }

@@ -9,6 +9,9 @@ public enum Benchmark {
         public let name: String
         public let instructions: UInt64
         public let seconds: Double
+        /// What the guest computed, where the workload keeps a checksum (real-code does), so that
+        /// another emulator running the same program can be checked against it.
+        public var checksum: UInt32? = nil
         public var mips: Double { Double(instructions) / seconds / 1e6 }
     }
 
@@ -74,12 +77,22 @@ public enum Benchmark {
     /// with them, the stack on a code page) with `iterations` loop iterations.
     public static func realCode(iterations: UInt32 = RealCodeBenchmarkWorkload.standardIterations) throws -> Result {
         try run(name: "real-code", program: RealCodeBenchmarkWorkload.program(iterations: iterations),
-                origin: RealCodeBenchmarkWorkload.origin, ramSize: RealCodeBenchmarkWorkload.memorySize)
+                origin: RealCodeBenchmarkWorkload.origin, ramSize: RealCodeBenchmarkWorkload.memorySize,
+                checksumAddress: RealCodeBenchmarkWorkload.checksumAddress)
+    }
+
+    /// Each workload's program with its standard iterations, by name: raw bytes to load at
+    /// 0000:1000 and enter in real mode, so that another emulator can run the same guest.
+    public static func standardPrograms() throws -> [(name: String, program: [UInt8])] {
+        [("real-mode", try BenchmarkWorkload.program(iterations: BenchmarkWorkload.standardIterations)),
+         ("protected-paged", try PagedBenchmarkWorkload.program(iterations: PagedBenchmarkWorkload.standardIterations)),
+         ("real-code", try RealCodeBenchmarkWorkload.program(iterations: RealCodeBenchmarkWorkload.standardIterations))]
     }
 
     /// Loads `program` at 0000:`origin` on a bare CPU with `ramSize` bytes of RAM, runs it to its
     /// HLT and times it.
-    private static func run(name: String, program: [UInt8], origin: UInt32, ramSize: Int) throws -> Result {
+    private static func run(name: String, program: [UInt8], origin: UInt32, ramSize: Int,
+                            checksumAddress: Int? = nil) throws -> Result {
         let memory = try PhysicalMemory(ramSize: ramSize, populated: true)
         memory.write(program, at: UInt64(origin))
         let cpu = CPU(bus: SystemBus(memory: memory))
@@ -91,7 +104,8 @@ public enum Benchmark {
         let elapsed = ContinuousClock.now - start
         guard stop == .halted else { throw BenchmarkError.workloadDidNotFinish(stop) }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Result(name: name, instructions: cpu.instructionsRetired, seconds: seconds)
+        let checksum = checksumAddress.map { memory.read(UInt64($0), count: 4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+        return Result(name: name, instructions: cpu.instructionsRetired, seconds: seconds, checksum: checksum)
     }
 }
 

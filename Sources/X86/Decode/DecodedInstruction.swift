@@ -29,6 +29,8 @@ struct DecodedInstruction {
     var imm: UInt32 = 0
     /// Second immediate: a far pointer's selector, ENTER's nesting level.
     var imm2: UInt16 = 0
+    /// Pads the record to 32 bytes, so that record arithmetic is shifts rather than divisions.
+    private var padding: (UInt32, UInt32) = (0, 0)
 
     struct Attributes {
         static let addressSize32: UInt8 = 1 << 0

@@ -34,6 +34,9 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Alternating rounds of the three workloads.")
     var rounds: Int = 5
 
+    @Option(help: "Write each workload's program (standard iterations) to DIR/NAME.bin and exit: raw bytes to load at 0000:1000 and enter in real mode, for running the same guest on another emulator.")
+    var export: String?
+
     func validate() throws {
         guard rounds > 0 else { throw ValidationError("--rounds must be at least 1") }
         guard iterations > 0 else { throw ValidationError("--iterations must be at least 1") }
@@ -43,6 +46,16 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let out = StandardStreams.output()
+        if let directory = export {
+            for (name, program) in try Benchmark.standardPrograms() {
+                let file = try OutputFile.open(directory + "/" + name + ".bin")
+                file.write(program)
+                try file.check()
+                out.writeLine("\(directory)/\(name).bin: \(program.count) bytes")
+            }
+            try out.check()
+            return
+        }
         #if DEBUG
         out.writeLine("note: this is a debug build; build with `swift build -c release` for meaningful figures")
         #endif
@@ -59,7 +72,8 @@ struct BenchCommand: ParsableCommand {
         let instructions = rounds.reduce(0) { $0 + $1.instructions }
         let seconds = rounds.reduce(0) { $0 + $1.seconds }
         let perRound = rounds.map { String(Int($0.mips.rounded())) }.joined(separator: " ")
+        let checksum = rounds.last?.checksum.map { "; checksum " + String(format: "0x%08x", $0) } ?? ""
         out.writeLine("\(name): \(Int(median.rounded())) MIPS  (\(instructions) instructions in \(String(format: "%.2f", seconds)) s; "
-              + "rounds: \(perRound))")
+              + "rounds: \(perRound)\(checksum))")
     }
 }
