@@ -264,4 +264,42 @@ import X86Asm
         #expect(largest.pages == 1)
         #expect(largest.records < 16)
     }
+
+    // MARK: Branches that fall through
+
+    /// A conditional branch that is not taken does not end its block; a store before it that
+    /// rewrites an instruction after it, in the same block, still takes effect.
+    @Test func aStoreRewritesCodePastAFallingThroughBranch() throws {
+        let m = TestMachine()
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let target = a.newLabel(), skip = a.newLabel()
+        a.mov(Mem(disp: 1, label: target, size: .byte), 0x42)
+        a.cmp(.ax, .ax)
+        a.jccShort(.ne, skip)                  // never taken
+        a.bind(target)
+        a.mov(.al, 0x00)
+        a.bind(skip)
+        a.hlt()
+        try m.load(a)
+        m.expectCleanHalt(m.run())
+        #expect(m.r16(.rax) & 0xFF == 0x42)
+    }
+
+    /// Bytes after a taken branch are decoded into its block but never run: an invalid opcode
+    /// there raises nothing.
+    @Test func anInvalidOpcodeAfterATakenBranchIsNotRaised() throws {
+        let m = TestMachine()
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let over = a.newLabel()
+        a.xor(.ax, .ax)
+        a.jccShort(.z, over)                   // always taken
+        a.ud2()
+        a.bind(over)
+        a.mov(.bx, 0x1234)
+        a.hlt()
+        try m.load(a)
+        m.expectCleanHalt(m.run())
+        #expect(m.r16(.rbx) == 0x1234)
+        #expect(m.events.deliveries.isEmpty)
+    }
 }

@@ -200,7 +200,7 @@ extension Op {
     /// how the following bytes decode or execute, or must let pending interrupts in.
     var endsBlock: Bool {
         switch self {
-        case .jmpRel, .jcc, .jmpRm, .jmpFar, .jmpFarMem, .callRel, .callRm, .callFar, .callFarMem,
+        case .jmpRel, .jmpRm, .jmpFar, .jmpFarMem, .callRel, .callRm, .callFar, .callFarMem,
              .retNear, .retFar, .loop, .loopz, .loopnz, .jcxz, .int, .int3, .into, .int1, .iret, .hlt,
              .bound, .invalid, .endBlock, .sti, .popf, .movSegRm, .popSeg, .loadFarPointer,
              .inImm, .inDX, .outImm, .outDX, .ins, .outs, .descriptorTable, .systemSegment,
@@ -333,7 +333,7 @@ extension CPU {
             instruction = decoded
         }
         // Every block ends with the synthetic record, so an instruction that ends a
-        // block but completes without a transfer (REP with CX = 0, Jcc not taken) stops here too.
+        // block but completes without a transfer (REP with CX = 0, LOOP not taken) stops here too.
         codeCache.addBlock(at: start, count: count, pageOffset: pageOffset, to: page)
         blocksDecoded &+= 1
         return codeCache.pool + start

@@ -15,9 +15,11 @@ extension CPU {
         branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size))
     }
 
+    /// A conditional branch ends its block only when taken: decoding goes on past it, so a
+    /// branch that falls through costs no block lookup.
     @inline(__always) func execJcc(_ d: Instruction) -> Step {
         if condition(d.sub) { return branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size)) }
-        return .exit
+        return .next
     }
 
     /// LOOP/LOOPZ/LOOPNZ/JCXZ: the counter is CX or ECX by address size.
