@@ -107,13 +107,16 @@ extension CPU {
 
     /// Finds `linear`'s page in a later way of its slot and swaps it into the first, where
     /// the fast paths look; `false` when no way holds it.
-    func promoteFromLaterWay(_ linear: UInt64) -> Bool {
+    @inline(__always) func promoteFromLaterWay(_ linear: UInt64) -> Bool {
         let first = tlb + TLBEntry.slot(linear)
         let base = TLBEntry.pageBase(linear)
-        for way in 1..<TLBEntry.ways {
-            let entry = first + way * TLBEntry.wayStride
-            if entry.pointee.maps(base) {
-                swap(&first.pointee, &entry.pointee)
+        var entry = first
+        for _ in 1..<TLBEntry.ways {
+            entry += TLBEntry.wayStride
+            if entry.pointee.readTag == base || entry.pointee.maps(base) {
+                let promoted = entry.pointee
+                entry.pointee = first.pointee
+                first.pointee = promoted
                 return true
             }
         }
