@@ -84,6 +84,31 @@ import X86Asm
         #expect(m.r16(.rax) & 0xFF == 2)
     }
 
+    /// A host write of a whole page, announced as one range, drops decoded code anywhere in it
+    /// (the code here sits in the middle of its page, far from both ends of the range).
+    @Test(arguments: [0x1000, 0x3000])
+    func hostWriteOfAWholeRangeWithInvalidation(length: Int) throws {
+        let m = TestMachine()
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let start = a.newLabel(), immediate = a.newLabel()
+        a.bind(start)
+        a.bind(immediate)
+        a.mov(.al, 1)
+        a.jmpShort(start)
+        try m.load(a)
+        #expect(m.run(budget: 20) == .limitReached)
+        #expect(m.r16(.rax) & 0xFF == 1)
+
+        let address = Int(a.address(of: immediate)!) + 1
+        let rangeStart = (Int(TestMachine.codeOrigin) & ~0xFFF) - (length - 0x1000) / 2
+        var bytes = Array(m.bus.ram[rangeStart..<rangeStart + length])
+        bytes[address - rangeStart] = 2
+        m.bus.load(bytes, at: rangeStart)
+        m.cpu.invalidateCode(physicalAddress: UInt64(rangeStart), length: length)
+        #expect(m.run(budget: 20) == .limitReached)
+        #expect(m.r16(.rax) & 0xFF == 2)
+    }
+
     /// The same decoded block runs many thousand times and still computes the right thing.
     @Test func decodedLoopRunsManyIterationsCorrectly() throws {
         let m = try runSnippet { a in

@@ -175,11 +175,14 @@ struct CodePage {
     /// Whether any of `count` bytes from `offset` (within the page) holds decoded code.
     func covers(_ offset: Int, count: Int) -> Bool {
         let last = offset + count - 1
-        let low = coverage[offset >> 6] >> UInt64(offset & 63)
-        if offset >> 6 == last >> 6 {
-            return low & (UInt64.max >> UInt64(63 - (last - offset))) != 0
+        let firstWord = offset >> 6, lastWord = last >> 6
+        for word in firstWord...lastWord {
+            var bits = coverage[word]
+            if word == firstWord { bits &= UInt64.max << UInt64(offset & 63) }
+            if word == lastWord { bits &= UInt64.max >> UInt64(63 - (last & 63)) }
+            if bits != 0 { return true }
         }
-        return low != 0 || coverage[last >> 6] & (UInt64.max >> UInt64(63 - (last & 63))) != 0
+        return false
     }
 
     mutating func clear() {
