@@ -62,7 +62,7 @@ struct CodeCache {
     }
 
     /// The decoded code of a physical page, if it holds any.
-    mutating func page(_ physicalPage: UInt64) -> UnsafeMutablePointer<CodePage>? {
+    func page(_ physicalPage: UInt64) -> UnsafeMutablePointer<CodePage>? {
         let recent = recentPages + Int(physicalPage % UInt64(CodeCache.recentPageCount))
         if recent.pointee.physicalPage == physicalPage { return recent.pointee.page }
         guard let page = pages[physicalPage] else { return nil }
