@@ -119,6 +119,15 @@ import Testing
         #expect(result.errorLines == ["resetvector: stopped: cannot write standard output: \(reason)"])
     }
 
+    /// `--trace` to a closed standard error: the run stops (status 74); the one line it would
+    /// print has nowhere to go, and nothing traps.
+    @Test func aClosedStandardErrorEndsATracedRun() throws {
+        let result = try Invocation.run(["run", "--guest", "cf9-cold", "--exit-on-halt", "--trace", "--serial", "none"],
+                                        output: .capturedWithoutStandardError)
+        #expect(result.status == 74)
+        #expect(result.standardError.isEmpty)
+    }
+
     @Test(arguments: [Invocation.Output.closed, .brokenPipe])
     func theDemoReportsAClosedStandardOutput(_ stdout: Invocation.Output) throws {
         let result = try Invocation.run(["demo"], output: stdout)

@@ -15,6 +15,8 @@ struct Invocation {
         case captured
         /// A descriptor that was closed before the command started (`>&-`).
         case closed
+        /// Captured, with standard error closed before the command started (`2>&-`).
+        case capturedWithoutStandardError
         /// A pipe whose reader has gone (writes fail with EPIPE).
         case brokenPipe
     }
@@ -35,6 +37,9 @@ struct Invocation {
         case .closed:
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", "exec \"$0\" \"$@\" >&-", executable.path] + arguments
+        case .capturedWithoutStandardError:
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "exec \"$0\" \"$@\" 2>&-", executable.path] + arguments
         case .captured, .brokenPipe:
             process.executableURL = executable
             process.arguments = arguments
@@ -44,7 +49,7 @@ struct Invocation {
         process.standardInput = FileHandle.nullDevice
         var pipe: Pipe?
         switch output {
-        case .captured, .closed:
+        case .captured, .closed, .capturedWithoutStandardError:
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         case .brokenPipe:
             pipe = Pipe()
