@@ -290,6 +290,27 @@ import X86Asm
         #expect(largest.records < 16)
     }
 
+    /// The same bytes run with a 16-bit and then a 32-bit code segment decode as the segment
+    /// says each time: a block decoded for one default size is not reused for the other.
+    @Test func theSameBytesDecodeAgainWhenCSChangesItsDefaultSize() throws {
+        let m = TestMachine()
+        let code: [UInt8] = [0xB8, 0x11, 0x11, 0x90, 0x90, 0xF4]   // mov ax, imm; nop; nop; hlt — or mov eax, imm; hlt
+        m.bus.load(code, at: Int(TestMachine.codeOrigin))
+        m.cpu.invalidateCode(physicalAddress: UInt64(TestMachine.codeOrigin), length: code.count)
+        m.cpu.loadRealModeSegment(.cs, selector: 0)
+        m.cpu.instructionPointer = UInt64(TestMachine.codeOrigin)
+        m.cpu.setRegister(.rax, 0)
+        #expect(m.run(budget: 3) == .limitReached)      // mov, nop, nop: stopped before the HLT
+        #expect(m.cpu.register(.rax) == 0x1111)
+
+        var cs = m.cpu.segment(.cs)
+        cs = SegmentCache(selector: cs.selector, base: cs.base, limit: 0xFFFF_FFFF, attributes: cs.attributes | 0x4000)
+        m.cpu.setSegment(.cs, cs)
+        m.cpu.instructionPointer = UInt64(TestMachine.codeOrigin)
+        #expect(m.run(budget: 10) == .halted)
+        #expect(m.cpu.register(.rax) == 0x9090_1111)
+    }
+
     // MARK: Branches that fall through
 
     /// A conditional branch that is not taken does not end its block; a store before it that

@@ -21,8 +21,6 @@ struct CodeCache {
     /// Recently used code pages, by physical page number modulo `recentPageCount`: the block
     /// lookup's first stop, so that moving between a few code pages costs no hashing.
     let recentPages: UnsafeMutablePointer<RecentCodePage>
-    /// What decoding depended on besides the bytes (CS default size and limit); a change drops everything.
-    var decodeKey: UInt64 = .max
     /// Scratch space for an instruction that is not cached (it crosses a page, or runs from MMIO).
     let scratch: UnsafeMutablePointer<DecodedInstruction>
     /// One bit per physical page below 4 GiB: set while the page holds decoded code, so the
@@ -79,14 +77,18 @@ struct CodeCache {
         return page
     }
 
-    /// Adds a block of `count` records at `start` (its end record follows) to a page.
-    mutating func addBlock(at start: Int, count: Int, pageOffset: Int, to page: UnsafeMutablePointer<CodePage>) {
+    /// Adds a block of `count` records at `start` (its end record follows), decoded for 16- or
+    /// 32-bit code, to a page.
+    mutating func addBlock(at start: Int, count: Int, pageOffset: Int, to page: UnsafeMutablePointer<CodePage>,
+                           codeSize32: Bool) {
         var offset = pageOffset
         for record in start..<start + count {
             let length = Int(pool[record].length)
             page.pointee.cover(offset, count: length)
             offset += length
         }
+        pool[start].blockShape = UInt32(offset - pageOffset - 1)
+            | (codeSize32 ? DecodedInstruction.BlockShape.codeSize32 : 0)
         var end = DecodedInstruction()
         end.imm = UInt32(bitPattern: page.pointee.newestBlock)
         end.disp = UInt32(pageOffset)
@@ -260,10 +262,15 @@ extension CPU {
         codeCache.removeAll()
     }
 
-    /// The key of everything besides memory that decoding depends on.
-    @inline(__always) var currentDecodeKey: UInt64 {
-        let cs = segs[SegmentRegister.cs.rawValue]
-        return UInt64(cs.limit) | (cs.defaultSize32 ? 1 << 32 : 0)
+    /// Whether a block decoded before can run at CS:EIP now: it was decoded for CS's default
+    /// size, and all of it lies within CS's limit (besides the bytes, decoding depends on
+    /// nothing else).
+    @inline(__always) func fitsCodeSegment(_ block: UnsafeMutablePointer<DecodedInstruction>) -> Bool {
+        let cs = segs + SegmentRegister.cs.rawValue
+        let shape = block.pointee.blockShape
+        let size32: UInt32 = cs.pointee.defaultSize32 ? DecodedInstruction.BlockShape.codeSize32 : 0
+        return shape & DecodedInstruction.BlockShape.codeSize32 == size32
+            && rip &+ UInt64(shape & DecodedInstruction.BlockShape.extentMask) <= UInt64(cs.pointee.limit)
     }
 
     /// The block starting at CS:EIP: found in the cache, or decoded now. The lookup goes through
@@ -277,7 +284,7 @@ extension CPU {
             let recent = recentCodePages + Int(physicalPage % UInt64(CodeCache.recentPageCount))
             if recent.pointee.physicalPage == physicalPage {
                 let index = recent.pointee.page.unsafelyUnwrapped.pointee.slots[Int(linear & 0xFFF)]
-                if index >= 0 { return codePool + Int(index) }
+                if index >= 0 && fitsCodeSegment(codePool + Int(index)) { return codePool + Int(index) }
             }
         }
         return decodeBlock(linear)
@@ -285,16 +292,12 @@ extension CPU {
 
     @inline(never)
     func decodeBlock(_ linear: UInt64) -> UnsafeMutablePointer<DecodedInstruction>? {
-        let key = currentDecodeKey
-        if key != codeCache.decodeKey {
-            flushDecodedCode()
-            codeCache.decodeKey = key
-        }
         guard let (hostPage, physical) = hostPage(linear, .execute) else { return nil }
         let physicalPage = physical >> 12
         let pageOffset = Int(linear & 0xFFF)
         // A block decoded before (the lookup missed only because its translation was not cached).
-        if hostPage != nil, let page = codeCache.page(physicalPage), page.pointee.slots[pageOffset] >= 0 {
+        if hostPage != nil, let page = codeCache.page(physicalPage), page.pointee.slots[pageOffset] >= 0,
+           fitsCodeSegment(codePool + Int(page.pointee.slots[pageOffset])) {
             return codePool + Int(page.pointee.slots[pageOffset])
         }
         let defaultSize32 = segs[SegmentRegister.cs.rawValue].defaultSize32
@@ -337,7 +340,7 @@ extension CPU {
         }
         // Every block ends with the synthetic record, so an instruction that ends a
         // block but completes without a transfer (REP with CX = 0, LOOP not taken) stops here too.
-        codeCache.addBlock(at: start, count: count, pageOffset: pageOffset, to: page)
+        codeCache.addBlock(at: start, count: count, pageOffset: pageOffset, to: page, codeSize32: defaultSize32)
         blocksDecoded &+= 1
         return codeCache.pool + start
     }
