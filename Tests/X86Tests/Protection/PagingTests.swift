@@ -377,6 +377,32 @@ import X86Asm
         #expect(m.r32(.rcx) == 0x2222)
     }
 
+    /// Code has a TLB of its own: a code page remapped in its PTE runs the new page's code after
+    /// INVLPG (or a CR3 reload), though its old code was decoded and its translation cached.
+    @Test(arguments: [true, false])
+    func aRemappedCodePageRunsItsNewCode(invalidateWithINVLPG: Bool) throws {
+        let (m, run) = try paged(adjust: { m in
+            m.bus.load([0xB8, 0x11, 0x11, 0x00, 0x00, 0xC3], at: 0x12000)   // mov eax, 1111h; ret
+            m.bus.load([0xB8, 0x22, 0x22, 0x00, 0x00, 0xC3], at: 0x13000)   // mov eax, 2222h; ret
+        }) { a in
+            a.mov(.esi, 0x12000)
+            a.call(.esi)
+            a.mov(.ebx, .eax)
+            a.mov(Mem(disp: PM.firstPageTable + 0x12 * 4, size: .dword), 0x13007)
+            if invalidateWithINVLPG {
+                a.invlpg(Mem(disp: 0x12000))
+            } else {
+                a.mov(.eax, .cr3)
+                a.mov(.cr3, .eax)
+            }
+            a.call(.esi)
+            a.mov(.ecx, .eax)
+        }
+        m.expectClean(run)
+        #expect(m.r32(.rbx) == 0x1111)
+        #expect(m.r32(.rcx) == 0x2222)
+    }
+
     @Test func invlpgAnywhereInALargePageDropsAllOfIt() throws {
         // A 4 MiB page read at two places; the PDE is changed and INVLPG names only the second
         // place: the first must see the new mapping too (the TLB caches large pages in 4 KiB pieces).
