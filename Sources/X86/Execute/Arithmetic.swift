@@ -53,6 +53,10 @@ extension CPU {
         let writes = kind != AluKind.cmp.rawValue
         if d.hasMemoryOperand {
             let offset = effectiveAddress(d)
+            if writes, let p = mappedForUpdate(d.segment, offset, size) {
+                update(p, size) { alu(kind, $0, src, size) }
+                return .next
+            }
             guard let dst = read(d.segment, offset, size) else { return .fault }
             let result = alu(kind, dst, src, size)
             if writes && !write(d.segment, offset, size, result) { return .fault }
@@ -78,6 +82,10 @@ extension CPU {
         let writes = kind != AluKind.cmp.rawValue
         if d.hasMemoryOperand {
             let offset = effectiveAddress(d)
+            if writes, let p = mappedForUpdate(d.segment, offset, size) {
+                update(p, size) { alu(kind, $0, d.imm, size) }
+                return .next
+            }
             guard let dst = read(d.segment, offset, size) else { return .fault }
             let result = alu(kind, dst, d.imm, size)
             if writes && !write(d.segment, offset, size, result) { return .fault }
@@ -100,6 +108,10 @@ extension CPU {
         let size = d.size
         if d.hasMemoryOperand {
             let offset = effectiveAddress(d)
+            if let p = mappedForUpdate(d.segment, offset, size) {
+                update(p, size, transform)
+                return .next
+            }
             guard let v = read(d.segment, offset, size) else { return .fault }
             return write(d.segment, offset, size, transform(v)) ? .next : .fault
         }

@@ -54,6 +54,27 @@ extension CPU {
         }
     }
 
+    /// The host bytes of a read-modify-write operand when one look settles both accesses: the
+    /// segment allows the write (a writable data segment is readable too) and the TLB maps the
+    /// page for writing. `nil` otherwise, with nothing raised: the caller then reads and writes
+    /// separately, so faults come in the order the SDM gives them.
+    @inline(__always) func mappedForUpdate(_ seg: UInt8, _ offset: UInt32, _ size: OperandSize) -> UnsafeMutableRawPointer? {
+        let s = segs + Int(seg)
+        let last = UInt64(offset) &+ UInt64(size.bytes &- 1)
+        guard offset >= s.pointee.writeLowest && last <= UInt64(s.pointee.writeHighest) else { return nil }
+        return mappedLinear((s.pointee.base &+ UInt64(offset)) & 0xFFFF_FFFF, length: size.bytes, forWrite: true)
+    }
+
+    /// Replaces the operand at `p` with `transform` of it.
+    @inline(__always) func update(_ p: UnsafeMutableRawPointer, _ size: OperandSize, _ transform: (UInt32) -> UInt32) {
+        switch size {
+        case .byte: p.storeBytes(of: UInt8(truncatingIfNeeded: transform(UInt32(p.load(as: UInt8.self)))), as: UInt8.self)
+        case .word:
+            p.storeBytes(of: UInt16(truncatingIfNeeded: transform(UInt32(p.loadUnaligned(as: UInt16.self)))), as: UInt16.self)
+        default: p.storeBytes(of: transform(p.loadUnaligned(as: UInt32.self)), as: UInt32.self)
+        }
+    }
+
     @inline(__always) func write64(_ seg: UInt8, _ offset: UInt32, _ value: UInt64) -> Bool {
         guard let linear = linearAddress(seg, offset, 8, forWrite: true) else { return false }
         return writeLinear(linear, value)

@@ -244,6 +244,24 @@ import X86Asm
         #expect(m.r32(.rbx) == 1)
     }
 
+    /// A read-modify-write of a user read-only page at ring 3 reads it (the value is unchanged)
+    /// and faults on the write (#PF with W), after the read set A; the same instruction at ring 0
+    /// (WP clear) updates it.
+    @Test func aReadModifyWriteOfAReadOnlyPageFaultsOnItsWrite() throws {
+        var mark: Label!
+        let (m, run) = try paged(adjust: { $0.setPTE(0x5000, 0x5005); $0.bus.setDword(40, at: 0x5000) }) { a in
+            mark = a.newLabel()
+            a.add(Mem(disp: 0x5000, size: .dword), 2)
+            a.enterRing3()
+            a.mov(.ebx, Mem(disp: 0x5000, size: .dword))
+            a.bind(mark)
+            a.add(Mem(disp: 0x5000, size: .dword), 1)
+        }
+        m.expectException(run, 14, errorCode: 7, at: mark)
+        #expect(m.r32(.rbx) == 42)
+        #expect(m.bus.dword(at: 0x5000) == 42)
+    }
+
     @Test func aPageCrossingReadFaultsOnTheSecondPage() throws {
         var mark: Label!
         let (m, run) = try paged(adjust: { $0.setPTE(0x6000, 0) }) { a in
