@@ -311,6 +311,26 @@ import X86Asm
         #expect(m.cpu.register(.rax) == 0x9090_1111)
     }
 
+    /// A block decoded under one CS limit is not reused under a lower one: the instruction past
+    /// the new limit raises #GP as it would if fetched afresh.
+    @Test func aLowerCodeSegmentLimitIsHonouredByDecodedCode() throws {
+        let m = TestMachine()
+        let code: [UInt8] = [0x90, 0x90, 0x90, 0xF4]          // nop; nop; nop; hlt
+        let origin = Int(TestMachine.codeOrigin)
+        m.bus.load(code, at: origin)
+        m.cpu.invalidateCode(physicalAddress: UInt64(origin), length: code.count)
+        m.cpu.loadRealModeSegment(.cs, selector: 0)
+        m.cpu.instructionPointer = UInt64(origin)
+        #expect(m.run(budget: 3) == .limitReached)
+        #expect(m.events.deliveries.isEmpty)
+
+        let cs = m.cpu.segment(.cs)
+        m.cpu.setSegment(.cs, SegmentCache(selector: 0, base: 0, limit: UInt32(origin + 1), attributes: cs.attributes))
+        m.cpu.instructionPointer = UInt64(origin)
+        _ = m.run(budget: 10)
+        #expect(m.events.deliveries.first?.vector == 13, "the third NOP lies past the limit")
+    }
+
     // MARK: Branches that fall through
 
     /// A conditional branch that is not taken does not end its block; a store before it that

@@ -77,18 +77,17 @@ struct CodeCache {
         return page
     }
 
-    /// Adds a block of `count` records at `start` (its end record follows), decoded for 16- or
-    /// 32-bit code, to a page.
+    /// Adds a block of `count` records at `start` (its end record follows), decoded for the
+    /// code segment with `codeSegmentKey`, to a page.
     mutating func addBlock(at start: Int, count: Int, pageOffset: Int, to page: UnsafeMutablePointer<CodePage>,
-                           codeSize32: Bool) {
+                           codeSegmentKey: UInt64) {
         var offset = pageOffset
         for record in start..<start + count {
             let length = Int(pool[record].length)
             page.pointee.cover(offset, count: length)
             offset += length
         }
-        pool[start].blockShape = UInt32(offset - pageOffset - 1)
-            | (codeSize32 ? DecodedInstruction.BlockShape.codeSize32 : 0)
+        pool[start].codeSegmentKey = codeSegmentKey
         var end = DecodedInstruction()
         end.imm = UInt32(bitPattern: page.pointee.newestBlock)
         end.disp = UInt32(pageOffset)
@@ -262,15 +261,11 @@ extension CPU {
         codeCache.removeAll()
     }
 
-    /// Whether a block decoded before can run at CS:EIP now: it was decoded for CS's default
-    /// size, and all of it lies within CS's limit (besides the bytes, decoding depends on
-    /// nothing else).
+    /// Whether a block decoded before can run with CS as it is now: besides the bytes, decoding
+    /// depends only on CS's default size and limit (an instruction past the limit ends the
+    /// block), so a block decoded for another code segment is decoded again.
     @inline(__always) func fitsCodeSegment(_ block: UnsafeMutablePointer<DecodedInstruction>) -> Bool {
-        let cs = segs + SegmentRegister.cs.rawValue
-        let shape = block.pointee.blockShape
-        let size32: UInt32 = cs.pointee.defaultSize32 ? DecodedInstruction.BlockShape.codeSize32 : 0
-        return shape & DecodedInstruction.BlockShape.codeSize32 == size32
-            && rip &+ UInt64(shape & DecodedInstruction.BlockShape.extentMask) <= UInt64(cs.pointee.limit)
+        block.pointee.codeSegmentKey == segs[SegmentRegister.cs.rawValue].decodeKey
     }
 
     /// The block starting at CS:EIP: found in the cache, or decoded now. The lookup goes through
@@ -340,7 +335,8 @@ extension CPU {
         }
         // Every block ends with the synthetic record, so an instruction that ends a
         // block but completes without a transfer (REP with CX = 0, LOOP not taken) stops here too.
-        codeCache.addBlock(at: start, count: count, pageOffset: pageOffset, to: page, codeSize32: defaultSize32)
+        codeCache.addBlock(at: start, count: count, pageOffset: pageOffset, to: page,
+                           codeSegmentKey: segs[SegmentRegister.cs.rawValue].decodeKey)
         blocksDecoded &+= 1
         return codeCache.pool + start
     }

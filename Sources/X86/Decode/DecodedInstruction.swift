@@ -29,11 +29,11 @@ struct DecodedInstruction {
     var imm: UInt32 = 0
     /// Second immediate: a far pointer's selector, ENTER's nesting level.
     var imm2: UInt16 = 0
-    /// In a block's first record, what its decoding assumed of CS (`BlockShape`); a lookup
-    /// reuses the block only where CS still allows it.
-    var blockShape: UInt32 = 0
-    /// Pads the record to 32 bytes, so that record arithmetic is shifts rather than divisions.
-    private var padding: UInt32 = 0
+    /// In a block's first record, the code segment it was decoded for
+    /// (`SegmentCache.decodeKey`: the limit and the default size); a lookup reuses the block
+    /// only while CS has the same. It also pads the record to 32 bytes, so that record
+    /// arithmetic is shifts rather than divisions.
+    var codeSegmentKey: UInt64 = 0
 
     struct Attributes {
         static let addressSize32: UInt8 = 1 << 0
@@ -44,13 +44,6 @@ struct DecodedInstruction {
         static let operandSize32: UInt8 = 1 << 5
         /// A 66 prefix was present (it selects SSE forms of the MMX opcodes).
         static let operandSizePrefix: UInt8 = 1 << 6
-    }
-
-    /// `blockShape`: bits 11–0 hold the offset of the block's last byte from its first; bit 12
-    /// is set when the block was decoded for 32-bit code (CS.D).
-    enum BlockShape {
-        static let extentMask: UInt32 = 0xFFF
-        static let codeSize32: UInt32 = 1 << 12
     }
 
     @inline(__always) var hasMemoryOperand: Bool { attributes & Attributes.hasMemoryOperand != 0 }
