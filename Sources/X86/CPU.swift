@@ -164,9 +164,8 @@ public final class CPU {
     var codeCache: CodeCache
     /// `codeCache.pool`, kept apart so the block lookup reads a plain pointer.
     let codePool: UnsafeMutablePointer<DecodedInstruction>
-    /// `codeCache.codePageBits` and `codeCache.recentPages`, kept apart for the same reason.
+    /// `codeCache.codePageBits`, kept apart for the same reason.
     let codePageBits: UnsafeMutablePointer<UInt64>
-    let recentCodePages: UnsafeMutablePointer<RecentCodePage>
     /// Both halves of the code TLB (supervisor, then user): translations for instruction
     /// fetches only, so that data accesses never evict the running code's.
     let codeTLBStorage: UnsafeMutablePointer<CodeTLBEntry>
@@ -196,7 +195,6 @@ public final class CPU {
         codeCache = CodeCache()
         codePool = codeCache.pool
         codePageBits = codeCache.codePageBits
-        recentCodePages = codeCache.recentPages
         powerOnReset()
     }
 

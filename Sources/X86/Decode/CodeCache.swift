@@ -18,8 +18,8 @@ struct CodeCache {
     var used = 0
     private var pages: [UInt64: UnsafeMutablePointer<CodePage>] = [:]
     private var sparePages: [UnsafeMutablePointer<CodePage>] = []
-    /// Recently used code pages, by physical page number modulo `recentPageCount`: the block
-    /// lookup's first stop, so that moving between a few code pages costs no hashing.
+    /// Recently used code pages, by physical page number modulo `recentPageCount`, so that
+    /// filling the code TLB and checking stores to code pages rarely hash.
     let recentPages: UnsafeMutablePointer<RecentCodePage>
     /// Scratch space for an instruction that is not cached (it crosses a page, or runs from MMIO).
     let scratch: UnsafeMutablePointer<DecodedInstruction>
@@ -243,6 +243,9 @@ extension CPU {
     /// block if it lies there).
     func invalidateCode(physicalPage: UInt64) {
         codeCache.removePage(physicalPage)
+        for i in 0..<2 * TLBEntry.count where codeTLBStorage[i].physicalPage == physicalPage {
+            codeTLBStorage[i].slots = nil
+        }
     }
 
     /// Drops the decoded code of a page if a write of `count` bytes at `offset` in it overlaps
@@ -259,6 +262,7 @@ extension CPU {
     /// Drops all decoded code (after a mode change that alters decoding, or when the pool is full).
     public func flushDecodedCode() {
         codeCache.removeAll()
+        for i in 0..<2 * TLBEntry.count { codeTLBStorage[i].slots = nil }
     }
 
     /// Whether a block decoded before can run with CS as it is now: besides the bytes, decoding
@@ -269,18 +273,15 @@ extension CPU {
     }
 
     /// The block starting at CS:EIP: found in the cache, or decoded now. The lookup goes through
-    /// the code TLB and the recent code pages only, so data accesses never make it miss.
+    /// the code TLB only (its entry holds the page's slot table), so data accesses never make
+    /// it miss.
     /// `nil` means fetching the first instruction faulted (the exception is pending).
     @inline(__always) func blockAtInstructionPointer() -> UnsafeMutablePointer<DecodedInstruction>? {
         let linear = (segs[SegmentRegister.cs.rawValue].base &+ rip) & 0xFFFF_FFFF
         let entry = codeTLB + TLBEntry.slot(linear)
-        if entry.pointee.tag == TLBEntry.pageBase(linear) {
-            let physicalPage = entry.pointee.physicalPage
-            let recent = recentCodePages + Int(physicalPage % UInt64(CodeCache.recentPageCount))
-            if recent.pointee.physicalPage == physicalPage {
-                let index = recent.pointee.page.unsafelyUnwrapped.pointee.slots[Int(linear & 0xFFF)]
-                if index >= 0 && fitsCodeSegment(codePool + Int(index)) { return codePool + Int(index) }
-            }
+        if entry.pointee.tag == TLBEntry.pageBase(linear), let slots = entry.pointee.slots {
+            let index = slots[Int(linear & 0xFFF)]
+            if index >= 0 && fitsCodeSegment(codePool + Int(index)) { return codePool + Int(index) }
         }
         return decodeBlock(linear)
     }
@@ -314,6 +315,8 @@ extension CPU {
             page = codeCache.createPage(physicalPage)
             revokeWrites(toPhysicalPage: physicalPage)
         }
+        let entry = codeTLB + TLBEntry.slot(linear)
+        if entry.pointee.tag == TLBEntry.pageBase(linear) { entry.pointee.slots = page.pointee.slots }
         let start = codeCache.used
         var count = 0
         var instruction = first

@@ -47,7 +47,8 @@ extension CPU {
             guard let page = bus.memoryPage(physicalPage, write: false) else { return (nil, physical) }
             codeTLB[TLBEntry.slot(linear)] = CodeTLBEntry(
                 tag: base, addend: Int(bitPattern: page) &- Int(truncatingIfNeeded: base),
-                physicalPage: physicalPage, global: translation.global, large: translation.large)
+                physicalPage: physicalPage, slots: codeCache.page(physicalPage)?.pointee.slots,
+                global: translation.global, large: translation.large)
             return (page, physical)
         }
         let write = access == .write

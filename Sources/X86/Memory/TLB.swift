@@ -49,6 +49,10 @@ struct CodeTLBEntry {
     /// Host address of the linear page's first byte, minus the linear page base.
     var addend: Int = 0
     var physicalPage: UInt64 = 0
+    /// The slot table of the physical page's decoded code, once it has some (`CodePage.slots`),
+    /// so the block lookup goes from the linear address to the block in two loads. Cleared
+    /// when the page's decoded code is dropped.
+    var slots: UnsafeMutablePointer<Int32>?
     var global = false
     var large = false
 }
