@@ -131,6 +131,25 @@ extension CPU {
         }
     }
 
+    /// An ALU operation on a 32-bit register (`rm`) with `source` (`sub` = the kind).
+    @inline(__always) func execAluRegister32(_ d: Instruction, source: UInt32) -> Step {
+        let offset = Int(d.rm)
+        let result = alu(d.sub, rawRegs.load(fromByteOffset: offset, as: UInt32.self), source, .dword)
+        if d.sub != AluKind.cmp.rawValue { rawRegs.storeBytes(of: UInt64(result), toByteOffset: offset, as: UInt64.self) }
+        return .next
+    }
+
+    /// INC/DEC r32 (40h–4Fh): the register is in `rm`; CF stays as it was.
+    @inline(__always) func execIncDecRegister32(_ d: Instruction, increment: Bool) -> Step {
+        let offset = Int(d.rm)
+        let value = rawRegs.load(fromByteOffset: offset, as: UInt32.self)
+        let result = increment ? value &+ 1 : value &- 1
+        flagAux = carryFlag ? 1 : 0
+        setLazyFlags(increment ? .inc : .dec, .dword, result: result, dst: value, src: 1)
+        rawRegs.storeBytes(of: UInt64(result), toByteOffset: offset, as: UInt64.self)
+        return .next
+    }
+
     func execNot(_ d: Instruction) -> Step {
         let mask = d.size.mask
         return modifyRM(d) { ~$0 & mask }

@@ -34,6 +34,13 @@ extension CPU {
         case .testRmImm: return execTest(d, immediate: true)
         case .incRm: return execIncDec(d, increment: true)
         case .decRm: return execIncDec(d, increment: false)
+        case .incRegister32: return execIncDecRegister32(d, increment: true)
+        case .decRegister32: return execIncDecRegister32(d, increment: false)
+        case .aluRegisters32: return execAluRegister32(d, source: rawRegs.load(fromByteOffset: Int(d.reg), as: UInt32.self))
+        case .aluRegisterImmediate32: return execAluRegister32(d, source: d.imm)
+        case .movRegisters32:
+            regs[Int(d.rm) >> 3] = UInt64(rawRegs.load(fromByteOffset: Int(d.reg), as: UInt32.self))
+            return .next
         case .notRm: return execNot(d)
         case .negRm: return execNeg(d)
         case .mulRm: return execMul(d)
