@@ -151,25 +151,28 @@ struct Decoder {
         return out
     }
 
-    /// The hottest 32-bit register-only forms get ops whose handlers decide nothing when they
-    /// run (no operand size, no memory operand): ALU operations between registers or with an
-    /// immediate, and MOV between registers. The destination register goes to `rm`, a source
-    /// register to `reg`.
+    /// The hottest 16- and 32-bit register-only forms get ops whose handlers decide nothing when
+    /// they run (no operand size, no memory operand): ALU operations between registers or with
+    /// an immediate, MOV between registers, INC/DEC. The destination register goes to `rm`, a
+    /// source register to `reg`.
     private mutating func specializeRegisterForms() {
-        guard !out.hasMemoryOperand, out.size == .dword else { return }
+        guard !out.hasMemoryOperand, out.size == .dword || out.size == .word else { return }
+        let dword = out.size == .dword
         let raw = out.op.rawValue
         if (Op.addRmReg.rawValue...Op.cmpRmReg.rawValue).contains(raw) {
-            out.op = .aluRegisters32
+            out.op = dword ? .aluRegisters32 : .aluRegisters16
         } else if (Op.addRegRm.rawValue...Op.cmpRegRm.rawValue).contains(raw) {
             (out.rm, out.reg) = (out.reg, out.rm)
-            out.op = .aluRegisters32
+            out.op = dword ? .aluRegisters32 : .aluRegisters16
         } else if (Op.addRmImm.rawValue...Op.cmpRmImm.rawValue).contains(raw) {
-            out.op = .aluRegisterImmediate32
+            out.op = dword ? .aluRegisterImmediate32 : .aluRegisterImmediate16
         } else if out.op == .movRmReg {
-            out.op = .movRegisters32
+            out.op = dword ? .movRegisters32 : .movRegisters16
         } else if out.op == .movRegRm {
             (out.rm, out.reg) = (out.reg, out.rm)
-            out.op = .movRegisters32
+            out.op = dword ? .movRegisters32 : .movRegisters16
+        } else if out.op == .incRm || out.op == .decRm {
+            out.op = out.op == .incRm ? (dword ? .incRegister32 : .incRegister16) : (dword ? .decRegister32 : .decRegister16)
         }
     }
 
@@ -233,8 +236,8 @@ struct Decoder {
         case 0x2F: set(.das, .byte)
         case 0x37: set(.aaa, .byte)
         case 0x3F: set(.aas, .byte)
-        case 0x40...0x47: registerInOpcode(v == .dword ? .incRegister32 : .incRm, v, opcode)
-        case 0x48...0x4F: registerInOpcode(v == .dword ? .decRegister32 : .decRm, v, opcode)
+        case 0x40...0x47: registerInOpcode(.incRm, v, opcode)
+        case 0x48...0x4F: registerInOpcode(.decRm, v, opcode)
         case 0x50...0x57: registerInOpcode(.pushReg, v, opcode)
         case 0x58...0x5F: registerInOpcode(.popReg, v, opcode)
         case 0x60: set(.pusha, v)

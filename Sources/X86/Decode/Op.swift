@@ -12,10 +12,11 @@ enum Op: UInt8 {
     case addRmImm, orRmImm, adcRmImm, sbbRmImm, andRmImm, subRmImm, xorRmImm, cmpRmImm
     case testRmReg, testRmImm
     case incRm, decRm, notRm, negRm
-    /// Hot 32-bit register-only forms, with nothing left to decide when they run
-    /// (`Decoder.specializeRegisterForms`): INC/DEC r32 (40h–4Fh), an ALU operation between two
-    /// registers or with an immediate (`sub` = the kind, `rm` the destination), MOV r32, r32.
+    /// Hot 16- and 32-bit register-only forms, with nothing left to decide when they run
+    /// (`Decoder.specializeRegisterForms`): INC/DEC, an ALU operation between two registers or
+    /// with an immediate (`sub` = the kind, `rm` the destination), MOV between registers.
     case incRegister32, decRegister32, aluRegisters32, aluRegisterImmediate32, movRegisters32
+    case incRegister16, decRegister16, aluRegisters16, aluRegisterImmediate16, movRegisters16
     case mulRm, imulRm, divRm, idivRm
     case imulRegRmImm, imulRegRm
     case convertToWider      // CBW / CWDE

@@ -131,23 +131,36 @@ extension CPU {
         }
     }
 
-    /// An ALU operation on a 32-bit register (`rm`) with `source` (`sub` = the kind).
-    @inline(__always) func execAluRegister32(_ d: Instruction, source: UInt32) -> Step {
+    /// An ALU operation on a 16- or 32-bit register (`rm`) with `source` (`sub` = the kind).
+    /// A 32-bit result clears the register's upper half; a 16-bit one keeps the rest.
+    @inline(__always) func execAluRegister<Value: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, source: Value) -> Step {
         let offset = Int(d.rm)
-        let result = alu(d.sub, rawRegs.load(fromByteOffset: offset, as: UInt32.self), source, .dword)
-        if d.sub != AluKind.cmp.rawValue { rawRegs.storeBytes(of: UInt64(result), toByteOffset: offset, as: UInt64.self) }
+        let size: OperandSize = Value.bitWidth == 32 ? .dword : .word
+        let result = alu(d.sub, UInt32(rawRegs.load(fromByteOffset: offset, as: Value.self)), UInt32(source), size)
+        if d.sub != AluKind.cmp.rawValue { storeRegister(result, as: Value.self, at: offset) }
         return .next
     }
 
-    /// INC/DEC r32 (40h–4Fh): the register is in `rm`; CF stays as it was.
-    @inline(__always) func execIncDecRegister32(_ d: Instruction, increment: Bool) -> Step {
+    /// INC/DEC of a 16- or 32-bit register (`rm`); CF stays as it was.
+    @inline(__always) func execIncDecRegister<Value: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _: Value.Type,
+                                                                                        increment: Bool) -> Step {
         let offset = Int(d.rm)
-        let value = rawRegs.load(fromByteOffset: offset, as: UInt32.self)
-        let result = increment ? value &+ 1 : value &- 1
+        let size: OperandSize = Value.bitWidth == 32 ? .dword : .word
+        let value = UInt32(rawRegs.load(fromByteOffset: offset, as: Value.self))
+        let result = (increment ? value &+ 1 : value &- 1) & size.mask
         flagAux = carryFlag ? 1 : 0
-        setLazyFlags(increment ? .inc : .dec, .dword, result: result, dst: value, src: 1)
-        rawRegs.storeBytes(of: UInt64(result), toByteOffset: offset, as: UInt64.self)
+        setLazyFlags(increment ? .inc : .dec, size, result: result, dst: value, src: 1)
+        storeRegister(result, as: Value.self, at: offset)
         return .next
+    }
+
+    /// Writes a 16- or 32-bit register result (a 32-bit one zero-extends into the slot).
+    @inline(__always) private func storeRegister<Value: FixedWidthInteger>(_ result: UInt32, as: Value.Type, at offset: Int) {
+        if Value.bitWidth == 32 {
+            rawRegs.storeBytes(of: UInt64(result), toByteOffset: offset, as: UInt64.self)
+        } else {
+            rawRegs.storeBytes(of: Value(truncatingIfNeeded: result), toByteOffset: offset, as: Value.self)
+        }
     }
 
     func execNot(_ d: Instruction) -> Step {

@@ -34,12 +34,19 @@ extension CPU {
         case .testRmImm: return execTest(d, immediate: true)
         case .incRm: return execIncDec(d, increment: true)
         case .decRm: return execIncDec(d, increment: false)
-        case .incRegister32: return execIncDecRegister32(d, increment: true)
-        case .decRegister32: return execIncDecRegister32(d, increment: false)
-        case .aluRegisters32: return execAluRegister32(d, source: rawRegs.load(fromByteOffset: Int(d.reg), as: UInt32.self))
-        case .aluRegisterImmediate32: return execAluRegister32(d, source: d.imm)
+        case .incRegister32: return execIncDecRegister(d, UInt32.self, increment: true)
+        case .decRegister32: return execIncDecRegister(d, UInt32.self, increment: false)
+        case .aluRegisters32: return execAluRegister(d, source: rawRegs.load(fromByteOffset: Int(d.reg), as: UInt32.self))
+        case .aluRegisterImmediate32: return execAluRegister(d, source: d.imm)
         case .movRegisters32:
             regs[Int(d.rm) >> 3] = UInt64(rawRegs.load(fromByteOffset: Int(d.reg), as: UInt32.self))
+            return .next
+        case .incRegister16: return execIncDecRegister(d, UInt16.self, increment: true)
+        case .decRegister16: return execIncDecRegister(d, UInt16.self, increment: false)
+        case .aluRegisters16: return execAluRegister(d, source: rawRegs.load(fromByteOffset: Int(d.reg), as: UInt16.self))
+        case .aluRegisterImmediate16: return execAluRegister(d, source: UInt16(truncatingIfNeeded: d.imm))
+        case .movRegisters16:
+            rawRegs.storeBytes(of: rawRegs.load(fromByteOffset: Int(d.reg), as: UInt16.self), toByteOffset: Int(d.rm), as: UInt16.self)
             return .next
         case .notRm: return execNot(d)
         case .negRm: return execNeg(d)
