@@ -102,6 +102,20 @@ import X86Asm
         } } }
     }
 
+    @Test(arguments: Width.allCases, [4, 5, 6, 7])
+    func shiftOfARegisterByAnImmediateMatchesTheMemoryForm(width: Width, kind: Int) throws {
+        let m = TestMachine()
+        for x in Self.values { for count in [0, 1, 2, 7, 15, 16, 17, 31, 32, 33] { for carry in [false, true] {
+            // shl/sal/shr/sar ax/eax, count (C1 /k ib, or D1 /k for 1); then the same on [data].
+            let register: [UInt8] = count == 1 ? [0xD1, UInt8(0xC0 | kind << 3)] : [0xC1, UInt8(0xC0 | kind << 3), UInt8(count)]
+            let memory: [UInt8] = count == 1 ? [0xD1] + width.memoryOperand(reg: kind)
+                : [0xC1] + width.memoryOperand(reg: kind) + [UInt8(count)]
+            let r = try run(m, width, x: x, y: 0, carry: carry, pair(carry: carry, register: register, memory: memory))
+            #expect(r.register == r.memory && r.flags == r.memoryFlags,
+                    "\(width.testDescription) kind \(kind) \(hex(x)) by \(count), CF \(carry)")
+        } } }
+    }
+
     /// MOV between registers in both encodings copies the operand: a 32-bit one zero-extends
     /// into the 64-bit slot, a 16-bit one keeps the register's upper bits; flags stay.
     @Test(arguments: Width.allCases, [[UInt8(0x89), 0xD8], [0x8B, 0xC3]])

@@ -153,8 +153,8 @@ struct Decoder {
 
     /// The hottest 16- and 32-bit register-only forms get ops whose handlers decide nothing when
     /// they run (no operand size, no memory operand): ALU operations between registers or with
-    /// an immediate, MOV between registers, INC/DEC. The destination register goes to `rm`, a
-    /// source register to `reg`.
+    /// an immediate, MOV between registers, INC/DEC, shifts (not rotates) by an immediate. The
+    /// destination register goes to `rm`, a source register to `reg`.
     private mutating func specializeRegisterForms() {
         guard !out.hasMemoryOperand, out.size == .dword || out.size == .word else { return }
         let dword = out.size == .dword
@@ -171,6 +171,8 @@ struct Decoder {
         } else if out.op == .movRegRm {
             (out.rm, out.reg) = (out.reg, out.rm)
             out.op = dword ? .movRegisters32 : .movRegisters16
+        } else if out.op == .shiftRmImm && out.sub >= ShiftKind.shl.rawValue {
+            out.op = dword ? .shiftRegister32 : .shiftRegister16
         } else if out.op == .incRm || out.op == .decRm {
             out.op = out.op == .incRm ? (dword ? .incRegister32 : .incRegister16) : (dword ? .decRegister32 : .decRegister16)
         }

@@ -14,9 +14,11 @@ enum Op: UInt8 {
     case incRm, decRm, notRm, negRm
     /// Hot 16- and 32-bit register-only forms, with nothing left to decide when they run
     /// (`Decoder.specializeRegisterForms`): INC/DEC, an ALU operation between two registers or
-    /// with an immediate (`sub` = the kind, `rm` the destination), MOV between registers.
+    /// with an immediate (`sub` = the kind, `rm` the destination), MOV between registers, shifts.
     case incRegister32, decRegister32, aluRegisters32, aluRegisterImmediate32, movRegisters32
     case incRegister16, decRegister16, aluRegisters16, aluRegisterImmediate16, movRegisters16
+    /// SHL/SAL/SHR/SAR of a register by an immediate (`sub` = the kind, `imm` = the count).
+    case shiftRegister32, shiftRegister16
     case mulRm, imulRm, divRm, idivRm
     case imulRegRmImm, imulRegRm
     case convertToWider      // CBW / CWDE

@@ -41,6 +41,8 @@ extension CPU {
         case .movRegisters32:
             regs[Int(d.rm) >> 3] = UInt64(rawRegs.load(fromByteOffset: Int(d.reg), as: UInt32.self))
             return .next
+        case .shiftRegister32: return execShiftRegister(d, UInt32.self)
+        case .shiftRegister16: return execShiftRegister(d, UInt16.self)
         case .incRegister16: return execIncDecRegister(d, UInt16.self, increment: true)
         case .decRegister16: return execIncDecRegister(d, UInt16.self, increment: false)
         case .aluRegisters16: return execAluRegister(d, source: rawRegs.load(fromByteOffset: Int(d.reg), as: UInt16.self))
