@@ -116,6 +116,23 @@ import X86Asm
         } } }
     }
 
+    /// MOV of an immediate to a register (B8+r, and C7 /0 in register form), and between a
+    /// register and memory both ways (89/8B with a memory operand), at both widths.
+    @Test(arguments: Width.allCases)
+    func moveOfAnImmediateAndBetweenARegisterAndMemory(width: Width) throws {
+        let m = TestMachine()
+        let y: UInt32 = 0x8765_4321
+        // mov ax/eax, imm; mov [data], ax/eax; mov cx/ecx, imm (C7 /0); mov dx/edx, [data].
+        let code = [0xB8] + width.immediate(y) + [0x89] + width.memoryOperand(reg: 0)
+            + [0xC7, 0xC1] + width.immediate(~y) + [0x8B] + width.memoryOperand(reg: 2)
+        _ = try run(m, width, x: 0xAAAA_5555, y: 0, carry: false, code)
+        let high: UInt64 = width == .bits32 ? 0 : 0xAAAA_0000
+        #expect(m.cpu.register(.rax) == high | UInt64(y & width.mask))
+        #expect(m.bus.dword(at: Self.data) == (width == .bits32 ? y : 0xAAAA_0000 | y & 0xFFFF), "a 16-bit store writes two bytes")
+        #expect(m.r32(.rcx) & width.mask == ~y & width.mask)
+        #expect(m.r32(.rdx) & width.mask == y & width.mask)
+    }
+
     /// MOV between registers in both encodings copies the operand: a 32-bit one zero-extends
     /// into the 64-bit slot, a 16-bit one keeps the register's upper bits; flags stay.
     @Test(arguments: Width.allCases, [[UInt8(0x89), 0xD8], [0x8B, 0xC3]])

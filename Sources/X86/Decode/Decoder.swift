@@ -153,11 +153,18 @@ struct Decoder {
 
     /// The hottest 16- and 32-bit register-only forms get ops whose handlers decide nothing when
     /// they run (no operand size, no memory operand): ALU operations between registers or with
-    /// an immediate, MOV between registers, INC/DEC, shifts (not rotates) by an immediate. The
-    /// destination register goes to `rm`, a source register to `reg`.
+    /// an immediate, MOV between registers or of an immediate, INC/DEC, shifts (not rotates) by
+    /// an immediate; and MOV between a register and memory. The destination register goes to
+    /// `rm`, a source register to `reg` (a load's destination stays in `reg`).
     private mutating func specializeRegisterForms() {
-        guard !out.hasMemoryOperand, out.size == .dword || out.size == .word else { return }
+        guard out.size == .dword || out.size == .word else { return }
         let dword = out.size == .dword
+        if out.hasMemoryOperand {
+            // MOV between a register and memory: the access size is known.
+            if out.op == .movRegRm { out.op = dword ? .loadRegister32 : .loadRegister16 }
+            if out.op == .movRmReg { out.op = dword ? .storeRegister32 : .storeRegister16 }
+            return
+        }
         let raw = out.op.rawValue
         if (Op.addRmReg.rawValue...Op.cmpRmReg.rawValue).contains(raw) {
             out.op = dword ? .aluRegisters32 : .aluRegisters16
@@ -171,6 +178,8 @@ struct Decoder {
         } else if out.op == .movRegRm {
             (out.rm, out.reg) = (out.reg, out.rm)
             out.op = dword ? .movRegisters32 : .movRegisters16
+        } else if out.op == .movRmImm {
+            out.op = dword ? .movRegisterImmediate32 : .movRegisterImmediate16
         } else if out.op == .shiftRmImm && out.sub >= ShiftKind.shl.rawValue {
             out.op = dword ? .shiftRegister32 : .shiftRegister16
         } else if out.op == .incRm || out.op == .decRm {

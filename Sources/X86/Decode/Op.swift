@@ -19,6 +19,8 @@ enum Op: UInt8 {
     case incRegister16, decRegister16, aluRegisters16, aluRegisterImmediate16, movRegisters16
     /// SHL/SAL/SHR/SAR of a register by an immediate (`sub` = the kind, `imm` = the count).
     case shiftRegister32, shiftRegister16
+    /// MOV of an immediate to a register (`rm`), and between a register (`reg`) and memory.
+    case movRegisterImmediate32, movRegisterImmediate16, loadRegister32, loadRegister16, storeRegister32, storeRegister16
     case mulRm, imulRm, divRm, idivRm
     case imulRegRmImm, imulRegRm
     case convertToWider      // CBW / CWDE

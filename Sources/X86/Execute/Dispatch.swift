@@ -41,6 +41,25 @@ extension CPU {
         case .movRegisters32:
             regs[Int(d.rm) >> 3] = UInt64(rawRegs.load(fromByteOffset: Int(d.reg), as: UInt32.self))
             return .next
+        case .movRegisterImmediate32:
+            regs[Int(d.rm) >> 3] = UInt64(d.imm)
+            return .next
+        case .movRegisterImmediate16:
+            rawRegs.storeBytes(of: UInt16(truncatingIfNeeded: d.imm), toByteOffset: Int(d.rm), as: UInt16.self)
+            return .next
+        case .loadRegister32:
+            guard let value = read32(d.segment, effectiveAddress(d)) else { return .fault }
+            regs[Int(d.reg) >> 3] = UInt64(value)
+            return .next
+        case .loadRegister16:
+            guard let value = read16(d.segment, effectiveAddress(d)) else { return .fault }
+            rawRegs.storeBytes(of: value, toByteOffset: Int(d.reg), as: UInt16.self)
+            return .next
+        case .storeRegister32:
+            return write(d.segment, effectiveAddress(d), .dword, rawRegs.load(fromByteOffset: Int(d.reg), as: UInt32.self)) ? .next : .fault
+        case .storeRegister16:
+            return write(d.segment, effectiveAddress(d), .word, UInt32(rawRegs.load(fromByteOffset: Int(d.reg), as: UInt16.self)))
+                ? .next : .fault
         case .shiftRegister32: return execShiftRegister(d, UInt32.self)
         case .shiftRegister16: return execShiftRegister(d, UInt16.self)
         case .incRegister16: return execIncDecRegister(d, UInt16.self, increment: true)
