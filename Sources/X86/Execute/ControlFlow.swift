@@ -22,6 +22,12 @@ extension CPU {
         return .next
     }
 
+    /// JZ/JNZ: taken when ZF differs from the condition code's low bit.
+    @inline(__always) func execJccZero(_ d: Instruction) -> Step {
+        if zeroFlag != (d.sub & 1 != 0) { return branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size)) }
+        return .next
+    }
+
     /// LOOP/LOOPZ/LOOPNZ/JCXZ: the counter is CX or ECX by address size.
     func execLoop(_ d: Instruction) -> Step {
         let counterSize: OperandSize = d.addressSize32 ? .dword : .word

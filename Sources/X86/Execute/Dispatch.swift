@@ -137,6 +137,7 @@ extension CPU {
         // Control transfer
         case .jmpRel: return execJmpRel(d)
         case .jcc: return execJcc(d)
+        case .jccZero: return execJccZero(d)
         case .jmpRm: return execJmpRm(d)
         case .jmpFar: return execJmpFar(d)
         case .jmpFarMem: return execJmpFarMem(d)
