@@ -142,8 +142,10 @@ struct Decoder {
         if fetchFailed { return nil }
         if lock && !isLockable { setInvalid() }
         specializeRegisterForms()
-        // JZ/JNZ, the commonest conditions, test ZF without the general condition dispatch.
+        // JZ/JNZ and JC/JNC, the commonest conditions, test their flag without the general
+        // condition dispatch.
         if out.op == .jcc && out.sub >> 1 == 2 { out.op = .jccZero }
+        if out.op == .jcc && out.sub >> 1 == 1 { out.op = .jccCarry }
         out.attributes |= repeatPrefix
         if lock { out.attributes |= DecodedInstruction.Attributes.lock }
         if addressSize32 { out.attributes |= DecodedInstruction.Attributes.addressSize32 }

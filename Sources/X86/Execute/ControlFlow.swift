@@ -22,9 +22,10 @@ extension CPU {
         return .next
     }
 
-    /// JZ/JNZ: taken when ZF differs from the condition code's low bit.
-    @inline(__always) func execJccZero(_ d: Instruction) -> Step {
-        if zeroFlag != (d.sub & 1 != 0) { return branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size)) }
+    /// JZ/JNZ or JC/JNC, given the flag their condition tests: taken when the flag differs from
+    /// the condition code's low bit.
+    @inline(__always) func execJccOnFlag(_ d: Instruction, _ flag: Bool) -> Step {
+        if flag != (d.sub & 1 != 0) { return branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size)) }
         return .next
     }
 

@@ -137,7 +137,8 @@ extension CPU {
         // Control transfer
         case .jmpRel: return execJmpRel(d)
         case .jcc: return execJcc(d)
-        case .jccZero: return execJccZero(d)
+        case .jccZero: return execJccOnFlag(d, zeroFlag)
+        case .jccCarry: return execJccOnFlag(d, carryFlag)
         case .jmpRm: return execJmpRm(d)
         case .jmpFar: return execJmpFar(d)
         case .jmpFarMem: return execJmpFarMem(d)
