@@ -133,6 +133,19 @@ import X86Asm
         #expect(m.r32(.rdx) & width.mask == y & width.mask)
     }
 
+    /// MOVZX r32, byte [m] zero-extends the byte into the whole register, as the register-source
+    /// form (the general path) does with the same byte.
+    @Test func zeroExtendingByteLoad() throws {
+        let m = TestMachine()
+        for byte: UInt32 in [0x00, 0x01, 0x7F, 0x80, 0xFE, 0xFF] {
+            // movzx eax, byte [data]; movzx ecx, bl (BL = the byte).
+            _ = try run(m, .bits32, x: 0xFFFF_FF00 | byte, y: 0xAAAA_AA00 | byte, carry: false,
+                        [0x0F, 0xB6] + Width.bits32.memoryOperand(reg: 0) + [0x0F, 0xB6, 0xCB])
+            #expect(m.cpu.register(.rax) == UInt64(byte))
+            #expect(m.cpu.register(.rcx) == UInt64(byte))
+        }
+    }
+
     /// MOV between registers in both encodings copies the operand: a 32-bit one zero-extends
     /// into the 64-bit slot, a 16-bit one keeps the register's upper bits; flags stay.
     @Test(arguments: Width.allCases, [[UInt8(0x89), 0xD8], [0x8B, 0xC3]])

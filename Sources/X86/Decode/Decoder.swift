@@ -167,6 +167,8 @@ struct Decoder {
             // MOV between a register and memory: the access size is known.
             if out.op == .movRegRm { out.op = dword ? .loadRegister32 : .loadRegister16 }
             if out.op == .movRmReg { out.op = dword ? .storeRegister32 : .storeRegister16 }
+            // MOVZX r32, byte [m]: the byte load of string and table code.
+            if out.op == .movzx && out.imm == 0 && dword { out.op = .loadByteZeroExtended32 }
             return
         }
         let raw = out.op.rawValue

@@ -21,6 +21,8 @@ enum Op: UInt8 {
     case shiftRegister32, shiftRegister16
     /// MOV of an immediate to a register (`rm`), and between a register (`reg`) and memory.
     case movRegisterImmediate32, movRegisterImmediate16, loadRegister32, loadRegister16, storeRegister32, storeRegister16
+    /// MOVZX r32, byte [m] (the destination in `reg`).
+    case loadByteZeroExtended32
     /// JZ/JNZ and JC/JNC (`sub` = the condition code: 4 or 5, 2 or 3).
     case jccZero, jccCarry
     case mulRm, imulRm, divRm, idivRm

@@ -51,6 +51,10 @@ extension CPU {
             guard let value = read32(d.segment, effectiveAddress(d)) else { return .fault }
             regs[Int(d.reg) >> 3] = UInt64(value)
             return .next
+        case .loadByteZeroExtended32:
+            guard let value = read8(d.segment, effectiveAddress(d)) else { return .fault }
+            regs[Int(d.reg) >> 3] = UInt64(value)
+            return .next
         case .loadRegister16:
             guard let value = read16(d.segment, effectiveAddress(d)) else { return .fault }
             rawRegs.storeBytes(of: value, toByteOffset: Int(d.reg), as: UInt16.self)
