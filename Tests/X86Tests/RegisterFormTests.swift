@@ -88,6 +88,20 @@ import X86Asm
         } } }
     }
 
+    @Test(arguments: Width.allCases)
+    func testOfARegisterMatchesTheMemoryForm(width: Width) throws {
+        let m = TestMachine()
+        for x in Self.values { for y in Self.values { for immediate in [false, true] {
+            // test ax/eax, bx/ebx (85 D8) or test ax/eax, imm (F7 C0); then the same on [data].
+            let register: [UInt8] = immediate ? [0xF7, 0xC0] + width.immediate(y) : [0x85, 0xD8]
+            let memory: [UInt8] = immediate ? [0xF7] + width.memoryOperand(reg: 0) + width.immediate(y)
+                : [0x85] + width.memoryOperand(reg: 3)
+            let r = try run(m, width, x: x, y: y, carry: true, pair(carry: true, register: register, memory: memory))
+            #expect(r.register == x & width.mask && r.memory == x & width.mask && r.flags == r.memoryFlags,
+                    "\(width.testDescription) test \(hex(x)), \(hex(y)) \(immediate ? "imm" : "reg")")
+        } } }
+    }
+
     @Test(arguments: Width.allCases, [true, false])
     func incDecOfARegisterMatchesTheMemoryForm(width: Width, increment: Bool) throws {
         let m = TestMachine()

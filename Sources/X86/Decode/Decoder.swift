@@ -188,6 +188,9 @@ struct Decoder {
             out.op = dword ? .movRegisterImmediate32 : .movRegisterImmediate16
         } else if out.op == .shiftRmImm && out.sub >= ShiftKind.shl.rawValue {
             out.op = dword ? .shiftRegister32 : .shiftRegister16
+        } else if out.op == .testRmReg || out.op == .testRmImm {
+            out.op = out.op == .testRmReg ? (dword ? .testRegisters32 : .testRegisters16)
+                : (dword ? .testRegisterImmediate32 : .testRegisterImmediate16)
         } else if out.op == .incRm || out.op == .decRm {
             out.op = out.op == .incRm ? (dword ? .incRegister32 : .incRegister16) : (dword ? .decRegister32 : .decRegister16)
         }

@@ -17,6 +17,8 @@ enum Op: UInt8 {
     /// with an immediate (`sub` = the kind, `rm` the destination), MOV between registers, shifts.
     case incRegister32, decRegister32, aluRegisters32, aluRegisterImmediate32, movRegisters32
     case incRegister16, decRegister16, aluRegisters16, aluRegisterImmediate16, movRegisters16
+    /// TEST of a register (`rm`) with a register (`reg`) or an immediate.
+    case testRegisters32, testRegisters16, testRegisterImmediate32, testRegisterImmediate16
     /// SHL/SAL/SHR/SAR of a register by an immediate (`sub` = the kind, `imm` = the count).
     case shiftRegister32, shiftRegister16
     /// MOV of an immediate to a register (`rm`), and between a register (`reg`) and memory.

@@ -141,6 +141,13 @@ extension CPU {
         return .next
     }
 
+    /// TEST of the 16- or 32-bit register `rm` with `source`: the flags of AND, nothing written.
+    @inline(__always) func execTestRegister<Value: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _ source: Value) -> Step {
+        let value = UInt32(rawRegs.load(fromByteOffset: Int(d.rm), as: Value.self))
+        setLazyFlags(.logic, Value.bitWidth == 32 ? .dword : .word, result: value & UInt32(source), dst: value, src: UInt32(source))
+        return .next
+    }
+
     /// INC/DEC of a 16- or 32-bit register (`rm`); CF stays as it was.
     @inline(__always) func execIncDecRegister<Value: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _: Value.Type,
                                                                                         increment: Bool) -> Step {

@@ -64,6 +64,12 @@ extension CPU {
         case .storeRegister16:
             return write(d.segment, effectiveAddress(d), .word, UInt32(rawRegs.load(fromByteOffset: Int(d.reg), as: UInt16.self)))
                 ? .next : .fault
+        case .testRegisters32:
+            return execTestRegister(d, rawRegs.load(fromByteOffset: Int(d.reg), as: UInt32.self))
+        case .testRegisters16:
+            return execTestRegister(d, rawRegs.load(fromByteOffset: Int(d.reg), as: UInt16.self))
+        case .testRegisterImmediate32: return execTestRegister(d, d.imm)
+        case .testRegisterImmediate16: return execTestRegister(d, UInt16(truncatingIfNeeded: d.imm))
         case .shiftRegister32: return execShiftRegister(d, UInt32.self)
         case .shiftRegister16: return execShiftRegister(d, UInt16.self)
         case .incRegister16: return execIncDecRegister(d, UInt16.self, increment: true)
