@@ -160,6 +160,21 @@ import X86Asm
         }
     }
 
+    /// Byte forms with high-byte registers: MOV AH, [m] and MOV [m], BH touch only their byte,
+    /// and TEST AH, BL sets the flags TEST [m], BL sets for the same byte.
+    @Test func byteLoadsStoresAndTestReachHighByteRegisters() throws {
+        let m = TestMachine()
+        for byte: UInt32 in [0x00, 0x01, 0x7F, 0x80, 0xFF] {
+            // mov ah, [data]; mov [data+1], bh; test ah, bl; pushf/pop cx; test [data], bl; pushf/pop dx.
+            let code: [UInt8] = [0x8A, 0x26, 0x00, 0x30, 0x88, 0x3E, 0x01, 0x30,
+                                 0x84, 0xDC, 0x9C, 0x59, 0x84, 0x1E, 0x00, 0x30, 0x9C, 0x5A]
+            let r = try run(m, .bits16, x: 0x1234_5600 | byte, y: 0x0000_A500 | (byte ^ 0x5A), carry: false, code)
+            #expect(m.cpu.register(.rax) == UInt64(0x1234_0000 | byte << 8 | byte), "only AH changed")
+            #expect(m.bus.dword(at: Self.data) == 0x1234_A500 | byte, "only the second byte changed")
+            #expect(r.flags == r.memoryFlags)
+        }
+    }
+
     /// MOV between registers in both encodings copies the operand: a 32-bit one zero-extends
     /// into the 64-bit slot, a 16-bit one keeps the register's upper bits; flags stay.
     @Test(arguments: Width.allCases, [[UInt8(0x89), 0xD8], [0x8B, 0xC3]])

@@ -161,6 +161,13 @@ struct Decoder {
     /// an immediate; and MOV between a register and memory. The destination register goes to
     /// `rm`, a source register to `reg` (a load's destination stays in `reg`).
     private mutating func specializeRegisterForms() {
+        if out.size == .byte {
+            // Byte forms of string code: MOV between a register and memory, TEST of registers.
+            if out.hasMemoryOperand && out.op == .movRegRm { out.op = .loadRegister8 }
+            if out.hasMemoryOperand && out.op == .movRmReg { out.op = .storeRegister8 }
+            if !out.hasMemoryOperand && out.op == .testRmReg { out.op = .testRegisters8 }
+            return
+        }
         guard out.size == .dword || out.size == .word else { return }
         let dword = out.size == .dword
         if out.hasMemoryOperand {

@@ -141,10 +141,11 @@ extension CPU {
         return .next
     }
 
-    /// TEST of the 16- or 32-bit register `rm` with `source`: the flags of AND, nothing written.
+    /// TEST of the 8-, 16- or 32-bit register `rm` with `source`: the flags of AND, nothing written.
     @inline(__always) func execTestRegister<Value: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _ source: Value) -> Step {
         let value = UInt32(rawRegs.load(fromByteOffset: Int(d.rm), as: Value.self))
-        setLazyFlags(.logic, Value.bitWidth == 32 ? .dword : .word, result: value & UInt32(source), dst: value, src: UInt32(source))
+        let size: OperandSize = Value.bitWidth == 32 ? .dword : Value.bitWidth == 16 ? .word : .byte
+        setLazyFlags(.logic, size, result: value & UInt32(source), dst: value, src: UInt32(source))
         return .next
     }
 

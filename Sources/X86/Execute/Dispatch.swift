@@ -55,6 +55,15 @@ extension CPU {
             guard let value = read8(d.segment, effectiveAddress(d)) else { return .fault }
             regs[Int(d.reg) >> 3] = UInt64(value)
             return .next
+        case .loadRegister8:
+            guard let value = read8(d.segment, effectiveAddress(d)) else { return .fault }
+            rawRegs.storeBytes(of: value, toByteOffset: Int(d.reg), as: UInt8.self)
+            return .next
+        case .storeRegister8:
+            return write(d.segment, effectiveAddress(d), .byte, UInt32(rawRegs.load(fromByteOffset: Int(d.reg), as: UInt8.self)))
+                ? .next : .fault
+        case .testRegisters8:
+            return execTestRegister(d, rawRegs.load(fromByteOffset: Int(d.reg), as: UInt8.self))
         case .loadRegister16:
             guard let value = read16(d.segment, effectiveAddress(d)) else { return .fault }
             rawRegs.storeBytes(of: value, toByteOffset: Int(d.reg), as: UInt16.self)
