@@ -34,7 +34,8 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Alternating rounds of the three workloads.")
     var rounds: Int = 5
 
-    @Option(help: "Write each workload's program (standard iterations) to DIR/NAME.bin and exit: raw bytes to load at 0000:1000 and enter in real mode, for running the same guest on another emulator.")
+    @Option(help: ArgumentHelp("Write each workload's program (standard iterations) to DIR/NAME.bin and exit: raw bytes to load at 0000:1000 and enter in real mode, for running the same guest on another emulator.",
+                               valueName: "dir"))
     var export: String?
 
     func validate() throws {
