@@ -53,6 +53,7 @@ import Testing
         BadCommand(["bench", "--paged-iterations", "0"], "--paged-iterations must be at least 1"),
         BadCommand(["bench", "--rounds", "0"], "--rounds must be at least 1"),
         BadCommand(["bench", "--rounds", "-2"], "--rounds must be at least 1"),
+        BadCommand(["bench", "--export", "/nonexistent"], "cannot open /nonexistent/real-mode.bin for writing"),
         BadCommand(["vectors"], "Missing expected argument '<directory>'"),
         BadCommand(["vectors", "/nonexistent"], "cannot read /nonexistent"),
         BadCommand(["run", "--firmware", "/nonexistent.rom"], "firmware image /nonexistent.rom does not exist"),
@@ -114,6 +115,18 @@ import Testing
         let result = try Invocation.run(["run", "--payload", payload, "--exit-port", "0xf4", "--serial", "none"])
         #expect(result.status == status)
         #expect(result.errorLines == ["resetvector: guest requested exit with status \(status)"])
+    }
+
+    /// `bench --export DIR` writes the three workloads' programs and runs nothing.
+    @Test func benchExportWritesTheWorkloads() throws {
+        let directory = try TemporaryDirectory()
+        let result = try Invocation.run(["bench", "--export", directory.url.path])
+        #expect(result.status == 0, "\(result.standardError)")
+        for name in ["real-mode", "protected-paged", "real-code"] {
+            let size = try FileManager.default.attributesOfItem(atPath: directory.path(name + ".bin"))[.size] as? Int
+            #expect((size ?? 0) > 100, "\(name).bin")
+            #expect(result.standardOutput.contains("\(name).bin: \(size ?? 0) bytes"))
+        }
     }
 
     // MARK: Vector files
