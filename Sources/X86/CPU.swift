@@ -147,7 +147,7 @@ public final class CPU {
 
     // MARK: Memory
     /// The data TLB: supervisor entries, then user entries (see `setPrivilegeLevel`), for each
-    /// of its two ways (`TLBEntry.secondWay`).
+    /// of its ways (`TLBEntry.ways`, `TLBEntry.wayStride`).
     let tlbStorage: UnsafeMutablePointer<TLBEntry>
     /// The half serving the current privilege level.
     var tlb: UnsafeMutablePointer<TLBEntry>

@@ -28,9 +28,7 @@ struct ResetVector: ParsableCommand {
         do {
             command = try parseAsRoot(CommandLineArguments.normalized(Array(CommandLine.arguments.dropFirst())))
         } catch {
-            // --help and its kind are not failures: ArgumentParser prints them.
-            if exitCode(for: error) == .success { exit(withError: error) }
-            fail(CommandLineArguments.oneLine(message(for: error)), status: ExitStatus.badInput)
+            failArguments(error)
         }
         do {
             try command.run()
@@ -41,10 +39,16 @@ struct ResetVector: ParsableCommand {
         } catch let failure as OutputFailure {
             fail(failure.description, status: ExitStatus.outputFailed)
         } catch {
-            if exitCode(for: error) == .success { exit(withError: error) }
-            fail(CommandLineArguments.oneLine(message(for: error)), status: ExitStatus.badInput)
+            failArguments(error)
         }
         endProcess(0)
+    }
+
+    /// An ArgumentParser error: --help and its kind are not failures (ArgumentParser prints
+    /// them); anything else is bad input, reported in one line.
+    private static func failArguments(_ error: Error) -> Never {
+        if exitCode(for: error) == .success { exit(withError: error) }
+        fail(CommandLineArguments.oneLine(message(for: error)), status: ExitStatus.badInput)
     }
 
     private static func fail(_ message: String, status: Int32) -> Never {

@@ -139,8 +139,8 @@ import Testing
         let text = String(repeating: "{\"name\": \"nop\"}\n", count: 2000)
         let plain = try directory.file("plain.jsonl", Array(text.utf8))
         let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        gzip.arguments = ["-n", plain]
+        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gzip.arguments = ["gzip", "-n", plain]
         try gzip.run()
         gzip.waitUntilExit()
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: plain + ".gz")))

@@ -278,10 +278,7 @@ import X86Asm
         var largest = (pages: 0, records: 0)
         for _ in 0..<10_000 {
             m.cpu.powerOnReset()
-            m.bus.load(program, at: Int(TestMachine.codeOrigin))
-            m.cpu.invalidateCode(physicalAddress: UInt64(TestMachine.codeOrigin), length: program.count)
-            m.cpu.loadRealModeSegment(.cs, selector: 0)
-            m.cpu.instructionPointer = UInt64(TestMachine.codeOrigin)
+            m.load(program)
             #expect(m.cpu.run(limit: 100) == .halted)
             let size = m.cpu.decodedCodeSize
             largest = (max(largest.pages, size.pages), max(largest.records, size.records))
@@ -294,11 +291,7 @@ import X86Asm
     /// says each time: a block decoded for one default size is not reused for the other.
     @Test func theSameBytesDecodeAgainWhenCSChangesItsDefaultSize() throws {
         let m = TestMachine()
-        let code: [UInt8] = [0xB8, 0x11, 0x11, 0x90, 0x90, 0xF4]   // mov ax, imm; nop; nop; hlt — or mov eax, imm; hlt
-        m.bus.load(code, at: Int(TestMachine.codeOrigin))
-        m.cpu.invalidateCode(physicalAddress: UInt64(TestMachine.codeOrigin), length: code.count)
-        m.cpu.loadRealModeSegment(.cs, selector: 0)
-        m.cpu.instructionPointer = UInt64(TestMachine.codeOrigin)
+        m.load([0xB8, 0x11, 0x11, 0x90, 0x90, 0xF4])      // mov ax, imm; nop; nop; hlt — or mov eax, imm; hlt
         m.cpu.setRegister(.rax, 0)
         #expect(m.run(budget: 3) == .limitReached)      // mov, nop, nop: stopped before the HLT
         #expect(m.cpu.register(.rax) == 0x1111)
@@ -315,12 +308,8 @@ import X86Asm
     /// the new limit raises #GP as it would if fetched afresh.
     @Test func aLowerCodeSegmentLimitIsHonouredByDecodedCode() throws {
         let m = TestMachine()
-        let code: [UInt8] = [0x90, 0x90, 0x90, 0xF4]          // nop; nop; nop; hlt
         let origin = Int(TestMachine.codeOrigin)
-        m.bus.load(code, at: origin)
-        m.cpu.invalidateCode(physicalAddress: UInt64(origin), length: code.count)
-        m.cpu.loadRealModeSegment(.cs, selector: 0)
-        m.cpu.instructionPointer = UInt64(origin)
+        m.load([0x90, 0x90, 0x90, 0xF4])                     // nop; nop; nop; hlt
         #expect(m.run(budget: 3) == .limitReached)
         #expect(m.events.deliveries.isEmpty)
 

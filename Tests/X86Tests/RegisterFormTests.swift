@@ -36,16 +36,11 @@ import X86Asm
     private func run(_ m: TestMachine, _ width: Width, x: UInt32, y: UInt32, carry: Bool, _ bytes: [UInt8]) throws
         -> (register: UInt32, memory: UInt32, flags: UInt32, memoryFlags: UInt32) {
         m.cpu.powerOnReset()
-        let code = bytes + [0xF4]
-        m.bus.load(code, at: Int(TestMachine.codeOrigin))
+        m.load(bytes + [0xF4])
         m.bus.setDword(x, at: Self.data)
-        m.cpu.invalidateCode(physicalAddress: UInt64(TestMachine.codeOrigin), length: code.count)
-        for s in [SegmentRegister.ds, .es, .ss] { m.cpu.loadRealModeSegment(s, selector: 0) }
         let cs = m.cpu.segment(.cs)
         m.cpu.setSegment(.cs, SegmentCache(selector: 0, base: 0, limit: width == .bits32 ? 0xFFFF_FFFF : 0xFFFF,
                                            attributes: width == .bits32 ? cs.attributes | 0x4000 : cs.attributes))
-        m.cpu.instructionPointer = UInt64(TestMachine.codeOrigin)
-        m.cpu.setRegister(.rsp, UInt64(TestMachine.stackTop))
         m.cpu.setRegister(.rax, UInt64(x))
         m.cpu.setRegister(.rbx, UInt64(y))
         m.cpu.eflags = carry ? 0x3 : 0x2

@@ -29,26 +29,26 @@ struct FlatPagedSetup {
         for (address, value) in gdt { a.mov(Mem(disp: address, size: .dword), Int(value)) }
         a.enterProtectedMode(gdtr: Mem(label: gdtr), codeSelector: 0x08, dataSelector: 0x10)
         a.mov(.esp, stackTop)
-        let fillTables = a.newLabel("fillTables"), fillDirectory = a.newLabel("fillDirectory")
         a.cld()
-        a.mov(.edi, pageTables)
-        a.mov(.eax, 0x003)
-        a.mov(.ecx, memorySize >> 12)
-        a.bind(fillTables)
-        a.stosd()
-        a.add(.eax, 0x1000)
-        a.loop(fillTables)
-        a.mov(.edi, pageDirectory)
-        a.mov(.eax, pageTables | 0x003)
-        a.mov(.ecx, memorySize >> 22)
-        a.bind(fillDirectory)
-        a.stosd()
-        a.add(.eax, 0x1000)
-        a.loop(fillDirectory)
+        emitEntries(&a, at: pageTables, firstFrame: 0, count: memorySize >> 12)
+        emitEntries(&a, at: pageDirectory, firstFrame: pageTables, count: memorySize >> 22)
         a.mov(.eax, pageDirectory)
         a.mov(.cr3, .eax)
         a.mov(.eax, .cr0)
         a.or(.eax, Int(bitPattern: 0x8000_0000))
         a.mov(.cr0, .eax)
+    }
+
+    /// `count` present, writable paging entries at `table` for consecutive 4 KiB frames from
+    /// `firstFrame`.
+    private func emitEntries(_ a: inout Assembler, at table: Int, firstFrame: Int, count: Int) {
+        let next = a.newLabel()
+        a.mov(.edi, table)
+        a.mov(.eax, firstFrame | 0x003)
+        a.mov(.ecx, count)
+        a.bind(next)
+        a.stosd()
+        a.add(.eax, 0x1000)
+        a.loop(next)
     }
 }

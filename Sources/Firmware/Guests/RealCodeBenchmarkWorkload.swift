@@ -128,12 +128,11 @@ public enum RealCodeBenchmarkWorkload {
             a.mov(.ecx, count)
             a.bind(fill)
             emitNextRandom(&a)
+            a.mov(.ebx, .eax)
             if scale == 1 {
-                a.mov(.ebx, .eax)
                 a.shr(.ebx, 16)
                 a.mov(Mem(.edi), .bl)
             } else {
-                a.mov(.ebx, .eax)
                 a.sar(.ebx, 20)
                 a.mov(Mem(.edi), .ebx)
             }

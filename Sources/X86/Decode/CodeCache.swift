@@ -292,9 +292,9 @@ extension CPU {
         let physicalPage = physical >> 12
         let pageOffset = Int(linear & 0xFFF)
         // A block decoded before (the lookup missed only because its translation was not cached).
-        if hostPage != nil, let page = codeCache.page(physicalPage), page.pointee.slots[pageOffset] >= 0,
-           fitsCodeSegment(codePool + Int(page.pointee.slots[pageOffset])) {
-            return codePool + Int(page.pointee.slots[pageOffset])
+        if hostPage != nil, let page = codeCache.page(physicalPage), page.pointee.slots[pageOffset] >= 0 {
+            let block = codePool + Int(page.pointee.slots[pageOffset])
+            if fitsCodeSegment(block) { return block }
         }
         let defaultSize32 = segs[SegmentRegister.cs.rawValue].defaultSize32
         let ipMask: UInt32 = defaultSize32 ? 0xFFFF_FFFF : 0xFFFF

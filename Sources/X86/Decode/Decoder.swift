@@ -141,11 +141,7 @@ struct Decoder {
         }
         if fetchFailed { return nil }
         if lock && !isLockable { setInvalid() }
-        specializeRegisterForms()
-        // JZ/JNZ and JC/JNC, the commonest conditions, test their flag without the general
-        // condition dispatch.
-        if out.op == .jcc && out.sub >> 1 == 2 { out.op = .jccZero }
-        if out.op == .jcc && out.sub >> 1 == 1 { out.op = .jccCarry }
+        specializeHotForms()
         out.attributes |= repeatPrefix
         if lock { out.attributes |= DecodedInstruction.Attributes.lock }
         if addressSize32 { out.attributes |= DecodedInstruction.Attributes.addressSize32 }
@@ -155,12 +151,22 @@ struct Decoder {
         return out
     }
 
-    /// The hottest 16- and 32-bit register-only forms get ops whose handlers decide nothing when
-    /// they run (no operand size, no memory operand): ALU operations between registers or with
-    /// an immediate, MOV between registers or of an immediate, INC/DEC, shifts (not rotates) by
-    /// an immediate; and MOV between a register and memory. The destination register goes to
-    /// `rm`, a source register to `reg` (a load's destination stays in `reg`).
-    private mutating func specializeRegisterForms() {
+    /// The hottest forms get ops whose handlers decide nothing when they run (no operand size, no
+    /// register-or-memory test, no condition dispatch): at 16 and 32 bits, ALU operations between
+    /// registers or with an immediate, TEST, MOV between registers or of an immediate, INC/DEC,
+    /// shifts (not rotates) by an immediate, MOV between a register and memory; MOVZX r32 of a
+    /// byte in memory; byte MOV with memory and byte TEST of registers; JZ/JNZ and JC/JNC. The
+    /// destination register goes to `rm`, a source register to `reg` (a load's destination
+    /// stays in `reg`).
+    private mutating func specializeHotForms() {
+        if out.op == .jcc {
+            switch out.sub >> 1 {
+            case 1: out.op = .jccCarry
+            case 2: out.op = .jccZero
+            default: break
+            }
+            return
+        }
         if out.size == .byte {
             // Byte forms of string code: MOV between a register and memory, TEST of registers.
             if out.hasMemoryOperand && out.op == .movRegRm { out.op = .loadRegister8 }

@@ -13,7 +13,7 @@ enum Op: UInt8 {
     case testRmReg, testRmImm
     case incRm, decRm, notRm, negRm
     /// Hot 16- and 32-bit register-only forms, with nothing left to decide when they run
-    /// (`Decoder.specializeRegisterForms`): INC/DEC, an ALU operation between two registers or
+    /// (`Decoder.specializeHotForms`): INC/DEC, an ALU operation between two registers or
     /// with an immediate (`sub` = the kind, `rm` the destination), MOV between registers, shifts.
     case incRegister32, decRegister32, aluRegisters32, aluRegisterImmediate32, movRegisters32
     case incRegister16, decRegister16, aluRegisters16, aluRegisterImmediate16, movRegisters16

@@ -131,44 +131,31 @@ extension CPU {
         }
     }
 
-    /// An ALU operation on a 16- or 32-bit register (`rm`) with `source` (`sub` = the kind).
-    /// A 32-bit result clears the register's upper half; a 16-bit one keeps the rest.
+    /// An ALU operation on the register `rm` with `source` (`sub` = the kind), at `Value`'s size.
     @inline(__always) func execAluRegister<Value: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, source: Value) -> Step {
-        let offset = Int(d.rm)
-        let size: OperandSize = Value.bitWidth == 32 ? .dword : .word
-        let result = alu(d.sub, UInt32(rawRegs.load(fromByteOffset: offset, as: Value.self)), UInt32(source), size)
-        if d.sub != AluKind.cmp.rawValue { storeRegister(result, as: Value.self, at: offset) }
+        let size = OperandSize.of(Value.self)
+        let result = alu(d.sub, readRegister(d.rm, size), UInt32(source), size)
+        if d.sub != AluKind.cmp.rawValue { writeRegister(d.rm, size, result) }
         return .next
     }
 
-    /// TEST of the 8-, 16- or 32-bit register `rm` with `source`: the flags of AND, nothing written.
+    /// TEST of the register `rm` with `source`, at `Value`'s size: the flags of AND, nothing written.
     @inline(__always) func execTestRegister<Value: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _ source: Value) -> Step {
-        let value = UInt32(rawRegs.load(fromByteOffset: Int(d.rm), as: Value.self))
-        let size: OperandSize = Value.bitWidth == 32 ? .dword : Value.bitWidth == 16 ? .word : .byte
+        let size = OperandSize.of(Value.self)
+        let value = readRegister(d.rm, size)
         setLazyFlags(.logic, size, result: value & UInt32(source), dst: value, src: UInt32(source))
         return .next
     }
 
-    /// INC/DEC of a 16- or 32-bit register (`rm`); CF stays as it was.
-    @inline(__always) func execIncDecRegister<Value: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _: Value.Type,
-                                                                                        increment: Bool) -> Step {
-        let offset = Int(d.rm)
-        let size: OperandSize = Value.bitWidth == 32 ? .dword : .word
-        let value = UInt32(rawRegs.load(fromByteOffset: offset, as: Value.self))
+    /// INC/DEC of the register `rm` at `Value`'s size; CF stays as it was.
+    @inline(__always) func execIncDecRegister<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type, increment: Bool) -> Step {
+        let size = OperandSize.of(Value.self)
+        let value = readRegister(d.rm, size)
         let result = (increment ? value &+ 1 : value &- 1) & size.mask
         flagAux = carryFlag ? 1 : 0
         setLazyFlags(increment ? .inc : .dec, size, result: result, dst: value, src: 1)
-        storeRegister(result, as: Value.self, at: offset)
+        writeRegister(d.rm, size, result)
         return .next
-    }
-
-    /// Writes a 16- or 32-bit register result (a 32-bit one zero-extends into the slot).
-    @inline(__always) private func storeRegister<Value: FixedWidthInteger>(_ result: UInt32, as: Value.Type, at offset: Int) {
-        if Value.bitWidth == 32 {
-            rawRegs.storeBytes(of: UInt64(result), toByteOffset: offset, as: UInt64.self)
-        } else {
-            rawRegs.storeBytes(of: Value(truncatingIfNeeded: result), toByteOffset: offset, as: Value.self)
-        }
     }
 
     func execNot(_ d: Instruction) -> Step {

@@ -10,6 +10,25 @@ extension CPU {
         return .next
     }
 
+    /// MOV to the register at `offset` of a value of `size` (a 32-bit one clears the upper half).
+    @inline(__always) func moveToRegister(_ offset: UInt8, _ size: OperandSize, _ value: UInt32) -> Step {
+        writeRegister(offset, size, value)
+        return .next
+    }
+
+    /// MOV reg, [m] at `Value`'s size (the register in `reg`).
+    @inline(__always) func execLoadRegister<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
+        let size = OperandSize.of(Value.self)
+        guard let value = read(d.segment, effectiveAddress(d), size) else { return .fault }
+        return moveToRegister(d.reg, size, value)
+    }
+
+    /// MOV [m], reg at `Value`'s size (the register in `reg`).
+    @inline(__always) func execStoreRegister<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
+        let size = OperandSize.of(Value.self)
+        return write(d.segment, effectiveAddress(d), size, readRegister(d.reg, size)) ? .next : .fault
+    }
+
     @inline(__always) func execMovRmImm(_ d: Instruction) -> Step {
         writeRM(d, d.size, d.imm) ? .next : .fault
     }

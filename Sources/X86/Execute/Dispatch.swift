@@ -34,60 +34,35 @@ extension CPU {
         case .testRmImm: return execTest(d, immediate: true)
         case .incRm: return execIncDec(d, increment: true)
         case .decRm: return execIncDec(d, increment: false)
+        // Forms with nothing left to decide (Decoder.specializeHotForms).
         case .incRegister32: return execIncDecRegister(d, UInt32.self, increment: true)
+        case .incRegister16: return execIncDecRegister(d, UInt16.self, increment: true)
         case .decRegister32: return execIncDecRegister(d, UInt32.self, increment: false)
-        case .aluRegisters32: return execAluRegister(d, source: rawRegs.load(fromByteOffset: Int(d.reg), as: UInt32.self))
+        case .decRegister16: return execIncDecRegister(d, UInt16.self, increment: false)
+        case .aluRegisters32: return execAluRegister(d, source: readRegister(d.reg, .dword))
+        case .aluRegisters16: return execAluRegister(d, source: UInt16(truncatingIfNeeded: readRegister(d.reg, .word)))
         case .aluRegisterImmediate32: return execAluRegister(d, source: d.imm)
-        case .movRegisters32:
-            regs[Int(d.rm) >> 3] = UInt64(rawRegs.load(fromByteOffset: Int(d.reg), as: UInt32.self))
-            return .next
-        case .movRegisterImmediate32:
-            regs[Int(d.rm) >> 3] = UInt64(d.imm)
-            return .next
-        case .movRegisterImmediate16:
-            rawRegs.storeBytes(of: UInt16(truncatingIfNeeded: d.imm), toByteOffset: Int(d.rm), as: UInt16.self)
-            return .next
-        case .loadRegister32:
-            guard let value = read32(d.segment, effectiveAddress(d)) else { return .fault }
-            regs[Int(d.reg) >> 3] = UInt64(value)
-            return .next
-        case .loadByteZeroExtended32:
-            guard let value = read8(d.segment, effectiveAddress(d)) else { return .fault }
-            regs[Int(d.reg) >> 3] = UInt64(value)
-            return .next
-        case .loadRegister8:
-            guard let value = read8(d.segment, effectiveAddress(d)) else { return .fault }
-            rawRegs.storeBytes(of: value, toByteOffset: Int(d.reg), as: UInt8.self)
-            return .next
-        case .storeRegister8:
-            return write(d.segment, effectiveAddress(d), .byte, UInt32(rawRegs.load(fromByteOffset: Int(d.reg), as: UInt8.self)))
-                ? .next : .fault
-        case .testRegisters8:
-            return execTestRegister(d, rawRegs.load(fromByteOffset: Int(d.reg), as: UInt8.self))
-        case .loadRegister16:
-            guard let value = read16(d.segment, effectiveAddress(d)) else { return .fault }
-            rawRegs.storeBytes(of: value, toByteOffset: Int(d.reg), as: UInt16.self)
-            return .next
-        case .storeRegister32:
-            return write(d.segment, effectiveAddress(d), .dword, rawRegs.load(fromByteOffset: Int(d.reg), as: UInt32.self)) ? .next : .fault
-        case .storeRegister16:
-            return write(d.segment, effectiveAddress(d), .word, UInt32(rawRegs.load(fromByteOffset: Int(d.reg), as: UInt16.self)))
-                ? .next : .fault
-        case .testRegisters32:
-            return execTestRegister(d, rawRegs.load(fromByteOffset: Int(d.reg), as: UInt32.self))
-        case .testRegisters16:
-            return execTestRegister(d, rawRegs.load(fromByteOffset: Int(d.reg), as: UInt16.self))
+        case .aluRegisterImmediate16: return execAluRegister(d, source: UInt16(truncatingIfNeeded: d.imm))
+        case .testRegisters32: return execTestRegister(d, readRegister(d.reg, .dword))
+        case .testRegisters16: return execTestRegister(d, UInt16(truncatingIfNeeded: readRegister(d.reg, .word)))
+        case .testRegisters8: return execTestRegister(d, UInt8(truncatingIfNeeded: readRegister(d.reg, .byte)))
         case .testRegisterImmediate32: return execTestRegister(d, d.imm)
         case .testRegisterImmediate16: return execTestRegister(d, UInt16(truncatingIfNeeded: d.imm))
         case .shiftRegister32: return execShiftRegister(d, UInt32.self)
         case .shiftRegister16: return execShiftRegister(d, UInt16.self)
-        case .incRegister16: return execIncDecRegister(d, UInt16.self, increment: true)
-        case .decRegister16: return execIncDecRegister(d, UInt16.self, increment: false)
-        case .aluRegisters16: return execAluRegister(d, source: rawRegs.load(fromByteOffset: Int(d.reg), as: UInt16.self))
-        case .aluRegisterImmediate16: return execAluRegister(d, source: UInt16(truncatingIfNeeded: d.imm))
-        case .movRegisters16:
-            rawRegs.storeBytes(of: rawRegs.load(fromByteOffset: Int(d.reg), as: UInt16.self), toByteOffset: Int(d.rm), as: UInt16.self)
-            return .next
+        case .movRegisters32: return moveToRegister(d.rm, .dword, readRegister(d.reg, .dword))
+        case .movRegisters16: return moveToRegister(d.rm, .word, readRegister(d.reg, .word))
+        case .movRegisterImmediate32: return moveToRegister(d.rm, .dword, d.imm)
+        case .movRegisterImmediate16: return moveToRegister(d.rm, .word, d.imm)
+        case .loadRegister32: return execLoadRegister(d, UInt32.self)
+        case .loadRegister16: return execLoadRegister(d, UInt16.self)
+        case .loadRegister8: return execLoadRegister(d, UInt8.self)
+        case .loadByteZeroExtended32:
+            guard let value = read8(d.segment, effectiveAddress(d)) else { return .fault }
+            return moveToRegister(d.reg, .dword, UInt32(value))
+        case .storeRegister32: return execStoreRegister(d, UInt32.self)
+        case .storeRegister16: return execStoreRegister(d, UInt16.self)
+        case .storeRegister8: return execStoreRegister(d, UInt8.self)
         case .notRm: return execNot(d)
         case .negRm: return execNeg(d)
         case .mulRm: return execMul(d)

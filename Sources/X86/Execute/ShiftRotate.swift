@@ -72,17 +72,11 @@ extension CPU {
         }
     }
 
-    /// SHL/SAL/SHR/SAR of a 16- or 32-bit register (`rm`) by the immediate count; a count of 0
-    /// (after masking to 5 bits) changes nothing, flags included.
-    @inline(__always) func execShiftRegister<Value: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _: Value.Type) -> Step {
-        let offset = Int(d.rm)
-        let size: OperandSize = Value.bitWidth == 32 ? .dword : .word
-        let result = shiftRotate(d.sub, UInt32(rawRegs.load(fromByteOffset: offset, as: Value.self)), count: d.imm, size)
-        if Value.bitWidth == 32 {
-            rawRegs.storeBytes(of: UInt64(result), toByteOffset: offset, as: UInt64.self)
-        } else {
-            rawRegs.storeBytes(of: Value(truncatingIfNeeded: result), toByteOffset: offset, as: Value.self)
-        }
+    /// SHL/SAL/SHR/SAR of the register `rm` at `Value`'s size by the immediate count; a count of
+    /// 0 (after masking to 5 bits) changes nothing, flags included.
+    @inline(__always) func execShiftRegister<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
+        let size = OperandSize.of(Value.self)
+        writeRegister(d.rm, size, shiftRotate(d.sub, readRegister(d.rm, size), count: d.imm, size))
         return .next
     }
 

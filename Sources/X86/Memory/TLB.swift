@@ -1,4 +1,5 @@
-/// One entry of the direct-mapped software TLB for data: a linear page mapped to host memory.
+/// One entry of the software TLB for data (four-way set-associative, see `ways`): a linear page
+/// mapped to host memory.
 ///
 /// Tags hold the linear page base, or `TLBEntry.invalid`; each tag grants one kind of
 /// access without a page walk. A page holding decoded code gets a code-write tag instead of a

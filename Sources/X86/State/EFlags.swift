@@ -58,6 +58,10 @@ enum OperandSize: UInt8 {
         default: 0x8000_0000
         }
     }
+    /// The size of an operand held in `Value` (8, 16 or 32 bits); a constant once specialized.
+    @inline(__always) static func of<Value: FixedWidthInteger>(_: Value.Type) -> OperandSize {
+        Value.bitWidth == 32 ? .dword : Value.bitWidth == 16 ? .word : .byte
+    }
     @inline(__always) var bits: UInt32 { 8 << UInt32(rawValue) }
     @inline(__always) var bytes: Int { 1 << Int(rawValue) }
 }

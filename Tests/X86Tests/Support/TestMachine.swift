@@ -83,11 +83,15 @@ final class TestMachine {
     /// in real mode: CS:IP = 0:origin, SS:SP = 0:`stackTop`, DS = ES = FS = GS = 0.
     func load(_ assembler: Assembler) throws {
         var copy = assembler
-        let code = try copy.finish()
-        bus.load(code, at: Int(assembler.origin))
-        cpu.invalidateCode(physicalAddress: UInt64(assembler.origin), length: code.count)
+        load(try copy.finish(), at: assembler.origin)
+    }
+
+    /// Loads machine code at `origin` (a linear address, segment 0) and enters it as `load(_:)` does.
+    func load(_ code: [UInt8], at origin: UInt32 = TestMachine.codeOrigin) {
+        bus.load(code, at: Int(origin))
+        cpu.invalidateCode(physicalAddress: UInt64(origin), length: code.count)
         for s in [SegmentRegister.cs, .ds, .es, .fs, .gs, .ss] { cpu.loadRealModeSegment(s, selector: 0) }
-        cpu.instructionPointer = UInt64(assembler.origin)
+        cpu.instructionPointer = UInt64(origin)
         cpu.setRegister(.rsp, UInt64(TestMachine.stackTop))
     }
 
