@@ -25,8 +25,12 @@ public final class CPU {
     let regs: UnsafeMutablePointer<UInt64>
     let rawRegs: UnsafeMutableRawPointer
     let segs: UnsafeMutablePointer<SegmentCache>
-    /// Instruction pointer of the next instruction.
+    /// Instruction pointer of the next instruction, at block boundaries and for the handlers
+    /// that read it (see Dispatch.swift); within a block the records' `endOffset` say it.
     var rip: UInt64 = 0
+    /// EIP where the running block started, and the mask EIP wraps with (CS's default size).
+    var blockInstructionPointer: UInt64 = 0
+    var instructionPointerMask: UInt64 = 0xFFFF
 
     // MARK: Flags (status flags are lazy; see Flags.swift)
     var eflagsStored: UInt32 = EFlags.reserved1

@@ -89,6 +89,7 @@ struct CodeCache {
         }
         pool[start].codeSegmentKey = codeSegmentKey
         var end = DecodedInstruction()
+        end.endOffset = pool[start + count - 1].endOffset
         end.imm = UInt32(bitPattern: page.pointee.newestBlock)
         end.disp = UInt32(pageOffset)
         pool[start + count] = end
@@ -300,11 +301,13 @@ extension CPU {
         let ipMask: UInt32 = defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
 
         var decoder = Decoder(cpu: self, offset: UInt32(truncatingIfNeeded: rip), defaultSize32: defaultSize32)
-        guard let first = decoder.decode() else { return nil }
+        guard var first = decoder.decode() else { return nil }
+        first.endOffset = UInt16(first.length)
         if hostPage == nil || pageOffset + Int(first.length) > 4096 {
             // Not cacheable: run it from scratch space, decoded again next time.
             codeCache.scratch[0] = first
             codeCache.scratch[1] = DecodedInstruction()
+            codeCache.scratch[1].endOffset = first.endOffset
             return codeCache.scratch
         }
         if !codeCache.hasRoomForBlock { flushDecodedCode() }
@@ -332,8 +335,9 @@ extension CPU {
             var next = Decoder(cpu: self, offset: eip, defaultSize32: defaultSize32)
             // A fault here is not raised: the block simply ends before the instruction,
             // which faults for real if execution reaches it.
-            guard let decoded = next.decode(), offsetInPage + Int(decoded.length) <= 4096,
+            guard var decoded = next.decode(), offsetInPage + Int(decoded.length) <= 4096,
                   !decoded.startsBlock else { break }
+            decoded.endOffset = instruction.endOffset &+ UInt16(decoded.length)
             instruction = decoded
         }
         // Every block ends with the synthetic record, so an instruction that ends a

@@ -29,6 +29,10 @@ struct DecodedInstruction {
     var imm: UInt32 = 0
     /// Second immediate: a far pointer's selector, ENTER's nesting level.
     var imm2: UInt16 = 0
+    /// Where this instruction ends, in bytes from the start of its block (a block's end
+    /// record: where the last instruction ends). EIP after the instruction is the block's
+    /// starting EIP plus this, so the run loop need not advance EIP record by record.
+    var endOffset: UInt16 = 0
     /// In a block's first record, the code segment it was decoded for
     /// (`SegmentCache.decodeKey`: the limit and the default size); a lookup reuses the block
     /// only while CS has the same. It also pads the record to 32 bytes, so that record
@@ -78,6 +82,7 @@ struct Instruction {
     @inline(__always) var disp: UInt32 { pointer.pointee.disp }
     @inline(__always) var imm: UInt32 { pointer.pointee.imm }
     @inline(__always) var imm2: UInt16 { pointer.pointee.imm2 }
+    @inline(__always) var endOffset: UInt16 { pointer.pointee.endOffset }
     @inline(__always) var hasMemoryOperand: Bool { pointer.pointee.hasMemoryOperand }
     @inline(__always) var addressSize32: Bool { pointer.pointee.addressSize32 }
     @inline(__always) var hasRepeat: Bool { pointer.pointee.hasRepeat }

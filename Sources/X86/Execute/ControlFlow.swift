@@ -16,16 +16,17 @@ extension CPU {
     }
 
     /// A conditional branch ends its block only when taken: decoding goes on past it, so a
-    /// branch that falls through costs no block lookup.
+    /// branch that falls through costs no block lookup. It runs without `rip` brought up to
+    /// date (see Dispatch.swift), so it works out the next instruction's offset itself.
     @inline(__always) func execJcc(_ d: Instruction) -> Step {
-        if condition(d.sub) { return branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size)) }
+        if condition(d.sub) { return branch(to: (nextInstructionPointer(d) &+ UInt64(d.imm)) & operandMask(d.size)) }
         return .next
     }
 
     /// JZ/JNZ or JC/JNC, given the flag their condition tests: taken when the flag differs from
     /// the condition code's low bit.
     @inline(__always) func execJccOnFlag(_ d: Instruction, _ flag: Bool) -> Step {
-        if flag != (d.sub & 1 != 0) { return branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size)) }
+        if flag != (d.sub & 1 != 0) { return branch(to: (nextInstructionPointer(d) &+ UInt64(d.imm)) & operandMask(d.size)) }
         return .next
     }
 

@@ -1,4 +1,12 @@
-/// The executor: one switch over the decoded opcode.
+/// The executor: a switch over the decoded opcode.
+///
+/// While a block runs, `rip` is not advanced instruction by instruction: each record knows
+/// where its instruction ends relative to the block's start (`DecodedInstruction.endOffset`),
+/// and EIP is worked out only where it is needed. The straight-line instructions dispatched
+/// by `execute` never need it (a Jcc that is taken works out its target itself); the others
+/// get `rip` set to the next instruction's offset first, as the hardware's EIP would be, by
+/// `executeAtInstructionPointer`. A fault is reported at the instruction's start either way
+/// (`deliverPendingException(of:)`).
 extension CPU {
     @inline(__always)
     func execute(_ p: UnsafeMutablePointer<DecodedInstruction>) -> Step {
@@ -97,7 +105,6 @@ extension CPU {
         case .movRegRm: return execMovRegRm(d)
         case .movRmImm: return execMovRmImm(d)
         case .movRmSeg: return execMovRmSeg(d)
-        case .movSegRm: return execMovSegRm(d)
         case .lea: return execLea(d)
         case .movzx: return execMovExtend(d, signed: false)
         case .movsx: return execMovExtend(d, signed: true)
@@ -110,7 +117,6 @@ extension CPU {
         case .bswap: return execBswap(d)
         case .lahf: return execLahf()
         case .sahf: return execSahf()
-        case .loadFarPointer: return execLoadFarPointer(d)
         case .xaddRmReg: return execXadd(d)
         case .cmpxchgRmReg: return execCmpxchg(d)
         case .cmpxchg8b: return execCmpxchg8b(d)
@@ -121,18 +127,51 @@ extension CPU {
         case .popRm: return execPopRm(d)
         case .pushImm: return execPushImm(d)
         case .pushSeg: return execPushSeg(d)
-        case .popSeg: return execPopSeg(d)
         case .pusha: return execPusha(d)
         case .popa: return execPopa(d)
         case .pushf: return execPushf(d)
-        case .popf: return execPopf(d)
         case .enter: return execEnter(d)
         case .leave: return execLeave(d)
         // Control transfer
-        case .jmpRel: return execJmpRel(d)
         case .jcc: return execJcc(d)
         case .jccZero: return execJccOnFlag(d, zeroFlag)
         case .jccCarry: return execJccOnFlag(d, carryFlag)
+        // Flags, I/O, system
+        case .clc, .stc, .cmc, .cld, .std: return execFlagInstruction(d.op)
+        case .movFromCR: return execMovFromCR(d)
+        case .movFromDR: return execMovFromDR(d)
+        case .cpuid: return execCpuid()
+        case .rdtsc: return execRdtsc()
+        case .rdmsr: return execRdmsr()
+        case .nop: return .next
+        case .arpl: return execArpl(d)
+        case .lar: return execLoadAccessRights(d)
+        case .lsl: return execLoadSegmentLimit(d)
+        case .invalid: return raiseFault(ExceptionVector(rawValue: d.sub) ?? .invalidOpcode)
+        default: return executeAtInstructionPointer(d)
+        }
+    }
+
+    /// The offset of the instruction after `d`, in the current block.
+    @inline(__always) func nextInstructionPointer(_ d: Instruction) -> UInt64 {
+        (blockInstructionPointer &+ UInt64(d.endOffset)) & instructionPointerMask
+    }
+
+    /// Instructions that read or write EIP (control transfers, INT, string repeats, x87
+    /// instruction pointers) or end their block with a state change, run with `rip` at the
+    /// next instruction.
+    @inline(never)
+    func executeAtInstructionPointer(_ d: Instruction) -> Step {
+        rip = nextInstructionPointer(d)
+        switch d.op {
+        // Data movement
+        case .movSegRm: return execMovSegRm(d)
+        case .loadFarPointer: return execLoadFarPointer(d)
+        // Stack
+        case .popSeg: return execPopSeg(d)
+        case .popf: return execPopf(d)
+        // Control transfer
+        case .jmpRel: return execJmpRel(d)
         case .jmpRm: return execJmpRm(d)
         case .jmpFar: return execJmpFar(d)
         case .jmpFarMem: return execJmpFarMem(d)
@@ -159,7 +198,6 @@ extension CPU {
         case .ins: return execString(d, InsInstruction.self)
         case .outs: return execString(d, OutsInstruction.self)
         // Flags, I/O, system
-        case .clc, .stc, .cmc, .cld, .std: return execFlagInstruction(d.op)
         case .cli: return execCli()
         case .sti: return execSti()
         case .inImm: return execIn(d, port: UInt16(d.imm))
@@ -168,27 +206,18 @@ extension CPU {
         case .outDX: return execOut(d, port: reg16(.rdx))
         case .descriptorTable: return execDescriptorTable(d)
         case .systemSegment: return execSystemSegment(d)
-        case .movFromCR: return execMovFromCR(d)
         case .movToCR: return execMovToCR(d)
-        case .movFromDR: return execMovFromDR(d)
         case .movToDR: return execMovToDR(d)
         case .clts: return execClts()
-        case .cpuid: return execCpuid()
-        case .rdtsc: return execRdtsc()
-        case .rdmsr: return execRdmsr()
         case .wrmsr: return execWrmsr()
         case .cacheControl: return execCacheControl()
-        case .nop: return .next
         case .fpuEscape: return execFPUEscape(d)
         case .wait: return execWait()
         case .mmx: return execMMX(d)
         case .fxGroup: return execFxGroup(d)
-        case .arpl: return execArpl(d)
-        case .lar: return execLoadAccessRights(d)
-        case .lsl: return execLoadSegmentLimit(d)
         case .sysenter: return execSysenter()
         case .sysexit: return execSysexit(d)
-        case .invalid: return raiseFault(ExceptionVector(rawValue: d.sub) ?? .invalidOpcode)
+        default: preconditionFailure("\(d.op) is a straight-line instruction: execute(_:) runs it")
         }
     }
 }

@@ -39,86 +39,115 @@ extension CPU {
     /// see `ticks`) or something stops the CPU.
     public func run(limit: Int) -> StopReason {
         let startTicks = ticks
-        var executed = 0
         stopRequested = false
         while true {
             // Every retired instruction counts, REP iterations included, and every delivery.
-            executed = Int(truncatingIfNeeded: ticks &- startTicks)
+            let executed = Int(truncatingIfNeeded: ticks &- startTicks)
             // Whole blocks run without a look at anything else while nothing is signalled,
             // no single-stepping is on and the budget has room for a whole block.
-            var careful = false
             if signals != 0 || eflagsStored & (EFlags.trap | EFlags.resume) != 0
                 || limit - executed < CodeCache.maximumBlockLength {
                 if let reason = serviceEvents() { return reason }
                 if executed >= limit { return .limitReached }
-                careful = true
-            }
-            let trapAfterEach = careful && eflagsStored & EFlags.trap != 0
-            let shadowActive = careful && interruptShadow
-            // Breakpoints are checked around every instruction. RF (set by IRET or a task switch)
-            // masks instruction breakpoints for one instruction: it is cleared as that instruction
-            // starts, after the breakpoint check (SDM Vol. 3A, 17.3.1.1).
-            let debugging = careful && signals & Signals.debug != 0
-            let resumeOnce = careful && eflagsStored & EFlags.resume != 0
-            let allowance = (trapAfterEach || shadowActive || debugging || resumeOnce) ? 1 : limit - executed
-            if debugging {
-                let hits = instructionBreakpointHits()
-                if hits != 0 {
-                    deliverInstructionBreakpoint(hits)
-                    continue
-                }
-            }
-
-            guard let blockStart = blockAtInstructionPointer() else {
-                deliverPendingException(instructionLength: 0)
+                runCarefully(budget: limit - executed)
                 continue
             }
-            let ipMask: UInt64 = segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
+            guard let blockStart = blockAtInstructionPointer() else {
+                deliverPendingException(instructionStart: rip)
+                continue
+            }
+            enterBlock(repeatBudget: limit - executed)
             var d = blockStart
-            var step: Step
-            // A data breakpoint hit by one iteration of a REP string instruction traps after that iteration.
-            repeatBudget = debugging ? 1 : limit - executed
-            if resumeOnce { eflagsStored &= ~EFlags.resume }
-            if careful {
-                while true {
-                    rip = (rip &+ UInt64(d.pointee.length)) & ipMask
-                    step = execute(d)
-                    if step != .next || d - blockStart + 1 >= allowance { break }
-                    d += 1
-                }
-            } else {
-                while true {
-                    rip = (rip &+ UInt64(d.pointee.length)) & ipMask
-                    step = execute(d)
-                    if step != .next { break }
-                    d += 1
-                }
+            var step = execute(d)
+            while step == .next {
+                d += 1
+                step = execute(d)
             }
-            // Records before `d` retired; `d` itself retired unless it faulted or was the block's end.
-            var retired = d - blockStart
-            switch step {
-            case .blockEnd:
-                // The synthetic end has no length; a record poisoned by a write to its page
-                // has its instruction's, which EIP must not have skipped.
-                rewindInstructionPointer(by: d.pointee.length)
-            case .next, .exit:
-                retired += 1
-            case .halt:
-                retired += 1
-                activity = .halted
-            case .fault:
-                deliverPendingException(instructionLength: d.pointee.length)
-            }
-            instructionsRetired &+= UInt64(retired)
-            if step == .halt && hasObserver { observer?.cpuHalted(self) }
-            if careful {
-                if shadowActive && retired > 0 { interruptShadow = false }
-                // MOV SS and POP SS hold the single-step trap until after the next instruction (SDM Vol. 3A, 6.8.3).
-                let stepTrap = trapAfterEach && retired > 0 && step != .fault && !d.pointee.loadsStackSegment
-                if step == .fault { pendingDebugStatus = 0 }
-                if stepTrap || pendingDebugStatus != 0 { deliverDebugTrap(singleStep: stepTrap) }
+            finishBlock(from: blockStart, at: d, step)
+        }
+    }
+
+    /// Runs at most `budget` instructions of one block while something needs a look between
+    /// instructions: a single-step trap, an interrupt shadow, breakpoints, RF, or a budget too
+    /// small for a whole block.
+    @inline(never)
+    private func runCarefully(budget: Int) {
+        let trapAfterEach = eflagsStored & EFlags.trap != 0
+        let shadowActive = interruptShadow
+        // Breakpoints are checked around every instruction. RF (set by IRET or a task switch)
+        // masks instruction breakpoints for one instruction: it is cleared as that instruction
+        // starts, after the breakpoint check (SDM Vol. 3A, 17.3.1.1).
+        let debugging = signals & Signals.debug != 0
+        let resumeOnce = eflagsStored & EFlags.resume != 0
+        let allowance = (trapAfterEach || shadowActive || debugging || resumeOnce) ? 1 : budget
+        if debugging {
+            let hits = instructionBreakpointHits()
+            if hits != 0 {
+                deliverInstructionBreakpoint(hits)
+                return
             }
         }
+        guard let blockStart = blockAtInstructionPointer() else {
+            deliverPendingException(instructionStart: rip)
+            return
+        }
+        // A data breakpoint hit by one iteration of a REP string instruction traps after that iteration.
+        enterBlock(repeatBudget: debugging ? 1 : budget)
+        if resumeOnce { eflagsStored &= ~EFlags.resume }
+        var d = blockStart
+        var step = execute(d)
+        while step == .next && d - blockStart + 1 < allowance {
+            d += 1
+            step = execute(d)
+        }
+        let retired = finishBlock(from: blockStart, at: d, step)
+        if shadowActive && retired > 0 { interruptShadow = false }
+        // MOV SS and POP SS hold the single-step trap until after the next instruction (SDM Vol. 3A, 6.8.3).
+        let stepTrap = trapAfterEach && retired > 0 && step != .fault && !d.pointee.loadsStackSegment
+        if step == .fault { pendingDebugStatus = 0 }
+        if stepTrap || pendingDebugStatus != 0 { deliverDebugTrap(singleStep: stepTrap) }
+    }
+
+    /// Notes where the block about to run starts, for `nextInstructionPointer`, and how often
+    /// a REP string instruction may repeat in it.
+    @inline(__always) private func enterBlock(repeatBudget budget: Int) {
+        blockInstructionPointer = rip
+        instructionPointerMask = segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
+        repeatBudget = budget
+    }
+
+    /// The offset of the first byte of `d`'s instruction, in the current block.
+    @inline(__always) func instructionStart(_ d: UnsafeMutablePointer<DecodedInstruction>) -> UInt64 {
+        (blockInstructionPointer &+ UInt64(d.pointee.endOffset) &- UInt64(d.pointee.length)) & instructionPointerMask
+    }
+
+    /// Accounts for a block that stopped at `d` with `step`: brings EIP up to date, counts the
+    /// retired instructions and delivers a fault. Returns how many instructions retired.
+    @inline(__always) @discardableResult
+    private func finishBlock(from blockStart: UnsafeMutablePointer<DecodedInstruction>,
+                             at d: UnsafeMutablePointer<DecodedInstruction>, _ step: Step) -> Int {
+        // Records before `d` retired; `d` itself retired unless it faulted or was the block's end.
+        var retired = d - blockStart
+        switch step {
+        case .blockEnd:
+            // The synthetic end has no length; a record poisoned by a write to its page has
+            // its instruction's, which has not run.
+            rip = instructionStart(d)
+        case .next:
+            retired += 1
+            rip = nextInstructionPointer(Instruction(d))
+        case .exit:
+            // The instruction has set EIP (Dispatch.swift).
+            retired += 1
+        case .halt:
+            retired += 1
+            activity = .halted
+        case .fault:
+            deliverPendingException(instructionStart: instructionStart(d))
+        }
+        instructionsRetired &+= UInt64(retired)
+        if step == .halt && hasObserver { observer?.cpuHalted(self) }
+        return retired
     }
 
     /// Handles INIT, start-up, NMI and INTR at an instruction boundary, and reports

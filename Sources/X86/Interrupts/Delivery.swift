@@ -29,14 +29,13 @@ extension CPU {
         return .fault
     }
 
-    /// Delivers the exception a handler recorded, reporting the faulting instruction.
-    /// EIP has already moved past it by `instructionLength` bytes (handlers change EIP
-    /// only when they succeed), so the instruction's start is recovered from that.
-    func deliverPendingException(instructionLength: UInt8) {
+    /// Delivers the exception a handler recorded, reporting the faulting instruction, which
+    /// starts at `instructionStart` (handlers change EIP only when they succeed).
+    func deliverPendingException(instructionStart: UInt64) {
         if faultBelongsToNewTask {
             faultBelongsToNewTask = false
         } else {
-            rewindInstructionPointer(by: instructionLength)
+            rip = instructionStart
         }
         deliverEvent(vector: pendingVector, errorCode: pendingHasErrorCode ? pendingErrorCode : nil, kind: .fault)
     }
