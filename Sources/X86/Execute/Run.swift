@@ -58,10 +58,11 @@ extension CPU {
             }
             enterBlock(repeatBudget: limit - executed)
             var d = blockStart
-            var step = execute(d)
-            while step == .next {
-                d += 1
+            var step: Step
+            while true {
                 step = execute(d)
+                if step != .next { break }
+                d += 1
             }
             finishBlock(from: blockStart, at: d, step)
         }
@@ -95,10 +96,11 @@ extension CPU {
         enterBlock(repeatBudget: debugging ? 1 : budget)
         if resumeOnce { eflagsStored &= ~EFlags.resume }
         var d = blockStart
-        var step = execute(d)
-        while step == .next && d - blockStart + 1 < allowance {
-            d += 1
+        var step: Step
+        while true {
             step = execute(d)
+            if step != .next || d - blockStart + 1 >= allowance { break }
+            d += 1
         }
         let retired = finishBlock(from: blockStart, at: d, step)
         if shadowActive && retired > 0 { interruptShadow = false }
