@@ -1,32 +1,39 @@
 /// Linear-address accesses: TLB fast path, slow path through translation and the bus.
 extension CPU {
-    /// The host bytes of `length` bytes at `linear` when they lie in one page the TLB maps for
-    /// reading (or writing); `nil` otherwise, with nothing walked and nothing raised.
+    /// Where `length` bytes at `linear` lie in host memory, as the addend to add to `linear`,
+    /// when they lie in one page the TLB maps for reading (or writing); `nil` otherwise, with
+    /// nothing walked and nothing raised. The fast paths look at the slot's first two ways,
+    /// which hold its two most recently used pages, so two pages that share a slot and are used
+    /// in turn (a matrix's rows, a copy's source and destination) need no slow path.
     @inline(__always)
-    func mappedLinear(_ linear: UInt64, length: Int, forWrite: Bool) -> UnsafeMutableRawPointer? {
-        let entry = tlb + TLBEntry.slot(linear)
-        let tag = forWrite ? entry.pointee.writeTag : entry.pointee.readTag
-        guard tag == TLBEntry.pageBase(linear) && Int(truncatingIfNeeded: linear & 0xFFF) <= 4096 - length else { return nil }
-        return UnsafeMutableRawPointer(bitPattern: entry.pointee.addend &+ Int(truncatingIfNeeded: linear)).unsafelyUnwrapped
+    func mappedAddend(_ linear: UInt64, length: Int, forWrite: Bool) -> Int? {
+        guard Int(truncatingIfNeeded: linear & 0xFFF) <= 4096 - length else { return nil }
+        let first = tlb + TLBEntry.slot(linear)
+        let second = first + TLBEntry.wayStride
+        let base = TLBEntry.pageBase(linear)
+        if (forWrite ? first.pointee.writeTag : first.pointee.readTag) == base { return first.pointee.addend }
+        if (forWrite ? second.pointee.writeTag : second.pointee.readTag) == base { return second.pointee.addend }
+        return nil
     }
 
-    // `readLinear` and `writeLinear` make `mappedLinear`'s check written out: on this path, every
-    // guest memory access, passing the host pointer through an Optional costs a compare each time.
+    /// The host bytes of `length` bytes at `linear` when the TLB maps them (`mappedAddend`).
+    @inline(__always)
+    func mappedLinear(_ linear: UInt64, length: Int, forWrite: Bool) -> UnsafeMutableRawPointer? {
+        guard let addend = mappedAddend(linear, length: length, forWrite: forWrite) else { return nil }
+        return UnsafeMutableRawPointer(bitPattern: addend &+ Int(truncatingIfNeeded: linear)).unsafelyUnwrapped
+    }
+
     @inline(__always) func readLinear<T: FixedWidthInteger>(_ linear: UInt64, as: T.Type) -> T? {
-        let entry = tlb + TLBEntry.slot(linear)
-        let offset = Int(truncatingIfNeeded: linear & 0xFFF)
-        if entry.pointee.readTag == TLBEntry.pageBase(linear) && offset <= 4096 - MemoryLayout<T>.size {
-            return UnsafeRawPointer(bitPattern: entry.pointee.addend &+ Int(truncatingIfNeeded: linear))
+        if let addend = mappedAddend(linear, length: MemoryLayout<T>.size, forWrite: false) {
+            return UnsafeRawPointer(bitPattern: addend &+ Int(truncatingIfNeeded: linear))
                 .unsafelyUnwrapped.loadUnaligned(as: T.self)
         }
         return readLinearSlow(linear, size: MemoryLayout<T>.size).map { T(truncatingIfNeeded: $0) }
     }
 
     @inline(__always) func writeLinear<T: FixedWidthInteger>(_ linear: UInt64, _ value: T) -> Bool {
-        let entry = tlb + TLBEntry.slot(linear)
-        let offset = Int(truncatingIfNeeded: linear & 0xFFF)
-        if entry.pointee.writeTag == TLBEntry.pageBase(linear) && offset <= 4096 - MemoryLayout<T>.size {
-            UnsafeMutableRawPointer(bitPattern: entry.pointee.addend &+ Int(truncatingIfNeeded: linear))
+        if let addend = mappedAddend(linear, length: MemoryLayout<T>.size, forWrite: true) {
+            UnsafeMutableRawPointer(bitPattern: addend &+ Int(truncatingIfNeeded: linear))
                 .unsafelyUnwrapped.storeBytes(of: value, as: T.self)
             return true
         }
@@ -72,13 +79,25 @@ extension CPU {
         return (page, physical)
     }
 
+    /// A read the TLB's first two ways do not grant. Pages that share a slot (a matrix's rows, a
+    /// buffer and its copy) take turns in the first way, so a hit in a later way is kept short.
     @inline(never)
     func readLinearSlow(_ linear: UInt64, size: Int) -> UInt64? {
+        if Int(linear & 0xFFF) + size <= 4096 && !watchesData && promoteFromLaterWay(linear),
+           let p = mappedLinear(linear, length: size, forWrite: false) {
+            return load(size: size, from: p)
+        }
+        return readLinearTranslating(linear, size: size)
+    }
+
+    /// A read that may need a page walk, the bus, or one access per page it spans.
+    @inline(never)
+    func readLinearTranslating(_ linear: UInt64, size: Int) -> UInt64? {
         if Int(linear & 0xFFF) + size > 4096 {
             // Crosses a page boundary: byte by byte, so each page is translated (and may fault) on its own.
             var value: UInt64 = 0
             for i in 0..<size {
-                guard let b = readLinearSlow(linear &+ UInt64(i), size: 1) else { return nil }
+                guard let b = readLinearTranslating(linear &+ UInt64(i), size: 1) else { return nil }
                 value |= b << (8 * UInt64(i))
             }
             return value
@@ -92,14 +111,26 @@ extension CPU {
         return bus.readPhysical(physical, size: size)
     }
 
+    /// A write the TLB's first two ways do not grant; see `readLinearSlow`.
     @inline(never)
     func writeLinearSlow(_ linear: UInt64, size: Int, value: UInt64) -> Bool {
+        if Int(linear & 0xFFF) + size <= 4096 && !watchesData && promoteFromLaterWay(linear),
+           let p = mappedLinear(linear, length: size, forWrite: true) {
+            store(value, size: size, at: p)
+            return true
+        }
+        return writeLinearTranslating(linear, size: size, value: value)
+    }
+
+    /// A write that may need a page walk, the bus, a look at decoded code, or one access per page.
+    @inline(never)
+    func writeLinearTranslating(_ linear: UInt64, size: Int, value: UInt64) -> Bool {
         if Int(linear & 0xFFF) + size > 4096 {
             // Check both pages before writing either, so a fault on the second page leaves memory unchanged.
             let secondPage = TLBEntry.pageBase(linear) &+ 0x1000
             guard translate(linear, .write) != nil, translate(secondPage, .write) != nil else { return false }
             for i in 0..<size {
-                guard writeLinearSlow(linear &+ UInt64(i), size: 1, value: value >> (8 * UInt64(i))) else { return false }
+                guard writeLinearTranslating(linear &+ UInt64(i), size: 1, value: value >> (8 * UInt64(i))) else { return false }
             }
             return true
         }

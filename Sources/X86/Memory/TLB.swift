@@ -9,11 +9,11 @@
 struct TLBEntry {
     /// Entries per way and privilege half.
     static let count = 256
-    /// The data TLB is four-way set-associative, its first way the one the fast paths read.
-    /// Way k of an entry lies `k * wayStride` after it. A fill moves the older ways down one
-    /// (the last is dropped); a hit in a later way (found before any walk) swaps that entry
-    /// into the first, so a few pages that share a slot (rows of matrices, a buffer and its
-    /// copy) do not evict each other.
+    /// The data TLB is four-way set-associative, its ways in order of use; the fast paths read
+    /// the first two. Way k of an entry lies `k * wayStride` after it. A fill moves the older
+    /// ways down one (the last is dropped); a hit in a later way (found before any walk) moves
+    /// that entry to the first, so a few pages that share a slot (rows of matrices, a buffer
+    /// and its copy) do not evict each other.
     static let ways = 4
     static let wayStride = 2 * count
     /// Entries in all ways of both halves.
@@ -110,17 +110,19 @@ extension CPU {
         }
     }
 
-    /// Finds `linear`'s page in a later way of its slot and swaps it into the first, where
-    /// the fast paths look; `false` when no way holds it.
+    /// Finds `linear`'s page in a later way of its slot and moves it to the first, the ways
+    /// before it moving down one (so the ways stay in order of use, and the two pages used
+    /// last are where the fast paths look); `false` when no way holds it.
     @inline(__always) func promoteFromLaterWay(_ linear: UInt64) -> Bool {
         let first = tlb + TLBEntry.slot(linear)
         let base = TLBEntry.pageBase(linear)
-        var entry = first
-        for _ in 1..<TLBEntry.ways {
-            entry += TLBEntry.wayStride
-            if entry.pointee.readTag == base || entry.pointee.maps(base) {
+        for way in 1..<TLBEntry.ways {
+            let entry = first + way * TLBEntry.wayStride
+            if entry.pointee.maps(base) {
                 let promoted = entry.pointee
-                entry.pointee = first.pointee
+                for later in stride(from: way, to: 0, by: -1) {
+                    first[later * TLBEntry.wayStride] = first[(later - 1) * TLBEntry.wayStride]
+                }
                 first.pointee = promoted
                 return true
             }
