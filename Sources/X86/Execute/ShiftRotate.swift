@@ -49,34 +49,54 @@ extension CPU {
             let next = result & (sign >> 1) != 0
             setStatusFlags(EFlags.carry | EFlags.overflow, bit(cf, EFlags.carry) | bit(msb != next, EFlags.overflow))
             return result
-        case ShiftKind.shl.rawValue, ShiftKind.sal.rawValue:
-            let wide = UInt64(value) << UInt64(count)
-            let result = UInt32(truncatingIfNeeded: wide) & mask
-            let cf = (wide >> UInt64(bits)) & 1 != 0
-            setFlagsWithAux(size, result: result,
-                            aux: bit(cf, EFlags.carry) | bit((result & sign != 0) != cf, EFlags.overflow) | EFlags.auxiliary)
-            return result
-        case ShiftKind.shr.rawValue:
-            let result = UInt32(truncatingIfNeeded: UInt64(value) >> UInt64(count))
-            let cf = (UInt64(value) >> UInt64(count - 1)) & 1 != 0
-            // OF is the sign of the last single-bit step's input: only a count of 1 can set it.
-            setFlagsWithAux(size, result: result,
-                            aux: bit(cf, EFlags.carry) | bit(count == 1 && value & sign != 0, EFlags.overflow) | EFlags.auxiliary)
-            return result
-        default: // SAR
-            let signed = Int64(value) - (value & sign != 0 ? Int64(mask) + 1 : 0)
-            let result = UInt32(truncatingIfNeeded: signed >> Int64(count)) & mask
-            let cf = (signed >> Int64(count - 1)) & 1 != 0
-            setFlagsWithAux(size, result: result, aux: bit(cf, EFlags.carry) | EFlags.auxiliary)
-            return result
+        case ShiftKind.shl.rawValue, ShiftKind.sal.rawValue: return shiftLeft(value, count: count, size)
+        case ShiftKind.shr.rawValue: return shiftRightLogical(value, count: count, size)
+        default: return shiftRightArithmetic(value, count: count, size)
         }
+    }
+
+    /// SHL/SAL by a masked count of 1–31, flags included.
+    @inline(__always) private func shiftLeft(_ value: UInt32, count: UInt32, _ size: OperandSize) -> UInt32 {
+        let wide = UInt64(value) << UInt64(count)
+        let result = UInt32(truncatingIfNeeded: wide) & size.mask
+        let cf = (wide >> UInt64(size.bits)) & 1 != 0
+        setFlagsWithAux(size, result: result,
+                        aux: bit(cf, EFlags.carry) | bit((result & size.signBit != 0) != cf, EFlags.overflow) | EFlags.auxiliary)
+        return result
+    }
+
+    /// SHR by a masked count of 1–31, flags included.
+    @inline(__always) private func shiftRightLogical(_ value: UInt32, count: UInt32, _ size: OperandSize) -> UInt32 {
+        let result = UInt32(truncatingIfNeeded: UInt64(value) >> UInt64(count))
+        let cf = (UInt64(value) >> UInt64(count - 1)) & 1 != 0
+        // OF is the sign of the last single-bit step's input: only a count of 1 can set it.
+        setFlagsWithAux(size, result: result,
+                        aux: bit(cf, EFlags.carry) | bit(count == 1 && value & size.signBit != 0, EFlags.overflow) | EFlags.auxiliary)
+        return result
+    }
+
+    /// SAR by a masked count of 1–31, flags included.
+    @inline(__always) private func shiftRightArithmetic(_ value: UInt32, count: UInt32, _ size: OperandSize) -> UInt32 {
+        let signed = Int64(value) - (value & size.signBit != 0 ? Int64(size.mask) + 1 : 0)
+        let result = UInt32(truncatingIfNeeded: signed >> Int64(count)) & size.mask
+        let cf = (signed >> Int64(count - 1)) & 1 != 0
+        setFlagsWithAux(size, result: result, aux: bit(cf, EFlags.carry) | EFlags.auxiliary)
+        return result
     }
 
     /// SHL/SAL/SHR/SAR of the register `rm` at `Value`'s size by the immediate count; a count of
     /// 0 (after masking to 5 bits) changes nothing, flags included.
     @inline(__always) func execShiftRegister<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
         let size = OperandSize.of(Value.self)
-        writeRegister(d.rm, size, shiftRotate(d.sub, readRegister(d.rm, size), count: d.imm, size))
+        let count = d.imm & 0x1F
+        if count == 0 { return .next }
+        let value = readRegister(d.rm, size)
+        let result = switch d.sub {
+        case ShiftKind.shr.rawValue: shiftRightLogical(value, count: count, size)
+        case ShiftKind.sar.rawValue: shiftRightArithmetic(value, count: count, size)
+        default: shiftLeft(value, count: count, size)
+        }
+        writeRegister(d.rm, size, result)
         return .next
     }
 

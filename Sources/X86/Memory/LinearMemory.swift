@@ -111,13 +111,24 @@ extension CPU {
         return bus.readPhysical(physical, size: size)
     }
 
-    /// A write the TLB's first two ways do not grant; see `readLinearSlow`.
+    /// A write the TLB's first two ways do not grant; see `readLinearSlow`. A store beside the
+    /// decoded instructions of a page that holds some (a stack sharing the page with code) is
+    /// done here too, after a look at the page's coverage bitmap.
     @inline(never)
     func writeLinearSlow(_ linear: UInt64, size: Int, value: UInt64) -> Bool {
-        if Int(linear & 0xFFF) + size <= 4096 && !watchesData && promoteFromLaterWay(linear),
-           let p = mappedLinear(linear, length: size, forWrite: true) {
-            store(value, size: size, at: p)
-            return true
+        let offset = Int(linear & 0xFFF)
+        if offset + size <= 4096 && !watchesData {
+            let entry = tlb + TLBEntry.slot(linear)
+            let base = TLBEntry.pageBase(linear)
+            if entry.pointee.maps(base) || promoteFromLaterWay(linear) {
+                let host = UnsafeMutableRawPointer(bitPattern: entry.pointee.addend &+ Int(truncatingIfNeeded: linear))
+                if entry.pointee.writeTag == base
+                    || (entry.pointee.codeWriteTag == base
+                        && codeCache.page(entry.pointee.physicalPage)?.pointee.covers(offset, count: size) == false) {
+                    store(value, size: size, at: host.unsafelyUnwrapped)
+                    return true
+                }
+            }
         }
         return writeLinearTranslating(linear, size: size, value: value)
     }
