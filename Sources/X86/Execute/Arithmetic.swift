@@ -22,7 +22,7 @@ extension CPU {
             setLazyFlags(.add, size, result: result, dst: dst, src: src)
         case AluKind.or.rawValue:
             result = dst | src
-            setLazyFlags(.logic, size, result: result, dst: dst, src: src)
+            setLogicFlags(size, result: result)
         case AluKind.adc.rawValue:
             let carry: UInt32 = carryFlag ? 1 : 0
             result = (dst &+ src &+ carry) & mask
@@ -35,13 +35,13 @@ extension CPU {
             setLazyFlags(.sbb, size, result: result, dst: dst, src: src)
         case AluKind.and.rawValue:
             result = dst & src
-            setLazyFlags(.logic, size, result: result, dst: dst, src: src)
+            setLogicFlags(size, result: result)
         case AluKind.sub.rawValue, AluKind.cmp.rawValue:
             result = (dst &- src) & mask
             setLazyFlags(.sub, size, result: result, dst: dst, src: src)
         default:
             result = dst ^ src
-            setLazyFlags(.logic, size, result: result, dst: dst, src: src)
+            setLogicFlags(size, result: result)
         }
         return result
     }
@@ -99,7 +99,7 @@ extension CPU {
     func execTest(_ d: Instruction, immediate: Bool) -> Step {
         guard let dst = readRM(d, d.size) else { return .fault }
         let src = immediate ? d.imm : readRegister(d.reg, d.size)
-        setLazyFlags(.logic, d.size, result: dst & src, dst: dst, src: src)
+        setLogicFlags(d.size, result: dst & src)
         return .next
     }
 
@@ -143,7 +143,7 @@ extension CPU {
     @inline(__always) func execTestRegister<Value: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _ source: Value) -> Step {
         let size = OperandSize.of(Value.self)
         let value = readRegister(d.rm, size)
-        setLazyFlags(.logic, size, result: value & UInt32(source), dst: value, src: UInt32(source))
+        setLogicFlags(size, result: value & UInt32(source))
         return .next
     }
 

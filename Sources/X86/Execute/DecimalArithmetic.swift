@@ -81,7 +81,7 @@ extension CPU {
         let value = al
         ah = value / base
         al = value % base
-        setLazyFlags(.logic, .byte, result: UInt32(al), dst: UInt32(al), src: 0)
+        setLogicFlags(.byte, result: UInt32(al))
         return .next
     }
 

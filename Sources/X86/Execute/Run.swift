@@ -129,22 +129,23 @@ extension CPU {
     private func finishBlock(from blockStart: UnsafeMutablePointer<DecodedInstruction>,
                              at d: UnsafeMutablePointer<DecodedInstruction>, _ step: Step) -> Int {
         // Records before `d` retired; `d` itself retired unless it faulted or was the block's end.
-        var retired = d - blockStart
-        switch step {
-        case .blockEnd:
+        // (An unsigned distance: the records are in order, and a shift divides it.)
+        var retired = Int(bitPattern: (UInt(bitPattern: d) &- UInt(bitPattern: blockStart))
+                                      / UInt(MemoryLayout<DecodedInstruction>.stride))
+        if step == .exit {
+            // The instruction has set EIP (Dispatch.swift).
+            retired += 1
+        } else if step == .blockEnd {
             // The synthetic end has no length; a record poisoned by a write to its page has
             // its instruction's, which has not run.
             rip = instructionStart(d)
-        case .next:
+        } else if step == .next {
             retired += 1
             rip = nextInstructionPointer(Instruction(d))
-        case .exit:
-            // The instruction has set EIP (Dispatch.swift).
-            retired += 1
-        case .halt:
+        } else if step == .halt {
             retired += 1
             activity = .halted
-        case .fault:
+        } else {
             deliverPendingException(instructionStart: instructionStart(d))
         }
         instructionsRetired &+= UInt64(retired)

@@ -20,6 +20,13 @@ extension CPU {
         flagSrc = src
     }
 
+    /// The flags of AND, OR, XOR and TEST: SF, ZF and PF from `result`, the others clear.
+    @inline(__always) func setLogicFlags(_ size: OperandSize, result: UInt32) {
+        flagOp = .logic
+        flagSize = size
+        flagResult = result
+    }
+
     /// SF, ZF and PF from `result`; CF, OF and AF given (shifts, multiplies).
     @inline(__always) func setFlagsWithAux(_ size: OperandSize, result: UInt32, aux: UInt32) {
         flagOp = .resultWithAux
