@@ -12,7 +12,7 @@ extension CPU {
     }
 
     @inline(__always) func execJmpRel(_ d: Instruction) -> Step {
-        branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size))
+        branch(to: (nextInstructionPointer(d) &+ UInt64(d.imm)) & operandMask(d.size))
     }
 
     /// A conditional branch ends its block only when taken: decoding goes on past it, so a
@@ -48,16 +48,18 @@ extension CPU {
             default: taken = counter != 0
             }
         }
-        if taken { return branch(to: (rip &+ UInt64(d.imm)) & operandMask(d.size)) }
-        return .exit
+        if taken { return branch(to: (nextInstructionPointer(d) &+ UInt64(d.imm)) & operandMask(d.size)) }
+        // Not taken: the block's end record follows (LOOP ends its block) and sets EIP.
+        return .next
     }
 
     func execCallRel(_ d: Instruction) -> Step {
-        let target = (rip &+ UInt64(d.imm)) & operandMask(d.size)
+        let returnOffset = nextInstructionPointer(d)
+        let target = (returnOffset &+ UInt64(d.imm)) & operandMask(d.size)
         if target > UInt64(segs[SegmentRegister.cs.rawValue].limit) {
             return raiseFault(.generalProtection, errorCode: 0)
         }
-        guard push(UInt32(truncatingIfNeeded: rip), d.size) else { return .fault }
+        guard push(UInt32(truncatingIfNeeded: returnOffset), d.size) else { return .fault }
         rip = target
         return .exit
     }
@@ -72,7 +74,7 @@ extension CPU {
         if UInt64(target) > UInt64(segs[SegmentRegister.cs.rawValue].limit) {
             return raiseFault(.generalProtection, errorCode: 0)
         }
-        guard push(UInt32(truncatingIfNeeded: rip), d.size) else { return .fault }
+        guard push(UInt32(truncatingIfNeeded: nextInstructionPointer(d)), d.size) else { return .fault }
         rip = UInt64(target)
         return .exit
     }

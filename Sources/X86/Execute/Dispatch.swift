@@ -2,11 +2,12 @@
 ///
 /// While a block runs, `rip` is not advanced instruction by instruction: each record knows
 /// where its instruction ends relative to the block's start (`DecodedInstruction.endOffset`),
-/// and EIP is worked out only where it is needed. The straight-line instructions dispatched
-/// by `execute` never need it (a Jcc that is taken works out its target itself); the others
+/// and EIP is worked out only where it is needed. The instructions dispatched by `execute`
+/// do not read `rip`; the near branches among them work out the next instruction's offset
+/// themselves (`nextInstructionPointer`) and set `rip` when they leave the block. The others
 /// get `rip` set to the next instruction's offset first, as the hardware's EIP would be, by
 /// `executeAtInstructionPointer`. A fault is reported at the instruction's start either way
-/// (`deliverPendingException(of:)`).
+/// (`deliverPendingException(instructionStart:)`).
 extension CPU {
     @inline(__always)
     func execute(_ p: UnsafeMutablePointer<DecodedInstruction>) -> Step {
@@ -136,6 +137,12 @@ extension CPU {
         case .jcc: return execJcc(d)
         case .jccZero: return execJccOnFlag(d, zeroFlag)
         case .jccCarry: return execJccOnFlag(d, carryFlag)
+        case .jmpRel: return execJmpRel(d)
+        case .jmpRm: return execJmpRm(d)
+        case .callRel: return execCallRel(d)
+        case .callRm: return execCallRm(d)
+        case .retNear: return execRetNear(d)
+        case .loop, .loopz, .loopnz, .jcxz: return execLoop(d)
         // Flags, I/O, system
         case .clc, .stc, .cmc, .cld, .std: return execFlagInstruction(d.op)
         case .movFromCR: return execMovFromCR(d)
@@ -171,17 +178,11 @@ extension CPU {
         case .popSeg: return execPopSeg(d)
         case .popf: return execPopf(d)
         // Control transfer
-        case .jmpRel: return execJmpRel(d)
-        case .jmpRm: return execJmpRm(d)
         case .jmpFar: return execJmpFar(d)
         case .jmpFarMem: return execJmpFarMem(d)
-        case .callRel: return execCallRel(d)
-        case .callRm: return execCallRm(d)
         case .callFar: return execCallFar(d)
         case .callFarMem: return execCallFarMem(d)
-        case .retNear: return execRetNear(d)
         case .retFar: return execRetFar(d)
-        case .loop, .loopz, .loopnz, .jcxz: return execLoop(d)
         case .int: return execInt(d, vector: UInt8(truncatingIfNeeded: d.imm))
         case .int3: return execInt(d, vector: ExceptionVector.breakpoint.rawValue)
         case .into: return execInto(d)
