@@ -1,0 +1,23 @@
+#!/bin/bash
+# Host instructions per guest instruction for each `bench` workload, counted with callgrind
+# (Debian's valgrind) on a release build: each workload alone, minus a run with every loop at 1.
+# Usage: Tools/engine-cost.sh [path/to/resetvector]
+set -euo pipefail
+binary=${1:-.build/release/resetvector}
+count() {  # prints "host-instructions guest-instructions" for the given bench arguments
+    local out
+    out=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$binary" bench --rounds 1 "$@" 2>&1)
+    local host guest
+    host=$(echo "$out" | sed -n 's/.*Collected : *\([0-9]*\).*/\1/p')
+    guest=$(echo "$out" | awk '/MIPS/ { gsub("\\(", "", $4); sum += $4 } END { print sum }')
+    echo "$host $guest"
+}
+read -r baseHost baseGuest < <(count --iterations 1 --paged-iterations 1 --real-code-iterations 1)
+for workload in "real-mode:--iterations 100000 --paged-iterations 1 --real-code-iterations 1" \
+                "protected-paged:--iterations 1 --paged-iterations 100000 --real-code-iterations 1" \
+                "real-code:--iterations 1 --paged-iterations 1 --real-code-iterations 3000"; do
+    name=${workload%%:*}
+    # shellcheck disable=SC2086
+    read -r host guest < <(count ${workload#*:})
+    echo "$name: $(echo "scale=1; ($host - $baseHost) / ($guest - $baseGuest)" | bc) host instructions per guest instruction"
+done
