@@ -32,7 +32,9 @@ extension CPU {
     public func register(_ r: GeneralRegister) -> UInt64 { regs[r.rawValue] }
     public func setRegister(_ r: GeneralRegister, _ value: UInt64) { regs[r.rawValue] = value }
 
-    /// The instruction pointer (EIP/IP zero-extended).
+    /// The instruction pointer (EIP/IP zero-extended), exact whenever `run` is not executing
+    /// (a device called from inside a run sees the start of the running block, except during
+    /// port I/O, which brings it up to date).
     public var instructionPointer: UInt64 {
         get { rip }
         set { rip = newValue }
