@@ -136,7 +136,10 @@ extension CPU {
         if reason == .call || reason == .interrupt || reason == .exception { flags |= EFlags.nestedTask }
         rip = UInt64(incoming.instructionPointer)
         setEFlags(flags)
-        for n in 0..<8 { writeRegister(RegisterFile.byteOffset(UInt8(n)), newLayout.wordSize, incoming.registers[n]) }
+        // A 16-bit TSS holds only the low words of EAX..EDI: 386-class processors set the upper
+        // words to FFFFh (the SDM leaves them undefined; Bochs and PCem model the same).
+        let upperWords: UInt32 = newLayout.is32 ? 0 : 0xFFFF_0000
+        for n in 0..<8 { writeRegister(RegisterFile.byteOffset(UInt8(n)), .dword, upperWords | incoming.registers[n]) }
         if let newCR3 = incoming.cr3 {
             if pagingEnabled {
                 guard writeCR3(newCR3) != .fault else {
