@@ -68,7 +68,7 @@ public final class VectorRunner: CPUObserver {
         var reader = try GzipLineReader(path: path)
         let decoder = JSONDecoder()
         let flagMask = flagMasks[form] ?? flagMasks[String(form.prefix(2))] ?? 0xFFFF
-        let differences = KnownDifferences.applying(to: form)
+        let differences = KnownDifferences.all
         var lineNumber = 0
         while let line = try reader.nextLine() {
             lineNumber += 1
