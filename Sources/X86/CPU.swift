@@ -36,9 +36,9 @@ public final class CPU {
     var eflagsStored: UInt32 = EFlags.reserved1
     var flagOp: FlagOp = .stored
     var flagSize: OperandSize = .byte
-    var flagResult: UInt32 = 0
-    var flagDst: UInt32 = 0
-    var flagSrc: UInt32 = 0
+    var flagResult: UInt64 = 0
+    var flagDst: UInt64 = 0
+    var flagSrc: UInt64 = 0
     /// Carry-in for ADC/SBB/INC/DEC, or the CF|OF|AF bits for `.resultWithAux`.
     var flagAux: UInt32 = 0
 

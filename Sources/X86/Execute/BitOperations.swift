@@ -54,12 +54,12 @@ extension CPU {
         let size = d.size
         guard let value = readRM(d, size) else { return .fault }
         if value == 0 {
-            setFlagsWithAux(size, result: 0, aux: 0)
+            setFlagsWithAux(size, result: UInt32(0), aux: 0)
             return .next
         }
         let index = forward ? UInt32(value.trailingZeroBitCount) : UInt32(31 - value.leadingZeroBitCount)
         writeRegister(d.reg, size, index)
-        setFlagsWithAux(size, result: 1, aux: 0)
+        setFlagsWithAux(size, result: UInt32(1), aux: 0)
         return .next
     }
 }

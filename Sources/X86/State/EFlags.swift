@@ -58,9 +58,18 @@ enum OperandSize: UInt8 {
         default: 0x8000_0000
         }
     }
-    /// The size of an operand held in `Value` (8, 16 or 32 bits); a constant once specialized.
+    /// The sign bit at this size, for values held in 64 bits.
+    @inline(__always) var signBit64: UInt64 {
+        switch self {
+        case .byte: 0x80
+        case .word: 0x8000
+        case .dword: 0x8000_0000
+        case .qword: 0x8000_0000_0000_0000
+        }
+    }
+    /// The size of an operand held in `Value` (8, 16, 32 or 64 bits); a constant once specialized.
     @inline(__always) static func of<Value: FixedWidthInteger>(_: Value.Type) -> OperandSize {
-        Value.bitWidth == 32 ? .dword : Value.bitWidth == 16 ? .word : .byte
+        Value.bitWidth == 64 ? .qword : Value.bitWidth == 32 ? .dword : Value.bitWidth == 16 ? .word : .byte
     }
     @inline(__always) var bits: UInt32 { 8 << UInt32(rawValue) }
     @inline(__always) var bytes: Int { 1 << Int(rawValue) }

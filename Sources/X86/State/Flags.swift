@@ -11,27 +11,31 @@ extension CPU {
         flagOp = .stored
     }
 
+    // The lazy state holds operands of any size zero-extended to 64 bits (results truncated
+    // to the operand size), so one evaluation serves 8-, 16-, 32- and 64-bit operations.
+
     /// Records the operands of a flag-setting operation; flags are derived when read.
-    @inline(__always) func setLazyFlags(_ op: FlagOp, _ size: OperandSize, result: UInt32, dst: UInt32, src: UInt32) {
+    @inline(__always) func setLazyFlags<Value: FixedWidthInteger & UnsignedInteger>(
+        _ op: FlagOp, _ size: OperandSize, result: Value, dst: Value, src: Value) {
         flagOp = op
         flagSize = size
-        flagResult = result
-        flagDst = dst
-        flagSrc = src
+        flagResult = UInt64(result)
+        flagDst = UInt64(dst)
+        flagSrc = UInt64(src)
     }
 
     /// The flags of AND, OR, XOR and TEST: SF, ZF and PF from `result`, the others clear.
-    @inline(__always) func setLogicFlags(_ size: OperandSize, result: UInt32) {
+    @inline(__always) func setLogicFlags<Value: FixedWidthInteger & UnsignedInteger>(_ size: OperandSize, result: Value) {
         flagOp = .logic
         flagSize = size
-        flagResult = result
+        flagResult = UInt64(result)
     }
 
     /// SF, ZF and PF from `result`; CF, OF and AF given (shifts, multiplies).
-    @inline(__always) func setFlagsWithAux(_ size: OperandSize, result: UInt32, aux: UInt32) {
+    @inline(__always) func setFlagsWithAux<Value: FixedWidthInteger & UnsignedInteger>(_ size: OperandSize, result: Value, aux: UInt32) {
         flagOp = .resultWithAux
         flagSize = size
-        flagResult = result
+        flagResult = UInt64(result)
         flagAux = aux
     }
 
@@ -48,7 +52,7 @@ extension CPU {
         case .add: flagResult < flagDst
         case .adc: flagResult < flagDst || (flagAux != 0 && flagResult == flagDst)
         case .sub: flagDst < flagSrc
-        case .sbb: UInt64(flagDst) < UInt64(flagSrc) &+ UInt64(flagAux)
+        case .sbb: flagDst < flagSrc || (flagAux != 0 && flagDst == flagSrc)
         case .logic: false
         case .inc, .dec: flagAux != 0
         case .resultWithAux: flagAux & EFlags.carry != 0
@@ -60,11 +64,11 @@ extension CPU {
     }
 
     @inline(__always) var signFlag: Bool {
-        flagOp == .stored ? eflagsStored & EFlags.sign != 0 : flagResult & flagSize.signBit != 0
+        flagOp == .stored ? eflagsStored & EFlags.sign != 0 : flagResult & flagSize.signBit64 != 0
     }
 
     @inline(__always) var overflowFlag: Bool {
-        let sign = flagSize.signBit
+        let sign = flagSize.signBit64
         switch flagOp {
         case .stored: return eflagsStored & EFlags.overflow != 0
         case .add, .adc: return (flagDst ^ flagResult) & (flagSrc ^ flagResult) & sign != 0
@@ -77,7 +81,7 @@ extension CPU {
     }
 
     @inline(__always) var parityFlag: Bool {
-        flagOp == .stored ? eflagsStored & EFlags.parity != 0 : evenParity(flagResult)
+        flagOp == .stored ? eflagsStored & EFlags.parity != 0 : evenParity(UInt32(truncatingIfNeeded: flagResult))
     }
 
     @inline(__always) var auxiliaryFlag: Bool {
@@ -93,7 +97,7 @@ extension CPU {
 
     /// The six status flags as EFLAGS bits, derived in one pass over the lazy state.
     func arithmeticFlags() -> UInt32 {
-        let sign = flagSize.signBit
+        let sign = flagSize.signBit64
         let result = flagResult
         var f: UInt32
         switch flagOp {
@@ -101,11 +105,11 @@ extension CPU {
             return eflagsStored & EFlags.arithmetic
         case .add, .adc:
             let carry = result < flagDst || (flagOp == .adc && flagAux != 0 && result == flagDst)
-            f = (carry ? EFlags.carry : 0) | ((flagDst ^ flagSrc ^ result) & EFlags.auxiliary)
+            f = (carry ? EFlags.carry : 0) | (UInt32(truncatingIfNeeded: flagDst ^ flagSrc ^ result) & EFlags.auxiliary)
             if (flagDst ^ result) & (flagSrc ^ result) & sign != 0 { f |= EFlags.overflow }
         case .sub, .sbb:
-            let borrow = flagOp == .sub ? flagDst < flagSrc : UInt64(flagDst) < UInt64(flagSrc) &+ UInt64(flagAux)
-            f = (borrow ? EFlags.carry : 0) | ((flagDst ^ flagSrc ^ result) & EFlags.auxiliary)
+            let borrow = flagDst < flagSrc || (flagOp == .sbb && flagAux != 0 && flagDst == flagSrc)
+            f = (borrow ? EFlags.carry : 0) | (UInt32(truncatingIfNeeded: flagDst ^ flagSrc ^ result) & EFlags.auxiliary)
             if (flagDst ^ flagSrc) & (flagDst ^ result) & sign != 0 { f |= EFlags.overflow }
         case .logic:
             f = 0
@@ -120,7 +124,7 @@ extension CPU {
         }
         if result == 0 { f |= EFlags.zero }
         if result & sign != 0 { f |= EFlags.sign }
-        if evenParity(result) { f |= EFlags.parity }
+        if evenParity(UInt32(truncatingIfNeeded: result)) { f |= EFlags.parity }
         return f
     }
 
