@@ -81,6 +81,11 @@ struct Instruction {
     @inline(__always) var scale: UInt8 { pointer.pointee.scale }
     @inline(__always) var disp: UInt32 { pointer.pointee.disp }
     @inline(__always) var imm: UInt32 { pointer.pointee.imm }
+    /// The immediate operand at the instruction's operand size, zero-extended to 64 bits; for
+    /// a 64-bit operand, the 32-bit immediate sign-extended (SDM Vol. 2, 2.2.1.5).
+    @inline(__always) var immediate: UInt64 {
+        size == .qword ? UInt64(bitPattern: Int64(Int32(bitPattern: imm))) : UInt64(imm)
+    }
     @inline(__always) var imm2: UInt16 { pointer.pointee.imm2 }
     @inline(__always) var endOffset: UInt16 { pointer.pointee.endOffset }
     @inline(__always) var hasMemoryOperand: Bool { pointer.pointee.hasMemoryOperand }

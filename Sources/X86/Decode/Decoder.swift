@@ -288,7 +288,7 @@ struct Decoder {
         case 0x70...0x7F: set(.jcc, v); out.sub = opcode & 15; out.imm = imm8SignExtended()
         case 0x80, 0x82: modrmForm(.addRmImm, .byte); out.imm = imm8(); out.op = .alu(.rmImm, out.sub)
         case 0x81: modrmForm(.addRmImm, v); out.imm = immOperand(); out.op = .alu(.rmImm, out.sub)
-        case 0x83: modrmForm(.addRmImm, v); out.imm = imm8SignExtended() & v.mask; out.op = .alu(.rmImm, out.sub)
+        case 0x83: modrmForm(.addRmImm, v); out.imm = imm8SignExtended() & UInt32(truncatingIfNeeded: v.mask); out.op = .alu(.rmImm, out.sub)
         case 0x84: modrmForm(.testRmReg, .byte)
         case 0x85: modrmForm(.testRmReg, v)
         case 0x86: modrmForm(.xchgRmReg, .byte)

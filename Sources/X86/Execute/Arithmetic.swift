@@ -13,9 +13,9 @@ enum CmpOperation: AluOperation { static var kind: AluKind { .cmp } }
 /// ADD…CMP, TEST, INC/DEC, NOT/NEG, and the sign-extension instructions.
 extension CPU {
     /// Performs one of the eight group-1 operations and records its flags; returns the result.
-    @inline(__always) func alu(_ kind: UInt8, _ dst: UInt32, _ src: UInt32, _ size: OperandSize) -> UInt32 {
+    @inline(__always) func alu(_ kind: UInt8, _ dst: UInt64, _ src: UInt64, _ size: OperandSize) -> UInt64 {
         let mask = size.mask
-        let result: UInt32
+        let result: UInt64
         switch kind {
         case AluKind.add.rawValue:
             result = (dst &+ src) & mask
@@ -25,12 +25,12 @@ extension CPU {
             setLogicFlags(size, result: result)
         case AluKind.adc.rawValue:
             let carry: UInt32 = carryFlag ? 1 : 0
-            result = (dst &+ src &+ carry) & mask
+            result = (dst &+ src &+ UInt64(carry)) & mask
             flagAux = carry
             setLazyFlags(.adc, size, result: result, dst: dst, src: src)
         case AluKind.sbb.rawValue:
             let borrow: UInt32 = carryFlag ? 1 : 0
-            result = (dst &- src &- borrow) & mask
+            result = (dst &- src &- UInt64(borrow)) & mask
             flagAux = borrow
             setLazyFlags(.sbb, size, result: result, dst: dst, src: src)
         case AluKind.and.rawValue:
@@ -83,14 +83,14 @@ extension CPU {
         if d.hasMemoryOperand {
             let offset = effectiveAddress(d)
             if writes, let p = mappedForUpdate(d.segment, offset, size) {
-                update(p, size) { alu(kind, $0, d.imm, size) }
+                update(p, size) { alu(kind, $0, d.immediate, size) }
                 return .next
             }
             guard let dst = read(d.segment, offset, size) else { return .fault }
-            let result = alu(kind, dst, d.imm, size)
+            let result = alu(kind, dst, d.immediate, size)
             if writes && !write(d.segment, offset, size, result) { return .fault }
         } else {
-            let result = alu(kind, readRegister(d.rm, size), d.imm, size)
+            let result = alu(kind, readRegister(d.rm, size), d.immediate, size)
             if writes { writeRegister(d.rm, size, result) }
         }
         return .next
@@ -98,13 +98,13 @@ extension CPU {
 
     func execTest(_ d: Instruction, immediate: Bool) -> Step {
         guard let dst = readRM(d, d.size) else { return .fault }
-        let src = immediate ? d.imm : readRegister(d.reg, d.size)
+        let src = immediate ? d.immediate : readRegister(d.reg, d.size)
         setLogicFlags(d.size, result: dst & src)
         return .next
     }
 
     /// Applies `transform` to the r/m operand in place (read, compute, write back).
-    @inline(__always) func modifyRM(_ d: Instruction, _ transform: (UInt32) -> UInt32) -> Step {
+    @inline(__always) func modifyRM(_ d: Instruction, _ transform: (UInt64) -> UInt64) -> Step {
         let size = d.size
         if d.hasMemoryOperand {
             let offset = effectiveAddress(d)
@@ -134,7 +134,7 @@ extension CPU {
     /// An ALU operation on the register `rm` with `source` (`sub` = the kind), at `Value`'s size.
     @inline(__always) func execAluRegister<Value: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, source: Value) -> Step {
         let size = OperandSize.of(Value.self)
-        let result = alu(d.sub, readRegister(d.rm, size), UInt32(source), size)
+        let result = alu(d.sub, readRegister(d.rm, size), UInt64(source), size)
         if d.sub != AluKind.cmp.rawValue { writeRegister(d.rm, size, result) }
         return .next
     }
@@ -143,7 +143,7 @@ extension CPU {
     @inline(__always) func execTestRegister<Value: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _ source: Value) -> Step {
         let size = OperandSize.of(Value.self)
         let value = readRegister(d.rm, size)
-        setLogicFlags(size, result: value & UInt32(source))
+        setLogicFlags(size, result: value & UInt64(source))
         return .next
     }
 

@@ -1,8 +1,8 @@
 /// BT, BTS, BTR, BTC, BSF and BSR.
 extension CPU {
     /// Applies a bit-test operation (`kind`: 0 BT, 1 BTS, 2 BTR, 3 BTC) and returns the new value.
-    @inline(__always) private func bitTest(_ kind: UInt32, _ value: UInt32, bit: UInt32) -> UInt32 {
-        let mask: UInt32 = 1 << bit
+    @inline(__always) private func bitTest(_ kind: UInt32, _ value: UInt64, bit: UInt32) -> UInt64 {
+        let mask: UInt64 = 1 << UInt64(bit)
         setStatusFlags(EFlags.carry, value & mask != 0 ? EFlags.carry : 0)
         switch kind {
         case 1: return value | mask
@@ -19,15 +19,19 @@ extension CPU {
         let offset = readRegister(d.reg, size)
         let kind = d.imm
         if !d.hasMemoryOperand {
-            let result = bitTest(kind, readRegister(d.rm, size), bit: offset & (size.bits - 1))
+            let result = bitTest(kind, readRegister(d.rm, size), bit: UInt32(truncatingIfNeeded: offset) & (size.bits - 1))
             if kind != 0 { writeRegister(d.rm, size, result) }
             return .next
         }
-        let signedOffset = size == .dword ? Int64(Int32(bitPattern: offset)) : Int64(Int16(truncatingIfNeeded: offset))
-        let byteDisplacement = (signedOffset >> Int64(size == .dword ? 5 : 4)) * Int64(size.bytes)
+        let signedOffset: Int64 = switch size {
+        case .qword: Int64(bitPattern: offset)
+        case .dword: Int64(Int32(truncatingIfNeeded: offset))
+        default: Int64(Int16(truncatingIfNeeded: offset))
+        }
+        let byteDisplacement = (signedOffset >> Int64(size.bits.trailingZeroBitCount)) * Int64(size.bytes)
         var address = effectiveAddress(d) &+ UInt32(truncatingIfNeeded: byteDisplacement)
         if !d.addressSize32 { address &= 0xFFFF }
-        return bitTestMemory(d, address: address, kind: kind, bit: offset & (size.bits - 1))
+        return bitTestMemory(d, address: address, kind: kind, bit: UInt32(truncatingIfNeeded: offset) & (size.bits - 1))
     }
 
     /// BT* r/m, imm8: the bit offset is taken modulo the operand size.
@@ -57,7 +61,8 @@ extension CPU {
             setFlagsWithAux(size, result: UInt32(0), aux: 0)
             return .next
         }
-        let index = forward ? UInt32(value.trailingZeroBitCount) : UInt32(31 - value.leadingZeroBitCount)
+        // The value is zero-extended to 64 bits whatever the operand size.
+        let index = UInt64(forward ? value.trailingZeroBitCount : 63 - value.leadingZeroBitCount)
         writeRegister(d.reg, size, index)
         setFlagsWithAux(size, result: UInt32(1), aux: 0)
         return .next

@@ -59,7 +59,7 @@ extension CPU {
         if target > UInt64(segs[SegmentRegister.cs.rawValue].limit) {
             return raiseFault(.generalProtection, errorCode: 0)
         }
-        guard push(UInt32(truncatingIfNeeded: returnOffset), d.size) else { return .fault }
+        guard push(returnOffset, d.size) else { return .fault }
         rip = target
         return .exit
     }
@@ -74,7 +74,7 @@ extension CPU {
         if UInt64(target) > UInt64(segs[SegmentRegister.cs.rawValue].limit) {
             return raiseFault(.generalProtection, errorCode: 0)
         }
-        guard push(UInt32(truncatingIfNeeded: nextInstructionPointer(d)), d.size) else { return .fault }
+        guard push(nextInstructionPointer(d), d.size) else { return .fault }
         rip = UInt64(target)
         return .exit
     }
@@ -92,7 +92,7 @@ extension CPU {
     /// Reads a far pointer (offset, then selector) from a memory operand.
     private func readFarPointer(_ d: Instruction) -> (offset: UInt32, selector: UInt16)? {
         let address = effectiveAddress(d)
-        guard let offset = read(d.segment, address, d.size) else { return nil }
+        guard let offset = read(d.segment, address, d.size).map({ UInt32(truncatingIfNeeded: $0) }) else { return nil }
         var selectorAt = address &+ UInt32(d.size.bytes)
         if !d.addressSize32 { selectorAt &= 0xFFFF }
         guard let selector = read16(d.segment, selectorAt) else { return nil }
@@ -100,7 +100,7 @@ extension CPU {
     }
 
     func execJmpFar(_ d: Instruction) -> Step {
-        farJump(selector: d.imm2, offset: d.imm & d.size.mask)
+        farJump(selector: d.imm2, offset: d.imm & UInt32(truncatingIfNeeded: d.size.mask))
     }
 
     func execJmpFarMem(_ d: Instruction) -> Step {
@@ -109,7 +109,7 @@ extension CPU {
     }
 
     func execCallFar(_ d: Instruction) -> Step {
-        farCall(selector: d.imm2, offset: d.imm & d.size.mask, size: d.size)
+        farCall(selector: d.imm2, offset: d.imm & UInt32(truncatingIfNeeded: d.size.mask), size: d.size)
     }
 
     func execCallFarMem(_ d: Instruction) -> Step {
@@ -129,7 +129,7 @@ extension CPU {
         }
         let savedSP = stackPointer
         let returnSelector = UInt32(segs[SegmentRegister.cs.rawValue].selector)
-        guard push(returnSelector, UInt32(truncatingIfNeeded: rip), size) else { return .fault }
+        guard push(UInt64(returnSelector), rip, size) else { return .fault }
         guard loadCodeSegment(selector: selector, offset: offset) else {
             setStackPointer(savedSP)
             return .fault
@@ -143,7 +143,7 @@ extension CPU {
             return farReturnProtected(size: size, release: d.imm) ? .exit : .fault
         }
         guard let offset = peekStack(0, size), let selector = peekStack(size.bytes, size) else { return .fault }
-        guard loadCodeSegment(selector: UInt16(truncatingIfNeeded: selector), offset: offset) else { return .fault }
+        guard loadCodeSegment(selector: UInt16(truncatingIfNeeded: selector), offset: UInt32(truncatingIfNeeded: offset)) else { return .fault }
         setStackPointer(stackOffset(stackPointer, adding: 2 * size.bytes + Int(d.imm)))
         return .exit
     }
@@ -163,9 +163,9 @@ extension CPU {
         guard let offset = peekStack(0, size),
               let selector = peekStack(size.bytes, size),
               let flags = peekStack(2 * size.bytes, size) else { return .fault }
-        guard loadCodeSegment(selector: UInt16(truncatingIfNeeded: selector), offset: offset) else { return .fault }
+        guard loadCodeSegment(selector: UInt16(truncatingIfNeeded: selector), offset: UInt32(truncatingIfNeeded: offset)) else { return .fault }
         setStackPointer(stackOffset(stackPointer, adding: 3 * size.bytes))
-        writeFlagsFromStack(flags, size, level: cpl)
+        writeFlagsFromStack(UInt32(truncatingIfNeeded: flags), size, level: cpl)
         return .exit
     }
 
@@ -189,7 +189,7 @@ extension CPU {
         if !d.addressSize32 { upperAt &= 0xFFFF }
         guard let lower = read(d.segment, address, size), let upper = read(d.segment, upperAt, size) else { return .fault }
         let index = readRegister(d.reg, size)
-        let signed: (UInt32) -> Int32 = { size == .dword ? Int32(bitPattern: $0) : Int32(Int16(truncatingIfNeeded: $0)) }
+        let signed: (UInt64) -> Int32 = { size == .dword ? Int32(truncatingIfNeeded: $0) : Int32(Int16(truncatingIfNeeded: $0)) }
         if signed(index) < signed(lower) || signed(index) > signed(upper) {
             return raiseFault(.boundRange)
         }

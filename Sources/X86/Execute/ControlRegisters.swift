@@ -54,7 +54,7 @@ extension CPU {
         case 3: value = UInt32(truncatingIfNeeded: cr3)
         default: value = cr4
         }
-        writeRegister(d.rm, .dword, value)
+        writeRegister(d.rm, .dword, UInt64(value))
         return .next
     }
 
@@ -63,13 +63,13 @@ extension CPU {
         let value = readRegister(d.rm, .dword)
         switch d.sub {
         case 0:
-            return writeCR0(value)
+            return writeCR0(UInt32(truncatingIfNeeded: value))
         case 2:
             cr2 = UInt64(value)
         case 3:
-            return writeCR3(value)
+            return writeCR3(UInt32(truncatingIfNeeded: value))
         default:
-            return writeCR4(value)
+            return writeCR4(UInt32(truncatingIfNeeded: value))
         }
         return .exit
     }

@@ -11,7 +11,7 @@ extension CPU {
     }
 
     /// MOV to the register at `offset` of a value of `size` (a 32-bit one clears the upper half).
-    @inline(__always) func moveToRegister(_ offset: UInt8, _ size: OperandSize, _ value: UInt32) -> Step {
+    @inline(__always) func moveToRegister(_ offset: UInt8, _ size: OperandSize, _ value: UInt64) -> Step {
         writeRegister(offset, size, value)
         return .next
     }
@@ -30,12 +30,12 @@ extension CPU {
     }
 
     @inline(__always) func execMovRmImm(_ d: Instruction) -> Step {
-        writeRM(d, d.size, d.imm) ? .next : .fault
+        writeRM(d, d.size, d.immediate) ? .next : .fault
     }
 
     /// MOV r/m, Sreg: a register destination with a 32-bit operand gets the zero-extended selector.
     func execMovRmSeg(_ d: Instruction) -> Step {
-        writeRM(d, d.size, UInt32(segs[Int(d.sub)].selector)) ? .next : .fault
+        writeRM(d, d.size, UInt64(segs[Int(d.sub)].selector)) ? .next : .fault
     }
 
     func execMovSegRm(_ d: Instruction) -> Step {
@@ -46,7 +46,7 @@ extension CPU {
     }
 
     @inline(__always) func execLea(_ d: Instruction) -> Step {
-        writeRegister(d.reg, d.size, effectiveAddress(d))
+        writeRegister(d.reg, d.size, UInt64(effectiveAddress(d)))
         return .next
     }
 
@@ -54,10 +54,10 @@ extension CPU {
     func execMovExtend(_ d: Instruction, signed: Bool) -> Step {
         let sourceSize: OperandSize = d.imm == 0 ? .byte : .word
         guard let v = readRM(d, sourceSize) else { return .fault }
-        let extended: UInt32
+        let extended: UInt64
         if signed {
-            extended = sourceSize == .byte ? UInt32(bitPattern: Int32(Int8(truncatingIfNeeded: v)))
-                : UInt32(bitPattern: Int32(Int16(truncatingIfNeeded: v)))
+            extended = sourceSize == .byte ? UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: v)))
+                : UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: v)))
         } else {
             extended = v
         }
@@ -86,7 +86,7 @@ extension CPU {
         var offset = reg32(.rbx) &+ UInt32(UInt8(truncatingIfNeeded: regs[0]))
         if !d.addressSize32 { offset &= 0xFFFF }
         guard let v = read8(d.segment, offset) else { return .fault }
-        writeRegister(0, .byte, UInt32(v))
+        writeRegister(0, .byte, UInt64(v))
         return .next
     }
 
@@ -112,8 +112,12 @@ extension CPU {
         writeRM(d, .byte, condition(UInt8(d.imm)) ? 1 : 0) ? .next : .fault
     }
 
+    /// BSWAP: a 32-bit swap unless the operand is 64-bit (the 16-bit form is undefined; it
+    /// swaps the 32-bit register here).
     func execBswap(_ d: Instruction) -> Step {
-        writeRegister(d.reg, .dword, readRegister(d.reg, .dword).byteSwapped)
+        let size: OperandSize = d.size == .qword ? .qword : .dword
+        let value = readRegister(d.reg, size)
+        writeRegister(d.reg, size, size == .qword ? value.byteSwapped : UInt64(UInt32(truncatingIfNeeded: value).byteSwapped))
         return .next
     }
 

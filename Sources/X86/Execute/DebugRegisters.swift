@@ -136,7 +136,7 @@ extension CPU {
         guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
         guard let n = debugRegisterIndex(d.sub) else { return raiseFault(.invalidOpcode) }
         if let fault = generalDetectFault() { return fault }
-        writeRegister(d.rm, .dword, UInt32(truncatingIfNeeded: debugRegisters[n]))
+        writeRegister(d.rm, .dword, debugRegisters[n])
         return .next
     }
 

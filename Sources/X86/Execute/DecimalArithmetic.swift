@@ -89,7 +89,7 @@ extension CPU {
     func execAad(_ d: Instruction) -> Step {
         let product = UInt32(ah) &* (d.imm & 0xFF)
         let dst = UInt32(al)
-        _ = alu(AluKind.add.rawValue, dst, product & 0xFF, .byte)
+        _ = alu(AluKind.add.rawValue, UInt64(dst), UInt64(product & 0xFF), .byte)
         setReg16(.rax, UInt16((dst &+ product) & 0xFF))
         return .next
     }

@@ -26,14 +26,14 @@ extension CPU {
     func execIn(_ d: Instruction, port: UInt16) -> Step {
         guard ioPermitted(port: port, size: d.size.bytes) else { return .fault }
         noteIOAccess(port, size: d.size.bytes)
-        writeRegister(0, d.size, bus.readPort(port, size: d.size.bytes) & d.size.mask)
+        writeRegister(0, d.size, UInt64(bus.readPort(port, size: d.size.bytes)) & d.size.mask)
         return .exit
     }
 
     func execOut(_ d: Instruction, port: UInt16) -> Step {
         guard ioPermitted(port: port, size: d.size.bytes) else { return .fault }
         noteIOAccess(port, size: d.size.bytes)
-        bus.writePort(port, size: d.size.bytes, value: readRegister(0, d.size))
+        bus.writePort(port, size: d.size.bytes, value: UInt32(truncatingIfNeeded: readRegister(0, d.size)))
         return .exit
     }
 }

@@ -14,14 +14,14 @@ extension CPU {
     }
     private static let ss = UInt8(SegmentRegister.ss.rawValue)
 
-    @inline(__always) func push(_ value: UInt32, _ size: OperandSize) -> Bool {
+    @inline(__always) func push(_ value: UInt64, _ size: OperandSize) -> Bool {
         let sp = stackOffset(stackPointer, adding: -size.bytes)
         guard write(CPU.ss, sp, size, value) else { return false }
         setStackPointer(sp)
         return true
     }
 
-    @inline(__always) func pop(_ size: OperandSize) -> UInt32? {
+    @inline(__always) func pop(_ size: OperandSize) -> UInt64? {
         let sp = stackPointer
         guard let value = read(CPU.ss, sp, size) else { return nil }
         setStackPointer(stackOffset(sp, adding: size.bytes))
@@ -29,12 +29,17 @@ extension CPU {
     }
 
     /// Reads the stack without popping: the value `depth` bytes above the top.
-    @inline(__always) func peekStack(_ depth: Int, _ size: OperandSize) -> UInt32? {
+    @inline(__always) func peekStack(_ depth: Int, _ size: OperandSize) -> UInt64? {
         read(CPU.ss, stackOffset(stackPointer, adding: depth), size)
     }
 
+    /// `peekStack` for the legacy-mode far transfers, whose frames hold at most 32-bit values.
+    @inline(__always) func peekStack32(_ depth: Int, _ size: OperandSize) -> UInt32? {
+        peekStack(depth, size).map { UInt32(truncatingIfNeeded: $0) }
+    }
+
     /// Pushes two values (first `a`, then `b`), committing SP only when both writes succeed.
-    @inline(__always) func push(_ a: UInt32, _ b: UInt32, _ size: OperandSize) -> Bool {
+    @inline(__always) func push(_ a: UInt64, _ b: UInt64, _ size: OperandSize) -> Bool {
         let first = stackOffset(stackPointer, adding: -size.bytes)
         let second = stackOffset(first, adding: -size.bytes)
         guard write(CPU.ss, first, size, a), write(CPU.ss, second, size, b) else { return false }
@@ -43,7 +48,7 @@ extension CPU {
     }
 
     /// Pushes three values in order, committing SP only when every write succeeds.
-    @inline(__always) func push(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ size: OperandSize) -> Bool {
+    @inline(__always) func push(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ size: OperandSize) -> Bool {
         let third = stackOffset(stackPointer, adding: -3 * size.bytes)
         guard write(CPU.ss, stackOffset(third, adding: 2 * size.bytes), size, a),
               write(CPU.ss, stackOffset(third, adding: size.bytes), size, b),
@@ -81,11 +86,11 @@ extension CPU {
     }
 
     @inline(__always) func execPushImm(_ d: Instruction) -> Step {
-        push(d.imm & d.size.mask, d.size) ? .next : .fault
+        push(d.immediate & d.size.mask, d.size) ? .next : .fault
     }
 
     func execPushSeg(_ d: Instruction) -> Step {
-        let selector = UInt32(segs[Int(d.sub)].selector)
+        let selector = UInt64(segs[Int(d.sub)].selector)
         if d.size == .dword {
             // A 32-bit push of a segment register writes only the low 16 bits (SDM Vol. 2, PUSH).
             let sp = stackOffset(stackPointer, adding: -4)
@@ -128,14 +133,14 @@ extension CPU {
         let ok = withUnsafeMutableBytes(of: &values) { buffer -> Bool in
             for i in 0..<8 {
                 guard let v = peekStack(i * size.bytes, size) else { return false }
-                buffer.storeBytes(of: v, toByteOffset: (7 - i) * 4, as: UInt32.self)
+                buffer.storeBytes(of: UInt32(truncatingIfNeeded: v), toByteOffset: (7 - i) * 4, as: UInt32.self)
             }
             return true
         }
         guard ok else { return .fault }
         withUnsafeBytes(of: values) { buffer in
             for r in 0..<8 where r != GeneralRegister.rsp.rawValue {
-                writeRegister(RegisterFile.byteOffset(UInt8(r)), size, buffer.load(fromByteOffset: r * 4, as: UInt32.self))
+                writeRegister(RegisterFile.byteOffset(UInt8(r)), size, UInt64(buffer.load(fromByteOffset: r * 4, as: UInt32.self)))
             }
         }
         setStackPointer(stackOffset(stackPointer, adding: 8 * size.bytes))
@@ -147,13 +152,13 @@ extension CPU {
         if isVirtual8086 && iopl < 3 { return raiseFault(.generalProtection, errorCode: 0) }
         // VM and RF are never pushed (SDM Vol. 2, PUSHF).
         let flags = eflags & ~(EFlags.virtual8086 | EFlags.resume)
-        return push(flags & d.size.mask, d.size) ? .next : .fault
+        return push(UInt64(flags) & d.size.mask, d.size) ? .next : .fault
     }
 
     func execPopf(_ d: Instruction) -> Step {
         if isVirtual8086 && iopl < 3 { return raiseFault(.generalProtection, errorCode: 0) }
         guard let v = pop(d.size) else { return .fault }
-        writeFlagsFromStack(v, d.size, level: cpl)
+        writeFlagsFromStack(UInt32(truncatingIfNeeded: v), d.size, level: cpl)
         return .exit
     }
 
@@ -182,7 +187,7 @@ extension CPU {
         let level = Int(d.imm2 & 31)
         let bpOffset = RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue))
         var sp = stackPointer
-        var bp = readRegister(bpOffset, stackIs32 ? .dword : .word)
+        var bp = UInt32(truncatingIfNeeded: readRegister(bpOffset, stackIs32 ? .dword : .word))
         // Compute every write first against scratch SP, then commit.
         sp = stackOffset(sp, adding: -size.bytes)
         guard write(CPU.ss, sp, size, readRegister(bpOffset, size)) else { return .fault }
@@ -198,7 +203,7 @@ extension CPU {
                 guard write(CPU.ss, sp, size, v) else { return .fault }
             }
             sp = stackOffset(sp, adding: -size.bytes)
-            guard write(CPU.ss, sp, size, frameTemp) else { return .fault }
+            guard write(CPU.ss, sp, size, UInt64(frameTemp)) else { return .fault }
         }
         let newSP = stackOffset(sp, adding: -Int(d.imm))
         // The final stack pointer must be valid too (the SDM's check of the frame's last byte).
@@ -208,13 +213,13 @@ extension CPU {
             guard let linear = linearAddress(CPU.ss, newSP, 1, forWrite: true) else { return .fault }
             if pagingEnabled && translate(linear, .write) == nil { return .fault }
         }
-        writeRegister(bpOffset, size, frameTemp)
+        writeRegister(bpOffset, size, UInt64(frameTemp))
         setStackPointer(newSP)
         return .next
     }
 
     func execLeave(_ d: Instruction) -> Step {
-        let bp = readRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), stackIs32 ? .dword : .word)
+        let bp = UInt32(truncatingIfNeeded: readRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), stackIs32 ? .dword : .word))
         guard let v = read(CPU.ss, bp, d.size) else { return .fault }
         setStackPointer(stackOffset(bp, adding: d.size.bytes))
         writeRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), d.size, v)

@@ -30,7 +30,7 @@ extension CPU {
         if (op == .ins || op == .outs) && !ioPermitted(port: reg16(.rdx), size: d.size.bytes) {
             return .fault
         }
-        let delta: UInt32 = directionFlag ? 0 &- UInt32(d.size.bytes) : UInt32(d.size.bytes)
+        let delta: UInt64 = directionFlag ? 0 &- UInt64(d.size.bytes) : UInt64(d.size.bytes)
         if !repeats {
             guard stringIteration(d, Kind.self, addressSize, delta) else { return .fault }
             return op == .ins || op == .outs ? .exit : .next
@@ -43,9 +43,9 @@ extension CPU {
         while remaining != 0 && iterations < chunk {
             // The fast path may not exceed what is left of the chunk (an exact run budget).
             if op == .movs || op == .stos,
-               let done = fastRepeat(d, addressSize, min(remaining, UInt32(chunk - iterations)), delta) {
+               let done = fastRepeat(d, addressSize, Int(min(remaining, UInt64(chunk - iterations))), delta) {
                 iterations += done
-                remaining &-= UInt32(done)
+                remaining &-= UInt64(done)
                 writeRegister(CPU.rcx, addressSize, remaining)
                 continue
             }
@@ -76,41 +76,43 @@ extension CPU {
     /// One iteration; `false` with an exception pending (registers are then as before the iteration).
     @inline(__always)
     private func stringIteration<Kind: StringInstruction>(_ d: Instruction, _: Kind.Type,
-                                                          _ addressSize: OperandSize, _ delta: UInt32) -> Bool {
+                                                          _ addressSize: OperandSize, _ delta: UInt64) -> Bool {
         let size = d.size
         let si = readRegister(CPU.rsi, addressSize)
         let di = readRegister(CPU.rdi, addressSize)
+        // Offsets within the segments (below 4 GiB outside 64-bit mode).
+        let source = UInt32(truncatingIfNeeded: si), destination = UInt32(truncatingIfNeeded: di)
         switch Kind.op {
         case .movs:
-            guard let v = read(d.segment, si, size), write(CPU.es, di, size, v) else { return false }
+            guard let v = read(d.segment, source, size), write(CPU.es, destination, size, v) else { return false }
             writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         case .cmps:
-            guard let a = read(d.segment, si, size), let b = read(CPU.es, di, size) else { return false }
+            guard let a = read(d.segment, source, size), let b = read(CPU.es, destination, size) else { return false }
             _ = alu(AluKind.cmp.rawValue, a, b, size)
             writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         case .stos:
-            guard write(CPU.es, di, size, readRegister(0, size)) else { return false }
+            guard write(CPU.es, destination, size, readRegister(0, size)) else { return false }
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         case .lods:
-            guard let v = read(d.segment, si, size) else { return false }
+            guard let v = read(d.segment, source, size) else { return false }
             writeRegister(0, size, v)
             writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
         case .scas:
-            guard let b = read(CPU.es, di, size) else { return false }
+            guard let b = read(CPU.es, destination, size) else { return false }
             _ = alu(AluKind.cmp.rawValue, readRegister(0, size), b, size)
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         case .ins:
-            guard linearAddress(CPU.es, di, size.bytes, forWrite: true) != nil else { return false }
+            guard linearAddress(CPU.es, destination, size.bytes, forWrite: true) != nil else { return false }
             noteIOAccess(reg16(.rdx), size: size.bytes)
-            let v = bus.readPort(reg16(.rdx), size: size.bytes)
-            guard write(CPU.es, di, size, v) else { return false }
+            let v = UInt64(bus.readPort(reg16(.rdx), size: size.bytes))
+            guard write(CPU.es, destination, size, v) else { return false }
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         default: // outs
-            guard let v = read(d.segment, si, size) else { return false }
+            guard let v = read(d.segment, source, size) else { return false }
             noteIOAccess(reg16(.rdx), size: size.bytes)
-            bus.writePort(reg16(.rdx), size: size.bytes, value: v)
+            bus.writePort(reg16(.rdx), size: size.bytes, value: UInt32(truncatingIfNeeded: v))
             writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
         }
         return true
@@ -120,15 +122,15 @@ extension CPU {
     /// copies element by element on host pointers (keeping x86's overlap semantics).
     /// Returns the number of iterations done, or `nil` to take the general path.
     private func fastRepeat(_ d: Instruction, _ addressSize: OperandSize,
-                            _ remaining: UInt32, _ delta: UInt32) -> Int? {
+                            _ remaining: Int, _ delta: UInt64) -> Int? {
         let elementSize = d.size.bytes
-        guard delta == UInt32(elementSize) else { return nil }
-        let di = readRegister(CPU.rdi, addressSize)
+        guard delta == UInt64(elementSize) else { return nil }
+        let di = UInt32(truncatingIfNeeded: readRegister(CPU.rdi, addressSize))
         let es = segs[Int(CPU.es)]
         // Stay below the segment limit and, with 16-bit addressing, below the 64 KiB offset wrap.
         let offsetEnd = addressSize == .word ? 0x1_0000 : 0x1_0000_0000
         // `remaining` is already within the chunk and the run's budget.
-        var count = Int(remaining)
+        var count = remaining
         count = min(count, (min(Int(es.writeHighest) + 1, offsetEnd) - Int(di)) / elementSize)
         guard count > 0, di >= es.writeLowest else { return nil }
         let dstLinear = (es.base &+ UInt64(di)) & 0xFFFF_FFFF
@@ -140,12 +142,13 @@ extension CPU {
             switch d.size {
             case .byte: dst.initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: value), count: count)
             case .word: for i in 0..<count { dst.storeBytes(of: UInt16(truncatingIfNeeded: value), toByteOffset: i * 2, as: UInt16.self) }
-            default: for i in 0..<count { dst.storeBytes(of: value, toByteOffset: i * 4, as: UInt32.self) }
+            case .dword: for i in 0..<count { dst.storeBytes(of: UInt32(truncatingIfNeeded: value), toByteOffset: i * 4, as: UInt32.self) }
+            case .qword: for i in 0..<count { dst.storeBytes(of: value, toByteOffset: i * 8, as: UInt64.self) }
             }
-            writeRegister(CPU.rdi, addressSize, (di &+ UInt32(count * elementSize)) & addressSize.mask)
+            writeRegister(CPU.rdi, addressSize, UInt64(di &+ UInt32(count * elementSize)) & addressSize.mask)
             return count
         }
-        let si = readRegister(CPU.rsi, addressSize)
+        let si = UInt32(truncatingIfNeeded: readRegister(CPU.rsi, addressSize))
         let src = segs[Int(d.segment)]
         count = min(count, (min(Int(src.readHighest) + 1, offsetEnd) - Int(si)) / elementSize)
         guard count > 0, si >= src.readLowest else { return nil }
@@ -159,11 +162,13 @@ extension CPU {
             for i in 0..<count { dst.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
         case .word:
             for i in 0..<count { dst.storeBytes(of: source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self), toByteOffset: i * 2, as: UInt16.self) }
-        default:
+        case .dword:
             for i in 0..<count { dst.storeBytes(of: source.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self), toByteOffset: i * 4, as: UInt32.self) }
+        case .qword:
+            for i in 0..<count { dst.storeBytes(of: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self), toByteOffset: i * 8, as: UInt64.self) }
         }
-        writeRegister(CPU.rsi, addressSize, (si &+ UInt32(bytes)) & addressSize.mask)
-        writeRegister(CPU.rdi, addressSize, (di &+ UInt32(bytes)) & addressSize.mask)
+        writeRegister(CPU.rsi, addressSize, UInt64(si &+ UInt32(bytes)) & addressSize.mask)
+        writeRegister(CPU.rdi, addressSize, UInt64(di &+ UInt32(bytes)) & addressSize.mask)
         return count
     }
 }

@@ -39,8 +39,8 @@ extension CPU {
         case 0, 1:
             let table = d.sub == 0 ? gdtr : idtr
             let offset = effectiveAddress(d)
-            guard write(d.segment, offset, .word, table.limit),
-                  write(d.segment, wrapOffset(offset &+ 2, d), .dword, UInt32(truncatingIfNeeded: table.base))
+            guard write(d.segment, offset, .word, UInt64(table.limit)),
+                  write(d.segment, wrapOffset(offset &+ 2, d), .dword, table.base & 0xFFFF_FFFF)
             else { return .fault }
             return .exit
         case 2, 3:
@@ -56,12 +56,12 @@ extension CPU {
         case 4:
             // SMSW: a register destination with a 32-bit operand gets all of CR0's low half.
             let size: OperandSize = d.hasMemoryOperand ? .word : d.size
-            return writeRM(d, size, cr0 & size.mask) ? .exit : .fault
+            return writeRM(d, size, UInt64(cr0) & size.mask) ? .exit : .fault
         case 6:
             guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
             guard let v = readRM(d, .word) else { return .fault }
             // LMSW changes PE, MP, EM and TS only, and cannot clear PE.
-            let newCR0 = (cr0 & ~0xE) | (v & 0xF) | (cr0 & ControlRegister0.protectionEnable)
+            let newCR0 = (cr0 & ~0xE) | (UInt32(truncatingIfNeeded: v) & 0xF) | (cr0 & ControlRegister0.protectionEnable)
             return writeCR0(newCR0)
         case 7:
             guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }

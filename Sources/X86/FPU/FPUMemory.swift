@@ -80,8 +80,8 @@ extension CPU {
     func writeOperand(_ d: Instruction, bytes: Int, _ value: UInt64) -> Bool {
         let offset = effectiveAddress(d)
         switch bytes {
-        case 2: return write(d.segment, offset, .word, UInt32(truncatingIfNeeded: value))
-        case 4: return write(d.segment, offset, .dword, UInt32(truncatingIfNeeded: value))
+        case 2: return write(d.segment, offset, .word, value)
+        case 4: return write(d.segment, offset, .dword, value)
         default: return write64(d.segment, offset, value)
         }
     }

@@ -28,7 +28,7 @@ extension CPU {
             fpu.setMMX(destination, UInt64(value))
             step = .next
         case 0x7E:                                                        // MOVD r/m32, mm
-            step = writeRM(d, .dword, UInt32(truncatingIfNeeded: fpu.mmx(destination))) ? .next : .fault
+            step = writeRM(d, .dword, fpu.mmx(destination)) ? .next : .fault
         case 0x7F:                                                        // MOVQ mm/m64, mm
             if d.hasMemoryOperand {
                 step = write64(d.segment, effectiveAddress(d), fpu.mmx(destination)) ? .next : .fault

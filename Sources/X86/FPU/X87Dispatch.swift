@@ -27,8 +27,8 @@ extension CPU {
         case (1, 6): return x87StoreState(d, registers: false)
         case (5, 6): return x87StoreState(d, registers: true)
         case (1, 5): return x87LoadControlWord(d)
-        case (1, 7): return write(d.segment, effectiveAddress(d), .word, UInt32(fpu.control)) ? .next : .fault
-        default: return write(d.segment, effectiveAddress(d), .word, UInt32(fpu.status)) ? .next : .fault  // DD /7 FNSTSW
+        case (1, 7): return write(d.segment, effectiveAddress(d), .word, UInt64(fpu.control)) ? .next : .fault
+        default: return write(d.segment, effectiveAddress(d), .word, UInt64(fpu.status)) ? .next : .fault  // DD /7 FNSTSW
         }
     }
 

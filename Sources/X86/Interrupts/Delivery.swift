@@ -121,7 +121,7 @@ extension CPU {
         guard let offset = readLinear(entryAddress, as: UInt16.self),
               let selector = readLinear(entryAddress &+ 2, as: UInt16.self) else { return false }
         let flags = eflags
-        guard push(flags & 0xFFFF, UInt32(segs[SegmentRegister.cs.rawValue].selector), UInt32(rip & 0xFFFF), .word)
+        guard push(UInt64(flags & 0xFFFF), UInt64(segs[SegmentRegister.cs.rawValue].selector), rip & 0xFFFF, .word)
         else { return false }
         eflagsStored &= ~(EFlags.interrupt | EFlags.trap | EFlags.alignmentCheck | EFlags.resume)
         loadRealModeSegment(.cs, selector: selector)

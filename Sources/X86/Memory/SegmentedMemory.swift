@@ -37,20 +37,24 @@ extension CPU {
         return readLinear(linear, as: UInt64.self)
     }
 
-    @inline(__always) func read(_ seg: UInt8, _ offset: UInt32, _ size: OperandSize) -> UInt32? {
+    /// Reads an operand of `size`, zero-extended to 64 bits.
+    @inline(__always) func read(_ seg: UInt8, _ offset: UInt32, _ size: OperandSize) -> UInt64? {
         switch size {
-        case .byte: read8(seg, offset).map { UInt32($0) }
-        case .word: read16(seg, offset).map { UInt32($0) }
-        default: read32(seg, offset)
+        case .byte: read8(seg, offset).map { UInt64($0) }
+        case .word: read16(seg, offset).map { UInt64($0) }
+        case .dword: read32(seg, offset).map { UInt64($0) }
+        case .qword: read64(seg, offset)
         }
     }
 
-    @inline(__always) func write(_ seg: UInt8, _ offset: UInt32, _ size: OperandSize, _ value: UInt32) -> Bool {
+    /// Writes the low `size` bits of `value`.
+    @inline(__always) func write(_ seg: UInt8, _ offset: UInt32, _ size: OperandSize, _ value: UInt64) -> Bool {
         guard let linear = linearAddress(seg, offset, size.bytes, forWrite: true) else { return false }
         switch size {
         case .byte: return writeLinear(linear, UInt8(truncatingIfNeeded: value))
         case .word: return writeLinear(linear, UInt16(truncatingIfNeeded: value))
-        default: return writeLinear(linear, value)
+        case .dword: return writeLinear(linear, UInt32(truncatingIfNeeded: value))
+        case .qword: return writeLinear(linear, value)
         }
     }
 
@@ -66,12 +70,14 @@ extension CPU {
     }
 
     /// Replaces the operand at `p` with `transform` of it.
-    @inline(__always) func update(_ p: UnsafeMutableRawPointer, _ size: OperandSize, _ transform: (UInt32) -> UInt32) {
+    @inline(__always) func update(_ p: UnsafeMutableRawPointer, _ size: OperandSize, _ transform: (UInt64) -> UInt64) {
         switch size {
-        case .byte: p.storeBytes(of: UInt8(truncatingIfNeeded: transform(UInt32(p.load(as: UInt8.self)))), as: UInt8.self)
+        case .byte: p.storeBytes(of: UInt8(truncatingIfNeeded: transform(UInt64(p.load(as: UInt8.self)))), as: UInt8.self)
         case .word:
-            p.storeBytes(of: UInt16(truncatingIfNeeded: transform(UInt32(p.loadUnaligned(as: UInt16.self)))), as: UInt16.self)
-        default: p.storeBytes(of: transform(p.loadUnaligned(as: UInt32.self)), as: UInt32.self)
+            p.storeBytes(of: UInt16(truncatingIfNeeded: transform(UInt64(p.loadUnaligned(as: UInt16.self)))), as: UInt16.self)
+        case .dword:
+            p.storeBytes(of: UInt32(truncatingIfNeeded: transform(UInt64(p.loadUnaligned(as: UInt32.self)))), as: UInt32.self)
+        case .qword: p.storeBytes(of: transform(p.loadUnaligned(as: UInt64.self)), as: UInt64.self)
         }
     }
 
@@ -102,7 +108,7 @@ extension CPU {
     }
 
     /// Reads the ModRM.rm operand (register or memory).
-    @inline(__always) func readRM(_ d: Instruction, _ size: OperandSize) -> UInt32? {
+    @inline(__always) func readRM(_ d: Instruction, _ size: OperandSize) -> UInt64? {
         if d.hasMemoryOperand {
             return read(d.segment, effectiveAddress(d), size)
         }
@@ -110,7 +116,7 @@ extension CPU {
     }
 
     /// Writes the ModRM.rm operand (register or memory).
-    @inline(__always) func writeRM(_ d: Instruction, _ size: OperandSize, _ value: UInt32) -> Bool {
+    @inline(__always) func writeRM(_ d: Instruction, _ size: OperandSize, _ value: UInt64) -> Bool {
         if d.hasMemoryOperand {
             return write(d.segment, effectiveAddress(d), size, value)
         }

@@ -128,7 +128,7 @@ extension CPU {
         // The whole ESP is pushed (a 16-bit gate truncates it), whatever the old stack's B flag.
         let oldStackPointer = reg32(.rsp)
         for i in 0..<parameterCount {
-            guard let value = peekStack(i * gateSize.bytes, gateSize) else { return false }
+            guard let value = peekStack32(i * gateSize.bytes, gateSize) else { return false }
             parameters.append(value)
         }
         var frame = StackFrame(segment: stackSegment, pointer: newStackPointer, faultCode: stackSelector.errorCode)
@@ -171,7 +171,7 @@ extension CPU {
     /// RET far in protected mode, to the same or an outer privilege level; `release` bytes of
     /// parameters are dropped from both stacks.
     func farReturnProtected(size: OperandSize, release: UInt32) -> Bool {
-        guard let offset = peekStack(0, size), let selectorValue = peekStack(size.bytes, size) else { return false }
+        guard let offset = peekStack32(0, size), let selectorValue = peekStack32(size.bytes, size) else { return false }
         let selector = UInt16(truncatingIfNeeded: selectorValue)
         guard let code = checkReturnCodeSegment(selector) else { return false }
         let rpl = selector.requestedPrivilegeLevel
@@ -181,7 +181,7 @@ extension CPU {
             return true
         }
         let outer = 2 * size.bytes + Int(release)
-        guard let newPointer = peekStack(outer, size), let newStackSelector = peekStack(outer + size.bytes, size),
+        guard let newPointer = peekStack32(outer, size), let newStackSelector = peekStack32(outer + size.bytes, size),
               let stackSegment = checkStackSegment(UInt16(truncatingIfNeeded: newStackSelector), privilegeLevel: rpl,
                                                    vector: .generalProtection) else { return false }
         guard commitCodeSegment(selector, code, offset: offset, level: rpl) else { return false }

@@ -124,8 +124,8 @@ extension CPU {
         if eflagsStored & EFlags.nestedTask != 0 {
             return returnFromNestedTask()
         }
-        guard let offset = peekStack(0, size), let selectorValue = peekStack(size.bytes, size),
-              let flags = peekStack(2 * size.bytes, size) else { return false }
+        guard let offset = peekStack32(0, size), let selectorValue = peekStack32(size.bytes, size),
+              let flags = peekStack32(2 * size.bytes, size) else { return false }
         if size == .dword && flags & EFlags.virtual8086 != 0 && cpl == 0 {
             return returnToVirtual8086(offset: offset, selector: UInt16(truncatingIfNeeded: selectorValue), flags: flags)
         }
@@ -139,7 +139,7 @@ extension CPU {
             writeFlagsFromStack(flags, size, level: oldLevel, virtualInterruptFlags: true)
             return true
         }
-        guard let newPointer = peekStack(3 * size.bytes, size), let newStackSelector = peekStack(4 * size.bytes, size),
+        guard let newPointer = peekStack32(3 * size.bytes, size), let newStackSelector = peekStack32(4 * size.bytes, size),
               let stackSegment = checkStackSegment(UInt16(truncatingIfNeeded: newStackSelector), privilegeLevel: rpl,
                                                    vector: .generalProtection) else { return false }
         guard commitCodeSegment(selector, code, offset: offset, level: rpl) else { return false }
@@ -155,7 +155,7 @@ extension CPU {
     private func returnToVirtual8086(offset: UInt32, selector: UInt16, flags: UInt32) -> Bool {
         var values: [UInt32] = []
         for i in 3..<9 {
-            guard let value = peekStack(i * 4, .dword) else { return false }
+            guard let value = peekStack32(i * 4, .dword) else { return false }
             values.append(value)
         }
         // The new CS is a 64 KiB virtual-8086 segment: an EIP beyond it is #GP(0) (SDM Vol. 2, IRET).

@@ -8,7 +8,7 @@ extension CPU {
             let selector = d.sub == 0 ? ldtr.selector : taskRegister.selector
             // A register destination with a 32-bit operand gets the selector zero-extended.
             let size: OperandSize = d.hasMemoryOperand ? .word : d.size
-            return writeRM(d, size, UInt32(selector)) ? .next : .fault
+            return writeRM(d, size, UInt64(selector)) ? .next : .fault
         case 2, 3:
             guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
             guard let value = readRM(d, .word) else { return .fault }
@@ -134,7 +134,7 @@ extension CPU {
         case .faulted:
             return .fault
         case .visible(let descriptor) where descriptor.isSegment || systemTypes & (1 << UInt16(descriptor.type)) != 0:
-            writeRegister(d.reg, d.size, field(descriptor) & d.size.mask)
+            writeRegister(d.reg, d.size, UInt64(field(descriptor)) & d.size.mask)
             setStatusFlags(EFlags.zero, EFlags.zero)
         default:
             setStatusFlags(EFlags.zero, 0)

@@ -45,7 +45,7 @@ extension CPU {
                                 savingResume: resume, debugTrap: &debugTrap) else { return false }
         if let errorCode {
             let size: OperandSize = taskRegister.attributes & 0x8 != 0 ? .dword : .word
-            guard push(errorCode, size) else {
+            guard push(UInt64(errorCode), size) else {
                 faultBelongsToNewTask = true
                 return false
             }
@@ -139,7 +139,7 @@ extension CPU {
         // A 16-bit TSS holds only the low words of EAX..EDI: 386-class processors set the upper
         // words to FFFFh (the SDM leaves them undefined; Bochs and PCem model the same).
         let upperWords: UInt32 = newLayout.is32 ? 0 : 0xFFFF_0000
-        for n in 0..<8 { writeRegister(RegisterFile.byteOffset(UInt8(n)), .dword, upperWords | incoming.registers[n]) }
+        for n in 0..<8 { writeRegister(RegisterFile.byteOffset(UInt8(n)), .dword, UInt64(upperWords | incoming.registers[n])) }
         if let newCR3 = incoming.cr3 {
             if pagingEnabled {
                 guard writeCR3(newCR3) != .fault else {

@@ -44,22 +44,17 @@ enum FlagOp: UInt8 {
 enum OperandSize: UInt8 {
     case byte = 0, word = 1, dword = 2, qword = 3
 
-    @inline(__always) var mask: UInt32 {
+    /// All ones at this size, for values held in 64 bits.
+    @inline(__always) var mask: UInt64 {
         switch self {
         case .byte: 0xFF
         case .word: 0xFFFF
-        default: 0xFFFF_FFFF
-        }
-    }
-    @inline(__always) var signBit: UInt32 {
-        switch self {
-        case .byte: 0x80
-        case .word: 0x8000
-        default: 0x8000_0000
+        case .dword: 0xFFFF_FFFF
+        case .qword: 0xFFFF_FFFF_FFFF_FFFF
         }
     }
     /// The sign bit at this size, for values held in 64 bits.
-    @inline(__always) var signBit64: UInt64 {
+    @inline(__always) var signBit: UInt64 {
         switch self {
         case .byte: 0x80
         case .word: 0x8000

@@ -64,11 +64,11 @@ extension CPU {
     }
 
     @inline(__always) var signFlag: Bool {
-        flagOp == .stored ? eflagsStored & EFlags.sign != 0 : flagResult & flagSize.signBit64 != 0
+        flagOp == .stored ? eflagsStored & EFlags.sign != 0 : flagResult & flagSize.signBit != 0
     }
 
     @inline(__always) var overflowFlag: Bool {
-        let sign = flagSize.signBit64
+        let sign = flagSize.signBit
         switch flagOp {
         case .stored: return eflagsStored & EFlags.overflow != 0
         case .add, .adc: return (flagDst ^ flagResult) & (flagSrc ^ flagResult) & sign != 0
@@ -97,7 +97,7 @@ extension CPU {
 
     /// The six status flags as EFLAGS bits, derived in one pass over the lazy state.
     func arithmeticFlags() -> UInt32 {
-        let sign = flagSize.signBit64
+        let sign = flagSize.signBit
         let result = flagResult
         var f: UInt32
         switch flagOp {

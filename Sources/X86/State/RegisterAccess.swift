@@ -1,21 +1,24 @@
 extension CPU {
     // MARK: Operand access by register-file byte offset (hot path)
 
-    @inline(__always) func readRegister(_ offset: UInt8, _ size: OperandSize) -> UInt32 {
+    /// Reads a register operand, zero-extended to 64 bits.
+    @inline(__always) func readRegister(_ offset: UInt8, _ size: OperandSize) -> UInt64 {
         switch size {
-        case .byte: UInt32(rawRegs.load(fromByteOffset: Int(offset), as: UInt8.self))
-        case .word: UInt32(rawRegs.load(fromByteOffset: Int(offset), as: UInt16.self))
-        default: rawRegs.load(fromByteOffset: Int(offset), as: UInt32.self)
+        case .byte: UInt64(rawRegs.load(fromByteOffset: Int(offset), as: UInt8.self))
+        case .word: UInt64(rawRegs.load(fromByteOffset: Int(offset), as: UInt16.self))
+        case .dword: UInt64(rawRegs.load(fromByteOffset: Int(offset), as: UInt32.self))
+        case .qword: rawRegs.load(fromByteOffset: Int(offset), as: UInt64.self)
         }
     }
 
-    /// Writes a register operand. A 32-bit write clears bits 63:32, as in 64-bit mode
-    /// (outside it they are undefined, SDM Vol. 1, 3.4.1.1).
-    @inline(__always) func writeRegister(_ offset: UInt8, _ size: OperandSize, _ value: UInt32) {
+    /// Writes a register operand (the low bits of `value`). A 32-bit write clears bits 63:32, as
+    /// in 64-bit mode (outside it they are undefined, SDM Vol. 1, 3.4.1.1).
+    @inline(__always) func writeRegister(_ offset: UInt8, _ size: OperandSize, _ value: UInt64) {
         switch size {
         case .byte: rawRegs.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: Int(offset), as: UInt8.self)
         case .word: rawRegs.storeBytes(of: UInt16(truncatingIfNeeded: value), toByteOffset: Int(offset), as: UInt16.self)
-        default: rawRegs.storeBytes(of: UInt64(value), toByteOffset: Int(offset), as: UInt64.self)
+        case .dword: rawRegs.storeBytes(of: value & 0xFFFF_FFFF, toByteOffset: Int(offset), as: UInt64.self)
+        case .qword: rawRegs.storeBytes(of: value, toByteOffset: Int(offset), as: UInt64.self)
         }
     }
 
