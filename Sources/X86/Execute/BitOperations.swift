@@ -29,8 +29,7 @@ extension CPU {
         default: Int64(Int16(truncatingIfNeeded: offset))
         }
         let byteDisplacement = (signedOffset >> Int64(size.bits.trailingZeroBitCount)) * Int64(size.bytes)
-        var address = effectiveAddress(d) &+ UInt32(truncatingIfNeeded: byteDisplacement)
-        if !d.addressSize32 { address &= 0xFFFF }
+        let address = wrappedOffset(effectiveAddress(d) &+ UInt64(bitPattern: byteDisplacement), d)
         return bitTestMemory(d, address: address, kind: kind, bit: UInt32(truncatingIfNeeded: offset) & (size.bits - 1))
     }
 
@@ -46,7 +45,7 @@ extension CPU {
         return bitTestMemory(d, address: effectiveAddress(d), kind: d.imm, bit: bit)
     }
 
-    private func bitTestMemory(_ d: Instruction, address: UInt32, kind: UInt32, bit: UInt32) -> Step {
+    private func bitTestMemory(_ d: Instruction, address: UInt64, kind: UInt32, bit: UInt32) -> Step {
         guard let value = read(d.segment, address, d.size) else { return .fault }
         let result = bitTest(kind, value, bit: bit)
         if kind != 0 && !write(d.segment, address, d.size, result) { return .fault }

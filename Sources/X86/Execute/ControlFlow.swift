@@ -93,8 +93,7 @@ extension CPU {
     private func readFarPointer(_ d: Instruction) -> (offset: UInt32, selector: UInt16)? {
         let address = effectiveAddress(d)
         guard let offset = read(d.segment, address, d.size).map({ UInt32(truncatingIfNeeded: $0) }) else { return nil }
-        var selectorAt = address &+ UInt32(d.size.bytes)
-        if !d.addressSize32 { selectorAt &= 0xFFFF }
+        let selectorAt = wrappedOffset(address &+ UInt64(d.size.bytes), d)
         guard let selector = read16(d.segment, selectorAt) else { return nil }
         return (offset, selector)
     }
@@ -185,8 +184,7 @@ extension CPU {
     func execBound(_ d: Instruction) -> Step {
         let size = d.size
         let address = effectiveAddress(d)
-        var upperAt = address &+ UInt32(size.bytes)
-        if !d.addressSize32 { upperAt &= 0xFFFF }
+        let upperAt = wrappedOffset(address &+ UInt64(size.bytes), d)
         guard let lower = read(d.segment, address, size), let upper = read(d.segment, upperAt, size) else { return .fault }
         let index = readRegister(d.reg, size)
         let signed: (UInt64) -> Int32 = { size == .dword ? Int32(truncatingIfNeeded: $0) : Int32(Int16(truncatingIfNeeded: $0)) }

@@ -83,21 +83,20 @@ extension CPU {
 
     /// XLAT: AL = [seg:(E)BX + AL].
     func execXlat(_ d: Instruction) -> Step {
-        var offset = reg32(.rbx) &+ UInt32(UInt8(truncatingIfNeeded: regs[0]))
-        if !d.addressSize32 { offset &= 0xFFFF }
+        let offset = wrappedOffset(regs[GeneralRegister.rbx.rawValue] &+ UInt64(UInt8(truncatingIfNeeded: regs[0])), d)
         guard let v = read8(d.segment, offset) else { return .fault }
         writeRegister(0, .byte, UInt64(v))
         return .next
     }
 
     func execMovAccMoffs(_ d: Instruction) -> Step {
-        guard let v = read(d.segment, d.disp, d.size) else { return .fault }
+        guard let v = read(d.segment, UInt64(d.disp), d.size) else { return .fault }
         writeRegister(0, d.size, v)
         return .next
     }
 
     func execMovMoffsAcc(_ d: Instruction) -> Step {
-        write(d.segment, d.disp, d.size, readRegister(0, d.size)) ? .next : .fault
+        write(d.segment, UInt64(d.disp), d.size, readRegister(0, d.size)) ? .next : .fault
     }
 
     /// CMOVcc: the source is read (and may fault) whether or not the move happens;
@@ -140,8 +139,7 @@ extension CPU {
         let offset = effectiveAddress(d)
         let size = d.size
         guard let pointerOffset = read(d.segment, offset, size) else { return .fault }
-        var selectorAt = offset &+ UInt32(size.bytes)
-        if !d.addressSize32 { selectorAt &= 0xFFFF }
+        let selectorAt = wrappedOffset(offset &+ UInt64(size.bytes), d)
         guard let selector = read16(d.segment, selectorAt) else { return .fault }
         guard loadSegment(Int(d.imm2), selector: selector) else { return .fault }
         writeRegister(d.reg, size, pointerOffset)

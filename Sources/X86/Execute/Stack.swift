@@ -1,16 +1,16 @@
 /// Stack access (SS:SP or SS:ESP per SS.B) and the PUSH/POP family.
 extension CPU {
     @inline(__always) var stackIs32: Bool { segs[SegmentRegister.ss.rawValue].defaultSize32 }
-    @inline(__always) var stackPointer: UInt32 {
-        stackIs32 ? reg32(.rsp) : UInt32(reg16(.rsp))
+    @inline(__always) var stackPointer: UInt64 {
+        stackIs32 ? UInt64(reg32(.rsp)) : UInt64(reg16(.rsp))
     }
-    @inline(__always) func setStackPointer(_ value: UInt32) {
-        if stackIs32 { setReg32(.rsp, value) } else { setReg16(.rsp, UInt16(truncatingIfNeeded: value)) }
+    @inline(__always) func setStackPointer(_ value: UInt64) {
+        if stackIs32 { setReg32(.rsp, UInt32(truncatingIfNeeded: value)) } else { setReg16(.rsp, UInt16(truncatingIfNeeded: value)) }
     }
     /// `sp` moved by `delta` bytes, wrapped to the stack's address size.
-    @inline(__always) func stackOffset(_ sp: UInt32, adding delta: Int) -> UInt32 {
-        let v = sp &+ UInt32(truncatingIfNeeded: delta)
-        return stackIs32 ? v : v & 0xFFFF
+    @inline(__always) func stackOffset(_ sp: UInt64, adding delta: Int) -> UInt64 {
+        let v = sp &+ UInt64(bitPattern: Int64(delta))
+        return v & (stackIs32 ? 0xFFFF_FFFF : 0xFFFF)
     }
     private static let ss = UInt8(SegmentRegister.ss.rawValue)
 
@@ -108,7 +108,7 @@ extension CPU {
         let was32 = stackIs32
         let newSP = stackOffset(stackPointer, adding: d.size.bytes)
         guard loadSegment(Int(d.sub), selector: UInt16(truncatingIfNeeded: v)) else { return .fault }
-        if was32 { setReg32(.rsp, newSP) } else { setReg16(.rsp, UInt16(truncatingIfNeeded: newSP)) }
+        if was32 { setReg32(.rsp, UInt32(truncatingIfNeeded: newSP)) } else { setReg16(.rsp, UInt16(truncatingIfNeeded: newSP)) }
         if d.sub == UInt8(SegmentRegister.ss.rawValue) { interruptShadow = true }
         return .exit
     }
@@ -187,14 +187,14 @@ extension CPU {
         let level = Int(d.imm2 & 31)
         let bpOffset = RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue))
         var sp = stackPointer
-        var bp = UInt32(truncatingIfNeeded: readRegister(bpOffset, stackIs32 ? .dword : .word))
+        var bp = readRegister(bpOffset, stackIs32 ? .dword : .word)
         // Compute every write first against scratch SP, then commit.
         sp = stackOffset(sp, adding: -size.bytes)
         guard write(CPU.ss, sp, size, readRegister(bpOffset, size)) else { return .fault }
         // FrameTemp is the whole ESP after the push, even on a 16-bit stack whose pushes
         // leave ESP's upper half alone; a 32-bit ENTER stores and loads all 32 bits of it
         // (SDM Vol. 2, ENTER: FrameTemp ← ESP; EBP ← FrameTemp).
-        let frameTemp = stackIs32 ? sp : (reg32(.rsp) & 0xFFFF_0000) | sp
+        let frameTemp = stackIs32 ? sp : (UInt64(reg32(.rsp)) & 0xFFFF_0000) | sp
         if level > 0 {
             for _ in 1..<level {
                 bp = stackOffset(bp, adding: -size.bytes)
@@ -203,7 +203,7 @@ extension CPU {
                 guard write(CPU.ss, sp, size, v) else { return .fault }
             }
             sp = stackOffset(sp, adding: -size.bytes)
-            guard write(CPU.ss, sp, size, UInt64(frameTemp)) else { return .fault }
+            guard write(CPU.ss, sp, size, frameTemp) else { return .fault }
         }
         let newSP = stackOffset(sp, adding: -Int(d.imm))
         // The final stack pointer must be valid too (the SDM's check of the frame's last byte).
@@ -213,13 +213,13 @@ extension CPU {
             guard let linear = linearAddress(CPU.ss, newSP, 1, forWrite: true) else { return .fault }
             if pagingEnabled && translate(linear, .write) == nil { return .fault }
         }
-        writeRegister(bpOffset, size, UInt64(frameTemp))
+        writeRegister(bpOffset, size, frameTemp)
         setStackPointer(newSP)
         return .next
     }
 
     func execLeave(_ d: Instruction) -> Step {
-        let bp = UInt32(truncatingIfNeeded: readRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), stackIs32 ? .dword : .word))
+        let bp = readRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), stackIs32 ? .dword : .word)
         guard let v = read(CPU.ss, bp, d.size) else { return .fault }
         setStackPointer(stackOffset(bp, adding: d.size.bytes))
         writeRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), d.size, v)

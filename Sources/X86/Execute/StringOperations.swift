@@ -80,37 +80,35 @@ extension CPU {
         let size = d.size
         let si = readRegister(CPU.rsi, addressSize)
         let di = readRegister(CPU.rdi, addressSize)
-        // Offsets within the segments (below 4 GiB outside 64-bit mode).
-        let source = UInt32(truncatingIfNeeded: si), destination = UInt32(truncatingIfNeeded: di)
         switch Kind.op {
         case .movs:
-            guard let v = read(d.segment, source, size), write(CPU.es, destination, size, v) else { return false }
+            guard let v = read(d.segment, si, size), write(CPU.es, di, size, v) else { return false }
             writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         case .cmps:
-            guard let a = read(d.segment, source, size), let b = read(CPU.es, destination, size) else { return false }
+            guard let a = read(d.segment, si, size), let b = read(CPU.es, di, size) else { return false }
             _ = alu(AluKind.cmp.rawValue, a, b, size)
             writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         case .stos:
-            guard write(CPU.es, destination, size, readRegister(0, size)) else { return false }
+            guard write(CPU.es, di, size, readRegister(0, size)) else { return false }
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         case .lods:
-            guard let v = read(d.segment, source, size) else { return false }
+            guard let v = read(d.segment, si, size) else { return false }
             writeRegister(0, size, v)
             writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)
         case .scas:
-            guard let b = read(CPU.es, destination, size) else { return false }
+            guard let b = read(CPU.es, di, size) else { return false }
             _ = alu(AluKind.cmp.rawValue, readRegister(0, size), b, size)
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         case .ins:
-            guard linearAddress(CPU.es, destination, size.bytes, forWrite: true) != nil else { return false }
+            guard linearAddress(CPU.es, di, size.bytes, forWrite: true) != nil else { return false }
             noteIOAccess(reg16(.rdx), size: size.bytes)
             let v = UInt64(bus.readPort(reg16(.rdx), size: size.bytes))
-            guard write(CPU.es, destination, size, v) else { return false }
+            guard write(CPU.es, di, size, v) else { return false }
             writeRegister(CPU.rdi, addressSize, (di &+ delta) & addressSize.mask)
         default: // outs
-            guard let v = read(d.segment, source, size) else { return false }
+            guard let v = read(d.segment, si, size) else { return false }
             noteIOAccess(reg16(.rdx), size: size.bytes)
             bus.writePort(reg16(.rdx), size: size.bytes, value: UInt32(truncatingIfNeeded: v))
             writeRegister(CPU.rsi, addressSize, (si &+ delta) & addressSize.mask)

@@ -40,14 +40,14 @@ extension CPU {
             let table = d.sub == 0 ? gdtr : idtr
             let offset = effectiveAddress(d)
             guard write(d.segment, offset, .word, UInt64(table.limit)),
-                  write(d.segment, wrapOffset(offset &+ 2, d), .dword, table.base & 0xFFFF_FFFF)
+                  write(d.segment, wrappedOffset(offset &+ 2, d), .dword, table.base & 0xFFFF_FFFF)
             else { return .fault }
             return .exit
         case 2, 3:
             guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
             let offset = effectiveAddress(d)
             guard let limit = read16(d.segment, offset),
-                  var base = read32(d.segment, wrapOffset(offset &+ 2, d)) else { return .fault }
+                  var base = read32(d.segment, wrappedOffset(offset &+ 2, d)) else { return .fault }
             // A 16-bit operand size loads a 24-bit base (SDM Vol. 2, LGDT/LIDT).
             if d.size != .dword { base &= 0x00FF_FFFF }
             let table = DescriptorTableRegister(base: UInt64(base), limit: UInt32(limit))
@@ -72,10 +72,6 @@ extension CPU {
         default:
             return raiseFault(.invalidOpcode)
         }
-    }
-
-    private func wrapOffset(_ offset: UInt32, _ d: Instruction) -> UInt32 {
-        d.addressSize32 ? offset : offset & 0xFFFF
     }
 
     func execClts() -> Step {

@@ -103,7 +103,7 @@ extension CPU {
             }
         }
         if d.hasMemoryOperand {
-            fpu.lastOperandOffset = effectiveAddress(d)
+            fpu.lastOperandOffset = UInt32(truncatingIfNeeded: effectiveAddress(d))
             fpu.lastOperandSelector = segs[Int(d.segment)].selector
         }
     }

@@ -3,16 +3,16 @@ extension CPU {
     /// The linear address of `offset` in segment `seg`, or `nil` with #GP(0) (#SS(0) for SS) pending
     /// when any byte lies outside the segment's limit or the segment cannot be read (or, with
     /// `forWrite`, written: it must be writable data).
-    @inline(__always) func linearAddress(_ seg: UInt8, _ offset: UInt32, _ size: Int, forWrite: Bool = false) -> UInt64? {
+    @inline(__always) func linearAddress(_ seg: UInt8, _ offset: UInt64, _ size: Int, forWrite: Bool = false) -> UInt64? {
         let s = segs + Int(seg)
-        let last = UInt64(offset) &+ UInt64(size &- 1)
+        let last = offset &+ UInt64(size &- 1)
         let lowest = forWrite ? s.pointee.writeLowest : s.pointee.readLowest
         let highest = forWrite ? s.pointee.writeHighest : s.pointee.readHighest
-        if offset < lowest || last > UInt64(highest) {
+        if offset < UInt64(lowest) || last > UInt64(highest) {
             raiseSegmentFault(seg)
             return nil
         }
-        return (s.pointee.base &+ UInt64(offset)) & 0xFFFF_FFFF
+        return (s.pointee.base &+ offset) & 0xFFFF_FFFF
     }
 
     @inline(never) func raiseSegmentFault(_ seg: UInt8) {
@@ -20,25 +20,25 @@ extension CPU {
         raiseFault(stack ? .stackFault : .generalProtection, errorCode: 0)
     }
 
-    @inline(__always) func read8(_ seg: UInt8, _ offset: UInt32) -> UInt8? {
+    @inline(__always) func read8(_ seg: UInt8, _ offset: UInt64) -> UInt8? {
         guard let linear = linearAddress(seg, offset, 1) else { return nil }
         return readLinear(linear, as: UInt8.self)
     }
-    @inline(__always) func read16(_ seg: UInt8, _ offset: UInt32) -> UInt16? {
+    @inline(__always) func read16(_ seg: UInt8, _ offset: UInt64) -> UInt16? {
         guard let linear = linearAddress(seg, offset, 2) else { return nil }
         return readLinear(linear, as: UInt16.self)
     }
-    @inline(__always) func read32(_ seg: UInt8, _ offset: UInt32) -> UInt32? {
+    @inline(__always) func read32(_ seg: UInt8, _ offset: UInt64) -> UInt32? {
         guard let linear = linearAddress(seg, offset, 4) else { return nil }
         return readLinear(linear, as: UInt32.self)
     }
-    @inline(__always) func read64(_ seg: UInt8, _ offset: UInt32) -> UInt64? {
+    @inline(__always) func read64(_ seg: UInt8, _ offset: UInt64) -> UInt64? {
         guard let linear = linearAddress(seg, offset, 8) else { return nil }
         return readLinear(linear, as: UInt64.self)
     }
 
     /// Reads an operand of `size`, zero-extended to 64 bits.
-    @inline(__always) func read(_ seg: UInt8, _ offset: UInt32, _ size: OperandSize) -> UInt64? {
+    @inline(__always) func read(_ seg: UInt8, _ offset: UInt64, _ size: OperandSize) -> UInt64? {
         switch size {
         case .byte: read8(seg, offset).map { UInt64($0) }
         case .word: read16(seg, offset).map { UInt64($0) }
@@ -48,7 +48,7 @@ extension CPU {
     }
 
     /// Writes the low `size` bits of `value`.
-    @inline(__always) func write(_ seg: UInt8, _ offset: UInt32, _ size: OperandSize, _ value: UInt64) -> Bool {
+    @inline(__always) func write(_ seg: UInt8, _ offset: UInt64, _ size: OperandSize, _ value: UInt64) -> Bool {
         guard let linear = linearAddress(seg, offset, size.bytes, forWrite: true) else { return false }
         switch size {
         case .byte: return writeLinear(linear, UInt8(truncatingIfNeeded: value))
@@ -62,11 +62,11 @@ extension CPU {
     /// segment allows the write (a writable data segment is readable too) and the TLB maps the
     /// page for writing. `nil` otherwise, with nothing raised: the caller then reads and writes
     /// separately, so faults come in the order the SDM gives them.
-    @inline(__always) func mappedForUpdate(_ seg: UInt8, _ offset: UInt32, _ size: OperandSize) -> UnsafeMutableRawPointer? {
+    @inline(__always) func mappedForUpdate(_ seg: UInt8, _ offset: UInt64, _ size: OperandSize) -> UnsafeMutableRawPointer? {
         let s = segs + Int(seg)
-        let last = UInt64(offset) &+ UInt64(size.bytes &- 1)
-        guard offset >= s.pointee.writeLowest && last <= UInt64(s.pointee.writeHighest) else { return nil }
-        return mappedLinear((s.pointee.base &+ UInt64(offset)) & 0xFFFF_FFFF, length: size.bytes, forWrite: true)
+        let last = offset &+ UInt64(size.bytes &- 1)
+        guard offset >= UInt64(s.pointee.writeLowest) && last <= UInt64(s.pointee.writeHighest) else { return nil }
+        return mappedLinear((s.pointee.base &+ offset) & 0xFFFF_FFFF, length: size.bytes, forWrite: true)
     }
 
     /// Replaces the operand at `p` with `transform` of it.
@@ -81,7 +81,7 @@ extension CPU {
         }
     }
 
-    @inline(__always) func write64(_ seg: UInt8, _ offset: UInt32, _ value: UInt64) -> Bool {
+    @inline(__always) func write64(_ seg: UInt8, _ offset: UInt64, _ value: UInt64) -> Bool {
         guard let linear = linearAddress(seg, offset, 8, forWrite: true) else { return false }
         return writeLinear(linear, value)
     }
@@ -100,11 +100,16 @@ extension CPU {
     // MARK: Operands of decoded instructions
 
     /// The memory operand's offset: base + index << scale + displacement, wrapped to the address size.
-    @inline(__always) func effectiveAddress(_ d: Instruction) -> UInt32 {
-        let sum = UInt32(truncatingIfNeeded: regs[Int(d.base)])
-            &+ (UInt32(truncatingIfNeeded: regs[Int(d.index)]) << UInt32(d.scale))
-            &+ d.disp
-        return d.addressSize32 ? sum : sum & 0xFFFF
+    /// (The displacement is sign-extended, which matters only when the sum is wider than 32 bits.)
+    @inline(__always) func effectiveAddress(_ d: Instruction) -> UInt64 {
+        let sum = regs[Int(d.base)] &+ (regs[Int(d.index)] << UInt64(d.scale))
+            &+ UInt64(bitPattern: Int64(Int32(bitPattern: d.disp)))
+        return wrappedOffset(sum, d)
+    }
+
+    /// An offset computed for `d` (an operand's next part, a table entry), wrapped to its address size.
+    @inline(__always) func wrappedOffset(_ offset: UInt64, _ d: Instruction) -> UInt64 {
+        offset & (d.addressSize32 ? 0xFFFF_FFFF : 0xFFFF)
     }
 
     /// Reads the ModRM.rm operand (register or memory).

@@ -186,7 +186,7 @@ extension CPU {
                                                    vector: .generalProtection) else { return false }
         guard commitCodeSegment(selector, code, offset: offset, level: rpl) else { return false }
         segs[SegmentRegister.ss.rawValue] = stackSegment
-        setStackPointer(stackOffset(newPointer, adding: Int(release)))
+        setStackPointer(stackOffset(UInt64(newPointer), adding: Int(release)))
         nullifyInaccessibleDataSegments()
         return true
     }

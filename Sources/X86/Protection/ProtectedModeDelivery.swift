@@ -145,7 +145,7 @@ extension CPU {
         guard commitCodeSegment(selector, code, offset: offset, level: rpl) else { return false }
         writeFlagsFromStack(flags, size, level: oldLevel, virtualInterruptFlags: true)
         segs[SegmentRegister.ss.rawValue] = stackSegment
-        setStackPointer(newPointer)
+        setStackPointer(UInt64(newPointer))
         nullifyInaccessibleDataSegments()
         return true
     }
