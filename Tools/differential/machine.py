@@ -4,8 +4,10 @@ Layout, shared with the Swift runner (`DifferentialRunner`), 32-bit mode:
 
 | address             | use                                                        |
 | ------------------- | ---------------------------------------------------------- |
-| 0x00000 - 0x0FFFF   | the data window: every memory operand and the stack        |
-| 0x10000 - 0x10FFF   | the instruction stream (`CODE_ADDRESS`)                    |
+| 0x10000 - 0x1FFFF   | the data window: every memory operand and the stack        |
+| 0x20000 - 0x20FFF   | the instruction stream (`CODE_ADDRESS`)                    |
+
+Nothing else is mapped (the Swift runner keeps its protected-mode entry code below 0x10000).
 
 Segments are flat (base 0, 4 GiB), CPL 0, paging off: unicorn's UC_MODE_32 starts that way.
 An access outside the data window makes the instruction unacceptable to the generator.
@@ -13,9 +15,9 @@ An access outside the data window makes the instruction unacceptable to the gene
 from unicorn import Uc, UcError, UC_ARCH_X86, UC_MODE_32, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_WRITE
 from unicorn import x86_const as X
 
-WINDOW_ADDRESS = 0x0
+WINDOW_ADDRESS = 0x10000
 WINDOW_SIZE = 0x10000
-CODE_ADDRESS = 0x10000
+CODE_ADDRESS = 0x20000
 CODE_SIZE = 0x1000
 
 REGISTERS_32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"]

@@ -16,7 +16,7 @@ depend only on (seed, index), so any case can be regenerated alone.
 
 Case format (one JSON object per line; addresses and values are integers):
 
-    {"index": 0, "seed": 1, "mode": 32, "code_address": 65536, "data_window": [0, 65536],
+    {"index": 0, "seed": 1, "mode": 32, "code_address": 131072, "data_window": [65536, 65536],
      "code": "01d8...", "asm": ["add eax, ebx", ...],
      "initial": {"registers": {"eax": ..., ..., "edi": ...}, "eflags": ..., "memory": [[address, "hex"], ...]},
      "final": {"registers": {...}, "eflags": ..., "eip": ..., "memory": [[address, "hex"], ...]},
@@ -41,7 +41,7 @@ def initial_register(rng, number):
     """Pointers into the window, small values, edge values and random ones; ESP always points
     into the window with room for pushes and pops."""
     if number == ESP:
-        return rng.randrange(0x4000, 0xF000) & (~3 if rng.random() < 0.9 else ~0)
+        return (WINDOW_ADDRESS + rng.randrange(0x4000, 0xF000)) & (~3 if rng.random() < 0.9 else ~0)
     roll = rng.random()
     if roll < 0.35:
         return rng.randrange(WINDOW_ADDRESS, WINDOW_ADDRESS + WINDOW_SIZE)
@@ -94,7 +94,10 @@ class CaseGenerator:
         rng = random.Random(f"{seed}:{index}")
         registers = [initial_register(rng, n) for n in range(8)]
         eflags = 0x2 | rng.getrandbits(12) & ALL6 | (DF if rng.random() < 0.3 else 0)
-        window = rng.randbytes(WINDOW_SIZE)
+        window = bytearray(rng.randbytes(WINDOW_SIZE))
+        for _ in range(512):     # edge values where memory operands will find some
+            offset = rng.randrange(WINDOW_SIZE - 4)
+            window[offset:offset + 4] = rng.choice(INTERESTING).to_bytes(4, "little")
         self.machine.load(registers, eflags, window)
 
         stream, undefined, undefined_register = [], 0, None
