@@ -106,10 +106,17 @@ class Gen:
             if WINDOW_ADDRESS <= target and target + count <= end:
                 width = 0 if short == 0 and base != EBP else 1
                 return Mem(size, base, index, scale, short, width, self.segment())
-        target = rng.randrange(WINDOW_ADDRESS, end - count + 1)
+        target = self.address(count)
         disp = signed(target - partial, 32)
         width = 1 if base is not None and -128 <= disp <= 127 else 4
         return Mem(size, base, index, scale, disp, width, self.segment())
+
+    def address(self, count):
+        """A window address for `count` bytes; now and then one that straddles a page boundary."""
+        if count > 1 and self.rng.random() < 0.15:
+            page = self.rng.randrange(WINDOW_ADDRESS + 0x1000, WINDOW_ADDRESS + WINDOW_SIZE, 0x1000)
+            return page - self.rng.randint(1, count - 1)
+        return self.rng.randrange(WINDOW_ADDRESS, WINDOW_ADDRESS + WINDOW_SIZE - count + 1)
 
     def rm(self, size, write=True):
         return self.register(size, write) if self.rng.random() < 0.5 else self.memory(size)
@@ -120,8 +127,9 @@ class Gen:
 
     def instr(self, text, opcode, size, reg_field=None, rm=None, immediate=None, immediate_bytes=0,
               prefixes=b"", reads_flags=0, effect=fixed()):
+        shuffle = self.rng.shuffle if self.rng.random() < 0.3 else None
         code = self.enc.instruction(opcode, size=size, reg_field=reg_field, rm=rm, immediate=immediate,
-                                    immediate_bytes=immediate_bytes, prefixes=prefixes)
+                                    immediate_bytes=immediate_bytes, prefixes=prefixes, shuffle=shuffle)
         if prefixes[:1] == b"\xF0":
             text = "lock " + text
         return Instr(code, text, reads_flags, effect)
@@ -403,7 +411,7 @@ def move(g):
     if form == "r,imm":
         return [g.mov_immediate(g.register(size).number, value, size)]
     # A0h-A3h: the accumulator and an absolute address (moffs32).
-    address = g.rng.randrange(WINDOW_ADDRESS, WINDOW_ADDRESS + WINDOW_SIZE - size // 8 + 1)
+    address = g.address(size // 8)
     mem = Mem(size, None, None, 1, address, 4, g.segment())
     store = g.rng.random() < 0.5
     opcode = pick_size_opcode(0xA2 if store else 0xA0, size)
@@ -525,7 +533,10 @@ def string(g):
     registers = g.state.registers
     for number, used in ((6, uses_source), (7, uses_destination)):
         if used and not WINDOW_ADDRESS + 0x100 <= registers[number] <= WINDOW_ADDRESS + WINDOW_SIZE - 0x100:
-            setups.append(g.mov_immediate(number, WINDOW_ADDRESS + g.rng.randrange(0x100, WINDOW_SIZE - 0x100)))
+            pointer = WINDOW_ADDRESS + g.rng.randrange(0x100, WINDOW_SIZE - 0x100)
+            if g.rng.random() < 0.3:     # a repeated string then crosses a page boundary
+                pointer = (pointer & ~0xFFF) + g.rng.randint(-64, 64)
+            setups.append(g.mov_immediate(number, pointer))
     if repeat and registers[1] > 40:
         setups.append(g.mov_immediate(1, g.rng.randint(0, 20)))
     prefixes = {None: b"", "rep": b"\xF3", "repe": b"\xF3", "repne": b"\xF2"}[repeat]

@@ -121,13 +121,16 @@ class Encoder:
         return out + (little_endian(rm.disp, disp_bytes) if disp_bytes else b"")
 
     def instruction(self, opcode, *, size=32, reg_field=None, rm=None, immediate=None,
-                    immediate_bytes=0, prefixes=b""):
+                    immediate_bytes=0, prefixes=b"", shuffle=None):
         """Prefixes, the operand-size prefix for `size`, a segment override for a memory `rm`,
-        the opcode bytes, ModRM (when `reg_field` is given) and the immediate."""
-        segment = b""
+        the opcode bytes, ModRM (when `reg_field` is given) and the immediate. `shuffle`, if
+        given, reorders the prefixes in place (their order carries no meaning)."""
+        prefix_list = list(prefixes) + list(self.operand_size_prefix(size))
         if isinstance(rm, Mem) and rm.segment:
-            segment = bytes([SEGMENT_PREFIXES[rm.segment]])
-        out = bytes(prefixes) + segment + self.operand_size_prefix(size) + bytes(opcode)
+            prefix_list.append(SEGMENT_PREFIXES[rm.segment])
+        if shuffle:
+            shuffle(prefix_list)
+        out = bytes(prefix_list) + bytes(opcode)
         if reg_field is not None:
             out += self.modrm(reg_field, rm)
         if immediate_bytes:
