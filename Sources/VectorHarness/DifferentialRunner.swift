@@ -17,10 +17,12 @@ public struct DifferentialFailure: Sendable, CustomStringConvertible {
     /// One line per difference: `field=ours want unicorn's`, or why the run stopped.
     public let differences: [String]
 
+    /// The case, then its first six differences, one per indented line.
     public var description: String {
         let bytes = code.map { String(format: "%02x", $0) }.joined(separator: " ")
+        let shown = differences.prefix(6) + (differences.count > 6 ? ["... \(differences.count - 6) more"] : [])
         return "case \(index): \(assembly.joined(separator: "; ")) [\(bytes)]\n"
-            + differences.map { "    " + $0 }.joined(separator: "\n")
+            + shown.map { "    " + $0 }.joined(separator: "\n")
     }
 }
 
@@ -117,13 +119,16 @@ public final class DifferentialRunner: CPUObserver {
             for run in state.memory where run.address < window.lowerBound || run.address &+ UInt64(run.bytes.count) > window.upperBound {
                 return "memory at \(hex(run.address))h lies outside the data window"
             }
-            if let missing = registerNames.first(where: { state.registers[$0] == nil }) { return "no value for \(missing)" }
+            if let (missing, _) = registers.first(where: { state.registers[$0.0] == nil }) { return "no value for \(missing)" }
         }
         if testCase.final.instructionPointer == nil { return "no final eip" }
         return nil
     }
 
-    static let registerNames = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"]
+    /// The general registers a case gives, by name.
+    static let registers: [(String, GeneralRegister)] = [
+        ("eax", .rax), ("ecx", .rcx), ("edx", .rdx), ("ebx", .rbx), ("esp", .rsp), ("ebp", .rbp), ("esi", .rsi), ("edi", .rdi),
+    ]
 
     /// A decoding error in one line: which field, and what is wrong with it.
     static func describe(_ error: any Error) -> String {
@@ -154,8 +159,7 @@ public final class DifferentialRunner: CPUObserver {
         // EIP is past the HLT that follows the stream.
         let eip = cpu.instructionPointer &- 1
         if eip != expected.instructionPointer { mismatches.append(Mismatch(field: "eip", actual: eip, expected: expected.instructionPointer ?? 0)) }
-        for name in Self.registerNames {
-            let register = Self.generalRegister(name)
+        for (name, register) in Self.registers {
             let compared = 0xFFFF_FFFF & ~(testCase.undefinedRegisters[name] ?? 0)
             let ours = cpu.register(register) & 0xFFFF_FFFF
             let want = expected.registers[name] ?? 0
@@ -170,10 +174,6 @@ public final class DifferentialRunner: CPUObserver {
         return differences
     }
 
-    private static func generalRegister(_ name: String) -> GeneralRegister {
-        let registers: [GeneralRegister] = [.rax, .rcx, .rdx, .rbx, .rsp, .rbp, .rsi, .rdi]
-        return registers[registerNames.firstIndex(of: name)!]
-    }
 
     /// Names of the EFLAGS bits set in `bits`.
     static func flagNames(_ bits: UInt32) -> String {

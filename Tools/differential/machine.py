@@ -97,9 +97,9 @@ class Machine:
         self.uc.context_restore(context)
         self.uc.mem_write(WINDOW_ADDRESS, window)
 
-    def _execute(self, address, code):
-        """Runs `code` at `address` to its end; whether it ended there without an exception or
-        a memory access outside the data window."""
+    def step(self, address, code):
+        """Runs `code` (one instruction, or a whole stream) at `address` to its end: whether it
+        got there without an exception or a memory access outside the data window."""
         self.uc.mem_write(address, code)
         self.uc.ctl_remove_cache(address, address + len(code))
         self.stray = False
@@ -110,17 +110,13 @@ class Machine:
             return False
         return not self.stray and self.uc.reg_read(X.UC_X86_REG_EIP) == end
 
-    def step(self, address, code):
-        """Executes one instruction at `address`: whether it is acceptable."""
-        return self._execute(address, code)
-
     def replay(self, registers, eflags, window, code):
         """Runs the whole stream from the start state, recording each byte it read or wrote.
         Returns (final registers, EFLAGS, EIP), or None if the run failed."""
         self.load(registers, eflags, window)
         self.reads.clear()
         self.writes.clear()
-        if not self._execute(CODE_ADDRESS, code):
+        if not self.step(CODE_ADDRESS, code):
             return None
         state = self.state()
         return state.registers, state.eflags, self.uc.reg_read(X.UC_X86_REG_EIP)

@@ -149,7 +149,8 @@ class Gen:
                           effect=ARITHMETIC)
 
 
-def immediate_bytes(size):
+def immediate_width(size):
+    """Bytes of an immediate operand of `size` bits."""
     return 1 if size == 8 else size // 8
 
 
@@ -183,13 +184,13 @@ def alu(g):
     if form == "acc,imm":
         value = g.immediate(size)
         return [g.instr(f"{name} {Reg(0, size).text}, {value:#x}", [pick_size_opcode(n * 8 + 4, size)], size,
-                        immediate=value, immediate_bytes=immediate_bytes(size), **common)]
+                        immediate=value, immediate_bytes=immediate_width(size), **common)]
     dst = g.rm(size, writes)
     lock = g.lock(dst) if writes else b""
     if form == "rm,imm":
         value = g.immediate(size)
         return [g.instr(f"{name} {dst.text}, {value:#x}", [pick_size_opcode(0x80, size)], size, n, dst,
-                        value, immediate_bytes(size), lock, **common)]
+                        value, immediate_width(size), lock, **common)]
     value = g.immediate(8)
     if form == "rm8,imm82":      # 82h: an alias of 80h, valid outside 64-bit mode
         return [g.instr(f"{name} {dst.text}, {value:#x} (82h)", [0x82], 8, n, dst, value, 1, lock, **common)]
@@ -207,10 +208,10 @@ def test(g):
     value = g.immediate(size)
     if form == "acc,imm":
         return [g.instr(f"test {Reg(0, size).text}, {value:#x}", [pick_size_opcode(0xA8, size)], size,
-                        immediate=value, immediate_bytes=immediate_bytes(size), effect=LOGICAL)]
+                        immediate=value, immediate_bytes=immediate_width(size), effect=LOGICAL)]
     dst = g.rm(size, write=False)
     return [g.instr(f"test {dst.text}, {value:#x}", [pick_size_opcode(0xF6, size)], size, 0, dst, value,
-                    immediate_bytes(size), effect=LOGICAL)]
+                    immediate_width(size), effect=LOGICAL)]
 
 
 def increment(g):
@@ -407,7 +408,7 @@ def move(g):
     if form == "rm,imm":
         dst = g.rm(size)
         return [g.instr(f"mov {dst.text}, {value:#x}", [pick_size_opcode(0xC6, size)], size, 0, dst, value,
-                        immediate_bytes(size))]
+                        immediate_width(size))]
     if form == "r,imm":
         return [g.mov_immediate(g.register(size).number, value, size)]
     # A0h-A3h: the accumulator and an absolute address (moffs32).

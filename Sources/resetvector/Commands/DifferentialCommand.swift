@@ -17,7 +17,7 @@ struct DifferentialCommand: ParsableCommand {
     var file: String
 
     @Option(name: .long, help: "Show up to this many failing cases.")
-    var showFailures: Int = 8
+    var showFailures: Int = 5
 
     func run() throws {
         let result: DifferentialResult
