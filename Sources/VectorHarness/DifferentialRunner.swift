@@ -174,7 +174,6 @@ public final class DifferentialRunner: CPUObserver {
         return differences
     }
 
-
     /// Names of the EFLAGS bits set in `bits`.
     static func flagNames(_ bits: UInt32) -> String {
         let names: [(UInt32, String)] = [(0x1, "CF"), (0x4, "PF"), (0x10, "AF"), (0x40, "ZF"), (0x80, "SF"),
