@@ -24,8 +24,9 @@ let package = Package(
         .target(name: "Firmware", dependencies: ["X86Asm"]),
         // The board: memory, devices, power & reset controller, trace; and the benchmark.
         .target(name: "Machine", dependencies: ["X86", "Hardware", "Firmware"]),
-        // Runs hardware-captured single-instruction vectors against the CPU.
-        .target(name: "VectorHarness", dependencies: ["X86", "CZlib"]),
+        // Runs hardware-captured single-instruction vectors, and the differential oracle's
+        // cases (Tools/differential), against the CPU.
+        .target(name: "VectorHarness", dependencies: ["X86", "X86Asm", "CZlib"]),
         .executableTarget(
             name: "resetvector",
             dependencies: [

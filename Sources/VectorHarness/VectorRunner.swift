@@ -158,7 +158,7 @@ public final class VectorRunner: CPUObserver {
                 want &= byteMask
             }
             if actual != want {
-                mismatches.append(Mismatch(field: "[\(hex(UInt32(address)))]", actual: UInt32(actual), expected: UInt32(want)))
+                mismatches.append(Mismatch(field: "[\(hex(address))]", actual: actual, expected: want))
             }
         }
         // Leave RAM clean for the next test.
@@ -168,13 +168,20 @@ public final class VectorRunner: CPUObserver {
     }
 }
 
-func hex(_ v: UInt32) -> String { String(v, radix: 16, uppercase: true) }
+func hex(_ v: some BinaryInteger) -> String { String(v, radix: 16, uppercase: true) }
 
-/// One difference between the CPU's final state and the captured one.
+/// One difference between the CPU's final state and the expected one.
 struct Mismatch: CustomStringConvertible {
     let field: String
-    let actual: UInt32
-    let expected: UInt32
+    let actual: UInt64
+    let expected: UInt64
+
+    init(field: String, actual: some BinaryInteger, expected: some BinaryInteger) {
+        self.field = field
+        self.actual = UInt64(truncatingIfNeeded: actual)
+        self.expected = UInt64(truncatingIfNeeded: expected)
+    }
+
     var description: String { "\(field)=\(hex(actual)) want \(hex(expected))" }
 }
 
