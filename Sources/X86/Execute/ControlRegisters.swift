@@ -14,6 +14,9 @@ extension CPU {
 
     /// Loads CR0 with the SDM's checks (Vol. 3A, 2.5; Vol. 2, MOV CR): PG without PE,
     /// or NW without CD, is #GP(0). ET is hardwired to 1. Turning on PAE paging loads the PDPTEs.
+    ///
+    /// Turning paging on with EFER.LME set activates IA-32e mode (EFER.LMA) and needs CR4.PAE;
+    /// turning it off leaves IA-32e mode, but not from 64-bit code (SDM Vol. 3A, 10.8.5 and 10.8.5.4).
     func writeCR0(_ value: UInt32) -> Step {
         if value & ControlRegister0.paging != 0 && value & ControlRegister0.protectionEnable == 0 {
             return raiseFault(.generalProtection, errorCode: 0)
@@ -24,8 +27,16 @@ extension CPU {
         let newValue = (value & CPU.cr0Writable) | ControlRegister0.extensionType
         let changed = newValue ^ cr0
         let oldValue = cr0
+        let activating = changed & newValue & ControlRegister0.paging != 0 && efer & ExtendedFeatureEnable.longModeEnable != 0
+        let leaving = changed & ControlRegister0.paging != 0 && newValue & ControlRegister0.paging == 0 && longModeActive
+        if activating && !paeEnabled { return raiseFault(.generalProtection, errorCode: 0) }
+        if leaving && segs[SegmentRegister.cs.rawValue].isLongMode { return raiseFault(.generalProtection, errorCode: 0) }
         cr0 = newValue
-        if changed & newValue & ControlRegister0.paging != 0 && paeEnabled {
+        if activating {
+            efer |= ExtendedFeatureEnable.longModeActive
+        } else if leaving {
+            efer &= ~ExtendedFeatureEnable.longModeActive
+        } else if changed & newValue & ControlRegister0.paging != 0 && paeEnabled {
             guard loadPageDirectoryPointers() else {
                 cr0 = oldValue
                 return .fault
@@ -74,12 +85,13 @@ extension CPU {
         return .exit
     }
 
-    /// CR3: with PAE paging on, the PDPTEs load now. The TLB drops every non-global entry.
-    /// All 32 bits are kept: bits 11:5, ignored by 32-bit paging, address the PDPT once PAE is on.
+    /// CR3: with PAE paging on, the PDPTEs load now (not with 4-level paging). The TLB drops every
+    /// non-global entry. All 32 bits are kept: bits 11:5, ignored by 32-bit paging, address the
+    /// PDPT once PAE is on.
     func writeCR3(_ value: UInt32) -> Step {
         let old = cr3
         cr3 = UInt64(value)
-        if pagingEnabled && paeEnabled {
+        if pagingEnabled && paeEnabled && !longModeActive {
             guard loadPageDirectoryPointers() else {
                 cr3 = old
                 return .fault
@@ -93,13 +105,17 @@ extension CPU {
     /// and PAE with paging on loads the PDPTEs (SDM Vol. 3A, 4.10.4.1, 4.4.1).
     func writeCR4(_ value: UInt32) -> Step {
         if value & ~CPU.cr4Writable != 0 { return raiseFault(.generalProtection, errorCode: 0) }
+        // IA-32e mode needs PAE (SDM Vol. 3A, 10.8.5).
+        if longModeActive && value & ControlRegister4.physicalAddressExtension == 0 {
+            return raiseFault(.generalProtection, errorCode: 0)
+        }
         let old = cr4
         cr4 = value
         if (old ^ value) & ControlRegister4.debuggingExtensions != 0 { updateBreakpoints() }
         let pagingBits = ControlRegister4.pageSizeExtensions | ControlRegister4.physicalAddressExtension
             | ControlRegister4.pageGlobalEnable
         if (old ^ value) & pagingBits != 0 {
-            if pagingEnabled && paeEnabled {
+            if pagingEnabled && paeEnabled && !longModeActive {
                 guard loadPageDirectoryPointers() else {
                     cr4 = old
                     return .fault

@@ -49,6 +49,10 @@ public enum CPUIDIdentity {
     public static let features1EDX: UInt32 = Feature1EDX.fpu | Feature1EDX.de | Feature1EDX.pse | Feature1EDX.tsc | Feature1EDX.msr
         | Feature1EDX.pae | Feature1EDX.cx8 | Feature1EDX.sep | Feature1EDX.mtrr | Feature1EDX.pge | Feature1EDX.cmov
         | Feature1EDX.pat | Feature1EDX.pse36 | Feature1EDX.mmx | Feature1EDX.fxsr
+    /// Whether CPUID reports long mode (80000001h EDX bit 29) and SYSCALL (bit 11), and EFER's
+    /// LME and SCE exist: not until 64-bit code runs. IA-32e paging and mode activation are in
+    /// place for it (tests reach them by setting EFER directly).
+    public static let reportsLongMode = false
     /// CPUID 80000001h EDX: the execute-disable bit.
     public static let extendedFeaturesEDX: UInt32 = 1 << 20
 

@@ -86,9 +86,15 @@ extension CPU {
             if value & ~0xCFF != 0 || !ModelSpecificRegisters.isMTRRType(value & 0xFF) { return false }
             msrs.mtrrDefaultType = value
         case ModelSpecificRegisters.efer:
-            // Only NXE is implemented (no long mode or SYSCALL yet).
-            if value & ~ExtendedFeatureEnable.noExecuteEnable != 0 { return false }
-            efer = value
+            // LMA is the processor's: writes to it are ignored. LME cannot change while paging is on
+            // (SDM Vol. 3A, 10.8.5). Long mode and SYSCALL are reported in CPUID only once 64-bit
+            // code runs, so until then they are reserved bits, as CPUID says.
+            let writable = ExtendedFeatureEnable.noExecuteEnable
+                | (CPUIDIdentity.reportsLongMode ? ExtendedFeatureEnable.longModeEnable | ExtendedFeatureEnable.systemCallEnable : 0)
+            let value = value & ~ExtendedFeatureEnable.longModeActive
+            if value & ~writable != 0 { return false }
+            if pagingEnabled && (value ^ efer) & ExtendedFeatureEnable.longModeEnable != 0 { return false }
+            efer = value | (efer & ExtendedFeatureEnable.longModeActive)
             flushTLB()
         default:
             guard let fixed = ModelSpecificRegisters.mtrrFixed.firstIndex(of: index) else { return false }

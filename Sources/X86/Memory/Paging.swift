@@ -26,13 +26,17 @@ public enum ControlRegister4 {
     public static let osfxsr: UInt32 = 1 << 9
 }
 
-/// The IA32_EFER bits this CPU implements.
+/// The IA32_EFER bits (SDM Vol. 3A, 2.2.1).
 public enum ExtendedFeatureEnable {
+    public static let systemCallEnable: UInt64 = 1 << 0
+    public static let longModeEnable: UInt64 = 1 << 8
+    /// Set by the processor while IA-32e mode is active; writes to it are ignored.
+    public static let longModeActive: UInt64 = 1 << 10
     public static let noExecuteEnable: UInt64 = 1 << 11
 }
 
-/// 32-bit and PAE paging (SDM Vol. 3A, 4.3 and 4.4). The walk sets accessed and dirty
-/// bits and raises #PF with CR2 and the error code of 4.7 when a translation fails.
+/// 32-bit, PAE and 4-level paging (SDM Vol. 3A, 4.3, 4.4 and 4.5). The walk sets accessed and
+/// dirty bits and raises #PF with CR2 and the error code of 4.7 when a translation fails.
 extension CPU {
     /// Highest physical address bit + 1 reported in CPUID 80000008h.
     static let physicalAddressBits: UInt64 = 36
@@ -52,6 +56,8 @@ extension CPU {
     @inline(__always) var pagingEnabled: Bool { cr0 & ControlRegister0.paging != 0 }
     var paeEnabled: Bool { cr4 & ControlRegister4.physicalAddressExtension != 0 }
     var noExecuteEnabled: Bool { efer & ExtendedFeatureEnable.noExecuteEnable != 0 }
+    /// IA-32e mode is active (EFER.LMA): paging is 4-level.
+    @inline(__always) var longModeActive: Bool { efer & ExtendedFeatureEnable.longModeActive != 0 }
 
     /// Translates a linear address for an access at the current privilege (the TLB half in
     /// use says which). `nil` with #PF pending when paging refuses it.
@@ -59,6 +65,7 @@ extension CPU {
         if !pagingEnabled {
             return PageTranslation(physical: linear & a20Mask, writable: true, executable: true, global: false)
         }
+        if longModeActive { return walkFourLevel(linear, access, user: isUserTLB) }
         return paeEnabled ? walkPAE(linear, access, user: isUserTLB) : walk32(linear, access, user: isUserTLB)
     }
 
@@ -116,7 +123,7 @@ extension CPU {
         if access == .write { code |= 2 }
         if user { code |= 4 }
         if reserved { code |= 8 | 1 }
-        if access == .execute && paeEnabled && noExecuteEnabled { code |= 16 }
+        if access == .execute && (paeEnabled || longModeActive) && noExecuteEnabled { code |= 16 }
         raiseFault(.pageFault, errorCode: code)
         return nil
     }
@@ -212,6 +219,63 @@ extension CPU {
         return finishWalk(linear, access, user: user, mapping: pte, through: pde, rights: pde.value & pte.value,
                           noExecute: noExecuteEnabled && (pde.value | pte.value) & CPU.pageNoExecute != 0,
                           physical: (pte.value & CPU.paeAddressMask) | (linear & 0xFFF), large: false)
+    }
+
+    /// 4-level paging (SDM Vol. 3A, 4.5): PML4 at CR3, then a page-directory-pointer table (1 GiB
+    /// pages when PS is set), a directory (2 MiB pages) and a table. Rights are the AND of every
+    /// level's R/W and U/S; any level's XD makes the page non-executable (with EFER.NXE).
+    private func walkFourLevel(_ linear: UInt64, _ access: MemoryAccess, user: Bool) -> PageTranslation? {
+        let reserved = paeReservedHighBits
+        let pml4e = PagingEntry(address: (cr3 & CPU.paeAddressMask) | ((linear >> 36) & 0xFF8),
+                                value: readPhysical64((cr3 & CPU.paeAddressMask) | ((linear >> 36) & 0xFF8)), wide: true)
+        if pml4e.value & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
+        if pml4e.value & (reserved | CPU.pageSize) != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+        let pdpteAddress = (pml4e.value & CPU.paeAddressMask) | ((linear >> 27) & 0xFF8)
+        let pdpte = PagingEntry(address: pdpteAddress, value: readPhysical64(pdpteAddress), wide: true)
+        if pdpte.value & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
+        if pdpte.value & reserved != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+        var rights = pml4e.value & pdpte.value
+        var noExecuteBits = pml4e.value | pdpte.value
+        if pdpte.value & CPU.pageSize != 0 {
+            // A 1 GiB page: bits 29:13 are reserved.
+            if pdpte.value & 0x3FFF_E000 != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+            return finishFourLevelWalk(linear, access, user: user, mapping: pdpte, through: pml4e, above: nil, nil,
+                                       rights: rights, noExecuteBits: noExecuteBits, large: true,
+                                       physical: (pdpte.value & CPU.paeAddressMask & ~0x3FFF_FFFF) | (linear & 0x3FFF_FFFF))
+        }
+        let pdeAddress = (pdpte.value & CPU.paeAddressMask) | ((linear >> 18) & 0xFF8)
+        let pde = PagingEntry(address: pdeAddress, value: readPhysical64(pdeAddress), wide: true)
+        if pde.value & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
+        if pde.value & reserved != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+        rights &= pde.value
+        noExecuteBits |= pde.value
+        if pde.value & CPU.pageSize != 0 {
+            if pde.value & 0x1F_E000 != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+            return finishFourLevelWalk(linear, access, user: user, mapping: pde, through: pdpte, above: pml4e, nil,
+                                       rights: rights, noExecuteBits: noExecuteBits, large: true,
+                                       physical: (pde.value & CPU.paeAddressMask & ~0x1F_FFFF) | (linear & 0x1F_FFFF))
+        }
+        let pteAddress = (pde.value & CPU.paeAddressMask) | ((linear >> 9) & 0xFF8)
+        let pte = PagingEntry(address: pteAddress, value: readPhysical64(pteAddress), wide: true)
+        if pte.value & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
+        if pte.value & reserved != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+        return finishFourLevelWalk(linear, access, user: user, mapping: pte, through: pde, above: pml4e, pdpte,
+                                   rights: rights & pte.value, noExecuteBits: noExecuteBits | pte.value, large: false,
+                                   physical: (pte.value & CPU.paeAddressMask) | (linear & 0xFFF))
+    }
+
+    /// `finishWalk` for 4-level paging: the accessed flag goes on every upper entry the walk
+    /// used — the one that led to the leaf's structure (`directory`) and those `above` it.
+    private func finishFourLevelWalk(_ linear: UInt64, _ access: MemoryAccess, user: Bool, mapping leaf: PagingEntry,
+                                     through directory: PagingEntry, above first: PagingEntry?, _ second: PagingEntry?,
+                                     rights: UInt64, noExecuteBits: UInt64, large: Bool, physical: UInt64) -> PageTranslation? {
+        let noExecute = noExecuteEnabled && noExecuteBits & CPU.pageNoExecute != 0
+        guard let translation = finishWalk(linear, access, user: user, mapping: leaf, through: directory, rights: rights,
+                                           noExecute: noExecute, physical: physical, large: large)
+        else { return nil }
+        if let first, first.value & CPU.pageAccessed == 0 { writeBack(first, first.value | CPU.pageAccessed) }
+        if let second, second.value & CPU.pageAccessed == 0 { writeBack(second, second.value | CPU.pageAccessed) }
+        return translation
     }
 
     /// Loads the four PDPTEs from CR3 (PAE paging); `false` with #GP(0) pending when one that

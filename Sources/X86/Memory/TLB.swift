@@ -80,8 +80,9 @@ extension CPU {
     }
 
     /// INVLPG: drops the translation of the page holding `linear`, global or not, for both
-    /// privilege levels. For a 4 MiB or 2 MiB page that is every 4 KiB piece of it the TLB holds
-    /// (all large-page pieces in the surrounding 4 MiB go, which covers both sizes).
+    /// privilege levels. For a large page that is every 4 KiB piece of it the TLB holds: all
+    /// large-page pieces in the surrounding 4 MiB go (covering 4 MiB and 2 MiB pages), or with
+    /// 4-level paging, whose 1 GiB pages are wider, every large-page piece.
     func invalidateTLBEntry(_ linear: UInt64) {
         let slot = TLBEntry.slot(linear)
         for half in [0, TLBEntry.count] {
@@ -89,14 +90,15 @@ extension CPU {
             codeTLBStorage[half + slot] = CodeTLBEntry()
         }
         guard tlbHoldsLargePages else { return }
-        let region = linear & ~0x3F_FFFF
+        let regionMask: UInt64 = longModeActive ? 0 : ~0x3F_FFFF
+        let region = linear & regionMask
         for i in 0..<TLBEntry.storageCount {
             let data = tlbStorage[i]
-            if data.large && (data.readTag & ~0x3F_FFFF == region || data.codeWriteTag & ~0x3F_FFFF == region) {
+            if data.large && (data.readTag & regionMask == region || data.codeWriteTag & regionMask == region) {
                 tlbStorage[i] = TLBEntry()
             }
         }
-        for i in 0..<2 * TLBEntry.count where codeTLBStorage[i].large && codeTLBStorage[i].tag & ~0x3F_FFFF == region {
+        for i in 0..<2 * TLBEntry.count where codeTLBStorage[i].large && codeTLBStorage[i].tag & regionMask == region {
             codeTLBStorage[i] = CodeTLBEntry()
         }
     }
