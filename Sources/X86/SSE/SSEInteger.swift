@@ -55,7 +55,7 @@ extension PackedInteger {
         }
     }
 
-    /// Four 16-bit words of `value` (from bit `base`) picked by the imm8's 2-bit fields.
+    /// The four 16-bit words of `value` reordered by the imm8's 2-bit fields (PSHUFW, PSHUFLW, PSHUFHW).
     static func shuffleWords(_ value: UInt64, _ order: UInt16) -> UInt64 {
         var result: UInt64 = 0
         for i in 0..<4 {

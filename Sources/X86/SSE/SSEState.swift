@@ -5,8 +5,6 @@
 /// this state. Legacy encodings reach XMM0–XMM7; the register numbers come from the decoded
 /// ModRM fields (`CPU.xmmReg`, `CPU.xmmRM`), so REX.R and REX.B reach XMM8–XMM15 unchanged.
 struct SSEState {
-    static let registerCount = 16
-
     var xmm = InlineArray<16, UInt128>(repeating: 0)
     var mxcsr: UInt32 = MXCSR.initial
 }
