@@ -56,6 +56,8 @@ public final class CPU {
     var msrs = ModelSpecificRegisters()
     /// x87 and MMX state (FPU/).
     var fpu = FPUState()
+    /// XMM registers and MXCSR (SSE/).
+    var sse = SSEState()
     /// Time-stamp counter; advanced by retired instructions.
     var tscOffset: UInt64 = 0
 

@@ -13,6 +13,7 @@ struct Decoder {
     private var addressSize32: Bool
     private var segmentOverride: UInt8?
     private var modrm: UInt8 = 0
+    private var simdPrefix = SIMDPrefix.none
     private var fetchFailed = false
 
     /// Longest legal instruction (SDM Vol. 2, 2.3.11): longer raises #GP(0).
@@ -125,11 +126,13 @@ struct Decoder {
             switch opcode {
             case 0x26, 0x2E, 0x36, 0x3E: segmentOverride = (opcode >> 3) & 3
             case 0x64, 0x65: segmentOverride = opcode - 0x60
-            case 0x66: operandSize32 = !defaultSize32; operandSizePrefix = true
+            case 0x66:
+                operandSize32 = !defaultSize32; operandSizePrefix = true
+                if simdPrefix == .none { simdPrefix = .operandSize }
             case 0x67: addressSize32 = !defaultSize32
             case 0xF0: lock = true
-            case 0xF2: repeatPrefix = DecodedInstruction.Attributes.repeatNZ
-            case 0xF3: repeatPrefix = DecodedInstruction.Attributes.repeatZ
+            case 0xF2: repeatPrefix = DecodedInstruction.Attributes.repeatNZ; simdPrefix = .repeatNZ
+            case 0xF3: repeatPrefix = DecodedInstruction.Attributes.repeatZ; simdPrefix = .repeatZ
             default: break prefixes
             }
         }
@@ -456,10 +459,7 @@ struct Decoder {
         case 0x34: set(.sysenter, .dword)
         case 0x35: set(.sysexit, .dword)
         case 0x77: set(.mmx, .qword); out.imm = 0x77   // EMMS: no ModRM
-        case 0x60...0x76, 0x7E, 0x7F, 0xD0...0xFE:
-            modrmForm(.mmx, .qword)
-            out.imm = UInt32(opcode)
-            if (0x71...0x73).contains(opcode) { out.imm2 = UInt16(imm8()) }
+        case 0x10...0x17, 0x28...0x2F, 0x50...0x76, 0x78...0x7F, 0xC2...0xC6, 0xD0...0xFE: decodeSIMD(opcode)
         case 0xAE: modrmForm(.fxGroup, v)
         case 0x40...0x4F: modrmForm(.cmovcc, v); out.imm = UInt32(opcode & 15)
         case 0x80...0x8F: set(.jcc, v); out.sub = opcode & 15; out.imm = relOperand()
@@ -499,6 +499,18 @@ struct Decoder {
             if isRegisterForm || out.sub != 1 { setInvalid() }
         case 0xC8...0xCF: set(.bswap, .dword); out.reg = RegisterFile.byteOffset(opcode & 7)
         default: setInvalid()
+        }
+    }
+
+    /// MMX, SSE and SSE2 opcodes with a ModRM byte: `.mmx` for MMX's own opcodes without a
+    /// mandatory prefix, `.sse` for the rest, with `imm` = the opcode byte | `SIMDPrefix` << 8.
+    /// `imm2` holds the imm8 of the forms that have one (0F 70–73, C2, C4–C6).
+    private mutating func decodeSIMD(_ opcode: UInt8) {
+        let mmx = simdPrefix == .none && MMXEncoding.isMMXOpcode(opcode)
+        modrmForm(mmx ? .mmx : .sse, .qword)
+        out.imm = UInt32(opcode) | (mmx ? 0 : UInt32(simdPrefix.rawValue) << 8)
+        if (0x70...0x73).contains(opcode) || (0xC2...0xC6).contains(opcode) && opcode != 0xC3 {
+            out.imm2 = UInt16(imm8())
         }
     }
 

@@ -63,6 +63,7 @@ enum Op: UInt8 {
     case cpuid, rdtsc, rdmsr, wrmsr, cacheControl, nop
     case fpuEscape, wait
     case mmx                   // 0F 60–7F, 0F D0–FE (imm = second opcode byte)
+    case sse                   // SSE/SSE2 (imm = second opcode byte | SIMDPrefix << 8, imm2 = imm8)
     case fxGroup               // 0F AE group (sub = ModRM.reg)
     // Protected-mode system instructions.
     case arpl, lar, lsl, sysenter, sysexit

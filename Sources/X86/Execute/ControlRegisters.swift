@@ -6,11 +6,12 @@ extension CPU {
         | ControlRegister0.writeProtect | ControlRegister0.alignmentMask | ControlRegister0.notWriteThrough
         | ControlRegister0.cacheDisable | ControlRegister0.paging
 
-    /// CR4 bits implemented (the features CPUID reports): DE, TSD, PSE, PAE, PGE, PCE and
-    /// OSFXSR. Setting any other bit is #GP(0).
+    /// CR4 bits implemented (the features CPUID reports): DE, TSD, PSE, PAE, PGE, PCE, OSFXSR
+    /// and OSXMMEXCPT. Setting any other bit is #GP(0).
     static let cr4Writable: UInt32 = ControlRegister4.timeStampDisable | ControlRegister4.debuggingExtensions
         | ControlRegister4.pageSizeExtensions | ControlRegister4.physicalAddressExtension
         | ControlRegister4.pageGlobalEnable | ControlRegister4.performanceCounterEnable | ControlRegister4.osfxsr
+        | ControlRegister4.osxmmexcpt
 
     /// Loads CR0 with the SDM's checks (Vol. 3A, 2.5; Vol. 2, MOV CR): PG without PE,
     /// or NW without CD, is #GP(0). ET is hardwired to 1. Turning on PAE paging loads the PDPTEs.

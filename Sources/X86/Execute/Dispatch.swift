@@ -154,6 +154,7 @@ extension CPU {
         case .arpl: return execArpl(d)
         case .lar: return execLoadAccessRights(d)
         case .lsl: return execLoadSegmentLimit(d)
+        case .sse: return execSSE(d)
         case .invalid: return raiseFault(ExceptionVector(rawValue: d.sub) ?? .invalidOpcode)
         default: return executeAtInstructionPointer(d)
         }

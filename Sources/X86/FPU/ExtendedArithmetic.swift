@@ -116,37 +116,10 @@ enum ExtendedArithmetic {
         if a.isZero { return roundResult(b.unpacked, environment, flags: flags) }
         if b.isZero { return roundResult(a.unpacked, environment, flags: flags) }
 
-        var big = a.unpacked
-        var small = b.unpacked
-        if small.exponent > big.exponent || (small.exponent == big.exponent && small.significand > big.significand) {
-            swap(&big, &small)
+        guard let sum = exactSum(a.unpacked, b.unpacked) else {
+            return FloatResult(value: .zero(sign: zeroSumSign(environment)), flags: flags)
         }
-        // Bit 126 holds the larger operand's integer bit; bit 127 takes a carry.
-        let distance = Int(big.exponent - small.exponent)
-        let bigBits = UInt128(big.significand) << 63
-        let smallBits = UInt128(small.significand) << 63
-        let aligned: UInt128
-        let sticky: Bool
-        if distance >= 127 {
-            (aligned, sticky) = (0, true)
-        } else {
-            aligned = smallBits >> UInt128(distance)
-            sticky = distance > 0 && smallBits << UInt128(128 - distance) != 0
-        }
-        let magnitude: UInt128
-        if big.sign == small.sign {
-            magnitude = bigBits + aligned
-        } else {
-            // The discarded bits of the smaller operand borrow one unit from the kept ones.
-            magnitude = bigBits - aligned - (sticky ? 1 : 0)
-            if magnitude == 0 {
-                return FloatResult(value: .zero(sign: zeroSumSign(environment)), flags: flags)
-            }
-        }
-        return FloatResult(FloatRounding.round(sign: big.sign, scale: big.exponent - 126, magnitude: magnitude,
-                                               sticky: sticky, format: environment.format,
-                                               environment: environment, toRegister: true),
-                           flags: flags)
+        return FloatResult(sum.rounded(environment.format, environment, toRegister: true), flags: flags)
     }
 
     static func subtract(_ a: Extended80, _ b: Extended80, _ environment: FloatEnvironment) -> FloatResult {
@@ -163,12 +136,7 @@ enum ExtendedArithmetic {
         if let stop { return stop }
         if a.isInfinity || b.isInfinity { return FloatResult(value: .infinity(sign: sign), flags: flags) }
         if a.isZero || b.isZero { return FloatResult(value: .zero(sign: sign), flags: flags) }
-        let x = a.unpacked
-        let y = b.unpacked
-        let product = x.significand.multipliedFullWidth(by: y.significand)
-        let magnitude = UInt128(product.high) << 64 | UInt128(product.low)
-        return FloatResult(FloatRounding.round(sign: sign, scale: x.exponent + y.exponent - 126, magnitude: magnitude,
-                                               format: environment.format, environment: environment, toRegister: true),
+        return FloatResult(exactProduct(a.unpacked, b.unpacked).rounded(environment.format, environment, toRegister: true),
                            flags: flags)
     }
 
@@ -181,20 +149,7 @@ enum ExtendedArithmetic {
         if let stop { return stop }
         if a.isInfinity || b.isZero { return FloatResult(value: .infinity(sign: sign), flags: flags) }
         if b.isInfinity || a.isZero { return FloatResult(value: .zero(sign: sign), flags: flags) }
-        let x = a.unpacked
-        let y = b.unpacked
-        // Two 64-bit quotient digits of x/y; their 2 lowest bits and the remainder are sticky.
-        let dividend = UInt128(x.significand) << 64
-        let divisor = UInt128(y.significand)
-        let high = dividend / divisor
-        let remainder = dividend % divisor
-        let low = (remainder << 64) / divisor
-        let rest = (remainder << 64) % divisor
-        let quotient = high << 62 | low >> 2
-        let sticky = low & 3 != 0 || rest != 0
-        return FloatResult(FloatRounding.round(sign: sign, scale: x.exponent - y.exponent - 126, magnitude: quotient,
-                                               sticky: sticky, format: environment.format,
-                                               environment: environment, toRegister: true),
+        return FloatResult(exactQuotient(a.unpacked, b.unpacked).rounded(environment.format, environment, toRegister: true),
                            flags: flags)
     }
 
@@ -204,31 +159,7 @@ enum ExtendedArithmetic {
         let (flags, stop) = denormalCheck(a, environment: environment)
         if let stop { return stop }
         if a.isZero || a.isInfinity { return FloatResult(value: a, flags: flags) }
-        let x = a.unpacked
-        // value = radicand × 2^k with k even.
-        var k = x.exponent - 63
-        var radicand = UInt128(x.significand)
-        if k & 1 != 0 {
-            radicand <<= 1
-            k -= 1
-        }
-        // Digit-by-digit root of radicand × 2^68: 33 bit pairs of the radicand, 34 of zeros.
-        var pending = radicand << 62
-        var root: UInt128 = 0
-        var rest: UInt128 = 0
-        for _ in 0..<67 {
-            rest = rest << 2 | pending >> 126
-            pending <<= 2
-            let trial = root << 2 | 1
-            if rest >= trial {
-                rest -= trial
-                root = root << 1 | 1
-            } else {
-                root <<= 1
-            }
-        }
-        return FloatResult(FloatRounding.round(sign: false, scale: (k - 68) / 2, magnitude: root, sticky: rest != 0,
-                                               format: environment.format, environment: environment, toRegister: true),
+        return FloatResult(exactSquareRoot(a.unpacked).rounded(environment.format, environment, toRegister: true),
                            flags: flags)
     }
 

@@ -8,7 +8,13 @@ extension CPU {
     /// translated for writing first.
     func fpuOperandAddress(_ d: Instruction, size: Int, write: Bool) -> UInt64? {
         guard write else { return linearAddress(d.segment, effectiveAddress(d), size) }
-        guard let linear = linearAddress(d.segment, effectiveAddress(d), size, forWrite: true) else { return nil }
+        return writableLinearAddress(d.segment, effectiveAddress(d), size: size)
+    }
+
+    /// The linear address of `size` bytes at `seg`:`offset` checked for a write: the segment
+    /// limit and type, and every page translated for writing; `nil` with the fault pending.
+    func writableLinearAddress(_ seg: UInt8, _ offset: UInt64, size: Int) -> UInt64? {
+        guard let linear = linearAddress(seg, offset, size, forWrite: true) else { return nil }
         var page = linear & ~0xFFF
         let last = linear &+ UInt64(size - 1)
         while page <= last {

@@ -26,18 +26,11 @@ struct FPUState {
     var lastOperandOffset: UInt32 = 0
     var lastOperandSelector: UInt16 = 0
 
-    /// MXCSR as FXSAVE/FXRSTOR store and load it (SSE itself is not implemented).
-    var mxcsr: UInt32 = FPUState.defaultMXCSR
-
     // MARK: Pins of PC-style error reporting (CR0.NE = 0; SDM Vol. 1, Appendix D)
     /// FERR# is asserted.
     var errorSignal = false
     /// The IGNNE# input as the board drives it.
     var ignoreNumericError = false
-
-    static let defaultMXCSR: UInt32 = 0x1F80
-    /// MXCSR bits FXRSTOR accepts (no DAZ on this processor).
-    static let mxcsrMask: UInt32 = 0xFFBF
 
     /// FSW bits.
     enum Status {

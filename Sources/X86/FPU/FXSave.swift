@@ -1,17 +1,21 @@
 /// The 0F AE group: FXSAVE and FXRSTOR with the 512-byte legacy layout (SDM Vol. 2, FXSAVE,
-/// "Non-64-bit-mode layout of FXSAVE and FXRSTOR memory region"). The other members — LDMXCSR, STMXCSR, the fences, CLFLUSH — belong
-/// to SSE, SSE2 and CLFSH, which this processor does not report: #UD.
+/// "Non-64-bit-mode layout of FXSAVE and FXRSTOR memory region"); the other members —
+/// LDMXCSR, STMXCSR, the fences, CLFLUSH — are in SSE/SSEControl.swift.
 ///
 /// Layout: 0 FCW, 2 FSW, 4 abridged FTW, 6 FOP, 8 FIP, 12 FCS, 16 FDP, 20 FDS, 24 MXCSR,
-/// 28 MXCSR_MASK, 32 + 16·i ST(i) (10 bytes, 6 reserved). The XMM area (160–287) and the
-/// rest are neither written nor read.
+/// 28 MXCSR_MASK, 32 + 16·i ST(i) (10 bytes, 6 reserved), 160 + 16·i XMMi. The SDM leaves it
+/// to the implementation whether the XMM registers are saved and restored while CR4.OSFXSR is
+/// clear; here they are not (as on the Pentium III, and as QEMU does), so only the first 160
+/// bytes are touched then. The rest of the image is neither written nor read.
 extension CPU {
-    /// Bytes of the image this processor writes and reads.
-    static let fxsaveUsedBytes = 160
+    /// Bytes of the image this processor writes and reads, without and with the XMM registers.
+    static let fxsaveLegacyBytes = 160
+    static let fxsaveXMMBytes = 288
     static let fxsaveSize = 512
 
     func execFxGroup(_ d: Instruction) -> Step {
-        guard d.hasMemoryOperand, d.sub <= 1 else { return raiseFault(.invalidOpcode) }
+        if d.sub > 1 { return execSSEControl(d) }
+        guard d.hasMemoryOperand else { return raiseFault(.invalidOpcode) }
         // CR0.EM → #UD, CR0.TS → #NM; no pending-exception check (SDM Vol. 2, FXSAVE/FXRSTOR).
         if cr0 & ControlRegister0.emulation != 0 { return raiseFault(.invalidOpcode) }
         if cr0 & ControlRegister0.taskSwitched != 0 { return raiseFault(.deviceNotAvailable) }
@@ -19,7 +23,8 @@ extension CPU {
         if linear & 15 != 0 { return raiseFault(.generalProtection, errorCode: 0) }
         let save = d.sub == 0
         guard let address = fpuOperandAddress(d, size: CPU.fxsaveSize, write: save) else { return .fault }
-        return withUnsafeTemporaryAllocation(byteCount: CPU.fxsaveUsedBytes, alignment: 16) { buffer in
+        let used = cr4 & ControlRegister4.osfxsr != 0 ? CPU.fxsaveXMMBytes : CPU.fxsaveLegacyBytes
+        return withUnsafeTemporaryAllocation(byteCount: used, alignment: 16) { buffer in
             if save {
                 encodeFxsaveImage(into: buffer)
                 return storeBytes(address, from: UnsafeRawBufferPointer(buffer)) ? .next : .fault
@@ -39,20 +44,23 @@ extension CPU {
         buffer.storeBytes(of: fpu.lastCodeSelector, toByteOffset: 12, as: UInt16.self)
         buffer.storeBytes(of: fpu.lastOperandOffset, toByteOffset: 16, as: UInt32.self)
         buffer.storeBytes(of: fpu.lastOperandSelector, toByteOffset: 20, as: UInt16.self)
-        buffer.storeBytes(of: fpu.mxcsr, toByteOffset: 24, as: UInt32.self)
-        buffer.storeBytes(of: FPUState.mxcsrMask, toByteOffset: 28, as: UInt32.self)
+        buffer.storeBytes(of: sse.mxcsr, toByteOffset: 24, as: UInt32.self)
+        buffer.storeBytes(of: MXCSR.mask, toByteOffset: 28, as: UInt32.self)
         for i in 0..<8 {
             let value = fpu.st(i)
             buffer.storeBytes(of: value.significand, toByteOffset: 32 + 16 * i, as: UInt64.self)
             buffer.storeBytes(of: value.signExponent, toByteOffset: 40 + 16 * i, as: UInt16.self)
+        }
+        for i in 0..<(buffer.count - CPU.fxsaveLegacyBytes) / 16 {
+            buffer.storeBytes(of: sse.xmm[i], toByteOffset: CPU.fxsaveLegacyBytes + 16 * i, as: UInt128.self)
         }
     }
 
     /// FXRSTOR: MXCSR bits outside MXCSR_MASK are #GP(0) before anything loads.
     private func loadFxsaveImage(_ image: UnsafeRawBufferPointer) -> Step {
         let mxcsr = image.loadUnaligned(fromByteOffset: 24, as: UInt32.self)
-        if mxcsr & ~FPUState.mxcsrMask != 0 { return raiseFault(.generalProtection, errorCode: 0) }
-        fpu.mxcsr = mxcsr
+        if mxcsr & ~MXCSR.mask != 0 { return raiseFault(.generalProtection, errorCode: 0) }
+        sse.mxcsr = mxcsr
         fpu.loadControl(image.loadUnaligned(fromByteOffset: 0, as: UInt16.self))
         fpu.status = image.loadUnaligned(fromByteOffset: 2, as: UInt16.self)
         fpu.occupied = image.load(fromByteOffset: 4, as: UInt8.self)
@@ -65,6 +73,9 @@ extension CPU {
             fpu.registers[fpu.physical(i)] = Extended80(
                 significand: image.loadUnaligned(fromByteOffset: 32 + 16 * i, as: UInt64.self),
                 signExponent: image.loadUnaligned(fromByteOffset: 40 + 16 * i, as: UInt16.self))
+        }
+        for i in 0..<(image.count - CPU.fxsaveLegacyBytes) / 16 {
+            sse.xmm[i] = image.loadUnaligned(fromByteOffset: CPU.fxsaveLegacyBytes + 16 * i, as: UInt128.self)
         }
         updateFloatingPointErrorSignal()
         return .next

@@ -4,7 +4,8 @@
 extension CPU {
     /// 0F 60–7F and 0F D0–FE without prefix (`imm` is the second opcode byte, `imm2` the
     /// shift count of 0F 71–73). The 66/F2/F3 forms and the opcodes later extensions added
-    /// are SSE instructions, #UD here. Then CR0.EM → #UD, CR0.TS → #NM, a pending x87
+    /// decode as SSE instructions (SSE/); only EMMS (no ModRM) still arrives here with a
+    /// prefix, and is #UD then. Then CR0.EM → #UD, CR0.TS → #NM, a pending x87
     /// exception is reported, and the x87 state enters MMX mode (SDM Vol. 1, Table 9-2).
     func execMMX(_ d: Instruction) -> Step {
         let opcode = UInt8(truncatingIfNeeded: d.imm)
@@ -62,13 +63,21 @@ extension CPU {
 enum MMXEncoding {
     static func isDefined(_ opcode: UInt8, reg: UInt8, memory: Bool) -> Bool {
         switch opcode {
-        case 0x60...0x6B, 0x6E, 0x6F, 0x74...0x77, 0x7E, 0x7F: return true
         case 0x71, 0x72: return !memory && (reg == 2 || reg == 4 || reg == 6)
         case 0x73: return !memory && (reg == 2 || reg == 6)
-        case 0xD1, 0xD2, 0xD3, 0xD5, 0xD8, 0xD9, 0xDB, 0xDC, 0xDD, 0xDF: return true
-        case 0xE1, 0xE2, 0xE5, 0xE8, 0xE9, 0xEB, 0xEC, 0xED, 0xEF: return true
-        case 0xF1, 0xF2, 0xF3, 0xF5, 0xF8, 0xF9, 0xFA, 0xFC, 0xFD, 0xFE: return true
-        default: return false
+        default: return isMMXOpcode(opcode)
+        }
+    }
+
+    /// The opcodes of the original MMX set; the SSE and SSE2 additions on MMX registers
+    /// (PSHUFW, PAVGB, PADDQ…) decode as `.sse`.
+    static func isMMXOpcode(_ opcode: UInt8) -> Bool {
+        switch opcode {
+        case 0x60...0x6B, 0x6E, 0x6F, 0x71...0x77, 0x7E, 0x7F: true
+        case 0xD1, 0xD2, 0xD3, 0xD5, 0xD8, 0xD9, 0xDB, 0xDC, 0xDD, 0xDF: true
+        case 0xE1, 0xE2, 0xE5, 0xE8, 0xE9, 0xEB, 0xEC, 0xED, 0xEF: true
+        case 0xF1, 0xF2, 0xF3, 0xF5, 0xF8, 0xF9, 0xFA, 0xFC, 0xFD, 0xFE: true
+        default: false
         }
     }
 }

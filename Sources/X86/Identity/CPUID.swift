@@ -5,9 +5,9 @@
 /// | 0 | EAX | 1 | highest basic leaf |
 /// | 0 | EBX, EDX, ECX | "ResetVector " | vendor |
 /// | 1 | EAX | 0x000006A1 | family 6, model 10, stepping 1 (also EDX after reset and INIT) |
-/// | 1 | EBX | APIC ID << 24 \| 1 << 16 | one logical processor per package |
+/// | 1 | EBX | APIC ID << 24 \| 1 << 16 \| 8 << 8 | one logical processor per package; CLFLUSH line 8 × 8 = 64 bytes |
 /// | 1 | ECX | 0 | no SSE3 and later features |
-/// | 1 | EDX | FPU, DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36, MMX, FXSR | see `Feature1EDX` |
+/// | 1 | EDX | FPU, DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36, CLFSH, MMX, FXSR, SSE, SSE2 | see `Feature1EDX` |
 /// | 0x80000000 | EAX | 0x80000008 | highest extended leaf |
 /// | 0x80000001 | EDX | NX | EFER.NXE and the execute-disable bit (no long mode, no SYSCALL) |
 /// | 0x80000002–4 | all | brand string | "ResetVector x86 software CPU" |
@@ -42,13 +42,21 @@ public enum CPUIDIdentity {
         public static let pat: UInt32 = 1 << 16
         /// 4 MiB pages above 4 GiB (PDE bits 16:13).
         public static let pse36: UInt32 = 1 << 17
+        /// CLFLUSH (line size in leaf 1 EBX[15:8]).
+        public static let clfsh: UInt32 = 1 << 19
         public static let mmx: UInt32 = 1 << 23
         /// FXSAVE/FXRSTOR and CR4.OSFXSR.
         public static let fxsr: UInt32 = 1 << 24
+        /// SSE: XMM registers, MXCSR, CR4.OSXMMEXCPT (SSE/).
+        public static let sse: UInt32 = 1 << 25
+        public static let sse2: UInt32 = 1 << 26
     }
     public static let features1EDX: UInt32 = Feature1EDX.fpu | Feature1EDX.de | Feature1EDX.pse | Feature1EDX.tsc | Feature1EDX.msr
         | Feature1EDX.pae | Feature1EDX.cx8 | Feature1EDX.sep | Feature1EDX.mtrr | Feature1EDX.pge | Feature1EDX.cmov
-        | Feature1EDX.pat | Feature1EDX.pse36 | Feature1EDX.mmx | Feature1EDX.fxsr
+        | Feature1EDX.pat | Feature1EDX.pse36 | Feature1EDX.clfsh | Feature1EDX.mmx | Feature1EDX.fxsr
+        | Feature1EDX.sse | Feature1EDX.sse2
+    /// CPUID 1 EBX[15:8]: the CLFLUSH line size in 8-byte units.
+    public static let clflushLineSize: UInt32 = 8
     /// Whether CPUID reports long mode (80000001h EDX bit 29) and SYSCALL (bit 11), and EFER's
     /// LME and SCE exist: not until 64-bit code runs. IA-32e paging and mode activation are in
     /// place for it (tests reach them by setting EFER directly).
@@ -71,7 +79,7 @@ public enum CPUIDIdentity {
             let v = littleEndianWords(vendor, count: 3)
             return (1, v[0], v[2], v[1])
         case 1:
-            return (signature, UInt32(apicID) << 24 | 1 << 16, 0, features1EDX)
+            return (signature, UInt32(apicID) << 24 | 1 << 16 | clflushLineSize << 8, 0, features1EDX)
         case 0x8000_0000:
             return (0x8000_0008, 0, 0, 0)
         case 0x8000_0001:

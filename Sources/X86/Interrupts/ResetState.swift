@@ -7,6 +7,7 @@ extension CPU {
         tscOffset = 0 &- ticks
         msrs = ModelSpecificRegisters()
         fpu = FPUState()
+        sse = SSEState()
         nmiPending = false
         nmiBlocked = false
         interruptRequested = false

@@ -24,6 +24,8 @@ public enum ControlRegister4 {
     public static let pageGlobalEnable: UInt32 = 1 << 7
     public static let performanceCounterEnable: UInt32 = 1 << 8
     public static let osfxsr: UInt32 = 1 << 9
+    /// Unmasked SSE floating-point exceptions raise #XM rather than #UD.
+    public static let osxmmexcpt: UInt32 = 1 << 10
 }
 
 /// The IA32_EFER bits (SDM Vol. 3A, 2.2.1).

@@ -100,7 +100,7 @@ import X86Asm
         m.expectCleanHalt(reason)
         let header = G.bytes(UInt16(0x037F)) + G.bytes(UInt16(0x3000)) + [0xC0, 0x00] + G.bytes(UInt16(0x0606))
             + G.bytes(fiadd) + [0, 0, 0, 0] + G.bytes(UInt32(0x3000)) + [0, 0, 0, 0]
-            + G.bytes(UInt32(0x1F80)) + G.bytes(UInt32(0xFFBF))
+            + G.bytes(UInt32(0x1F80)) + G.bytes(UInt32(0xFFFF))
         #expect(m.memory(0x200, count: 32) == header)
         expectRegisters(m, at: 0x220, stride: 16)
         #expect(m.memory(0x220 + 10, count: 6) == [0, 0, 0, 0, 0, 0], "reserved bytes of an ST slot")

@@ -1,0 +1,65 @@
+/// The conversions of SSE and SSE2 between 32-bit integers, single and double precision
+/// (SDM Vol. 2, CVT*; Vol. 1, 11.5.2.4 for their exceptions).
+enum SSEConversions {
+    /// A lane's type.
+    enum Kind {
+        case int32, single, double
+
+        var width: Int { self == .double ? 64 : 32 }
+        var float: LaneFormat { self == .double ? .double : .single }
+    }
+
+    /// The integer indefinite a failed conversion returns when invalid is masked (SDM Vol. 1, 4.8.3.7).
+    static let integerIndefinite: UInt64 = 0x8000_0000
+
+    /// Converts one lane. Integers to floating point round by MXCSR.RC and flag only
+    /// precision. Floating point to integers round by MXCSR.RC (or truncate) and flag
+    /// invalid for NaNs and out-of-range values and precision; they do not flag denormal
+    /// operands. Single to double is exact; double to single rounds with every exception.
+    static func lane(_ bits: UInt64, from: Kind, to: Kind, truncate: Bool, _ env: SIMDEnvironment) -> LaneResult {
+        if from == .int32 {
+            let value = Int32(truncatingIfNeeded: bits)
+            if value == 0 { return LaneResult(bits: 0) }
+            let exact = ExactValue(sign: value < 0, scale: 0, magnitude: UInt128(value.magnitude))
+            return env.round(exact, to.float)
+        }
+        let f = from.float
+        if to == .int32 {
+            let mode = truncate ? RoundingMode.towardZero : env.float.mode
+            let (x, _) = f.operand(bits, daz: env.denormalsAreZero)
+            let result = ExtendedConversions.toInteger(x, bits: 32, FloatEnvironment(mode: mode))
+            guard let value = result.bits else { return LaneResult(bits: integerIndefinite, flags: FPUException.invalid) }
+            return LaneResult(bits: UInt64(UInt32(truncatingIfNeeded: value)), flags: result.flags)
+        }
+        let g = to.float
+        if f.isNaN(bits) {
+            // The payload keeps its top bits (SDM Vol. 1, 4.8.3.5); an SNaN becomes quiet.
+            let fraction = bits & f.fractionMask
+            let moved = g.fractionBits > f.fractionBits ? fraction << UInt64(g.fractionBits - f.fractionBits)
+                : fraction >> UInt64(f.fractionBits - g.fractionBits)
+            let sign = bits & f.signBit != 0
+            return LaneResult(bits: g.infinity(sign: sign) | moved | g.quietBit,
+                              flags: f.isSignalingNaN(bits) ? FPUException.invalid : 0)
+        }
+        let (x, denormal) = f.operand(bits, daz: env.denormalsAreZero)
+        let flags = denormal ? FPUException.denormal : 0
+        if x.isZero { return LaneResult(bits: g.zero(sign: x.sign), flags: flags) }
+        if x.isInfinity { return LaneResult(bits: g.infinity(sign: x.sign), flags: flags) }
+        return env.round(LaneFormat.exact(x), g, flags: flags)
+    }
+
+    /// Converts the first `count` lanes of `source`, packing the results from bit 0.
+    static func lanes(_ source: UInt128, count: Int, from: Kind, to: Kind, truncate: Bool,
+                      _ env: SIMDEnvironment) -> (value: UInt128, flags: UInt16) {
+        var value: UInt128 = 0
+        var flags: UInt16 = 0
+        let sourceMask: UInt128 = from.width == 64 ? UInt128(UInt64.max) : UInt128(UInt32.max)
+        for i in 0..<count {
+            let bits = UInt64(truncatingIfNeeded: source >> UInt128(i * from.width) & sourceMask)
+            let r = lane(bits, from: from, to: to, truncate: truncate, env)
+            value |= UInt128(r.bits & to.float.laneMask) << UInt128(i * to.width)
+            flags |= r.flags
+        }
+        return (value, flags)
+    }
+}
