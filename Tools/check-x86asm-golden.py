@@ -7,8 +7,10 @@ Each `NAME.check("nasm source", "hex bytes")` in the test files, where NAME was 
 The tests themselves never run nasm; this script is how their bytes were produced and how
 they can be re-checked after an edit (`apt-get install nasm`).
 
-Usage: Tools/check-x86asm-golden.py [test files...]   (default: all of Tests/X86AsmTests)
-Exits 1 if any case differs or fails to assemble.
+Usage: Tools/check-x86asm-golden.py [--fill] [test files...]
+(default: all of Tests/X86AsmTests). Exits 1 if any case differs or fails to assemble.
+--fill writes nasm's bytes into the cases whose hex string is empty: how a new case is made,
+before its Swift side is run against them.
 """
 import glob
 import os
@@ -40,12 +42,14 @@ def assemble(bits, origin, source):
 
 
 def main():
-    files = sys.argv[1:] or sorted(glob.glob(os.path.join(ROOT, 'Tests/X86AsmTests/*.swift')))
+    fill = '--fill' in sys.argv[1:]
+    files = [a for a in sys.argv[1:] if a != '--fill']
+    files = files or sorted(glob.glob(os.path.join(ROOT, 'Tests/X86AsmTests/*.swift')))
     checked = failed = 0
     for name in files:
-        text = open(name).read()
+        lines = open(name).read().splitlines(keepends=True)
         goldens = {}
-        for line_number, line in enumerate(text.splitlines(), 1):
+        for line_number, line in enumerate(lines, 1):
             for match in DECLARATION.finditer(line):
                 goldens[match.group(1)] = (match.group(2), (match.group(3) or '0').replace('_', ''))
             for match in CHECK.finditer(line):
@@ -54,11 +58,17 @@ def main():
                     continue
                 bits, origin = goldens[variable]
                 actual, error = assemble(bits, origin, swift_string(source))
+                if fill and expected == '' and actual is not None:
+                    lines[line_number - 1] = line.replace(match.group(0), match.group(0)[:-1] + actual + '"', 1)
+                    continue
                 checked += 1
                 if actual != expected:
                     failed += 1
                     print(f'{os.path.relpath(name, ROOT)}:{line_number}: {source!r}\n'
                           f'  test: {expected}\n  nasm: {actual or error}')
+        if fill:
+            with open(name, 'w') as f:
+                f.write(''.join(lines))
     print(f'{checked - failed} passed, {failed} failed')
     return 1 if failed else 0
 
