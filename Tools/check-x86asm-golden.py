@@ -33,7 +33,7 @@ def assemble(bits, origin, source):
         path = os.path.join(directory, 'case.asm')
         with open(path, 'w') as f:
             f.write(f'bits {bits}\norg {origin}\n{source}\n')
-        result = subprocess.run(['nasm', '-f', 'bin', '-w-all', path, '-o', path + '.bin'],
+        result = subprocess.run(['nasm', '-f', 'bin', '-w+error=label-orphan', path, '-o', path + '.bin'],
                                 capture_output=True, text=True)
         if result.returncode != 0:
             return None, result.stderr.strip()
