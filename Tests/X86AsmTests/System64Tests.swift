@@ -65,6 +65,36 @@ import X86Asm
         }
     }
 
+    @Test func longModeSwitch() {
+        // A whole guest from 32-bit protected mode: PAE, EFER.LME, paging, a far jump into a
+        // 64-bit code segment, then 64-bit code with a RIP-relative store and a 16-byte IDT gate.
+        let g = Golden(.b32, origin: 0x10_0000)
+        g.check("mov eax, cr4\nor eax, 0x20\nmov cr4, eax\nmov eax, 0x2000\nmov cr3, eax\nmov ecx, 0xC0000080\nrdmsr\nor eax, 0x100\nwrmsr\nmov eax, cr0\nor eax, 0x80000000\nmov cr0, eax\nlgdt [gdtr]\njmp 0x08:long64\nbits 64\nlong64: mov rsp, 0x90000\nlidt [rel idtr]\nmov rax, 0x123456789\nmov [rel result], rax\nhlt\nhandler: iretq\nalign 8, db 0\ngdt: dq 0\ndq 0x00AF9A000000FFFF\ngdtr: dw 15\ndq gdt\nidtr: dw 15\ndq idt\nidt: dw (handler-$$+0x100000) & 0xFFFF, 8\ndb 0, 0x8E\ndw (handler-$$+0x100000) >> 16\ndd 0, 0\nresult: dq 0", "0F 20 E0 83 C8 20 0F 22 E0 B8 00 20 00 00 0F 22 D8 B9 80 00 00 C0 0F 32 0D 00 01 00 00 0F 30 0F 20 C0 0D 00 00 00 80 0F 22 C0 0F 01 15 68 00 10 00 EA 38 00 10 00 08 00 BC 00 00 09 00 0F 01 1D 2E 00 00 00 48 B8 89 67 45 23 01 00 00 00 48 89 05 37 00 00 00 F4 48 CF 00 00 00 00 00 00 00 00 FF FF 00 00 00 9A AF 00 0F 00 58 00 10 00 00 00 00 00 0F 00 7C 00 10 00 00 00 00 00 56 00 08 00 00 8E 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00") { a in
+            let long64 = a.newLabel(), handler = a.newLabel(), gdt = a.newLabel(), gdtr = a.newLabel()
+            let idtr = a.newLabel(), idt = a.newLabel(), result = a.newLabel()
+            a.mov(.eax, .cr4); a.or(.eax, 0x20); a.mov(.cr4, .eax)
+            a.mov(.eax, 0x2000); a.mov(.cr3, .eax)
+            a.mov(.ecx, 0xC000_0080); a.rdmsr(); a.or(.eax, 0x100); a.wrmsr()
+            a.mov(.eax, .cr0); a.or(.eax, Int(bitPattern: 0x8000_0000)); a.mov(.cr0, .eax)
+            a.lgdt(Mem(label: gdtr))
+            a.jmpFar(segment: 0x08, long64)
+            a.bits(.b64)
+            a.bind(long64)
+            a.mov(.rsp, 0x90000)
+            a.lidt(Mem(rip: idtr))
+            a.mov(.rax, 0x1_2345_6789)
+            a.mov(Mem(rip: result), .rax)
+            a.hlt()
+            a.bind(handler); a.iretq()
+            a.align(8)
+            a.bind(gdt); a.dq(0); a.longModeCodeDescriptor()
+            a.bind(gdtr); a.dw(15); a.dq(gdt)
+            a.bind(idtr); a.dw(15); a.dq(idt)
+            a.bind(idt); a.gateDescriptor64(handler: handler, selector: 8)
+            a.bind(result); a.dq(0)
+        }
+    }
+
     @Test func descriptors() {
         let g = Golden(.b64, origin: 0x10_0000)
         g.check("dq 0x00AF9A000000FFFF\ndq 0x00AFFA000000FFFF\ndq 0x123456789ABCDEF0, -1", "FF FF 00 00 00 9A AF 00 FF FF 00 00 00 FA AF 00 F0 DE BC 9A 78 56 34 12 FF FF FF FF FF FF FF FF") { a in
