@@ -34,8 +34,7 @@ extension Assembler {
         case .qword where (-0x8000_0000...0x7FFF_FFFF).contains(imm):
             emit([0xC7], size: .qword, reg: 0, rm: RM(dst), immediate: Immediate(imm, size: .qword))
         case .qword:
-            emit([0xB8], plus: dst, size: .qword)
-            emit(imm, bytes: 8)
+            movabs(Reg64(number: dst.number), imm)
         default:
             emit([R.size == .byte ? 0xB0 : 0xB8], plus: dst, size: R.size)
             emitImmediate(imm, size: R.size)
