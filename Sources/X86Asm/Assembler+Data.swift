@@ -24,6 +24,16 @@ extension Assembler {
         emit(addend, plus: label, bytes: 4)
     }
 
+    /// Appends a little-endian quadword (nasm's `dq`).
+    public mutating func dq(_ value: UInt64) {
+        emit(Int(bitPattern: UInt(value)), bytes: 8)
+    }
+
+    /// Appends `label`'s address plus `addend` as a quadword, e.g. a pointer in 64-bit code.
+    public mutating func dq(_ label: Label, plus addend: Int = 0) {
+        emit(addend, plus: label, bytes: 8)
+    }
+
     /// Appends the UTF-8 bytes of `string`, which must be ASCII, with no terminator.
     public mutating func ascii(_ string: String) {
         precondition(string.utf8.allSatisfy { $0 < 0x80 }, "\"\(string)\" is not ASCII")

@@ -1,4 +1,4 @@
-/// Emits x86 machine code for 16-bit and 32-bit code, nasm-style.
+/// Emits x86 machine code for 16-bit, 32-bit and 64-bit code, nasm-style.
 ///
 /// ```swift
 /// var a = Assembler(bits: .b16, origin: 0x7C00)
@@ -12,9 +12,23 @@
 /// a.hlt()
 /// let code = try a.finish()
 /// ```
+/// 64-bit code takes the 64-bit registers, r8–r15 and RIP-relative operands:
+/// ```swift
+/// var a = Assembler(bits: .b64, origin: 0x20_0000)
+/// let counter = a.newLabel()
+/// a.mov(.r8, Mem(rip: counter))
+/// a.add(.r8, 1)
+/// a.mov(Mem(rip: counter), .r8)
+/// a.ret()
+/// a.bind(counter)
+/// a.dq(0)
+/// ```
 /// Every instruction method appends one instruction to ``bytes``, choosing the shortest
 /// standard encoding and adding the `0x66`/`0x67` prefixes when an operand or address size
-/// differs from the current ``bits``. Label references are patched in by ``finish()``.
+/// differs from the current ``bits``, and in 64-bit code the REX prefix its operands need.
+/// Label references are patched in by ``finish()``, which also throws for an instruction
+/// the current ``bits`` cannot encode (``AssemblerError``). Addresses are 32-bit: 64-bit code
+/// is assembled to run below 4 GiB.
 public struct Assembler: Sendable {
     /// The code emitted so far. Label references read as zero until ``finish()`` resolves them.
     public internal(set) var bytes: [UInt8] = []

@@ -7,20 +7,20 @@ enum ArithmeticOperation: UInt8 {
 extension Assembler {
     /// `op dst, src`: the `00`-row form `op r/m, reg`.
     private mutating func arithmetic<R: GeneralRegister>(_ op: ArithmeticOperation, _ dst: RM, _ src: R) {
-        emit(byteForm: [op.rawValue << 3], size: R.size, reg: src.number, rm: dst)
+        emit(byteForm: [op.rawValue << 3], size: R.size, reg: src, rm: dst)
     }
 
     /// `op dst, [src]`: the `02`-row form `op reg, r/m`.
     private mutating func arithmetic<R: GeneralRegister>(_ op: ArithmeticOperation, _ dst: R, _ src: Mem) {
-        emit(byteForm: [op.rawValue << 3 | 2], size: R.size, reg: dst.number, rm: RM(src, size: R.size))
+        emit(byteForm: [op.rawValue << 3 | 2], size: R.size, reg: dst, rm: RM(src, size: R.size))
     }
 
     /// `op dst, imm`: the sign-extended `83 /op ib` form when the value allows and the operand
-    /// is wider than a byte, else the accumulator form `04`-row, else `80`/`81 /op`.
+    /// is wider than a byte, else the accumulator form `04`-row, else `80`/`81 /op`. A qword
+    /// operand takes a dword immediate, sign-extended.
     private mutating func arithmetic(_ op: ArithmeticOperation, _ dst: RM, _ size: OperandSize, _ imm: Int) {
         if size.takesSignExtendedByte(imm) {
-            emit([0x83], size: size, reg: op.rawValue, rm: dst)
-            emit(imm, bytes: 1)
+            emit([0x83], size: size, reg: op.rawValue, rm: dst, immediate: Immediate(imm, bytes: 1))
         } else {
             immediateForm(accumulatorOpcode: op.rawValue << 3 | 4, groupOpcode: 0x80, reg: op.rawValue, dst, size, imm)
         }
@@ -33,10 +33,10 @@ extension Assembler {
     ) {
         if dst.isAccumulator {
             emit([size.opcode(accumulatorOpcode)], size: size)
+            emitImmediate(imm, size: size)
         } else {
-            emit(byteForm: [groupOpcode], size: size, reg: reg, rm: dst)
+            emit(byteForm: [groupOpcode], size: size, reg: reg, rm: dst, immediate: Immediate(imm, size: size))
         }
-        emitImmediate(imm, size: size)
     }
 
     /// `add dst, src`.
@@ -139,7 +139,7 @@ extension Assembler {
     public mutating func test(_ a: Mem, _ imm: Int) { test(.memory(a), a.requiredSize, imm) }
 
     private mutating func test<R: GeneralRegister>(_ a: RM, _ b: R) {
-        emit(byteForm: [0x84], size: R.size, reg: b.number, rm: a)
+        emit(byteForm: [0x84], size: R.size, reg: b, rm: a)
     }
 
     private mutating func test(_ a: RM, _ size: OperandSize, _ imm: Int) {
@@ -150,20 +150,21 @@ extension Assembler {
 // MARK: - One-operand arithmetic
 
 extension Assembler {
-    /// `inc reg`; the one-byte `40+r` form for 16- and 32-bit registers.
+    /// `inc reg`; the one-byte `40+r` form for 16- and 32-bit registers outside 64-bit code,
+    /// where those bytes are REX prefixes.
     public mutating func inc<R: GeneralRegister>(_ dst: R) { incDec(0, dst) }
     /// `inc size [dst]`; `dst` must have a ``Mem/size``.
     public mutating func inc(_ dst: Mem) { emit(byteForm: [0xFE], size: dst.requiredSize, reg: 0, rm: .memory(dst)) }
-    /// `dec reg`; the one-byte `48+r` form for 16- and 32-bit registers.
+    /// `dec reg`; the one-byte `48+r` form for 16- and 32-bit registers outside 64-bit code.
     public mutating func dec<R: GeneralRegister>(_ dst: R) { incDec(1, dst) }
     /// `dec size [dst]`; `dst` must have a ``Mem/size``.
     public mutating func dec(_ dst: Mem) { emit(byteForm: [0xFE], size: dst.requiredSize, reg: 1, rm: .memory(dst)) }
 
     private mutating func incDec<R: GeneralRegister>(_ digit: UInt8, _ dst: R) {
-        if R.size == .byte {
-            emit([0xFE], size: .byte, reg: digit, rm: RM(dst))
+        if R.size == .byte || bits == .b64 {
+            emit(byteForm: [0xFE], size: R.size, reg: digit, rm: RM(dst))
         } else {
-            emit([0x40 | digit << 3 | dst.number], size: R.size)
+            emit([0x40 | digit << 3], plus: dst, size: R.size)
         }
     }
 
@@ -183,11 +184,11 @@ extension Assembler {
     public mutating func imul<R: GeneralRegister>(_ src: R) { group3(5, RM(src), R.size) }
     /// `imul size [src]`.
     public mutating func imul(_ src: Mem) { group3(5, .memory(src), src.requiredSize) }
-    /// `div src`: unsigned divide of the accumulator (and `dx`/`edx`).
+    /// `div src`: unsigned divide of the accumulator (and `dx`/`edx`/`rdx`).
     public mutating func div<R: GeneralRegister>(_ src: R) { group3(6, RM(src), R.size) }
     /// `div size [src]`.
     public mutating func div(_ src: Mem) { group3(6, .memory(src), src.requiredSize) }
-    /// `idiv src`: signed divide of the accumulator (and `dx`/`edx`).
+    /// `idiv src`: signed divide of the accumulator (and `dx`/`edx`/`rdx`).
     public mutating func idiv<R: GeneralRegister>(_ src: R) { group3(7, RM(src), R.size) }
     /// `idiv size [src]`.
     public mutating func idiv(_ src: Mem) { group3(7, .memory(src), src.requiredSize) }
@@ -199,15 +200,16 @@ extension Assembler {
 
     /// `imul dst, src`: two-operand signed multiply.
     public mutating func imul<R: WideRegister>(_ dst: R, _ src: R) {
-        emit([0x0F, 0xAF], size: R.size, reg: dst.number, rm: RM(src))
+        emit([0x0F, 0xAF], size: R.size, reg: dst, rm: RM(src))
     }
 
     /// `imul dst, [src]`.
     public mutating func imul<R: WideRegister>(_ dst: R, _ src: Mem) {
-        emit([0x0F, 0xAF], size: R.size, reg: dst.number, rm: RM(src, size: R.size))
+        emit([0x0F, 0xAF], size: R.size, reg: dst, rm: RM(src, size: R.size))
     }
 
-    /// `imul dst, src, imm`: three-operand signed multiply, `6B ib` when the value allows.
+    /// `imul dst, src, imm`: three-operand signed multiply, `6B ib` when the value allows; a
+    /// qword operand takes a dword immediate, sign-extended.
     public mutating func imul<R: WideRegister>(_ dst: R, _ src: R, _ imm: Int) {
         imul(dst, RM(src), imm)
     }
@@ -219,28 +221,38 @@ extension Assembler {
 
     private mutating func imul<R: WideRegister>(_ dst: R, _ src: RM, _ imm: Int) {
         let short = R.size.takesSignExtendedByte(imm)
-        emit([short ? 0x6B : 0x69], size: R.size, reg: dst.number, rm: src)
-        emit(imm, bytes: short ? 1 : R.size.bytes)
+        emit([short ? 0x6B : 0x69], size: R.size, reg: dst, rm: src, immediate: Immediate(imm, bytes: short ? 1 : R.size.immediateBytes))
     }
 
     /// `xadd dst, src`: exchange and add.
     public mutating func xadd<R: GeneralRegister>(_ dst: R, _ src: R) {
-        emit(byteForm: [0x0F, 0xC0], size: R.size, reg: src.number, rm: RM(dst))
+        emit(byteForm: [0x0F, 0xC0], size: R.size, reg: src, rm: RM(dst))
     }
 
     /// `xadd [dst], src`; usually after ``lock()``.
     public mutating func xadd<R: GeneralRegister>(_ dst: Mem, _ src: R) {
-        emit(byteForm: [0x0F, 0xC0], size: R.size, reg: src.number, rm: RM(dst, size: R.size))
+        emit(byteForm: [0x0F, 0xC0], size: R.size, reg: src, rm: RM(dst, size: R.size))
     }
 
     /// `cmpxchg dst, src`: compare with the accumulator and exchange.
     public mutating func cmpxchg<R: GeneralRegister>(_ dst: R, _ src: R) {
-        emit(byteForm: [0x0F, 0xB0], size: R.size, reg: src.number, rm: RM(dst))
+        emit(byteForm: [0x0F, 0xB0], size: R.size, reg: src, rm: RM(dst))
     }
 
     /// `cmpxchg [dst], src`; usually after ``lock()``.
     public mutating func cmpxchg<R: GeneralRegister>(_ dst: Mem, _ src: R) {
-        emit(byteForm: [0x0F, 0xB0], size: R.size, reg: src.number, rm: RM(dst, size: R.size))
+        emit(byteForm: [0x0F, 0xB0], size: R.size, reg: src, rm: RM(dst, size: R.size))
+    }
+
+    /// `cmpxchg8b [dst]`: compares `edx:eax` with the qword at `dst` and exchanges with `ecx:ebx`.
+    public mutating func cmpxchg8b(_ dst: Mem) {
+        emit([0x0F, 0xC7], size: nil, reg: 1, rm: .memory(dst.unsized))
+    }
+
+    /// `cmpxchg16b [dst]` (64-bit code): compares `rdx:rax` with the 16 bytes at `dst`, which
+    /// must be 16-byte aligned, and exchanges with `rcx:rbx`.
+    public mutating func cmpxchg16b(_ dst: Mem) {
+        emit([0x0F, 0xC7], size: .qword, reg: 1, rm: .memory(dst.unsized))
     }
 }
 
@@ -255,17 +267,23 @@ extension Assembler {
     public mutating func cwd() { emit([0x99], size: .word) }
     /// `cdq`: sign-extends `eax` into `edx:eax`.
     public mutating func cdq() { emit([0x99], size: .dword) }
+    /// `cdqe`: sign-extends `eax` into `rax` (64-bit code).
+    public mutating func cdqe() { emit([0x98], size: .qword) }
+    /// `cqo`: sign-extends `rax` into `rdx:rax` (64-bit code).
+    public mutating func cqo() { emit([0x99], size: .qword) }
+
+    // The decimal adjustments do not exist in 64-bit code.
 
     /// `daa`: decimal adjust after addition.
-    public mutating func daa() { emit([0x27]) }
+    public mutating func daa() { if requireLegacyMode("daa") { emit([0x27]) } }
     /// `das`: decimal adjust after subtraction.
-    public mutating func das() { emit([0x2F]) }
+    public mutating func das() { if requireLegacyMode("das") { emit([0x2F]) } }
     /// `aaa`: ASCII adjust after addition.
-    public mutating func aaa() { emit([0x37]) }
+    public mutating func aaa() { if requireLegacyMode("aaa") { emit([0x37]) } }
     /// `aas`: ASCII adjust after subtraction.
-    public mutating func aas() { emit([0x3F]) }
+    public mutating func aas() { if requireLegacyMode("aas") { emit([0x3F]) } }
     /// `aam base`: ASCII adjust after multiplication (base 10 unless given).
-    public mutating func aam(_ base: UInt8 = 10) { emit([0xD4, base]) }
+    public mutating func aam(_ base: UInt8 = 10) { if requireLegacyMode("aam") { emit([0xD4, base]) } }
     /// `aad base`: ASCII adjust before division (base 10 unless given).
-    public mutating func aad(_ base: UInt8 = 10) { emit([0xD5, base]) }
+    public mutating func aad(_ base: UInt8 = 10) { if requireLegacyMode("aad") { emit([0xD5, base]) } }
 }

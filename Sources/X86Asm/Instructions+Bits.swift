@@ -26,8 +26,7 @@ extension Assembler {
         case .immediate(1):
             emit(byteForm: [0xD0], size: size, reg: op.rawValue, rm: dst)
         case .immediate(let n):
-            emit(byteForm: [0xC0], size: size, reg: op.rawValue, rm: dst)
-            emit(n)
+            emit(byteForm: [0xC0], size: size, reg: op.rawValue, rm: dst, immediate: Immediate(Int(n), bytes: 1))
         }
     }
 
@@ -84,10 +83,9 @@ extension Assembler {
     private mutating func doubleShift<R: WideRegister>(_ opcode: UInt8, _ dst: RM, _ src: R, _ count: ShiftCount) {
         switch count {
         case .cl:
-            emit([0x0F, opcode | 1], size: R.size, reg: src.number, rm: dst)
+            emit([0x0F, opcode | 1], size: R.size, reg: src, rm: dst)
         case .immediate(let n):
-            emit([0x0F, opcode], size: R.size, reg: src.number, rm: dst)
-            emit(n)
+            emit([0x0F, opcode], size: R.size, reg: src, rm: dst, immediate: Immediate(Int(n), bytes: 1))
         }
     }
 }
@@ -102,13 +100,12 @@ enum BitTestOperation: UInt8 {
 
 extension Assembler {
     private mutating func bitTest<R: WideRegister>(_ op: BitTestOperation, _ base: RM, _ bit: R) {
-        emit([0x0F, 0xA3 | op.rawValue << 3], size: R.size, reg: bit.number, rm: base)
+        emit([0x0F, 0xA3 | op.rawValue << 3], size: R.size, reg: bit, rm: base)
     }
 
     private mutating func bitTest(_ op: BitTestOperation, _ base: RM, _ size: OperandSize, _ bit: UInt8) {
-        precondition(size != .byte, "bit tests take a word or dword operand")
-        emit([0x0F, 0xBA], size: size, reg: 4 + op.rawValue, rm: base)
-        emit(bit)
+        precondition(size != .byte, "bit tests take a word, dword or qword operand")
+        emit([0x0F, 0xBA], size: size, reg: 4 + op.rawValue, rm: base, immediate: Immediate(Int(bit), bytes: 1))
     }
 
     /// `bt base, bit`: copies a bit to CF.
@@ -154,12 +151,12 @@ extension Assembler {
     public mutating func bsr<R: WideRegister>(_ dst: R, _ src: Mem) { bitScan(0xBD, dst, RM(src, size: R.size)) }
 
     private mutating func bitScan<R: WideRegister>(_ opcode: UInt8, _ dst: R, _ src: RM) {
-        emit([0x0F, opcode], size: R.size, reg: dst.number, rm: src)
+        emit([0x0F, opcode], size: R.size, reg: dst, rm: src)
     }
 
-    /// `bswap reg`: reverses the byte order of a 32-bit register.
-    public mutating func bswap(_ dst: Reg32) {
-        emit([0x0F, 0xC8 + dst.number], size: .dword)
+    /// `bswap reg`: reverses the byte order of a 32- or 64-bit register.
+    public mutating func bswap<R: AddressRegister>(_ dst: R) {
+        emit([0x0F, 0xC8], plus: dst, size: R.size)
     }
 }
 
@@ -178,11 +175,11 @@ extension Assembler {
 
     /// `cmovcc dst, src`: moves if `condition` holds.
     public mutating func cmovcc<R: WideRegister>(_ condition: Condition, _ dst: R, _ src: R) {
-        emit([0x0F, 0x40 + condition.rawValue], size: R.size, reg: dst.number, rm: RM(src))
+        emit([0x0F, 0x40 + condition.rawValue], size: R.size, reg: dst, rm: RM(src))
     }
 
     /// `cmovcc dst, [src]`.
     public mutating func cmovcc<R: WideRegister>(_ condition: Condition, _ dst: R, _ src: Mem) {
-        emit([0x0F, 0x40 + condition.rawValue], size: R.size, reg: dst.number, rm: RM(src, size: R.size))
+        emit([0x0F, 0x40 + condition.rawValue], size: R.size, reg: dst, rm: RM(src, size: R.size))
     }
 }

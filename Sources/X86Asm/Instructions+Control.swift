@@ -3,7 +3,7 @@ extension Assembler {
     /// of the instruction.
     private mutating func jump(_ opcode: [UInt8], to label: Label, displacementSize size: Int) {
         emit(opcode)
-        emitReference(to: label, size: size, .relative)
+        emitReference(to: label, size: size, .relative(addend: 0))
     }
 
     /// Whether `label` is already bound close enough behind for a two-byte short jump.
@@ -12,7 +12,8 @@ extension Assembler {
         return (-128...127).contains(Int(target) - Int(position) - 2)
     }
 
-    /// The width of a near jump's displacement: 16 or 32 bits, following the code.
+    /// The width of a near jump's displacement: 16 or 32 bits, following the code (32 in
+    /// 64-bit code).
     private var nearDisplacementSize: Int { bits.operandSize.bytes }
 
     /// `jmp label`: a short jump (`EB`) if the label is bound within reach behind, else a
@@ -45,19 +46,25 @@ extension Assembler {
         jump([0x70 + condition.rawValue], to: label, displacementSize: 1)
     }
 
-    /// `loop label`: decrements `cx`/`ecx` (by the address size) and jumps if nonzero.
+    /// `loop label`: decrements `cx`/`ecx`/`rcx` (by the address size) and jumps if nonzero.
     public mutating func loop(_ label: Label) { jump([0xE2], to: label, displacementSize: 1) }
     /// `loope label`: as `loop`, and only while ZF = 1.
     public mutating func loope(_ label: Label) { jump([0xE1], to: label, displacementSize: 1) }
     /// `loopne label`: as `loop`, and only while ZF = 0.
     public mutating func loopne(_ label: Label) { jump([0xE0], to: label, displacementSize: 1) }
 
-    /// `jcxz label`: jumps if `cx` is zero.
-    public mutating func jcxz(_ label: Label) { jumpIfCounterZero(.b16, label) }
+    /// `jcxz label`: jumps if `cx` is zero (not in 64-bit code).
+    public mutating func jcxz(_ label: Label) {
+        if requireLegacyMode("jcxz") { jumpIfCounterZero(.b16, label) }
+    }
     /// `jecxz label`: jumps if `ecx` is zero.
     public mutating func jecxz(_ label: Label) { jumpIfCounterZero(.b32, label) }
+    /// `jrcxz label`: jumps if `rcx` is zero (64-bit code).
+    public mutating func jrcxz(_ label: Label) {
+        if requireLongMode("jrcxz") { jumpIfCounterZero(.b64, label) }
+    }
 
-    /// `E3`, whose address size picks `cx` or `ecx`.
+    /// `E3`, whose address size picks `cx`, `ecx` or `rcx`.
     private mutating func jumpIfCounterZero(_ addressSize: Bits, _ label: Label) {
         if bits != addressSize { emit(0x67) }
         jump([0xE3], to: label, displacementSize: 1)
@@ -68,27 +75,35 @@ extension Assembler {
         jump([0xE8], to: label, displacementSize: nearDisplacementSize)
     }
 
-    /// `jmp reg`: a near jump to the address in a register.
-    public mutating func jmp<R: WideRegister>(_ target: R) { emit([0xFF], size: R.size, reg: 4, rm: RM(target)) }
-    /// `jmp [mem]`: a near jump through memory, of the ``Mem/size`` or else the current operand size.
-    public mutating func jmp(_ target: Mem) { indirect(4, target) }
-    /// `call reg`: a near call to the address in a register.
-    public mutating func call<R: WideRegister>(_ target: R) { emit([0xFF], size: R.size, reg: 2, rm: RM(target)) }
-    /// `call [mem]`: a near call through memory, of the ``Mem/size`` or else the current operand size.
-    public mutating func call(_ target: Mem) { indirect(2, target) }
+    /// `jmp reg`: a near jump to the address in a register (a 64-bit one in 64-bit code).
+    public mutating func jmp<R: WideRegister>(_ target: R) { nearIndirect(4, RM(target), R.size, "jmp") }
+    /// `jmp [mem]`: a near jump through memory, of the ``Mem/size`` or else the current
+    /// operand size (64 bits in 64-bit code).
+    public mutating func jmp(_ target: Mem) { nearIndirect(4, .memory(target), target.size, "jmp") }
+    /// `call reg`: a near call to the address in a register (a 64-bit one in 64-bit code).
+    public mutating func call<R: WideRegister>(_ target: R) { nearIndirect(2, RM(target), R.size, "call") }
+    /// `call [mem]`: a near call through memory, sized as ``jmp(_:)-(Mem)``.
+    public mutating func call(_ target: Mem) { nearIndirect(2, .memory(target), target.size, "call") }
 
-    /// `jmp far [mem]`: a far jump through a `seg:offset` pointer in memory. The ``Mem/size``,
-    /// else the current operand size, is the width of the offset (nasm's `word far`/`dword far`).
-    public mutating func jmpFar(_ pointer: Mem) { indirect(5, pointer) }
-    /// `call far [mem]`: a far call through a `seg:offset` pointer in memory; sized as ``jmpFar(_:)``.
-    public mutating func callFar(_ pointer: Mem) { indirect(3, pointer) }
-
-    /// `FF /digit` through memory, at the ``Mem/size`` or else the current operand size.
-    private mutating func indirect(_ digit: UInt8, _ target: Mem) {
-        emit([0xFF], size: target.size ?? bits.operandSize, reg: digit, rm: .memory(target))
+    /// `FF /digit` near: the target is 64 bits, and only that, in 64-bit code.
+    private mutating func nearIndirect(_ digit: UInt8, _ target: RM, _ size: OperandSize?, _ instruction: String) {
+        let size = defaultQwordSize(size ?? (bits == .b64 ? .qword : bits.operandSize), instruction, wordAllowed: false)
+        emit([0xFF], size: size, reg: digit, rm: target)
     }
 
-    /// `jmp segment:offset`: a direct far jump (`EA`).
+    /// `jmp far [mem]`: a far jump through a `seg:offset` pointer in memory. The ``Mem/size``,
+    /// else the current operand size (a qword in 64-bit code, as nasm), is the width of the
+    /// offset (nasm's `word far`/`dword far`/`qword far`, the last with REX.W).
+    public mutating func jmpFar(_ pointer: Mem) { farIndirect(5, pointer) }
+    /// `call far [mem]`: a far call through a `seg:offset` pointer in memory; sized as ``jmpFar(_:)``.
+    public mutating func callFar(_ pointer: Mem) { farIndirect(3, pointer) }
+
+    /// `FF /digit` far, through memory.
+    private mutating func farIndirect(_ digit: UInt8, _ pointer: Mem) {
+        emit([0xFF], size: pointer.size ?? (bits == .b64 ? .qword : bits.operandSize), reg: digit, rm: .memory(pointer))
+    }
+
+    /// `jmp segment:offset`: a direct far jump (`EA`; not in 64-bit code).
     /// - Parameter size: The width of the offset, `.word` or `.dword`; the current operand size
     ///   if `nil`. A 32-bit offset from 16-bit code (`jmp dword sel:off`) enters 32-bit code.
     public mutating func jmpFar(segment: UInt16, offset: UInt32, size: OperandSize? = nil) {
@@ -100,7 +115,8 @@ extension Assembler {
         farDirect(0xEA, segment: segment, offset: 0, label: label, size: size)
     }
 
-    /// `call segment:offset`: a direct far call (`9A`); sized as ``jmpFar(segment:offset:size:)``.
+    /// `call segment:offset`: a direct far call (`9A`; not in 64-bit code); sized as
+    /// ``jmpFar(segment:offset:size:)``.
     public mutating func callFar(segment: UInt16, offset: UInt32, size: OperandSize? = nil) {
         farDirect(0x9A, segment: segment, offset: Int(offset), label: nil, size: size)
     }
@@ -111,6 +127,7 @@ extension Assembler {
     }
 
     private mutating func farDirect(_ opcode: UInt8, segment: UInt16, offset: Int, label: Label?, size: OperandSize?) {
+        guard requireLegacyMode(opcode == 0xEA ? "jmp far ptr" : "call far ptr") else { return }
         let size = size ?? bits.operandSize
         precondition(size != .byte, "a far pointer has a word or dword offset")
         emit([opcode], size: size)
@@ -120,7 +137,8 @@ extension Assembler {
 
     /// `ret` or `ret n`: near return, then release `n` bytes of arguments.
     public mutating func ret(_ n: UInt16? = nil) { ret(0xC2, n) }
-    /// `retf` or `retf n`: far return, then release `n` bytes of arguments.
+    /// `retf` or `retf n`: far return (to a 32-bit offset in 64-bit code; see
+    /// ``retf(size:_:)`` for `retfq`), then release `n` bytes of arguments.
     public mutating func retf(_ n: UInt16? = nil) { ret(0xCA, n) }
 
     /// `C2 iw`/`C3` and `CA iw`/`CB`.
@@ -137,12 +155,14 @@ extension Assembler {
     public mutating func int(_ n: UInt8) { emit([0xCD, n]) }
     /// `int3`: the one-byte breakpoint interrupt.
     public mutating func int3() { emit([0xCC]) }
-    /// `into`: interrupt 4 if OF = 1.
-    public mutating func into() { emit([0xCE]) }
-    /// `iret`: interrupt return at the current operand size.
+    /// `into`: interrupt 4 if OF = 1 (not in 64-bit code).
+    public mutating func into() { if requireLegacyMode("into") { emit([0xCE]) } }
+    /// `iret`: interrupt return at the current operand size (32 bits in 64-bit code).
     public mutating func iret() { emit([0xCF]) }
     /// `iretd`: 32-bit interrupt return.
     public mutating func iretd() { emit([0xCF], size: .dword) }
+    /// `iretq`: 64-bit interrupt return (64-bit code), `REX.W CF`.
+    public mutating func iretq() { emit([0xCF], size: .qword) }
 
     /// `enter frameSize, nesting`: creates a stack frame.
     public mutating func enter(_ frameSize: UInt16, _ nesting: UInt8) {
@@ -155,8 +175,8 @@ extension Assembler {
     public mutating func leave() { emit([0xC9]) }
 
     /// `bound reg, [mem]`: raises interrupt 5 unless the register lies within the pair of
-    /// bounds at `mem`.
+    /// bounds at `mem` (not in 64-bit code).
     public mutating func bound<R: WideRegister>(_ index: R, _ bounds: Mem) {
-        emit([0x62], size: R.size, reg: index.number, rm: .memory(bounds))
+        if requireLegacyMode("bound") { emit([0x62], size: R.size, reg: index, rm: .memory(bounds)) }
     }
 }

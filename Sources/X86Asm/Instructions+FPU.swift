@@ -79,9 +79,7 @@ extension Assembler {
     /// 14/94-byte or 28/108-byte image; `nil` keeps the code's default.
     public mutating func x87(_ instruction: X87MemoryInstruction, _ operand: Mem, size: OperandSize? = nil) {
         let (opcode, digit) = instruction.encoding
-        var memory = operand
-        memory.size = nil
-        emit([opcode], size: size, reg: digit, rm: .memory(memory))
+        emit([opcode], size: size, reg: digit, rm: .memory(operand.unsized))
     }
 
     /// An x87 register form given as its two opcode bytes, e.g. `x87(0xD8, 0xC1)` for
@@ -101,9 +99,7 @@ extension Assembler {
 
     /// FXSAVE (`restore` false) or FXRSTOR with a 512-byte memory operand.
     public mutating func fxsave(_ operand: Mem, restore: Bool = false) {
-        var memory = operand
-        memory.size = nil
-        emit([0x0F, 0xAE], size: nil, reg: restore ? 1 : 0, rm: .memory(memory))
+        emit([0x0F, 0xAE], size: nil, reg: restore ? 1 : 0, rm: .memory(operand.unsized))
     }
 
     /// An MMX instruction 0F `opcode` /r with MMX registers `mm` (reg) and `rm`.
@@ -113,8 +109,6 @@ extension Assembler {
 
     /// An MMX instruction 0F `opcode` /r with a memory operand.
     public mutating func mmx(_ opcode: UInt8, mm: UInt8, _ operand: Mem) {
-        var memory = operand
-        memory.size = nil
-        emit([0x0F, opcode], size: nil, reg: mm, rm: .memory(memory))
+        emit([0x0F, opcode], size: nil, reg: mm, rm: .memory(operand.unsized))
     }
 }

@@ -24,21 +24,26 @@ extension Assembler {
     public mutating func verw(_ src: Mem) { emit([0x0F, 0x00], size: nil, reg: 5, rm: RM(src, size: .word)) }
 
     /// `lar reg, reg16`: loads the access rights of the selector's descriptor.
-    public mutating func lar<R: WideRegister>(_ dst: R, _ src: Reg16) { emit([0x0F, 0x02], size: R.size, reg: dst.number, rm: RM(src)) }
+    public mutating func lar<R: WideRegister>(_ dst: R, _ src: Reg16) { emit([0x0F, 0x02], size: R.size, reg: dst, rm: RM(src)) }
     /// `lar reg, [mem]` (a 16-bit selector in memory).
     public mutating func lar<R: WideRegister>(_ dst: R, _ src: Mem) {
-        emit([0x0F, 0x02], size: R.size, reg: dst.number, rm: .memory(src))
+        emit([0x0F, 0x02], size: R.size, reg: dst, rm: .memory(src))
     }
     /// `lsl reg, reg16`: loads the byte-granular limit of the selector's segment.
-    public mutating func lsl<R: WideRegister>(_ dst: R, _ src: Reg16) { emit([0x0F, 0x03], size: R.size, reg: dst.number, rm: RM(src)) }
+    public mutating func lsl<R: WideRegister>(_ dst: R, _ src: Reg16) { emit([0x0F, 0x03], size: R.size, reg: dst, rm: RM(src)) }
     /// `lsl reg, [mem]`.
     public mutating func lsl<R: WideRegister>(_ dst: R, _ src: Mem) {
-        emit([0x0F, 0x03], size: R.size, reg: dst.number, rm: .memory(src))
+        emit([0x0F, 0x03], size: R.size, reg: dst, rm: .memory(src))
     }
-    /// `arpl r/m16, reg16`: raises the destination selector's RPL to at least the source's.
-    public mutating func arpl(_ dst: Reg16, _ src: Reg16) { emit([0x63], size: nil, reg: src.number, rm: RM(dst)) }
+    /// `arpl r/m16, reg16`: raises the destination selector's RPL to at least the source's
+    /// (not in 64-bit code, where `63` is ``movsxd(_:_:)-(Reg64,Reg32)``).
+    public mutating func arpl(_ dst: Reg16, _ src: Reg16) { arpl(RM(dst), src) }
     /// `arpl [mem], reg16`.
-    public mutating func arpl(_ dst: Mem, _ src: Reg16) { emit([0x63], size: nil, reg: src.number, rm: RM(dst, size: .word)) }
+    public mutating func arpl(_ dst: Mem, _ src: Reg16) { arpl(RM(dst, size: .word), src) }
+
+    private mutating func arpl(_ dst: RM, _ src: Reg16) {
+        if requireLegacyMode("arpl") { emit([0x63], size: nil, reg: src, rm: dst) }
+    }
 
     /// `invlpg [mem]`: drops the TLB entry of the page holding the address.
     public mutating func invlpg(_ address: Mem) { emit([0x0F, 0x01], size: nil, reg: 7, rm: RM(address, size: .byte)) }
@@ -47,18 +52,19 @@ extension Assembler {
     /// `sysexit`.
     public mutating func sysexit() { emit([0x0F, 0x35]) }
 
-    /// `mov drN, src`.
-    public mutating func mov(_ dst: DebugReg, _ src: Reg32) {
-        emit([0x0F, 0x23], size: nil, reg: dst.rawValue, rm: RM(src))
-    }
-    /// `mov dst, drN`.
-    public mutating func mov(_ dst: Reg32, _ src: DebugReg) {
-        emit([0x0F, 0x21], size: nil, reg: src.rawValue, rm: RM(dst))
-    }
+    /// `mov drN, src` (outside 64-bit code).
+    public mutating func mov(_ dst: DebugReg, _ src: Reg32) { moveSystemRegister(0x23, dst.rawValue, src) }
+    /// `mov drN, src` (64-bit code).
+    public mutating func mov(_ dst: DebugReg, _ src: Reg64) { moveSystemRegister(0x23, dst.rawValue, src) }
+    /// `mov dst, drN` (outside 64-bit code).
+    public mutating func mov(_ dst: Reg32, _ src: DebugReg) { moveSystemRegister(0x21, src.rawValue, dst) }
+    /// `mov dst, drN` (64-bit code).
+    public mutating func mov(_ dst: Reg64, _ src: DebugReg) { moveSystemRegister(0x21, src.rawValue, dst) }
 
     /// `iretw`: 16-bit interrupt return (with an operand-size prefix in 32-bit code).
     public mutating func iretw() { emit([0xCF], size: .word) }
-    /// `o16 retf` / `o32 retf`, optionally releasing `n` bytes: a far return of an explicit size.
+    /// `o16 retf` / `o32 retf` / `retfq` (64-bit code, `REX.W CB`), optionally releasing `n`
+    /// bytes: a far return of an explicit size.
     public mutating func retf(size: OperandSize, _ n: UInt16? = nil) {
         emitPrefixes(size: size)
         retf(n)

@@ -25,7 +25,7 @@ extension Assembler {
 
     /// `E4`/`E6 ib` (immediate port) and `EC`/`EE` (port in `dx`), with bit 0 set for words.
     private mutating func io<R: GeneralRegister>(_ opcode: UInt8, _ accumulator: R, _ port: Port) {
-        precondition(accumulator.number == 0, "in and out transfer al, ax or eax")
+        precondition(accumulator.number == 0 && R.size != .qword, "in and out transfer al, ax or eax")
         let opcode = R.size.opcode(opcode)
         switch port {
         case .immediate(let n):
@@ -54,11 +54,12 @@ extension Assembler {
     public mutating func stc() { emit([0xF9]) }
     /// `cmc`: complements CF.
     public mutating func cmc() { emit([0xF5]) }
-    /// `lahf`: loads SF ZF AF PF CF into `ah`.
+    /// `lahf`: loads SF ZF AF PF CF into `ah` (in 64-bit code, on processors with
+    /// CPUID.80000001h:ECX.LAHF-SAHF).
     public mutating func lahf() { emit([0x9F]) }
     /// `sahf`: stores `ah` into SF ZF AF PF CF.
     public mutating func sahf() { emit([0x9E]) }
-    /// `xlat` (`xlatb`): `al = ds:[bx + al]`.
+    /// `xlat` (`xlatb`): `al = ds:[bx + al]` (`[ebx + al]`, `[rbx + al]` by the address size).
     public mutating func xlat() { emit([0xD7]) }
 
     /// The `lock` prefix (`F0`), for the instruction emitted next.
@@ -80,15 +81,27 @@ extension Assembler {
     public mutating func ud2() { emit([0x0F, 0x0B]) }
     /// `clts`: clears CR0.TS.
     public mutating func clts() { emit([0x0F, 0x06]) }
+    /// `rdtscp`: reads the time-stamp counter into `edx:eax` and `IA32_TSC_AUX` into `ecx`.
+    public mutating func rdtscp() { emit([0x0F, 0x01, 0xF9]) }
+    /// `syscall`: the fast system call through `IA32_LSTAR` (or `IA32_STAR` in legacy mode).
+    public mutating func syscall() { emit([0x0F, 0x05]) }
+    /// `sysret`: returns from `syscall` to 32-bit code (compatibility mode from 64-bit code).
+    public mutating func sysret() { emit([0x0F, 0x07]) }
+    /// `sysretq` (nasm's `o64 sysret`): returns from `syscall` to 64-bit code, `REX.W 0F 07`.
+    public mutating func sysretq() { emit([0x0F, 0x07], size: .qword) }
+    /// `swapgs` (64-bit code): exchanges the GS base with `IA32_KERNEL_GS_BASE`.
+    public mutating func swapgs() { if requireLongMode("swapgs") { emit([0x0F, 0x01, 0xF8]) } }
 }
 
 // MARK: - Descriptor tables and task state
 
 extension Assembler {
-    /// `lgdt [mem]`: loads the GDT register from a 6-byte limit and base.
+    /// `lgdt [mem]`: loads the GDT register from a 6-byte limit and base (10 bytes in 64-bit
+    /// code).
     ///
     /// For these four, a ``Mem/size`` different from the current operand size adds a `0x66`
     /// prefix (nasm's `o32 lgdt`): with a 16-bit operand size only 24 bits of base are used.
+    /// In 64-bit code the operand size is fixed and the ``Mem/size`` is ignored.
     public mutating func lgdt(_ src: Mem) { descriptorTable(2, src) }
     /// `lidt [mem]`: loads the IDT register; sized as ``lgdt(_:)``.
     public mutating func lidt(_ src: Mem) { descriptorTable(3, src) }
@@ -98,7 +111,7 @@ extension Assembler {
     public mutating func sidt(_ dst: Mem) { descriptorTable(1, dst) }
 
     private mutating func descriptorTable(_ digit: UInt8, _ operand: Mem) {
-        emit([0x0F, 0x01], size: operand.size, reg: digit, rm: .memory(operand))
+        emit([0x0F, 0x01], size: bits == .b64 ? nil : operand.size, reg: digit, rm: .memory(operand.unsized))
     }
 
     /// `lmsw reg`: loads the machine status word (the low bits of CR0).

@@ -20,20 +20,32 @@ public enum AssemblerError: Error, Hashable, Sendable {
     case jumpOutOfRange(Label, displacement: Int)
     /// ``Assembler/fill(to:byte:)`` was asked to pad to an address the code had already passed.
     case fillTargetPassed(target: UInt32, position: UInt32)
+    /// An operand that exists in 64-bit code only (a 64-bit register or operand size,
+    /// r8–r15 and their parts, `spl`…`dil`, `cr8`, 64-bit or RIP-relative addressing) in the
+    /// 16- or 32-bit code at `position`.
+    case operandNeedsLongMode(position: UInt32)
+    /// `ah`, `ch`, `dh` or `bh` in the instruction at `position`, which needs a REX prefix
+    /// (for a 64-bit operand, r8–r15 or `spl`…`dil`) and so cannot encode them.
+    case highByteRegisterWithREX(Reg8, position: UInt32)
+    /// An instruction or operand form, spelled as in nasm, that does not exist in code of
+    /// `bits` (`pusha`, `push ds` or 16-bit addressing in 64-bit code, `swapgs` outside it).
+    case invalidInstruction(String, bits: Bits, position: UInt32)
 }
 
 /// A label reference waiting for the label's address.
 struct Fixup: Sendable {
     enum Kind: Sendable {
-        /// The label's address relative to the end of the field, which ends its (jump) instruction.
-        case relative
-        /// The label's address plus `addend`.
-        case absolute(addend: Int)
+        /// The label's address plus `addend`, relative to the end of the field (which ends a
+        /// jump instruction; a RIP-relative address subtracts what follows it in `addend`).
+        case relative(addend: Int)
+        /// The label's address plus `addend`, shifted right by `shift` bits (to split an
+        /// address across the fields of a 64-bit gate descriptor).
+        case absolute(addend: Int, shift: Int)
     }
 
     /// Where the field starts in ``Assembler/bytes``.
     let offset: Int
-    /// The field's width in bytes: 1, 2 or 4.
+    /// The field's width in bytes: 1, 2, 4 or 8.
     let size: Int
     let label: Label
     let kind: Kind
@@ -76,10 +88,10 @@ extension Assembler {
             guard let target = address(of: fixup.label) else { throw .unboundLabel(fixup.label) }
             let value: Int
             switch fixup.kind {
-            case .absolute(let addend):
-                value = Int(target) + addend
-            case .relative:
-                value = Int(target) - (Int(origin) + fixup.offset + fixup.size)
+            case .absolute(let addend, let shift):
+                value = (Int(target) + addend) >> shift
+            case .relative(let addend):
+                value = Int(target) + addend - (Int(origin) + fixup.offset + fixup.size)
                 if fixup.size == 1, !(-128...127).contains(value) {
                     throw .jumpOutOfRange(fixup.label, displacement: value)
                 }

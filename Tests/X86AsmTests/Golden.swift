@@ -4,8 +4,9 @@ import X86Asm
 /// Checks the assembler's output against golden bytes produced by nasm 2.16.
 ///
 /// Each `check` names the nasm source the bytes came from (lines separated by `\n`,
-/// assembled after `bits 16`/`bits 32` and `org` matching this `Golden`), so a case can be
-/// regenerated with `nasm -f bin`.
+/// assembled after `bits 16`/`bits 32`/`bits 64` and `org` matching this `Golden`), so a case
+/// can be regenerated with `nasm -f bin`: `Tools/check-x86asm-golden.py` re-checks them all,
+/// and with `--fill` writes nasm's bytes into new cases whose hex string is left empty.
 struct Golden {
     let bits: Bits
     let origin: UInt32
