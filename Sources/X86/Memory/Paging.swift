@@ -228,42 +228,58 @@ extension CPU {
     /// level's R/W and U/S; any level's XD makes the page non-executable (with EFER.NXE).
     private func walkFourLevel(_ linear: UInt64, _ access: MemoryAccess, user: Bool) -> PageTranslation? {
         let reserved = paeReservedHighBits
-        let pml4e = PagingEntry(address: (cr3 & CPU.paeAddressMask) | ((linear >> 36) & 0xFF8),
-                                value: readPhysical64((cr3 & CPU.paeAddressMask) | ((linear >> 36) & 0xFF8)), wide: true)
-        if pml4e.value & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
-        if pml4e.value & (reserved | CPU.pageSize) != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
-        let pdpteAddress = (pml4e.value & CPU.paeAddressMask) | ((linear >> 27) & 0xFF8)
-        let pdpte = PagingEntry(address: pdpteAddress, value: readPhysical64(pdpteAddress), wide: true)
-        if pdpte.value & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
-        if pdpte.value & reserved != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+        // PML4 entries have no PS bit: it is reserved.
+        guard let pml4e = presentEntry(at: (cr3 & CPU.paeAddressMask) | ((linear >> 36) & 0xFF8), reserved: reserved | CPU.pageSize,
+                                       for: linear, access, user: user),
+              let pdpte = presentEntry(at: (pml4e.value & CPU.paeAddressMask) | ((linear >> 27) & 0xFF8), reserved: reserved,
+                                       for: linear, access, user: user) else { return nil }
         var rights = pml4e.value & pdpte.value
         var noExecuteBits = pml4e.value | pdpte.value
         if pdpte.value & CPU.pageSize != 0 {
-            // A 1 GiB page: bits 29:13 are reserved.
-            if pdpte.value & 0x3FFF_E000 != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
-            return finishFourLevelWalk(linear, access, user: user, mapping: pdpte, through: pml4e, above: nil, nil,
-                                       rights: rights, noExecuteBits: noExecuteBits, large: true,
-                                       physical: (pdpte.value & CPU.paeAddressMask & ~0x3FFF_FFFF) | (linear & 0x3FFF_FFFF))
+            return finishLargePage(linear, access, user: user, mapping: pdpte, offsetBits: 30, through: pml4e, above: nil,
+                                   rights: rights, noExecuteBits: noExecuteBits)
         }
-        let pdeAddress = (pdpte.value & CPU.paeAddressMask) | ((linear >> 18) & 0xFF8)
-        let pde = PagingEntry(address: pdeAddress, value: readPhysical64(pdeAddress), wide: true)
-        if pde.value & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
-        if pde.value & reserved != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+        guard let pde = presentEntry(at: (pdpte.value & CPU.paeAddressMask) | ((linear >> 18) & 0xFF8), reserved: reserved,
+                                     for: linear, access, user: user) else { return nil }
         rights &= pde.value
         noExecuteBits |= pde.value
         if pde.value & CPU.pageSize != 0 {
-            if pde.value & 0x1F_E000 != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
-            return finishFourLevelWalk(linear, access, user: user, mapping: pde, through: pdpte, above: pml4e, nil,
-                                       rights: rights, noExecuteBits: noExecuteBits, large: true,
-                                       physical: (pde.value & CPU.paeAddressMask & ~0x1F_FFFF) | (linear & 0x1F_FFFF))
+            return finishLargePage(linear, access, user: user, mapping: pde, offsetBits: 21, through: pdpte, above: pml4e,
+                                   rights: rights, noExecuteBits: noExecuteBits)
         }
-        let pteAddress = (pde.value & CPU.paeAddressMask) | ((linear >> 9) & 0xFF8)
-        let pte = PagingEntry(address: pteAddress, value: readPhysical64(pteAddress), wide: true)
-        if pte.value & CPU.pagePresent == 0 { return raisePageFault(linear, access, user: user, present: false) }
-        if pte.value & reserved != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+        guard let pte = presentEntry(at: (pde.value & CPU.paeAddressMask) | ((linear >> 9) & 0xFF8), reserved: reserved,
+                                     for: linear, access, user: user) else { return nil }
         return finishFourLevelWalk(linear, access, user: user, mapping: pte, through: pde, above: pml4e, pdpte,
                                    rights: rights & pte.value, noExecuteBits: noExecuteBits | pte.value, large: false,
                                    physical: (pte.value & CPU.paeAddressMask) | (linear & 0xFFF))
+    }
+
+    /// A 1 GiB (`offsetBits` 30) or 2 MiB (21) page: the entry's bits 12 (PAT) to `offsetBits` - 1
+    /// other than the address must be 0, bits 13 and up being reserved.
+    private func finishLargePage(_ linear: UInt64, _ access: MemoryAccess, user: Bool, mapping leaf: PagingEntry,
+                                 offsetBits: UInt64, through directory: PagingEntry, above: PagingEntry?,
+                                 rights: UInt64, noExecuteBits: UInt64) -> PageTranslation? {
+        let offsetMask: UInt64 = (1 << offsetBits) - 1
+        if leaf.value & offsetMask & ~0x1FFF != 0 { return raisePageFault(linear, access, user: user, present: true, reserved: true) }
+        return finishFourLevelWalk(linear, access, user: user, mapping: leaf, through: directory, above: above, nil,
+                                   rights: rights, noExecuteBits: noExecuteBits, large: true,
+                                   physical: (leaf.value & CPU.paeAddressMask & ~offsetMask) | (linear & offsetMask))
+    }
+
+    /// The 64-bit paging-structure entry at `address`, read for the walk of `linear`; `nil` with
+    /// #PF pending when it is not present or sets one of the `reserved` bits.
+    private func presentEntry(at address: UInt64, reserved: UInt64, for linear: UInt64, _ access: MemoryAccess,
+                              user: Bool) -> PagingEntry? {
+        let entry = PagingEntry(address: address, value: readPhysical64(address), wide: true)
+        if entry.value & CPU.pagePresent == 0 {
+            raisePageFault(linear, access, user: user, present: false)
+            return nil
+        }
+        if entry.value & reserved != 0 {
+            raisePageFault(linear, access, user: user, present: true, reserved: true)
+            return nil
+        }
+        return entry
     }
 
     /// `finishWalk` for 4-level paging: the accessed flag goes on every upper entry the walk

@@ -131,25 +131,25 @@ import X86Asm
         }
         // Unmasked overflow: OE recorded (PE too when the rounded result is inexact, which
         // 2^129 is not), destination unchanged.
-        let unmaskOE: UInt32 = 0x1F80 & ~(1 << 10)
-        let o = G.machine(mxcsr: unmaskOE)
-        o.cpu.setXMMRegister(0, UInt128(singles: 0x7F7F_FFFF))
-        o.cpu.setXMMRegister(1, UInt128(singles: Self.two))
-        try runExpectingException(.simdFloatingPoint, on: o) { a, mark in
-            a.bind(mark)
-            a.db(Self.mulss)
-        }
-        #expect(o.cpu.xmmRegister(0) == UInt128(singles: 0x7F7F_FFFF) && o.cpu.mxcsr == unmaskOE | 0x08)
+        try expectUnmaskedMultiply(0x7F7F_FFFF, by: Self.two, unmasking: 10)
         // Unmasked underflow fires on an exact tiny result too.
-        let unmaskUE: UInt32 = 0x1F80 & ~(1 << 11)
-        let t = G.machine(mxcsr: unmaskUE)
-        t.cpu.setXMMRegister(0, UInt128(singles: 0x0080_0000))
-        t.cpu.setXMMRegister(1, UInt128(singles: Self.half))
-        try runExpectingException(.simdFloatingPoint, on: t) { a, mark in
+        try expectUnmaskedMultiply(0x0080_0000, by: Self.half, unmasking: 11)
+    }
+
+    /// MULSS of `value` by `factor` with MXCSR exception `bit` unmasked: #XM, the destination
+    /// unchanged, and only that exception's flag recorded.
+    private func expectUnmaskedMultiply(_ value: UInt32, by factor: UInt32, unmasking bit: UInt32,
+                                        sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let mxcsr: UInt32 = 0x1F80 & ~(1 << bit)
+        let m = G.machine(mxcsr: mxcsr)
+        m.cpu.setXMMRegister(0, UInt128(singles: value))
+        m.cpu.setXMMRegister(1, UInt128(singles: factor))
+        try runExpectingException(.simdFloatingPoint, on: m) { a, mark in
             a.bind(mark)
             a.db(Self.mulss)
         }
-        #expect(t.cpu.xmmRegister(0) == UInt128(singles: 0x0080_0000) && t.cpu.mxcsr == unmaskUE | 0x10)
+        #expect(m.cpu.xmmRegister(0) == UInt128(singles: value) && m.cpu.mxcsr == mxcsr | 1 << (bit - 7),
+                sourceLocation: sourceLocation)
     }
 
     /// COMISS/UCOMISS: ZF PF CF, OF SF AF cleared; COMISS flags IE for a QNaN, UCOMISS only for an SNaN.
