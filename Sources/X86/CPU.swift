@@ -28,6 +28,9 @@ public final class CPU {
     /// Instruction pointer of the next instruction, at block boundaries and for the handlers
     /// that read it (see Dispatch.swift); within a block the records' `endOffset` say it.
     var rip: UInt64 = 0
+    /// 64-bit mode: IA-32e mode is active and CS.L is set. Brought up to date before each block
+    /// is looked up (CS and EFER.LMA change only through instructions that end their block).
+    var executing64 = false
     /// EIP where the running block started, and the mask EIP wraps with (CS's default size).
     var blockInstructionPointer: UInt64 = 0
     var instructionPointerMask: UInt64 = 0xFFFF
@@ -185,6 +188,7 @@ public final class CPU {
         self.isBootstrapProcessor = isBootstrapProcessor
         regs = .allocate(capacity: RegisterFile.slotCount)
         regs.initialize(repeating: 0, count: RegisterFile.slotCount)
+        regs[Int(RegisterFile.halfRangeSlot)] = RegisterFile.halfRange
         rawRegs = UnsafeMutableRawPointer(regs)
         segs = .allocate(capacity: 6)
         segs.initialize(repeating: SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attributes: SegmentCache.realModeData), count: 6)

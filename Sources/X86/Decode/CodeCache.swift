@@ -270,7 +270,18 @@ extension CPU {
     /// depends only on CS's default size and limit (an instruction past the limit ends the
     /// block), so a block decoded for another code segment is decoded again.
     @inline(__always) func fitsCodeSegment(_ block: UnsafeMutablePointer<DecodedInstruction>) -> Bool {
-        block.pointee.codeSegmentKey == segs[SegmentRegister.cs.rawValue].decodeKey
+        block.pointee.codeSegmentKey == codeKey
+    }
+
+    /// What code decoded now depends on besides its bytes: CS's limit and default size, and
+    /// whether it is 64-bit code.
+    @inline(__always) var codeKey: UInt64 {
+        segs[SegmentRegister.cs.rawValue].decodeKey | (executing64 ? 1 << 48 : 0)
+    }
+
+    /// The linear address of CS:RIP (RIP itself in 64-bit mode, where CS has no base).
+    @inline(__always) var codeLinearAddress: UInt64 {
+        executing64 ? rip : (segs[SegmentRegister.cs.rawValue].base &+ rip) & 0xFFFF_FFFF
     }
 
     /// The block starting at CS:EIP: found in the cache, or decoded now. The lookup goes through
@@ -278,7 +289,7 @@ extension CPU {
     /// it miss.
     /// `nil` means fetching the first instruction faulted (the exception is pending).
     @inline(__always) func blockAtInstructionPointer() -> UnsafeMutablePointer<DecodedInstruction>? {
-        let linear = (segs[SegmentRegister.cs.rawValue].base &+ rip) & 0xFFFF_FFFF
+        let linear = codeLinearAddress
         let entry = codeTLB + TLBEntry.slot(linear)
         if entry.pointee.tag == TLBEntry.pageBase(linear), let slots = entry.pointee.slots {
             let index = slots[Int(linear & 0xFFF)]
@@ -289,6 +300,10 @@ extension CPU {
 
     @inline(never)
     func decodeBlock(_ linear: UInt64) -> UnsafeMutablePointer<DecodedInstruction>? {
+        if executing64 && !isCanonical(linear) {
+            raiseFault(.generalProtection, errorCode: 0)
+            return nil
+        }
         guard let (hostPage, physical) = hostPage(linear, .execute) else { return nil }
         let physicalPage = physical >> 12
         let pageOffset = Int(linear & 0xFFF)
@@ -298,11 +313,12 @@ extension CPU {
             if fitsCodeSegment(block) { return block }
         }
         let defaultSize32 = segs[SegmentRegister.cs.rawValue].defaultSize32
-        let ipMask: UInt32 = defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
+        let ipMask: UInt64 = executing64 ? ~0 : defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
 
-        var decoder = Decoder(cpu: self, offset: UInt32(truncatingIfNeeded: rip), defaultSize32: defaultSize32)
+        var decoder = Decoder(cpu: self, offset: rip, defaultSize32: defaultSize32, longMode: executing64)
         guard var first = decoder.decode() else { return nil }
         first.endOffset = UInt16(first.length)
+        first.relocateInstructionPointerOperand()
         if hostPage == nil || pageOffset + Int(first.length) > 4096 {
             // Not cacheable: run it from scratch space, decoded again next time.
             codeCache.scratch[0] = first
@@ -324,26 +340,27 @@ extension CPU {
         var count = 0
         var instruction = first
         var offsetInPage = pageOffset
-        var eip = UInt32(truncatingIfNeeded: rip)
+        var eip = rip
         while true {
             codeCache.pool[start + count] = instruction
             count += 1
             if instruction.op.endsBlock { break }
             offsetInPage += Int(instruction.length)
-            eip = (eip &+ UInt32(instruction.length)) & ipMask
+            eip = (eip &+ UInt64(instruction.length)) & ipMask
             if offsetInPage >= 4096 || count == CodeCache.maximumBlockLength { break }
-            var next = Decoder(cpu: self, offset: eip, defaultSize32: defaultSize32)
+            var next = Decoder(cpu: self, offset: eip, defaultSize32: defaultSize32, longMode: executing64)
             // A fault here is not raised: the block simply ends before the instruction,
             // which faults for real if execution reaches it.
             guard var decoded = next.decode(), offsetInPage + Int(decoded.length) <= 4096,
                   !decoded.startsBlock else { break }
             decoded.endOffset = instruction.endOffset &+ UInt16(decoded.length)
+            decoded.relocateInstructionPointerOperand()
             instruction = decoded
         }
         // Every block ends with the synthetic record, so an instruction that ends a
         // block but completes without a transfer (REP with CX = 0, LOOP not taken) stops here too.
         codeCache.addBlock(at: start, count: count, pageOffset: pageOffset, to: page,
-                           codeSegmentKey: segs[SegmentRegister.cs.rawValue].decodeKey)
+                           codeSegmentKey: codeKey)
         blocksDecoded &+= 1
         return codeCache.pool + start
     }

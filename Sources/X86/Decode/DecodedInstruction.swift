@@ -48,14 +48,33 @@ struct DecodedInstruction {
         static let operandSize32: UInt8 = 1 << 5
         /// A 66 prefix was present (it selects SSE forms of the MMX opcodes).
         static let operandSizePrefix: UInt8 = 1 << 6
+        /// 64-bit addressing (64-bit mode without 67h).
+        static let addressSize64: UInt8 = 1 << 7
     }
 
     @inline(__always) var hasMemoryOperand: Bool { attributes & Attributes.hasMemoryOperand != 0 }
+
+    /// A RIP-relative operand is the block's starting RIP (`RegisterFile.instructionPointerSlot`)
+    /// plus the displacement plus where the instruction ends in the block, which is known only
+    /// once the instruction has its place: this folds `endOffset` into the displacement, moving
+    /// 2^31 into the index (`halfRangeSlot`) when the sum leaves the signed 32-bit range.
+    mutating func relocateInstructionPointerOperand() {
+        guard hasMemoryOperand && base == RegisterFile.instructionPointerSlot else { return }
+        let sum = Int64(Int32(bitPattern: disp)) + Int64(endOffset)
+        if sum > Int64(Int32.max) {
+            index = RegisterFile.halfRangeSlot
+            scale = 0
+            disp = UInt32(truncatingIfNeeded: sum - Int64(RegisterFile.halfRange))
+        } else {
+            disp = UInt32(truncatingIfNeeded: sum)
+        }
+    }
     /// MOV SS or POP SS: opens an interrupt and debug-trap shadow.
     var loadsStackSegment: Bool {
         (op == .movSegRm || op == .popSeg) && sub == UInt8(SegmentRegister.ss.rawValue)
     }
     @inline(__always) var addressSize32: Bool { attributes & Attributes.addressSize32 != 0 }
+    @inline(__always) var addressSize64: Bool { attributes & Attributes.addressSize64 != 0 }
     @inline(__always) var operandSize32: Bool { attributes & Attributes.operandSize32 != 0 }
     @inline(__always) var hasRepeat: Bool { attributes & (Attributes.repeatZ | Attributes.repeatNZ) != 0 }
     @inline(__always) var hasOperandSizePrefix: Bool { attributes & Attributes.operandSizePrefix != 0 }
@@ -90,6 +109,10 @@ struct Instruction {
     @inline(__always) var endOffset: UInt16 { pointer.pointee.endOffset }
     @inline(__always) var hasMemoryOperand: Bool { pointer.pointee.hasMemoryOperand }
     @inline(__always) var addressSize32: Bool { pointer.pointee.addressSize32 }
+    /// The address size: 16, 32 or (64-bit mode) 64 bits.
+    @inline(__always) var addressSize: OperandSize {
+        pointer.pointee.addressSize64 ? .qword : pointer.pointee.addressSize32 ? .dword : .word
+    }
     @inline(__always) var hasRepeat: Bool { pointer.pointee.hasRepeat }
     @inline(__always) var hasOperandSizePrefix: Bool { pointer.pointee.hasOperandSizePrefix }
 }

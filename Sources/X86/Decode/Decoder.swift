@@ -1,31 +1,55 @@
-/// Decodes one x86 instruction (16- and 32-bit code) into a `DecodedInstruction`.
+/// Decodes one x86 instruction (16-, 32- and 64-bit code) into a `DecodedInstruction`.
 ///
 /// Bytes come from the CPU's code fetch, which applies the CS limit and the
 /// TLB; a fetch that faults leaves the exception pending in the CPU and makes
 /// `decode` return `nil`.
 struct Decoder {
     unowned(unsafe) let cpu: CPU
-    private let startOffset: UInt32
-    private var offset: UInt32
+    private let startOffset: UInt64
+    private var offset: UInt64
     private let defaultSize32: Bool
+    /// 64-bit mode (SDM Vol. 2, 2.2): REX prefixes, 64-bit addressing and operand-size defaults.
+    private let longMode: Bool
     private var out = DecodedInstruction()
     private var operandSize32: Bool
     private var addressSize32: Bool
+    private var addressSize64: Bool
+    /// The REX prefix (40h–4Fh) in front of the opcode, or 0.
+    private var rex: UInt8 = 0
+    private var operandSizePrefix = false
     private var segmentOverride: UInt8?
     private var modrm: UInt8 = 0
     private var simdPrefix = SIMDPrefix.none
     private var fetchFailed = false
 
     /// Longest legal instruction (SDM Vol. 2, 2.3.11): longer raises #GP(0).
-    static let maximumLength: UInt32 = 15
+    static let maximumLength: UInt64 = 15
 
-    init(cpu: CPU, offset: UInt32, defaultSize32: Bool) {
+    init(cpu: CPU, offset: UInt64, defaultSize32: Bool, longMode: Bool = false) {
         self.cpu = cpu
         self.startOffset = offset
         self.offset = offset
-        self.defaultSize32 = defaultSize32
-        self.operandSize32 = defaultSize32
-        self.addressSize32 = defaultSize32
+        self.longMode = longMode
+        self.defaultSize32 = defaultSize32 || longMode
+        self.operandSize32 = defaultSize32 || longMode
+        self.addressSize32 = defaultSize32 || longMode
+        self.addressSize64 = longMode
+    }
+
+    // REX fields: W selects 64-bit operands; R, X and B extend ModRM.reg, SIB.index and
+    // ModRM.rm / SIB.base / the opcode's register to 16 registers.
+    private var rexW: Bool { rex & 8 != 0 }
+    private var rexR: UInt8 { (rex & 4) << 1 }
+    private var rexX: UInt8 { (rex & 2) << 2 }
+    private var rexB: UInt8 { (rex & 1) << 3 }
+
+    /// The register-file byte offset of an 8-bit register: with any REX prefix, 4–7 are SPL,
+    /// BPL, SIL and DIL rather than AH, CH, DH and BH.
+    private func byteRegister(_ number: UInt8) -> UInt8 {
+        rex != 0 ? RegisterFile.byteOffset(number) : RegisterFile.byteOffset8(number)
+    }
+    private func register(_ number: UInt8, _ size: OperandSize) -> UInt8 {
+        size == .byte ? byteRegister(number) : RegisterFile.byteOffset(number)
     }
 
     // MARK: Fetching
@@ -51,12 +75,17 @@ struct Decoder {
     private mutating func immOperand() -> UInt32 { operandSize32 ? imm32() : imm16() }
     private mutating func immAddress() -> UInt32 { addressSize32 ? imm32() : imm16() }
     private mutating func relOperand() -> UInt32 {
-        operandSize32 ? imm32() : UInt32(bitPattern: Int32(Int16(bitPattern: UInt16(imm16()))))
+        operandSize32 || longMode ? imm32() : UInt32(bitPattern: Int32(Int16(bitPattern: UInt16(imm16()))))
     }
 
     // MARK: Operands
 
-    private var wordSize: OperandSize { operandSize32 ? .dword : .word }
+    /// The operand size: REX.W makes it 64 bits in 64-bit mode.
+    private var wordSize: OperandSize { rexW ? .qword : operandSize32 ? .dword : .word }
+    /// The size of stack operations and near branches: 64 bits in 64-bit mode (16 with 66h for
+    /// the stack ones), else the operand size.
+    private var stackSize: OperandSize { longMode ? (operandSizePrefix && !rexW ? .word : .qword) : wordSize }
+    private var branchSize: OperandSize { longMode ? .qword : wordSize }
 
     /// Reads the ModRM byte (and SIB and displacement) and fills the operand fields.
     private mutating func readModRM(size: OperandSize) {
@@ -65,26 +94,28 @@ struct Decoder {
         let regField = (modrm >> 3) & 7
         let rmField = modrm & 7
         out.sub = regField
-        out.reg = size == .byte ? RegisterFile.byteOffset8(regField) : RegisterFile.byteOffset(regField)
+        out.reg = register(regField | rexR, size)
         if mod == 3 {
-            out.rm = size == .byte ? RegisterFile.byteOffset8(rmField) : RegisterFile.byteOffset(rmField)
+            out.rm = register(rmField | rexB, size)
             return
         }
         out.attributes |= DecodedInstruction.Attributes.hasMemoryOperand
         var defaultSegment = SegmentRegister.ds
-        if addressSize32 {
+        if addressSize32 || addressSize64 {
             var baseField = rmField
             if rmField == 4 {
                 let sib = byte()
                 out.scale = sib >> 6
-                let indexField = (sib >> 3) & 7
+                let indexField = (sib >> 3) & 7 | rexX
                 if indexField != 4 { out.index = indexField }
                 baseField = sib & 7
             }
             if baseField == 5 && mod == 0 {
+                // In 64-bit mode, ModRM rm = 101 without a SIB byte is RIP-relative (SDM Vol. 2, 2.2.1.6).
+                if longMode && rmField == 5 { out.base = RegisterFile.instructionPointerSlot }
                 out.disp = imm32()
             } else {
-                out.base = baseField
+                out.base = baseField | rexB
                 if baseField == 4 || baseField == 5 { defaultSegment = .ss }
             }
             if mod == 1 { out.disp = imm8SignExtended() } else if mod == 2 { out.disp = imm32() }
@@ -118,23 +149,31 @@ struct Decoder {
     mutating func decode() -> DecodedInstruction? {
         var lock = false
         var repeatPrefix: UInt8 = 0
-        var operandSizePrefix = false
         var opcode: UInt8
         prefixes: while true {
             opcode = byte()
             if fetchFailed { return nil }
+            // A REX prefix counts only right before the opcode: another prefix after it cancels it.
+            if longMode && opcode & 0xF0 == 0x40 {
+                rex = opcode
+                continue
+            }
             switch opcode {
-            case 0x26, 0x2E, 0x36, 0x3E: segmentOverride = (opcode >> 3) & 3
+            case 0x26, 0x2E, 0x36, 0x3E:
+                // In 64-bit mode ES, CS, SS and DS overrides have no effect (their bases are 0).
+                if !longMode { segmentOverride = (opcode >> 3) & 3 }
             case 0x64, 0x65: segmentOverride = opcode - 0x60
             case 0x66:
                 operandSize32 = !defaultSize32; operandSizePrefix = true
                 if simdPrefix == .none { simdPrefix = .operandSize }
-            case 0x67: addressSize32 = !defaultSize32
+            case 0x67:
+                if longMode { addressSize64 = false } else { addressSize32 = !defaultSize32 }
             case 0xF0: lock = true
             case 0xF2: repeatPrefix = DecodedInstruction.Attributes.repeatNZ; simdPrefix = .repeatNZ
             case 0xF3: repeatPrefix = DecodedInstruction.Attributes.repeatZ; simdPrefix = .repeatZ
             default: break prefixes
             }
+            rex = 0
         }
         out.segment = segmentOverride ?? UInt8(SegmentRegister.ds.rawValue)
         if opcode == 0x0F {
@@ -148,6 +187,7 @@ struct Decoder {
         out.attributes |= repeatPrefix
         if lock { out.attributes |= DecodedInstruction.Attributes.lock }
         if addressSize32 { out.attributes |= DecodedInstruction.Attributes.addressSize32 }
+        if addressSize64 { out.attributes |= DecodedInstruction.Attributes.addressSize64 }
         if operandSize32 { out.attributes |= DecodedInstruction.Attributes.operandSize32 }
         if operandSizePrefix { out.attributes |= DecodedInstruction.Attributes.operandSizePrefix }
         out.length = UInt8(truncatingIfNeeded: offset &- startOffset)
@@ -242,8 +282,7 @@ struct Decoder {
     /// An instruction whose register operand is encoded in the opcode's low three bits.
     private mutating func registerInOpcode(_ op: Op, _ size: OperandSize, _ opcode: UInt8) {
         set(op, size)
-        let r = opcode & 7
-        out.reg = size == .byte ? RegisterFile.byteOffset8(r) : RegisterFile.byteOffset(r)
+        out.reg = register(opcode & 7 | rexB, size)
         out.rm = out.reg
     }
 
@@ -254,6 +293,16 @@ struct Decoder {
 
     private mutating func decodeOneByte(_ opcode: UInt8) {
         let v = wordSize
+        // Opcodes 64-bit mode removed (SDM Vol. 2, Appendix A, the "i64" entries) are #UD there.
+        if longMode {
+            switch opcode {
+            case 0x06, 0x07, 0x0E, 0x16, 0x17, 0x1E, 0x1F, 0x27, 0x2F, 0x37, 0x3F, 0x60, 0x61, 0x62,
+                 0x82, 0x9A, 0xC4, 0xC5, 0xCE, 0xD4, 0xD5, 0xD6, 0xEA:
+                setInvalid()
+                return
+            default: break
+            }
+        }
         switch opcode {
         case 0x00...0x3F where opcode & 7 < 6:
             let kind = opcode >> 3
@@ -274,21 +323,24 @@ struct Decoder {
         case 0x3F: set(.aas, .byte)
         case 0x40...0x47: registerInOpcode(.incRm, v, opcode)
         case 0x48...0x4F: registerInOpcode(.decRm, v, opcode)
-        case 0x50...0x57: registerInOpcode(.pushReg, v, opcode)
-        case 0x58...0x5F: registerInOpcode(.popReg, v, opcode)
+        case 0x50...0x57: registerInOpcode(.pushReg, stackSize, opcode)
+        case 0x58...0x5F: registerInOpcode(.popReg, stackSize, opcode)
         case 0x60: set(.pusha, v)
         case 0x61: set(.popa, v)
         case 0x62: memoryOnly(.bound, v)
+        case 0x63 where longMode:
+            // MOVSXD (ARPL outside 64-bit mode): a dword sign-extended to the operand size.
+            modrmForm(.movsx, v); out.imm = 2; readSourceRegister(.dword)
         case 0x63: modrmForm(.arpl, .word)
-        case 0x68: set(.pushImm, v); out.imm = immOperand()
+        case 0x68: set(.pushImm, stackSize); out.imm = immOperand()
         case 0x69: modrmForm(.imulRegRmImm, v); out.imm = immOperand()
-        case 0x6A: set(.pushImm, v); out.imm = imm8SignExtended()
+        case 0x6A: set(.pushImm, stackSize); out.imm = imm8SignExtended()
         case 0x6B: modrmForm(.imulRegRmImm, v); out.imm = imm8SignExtended()
         case 0x6C: set(.ins, .byte)
         case 0x6D: set(.ins, v)
         case 0x6E: set(.outs, .byte)
         case 0x6F: set(.outs, v)
-        case 0x70...0x7F: set(.jcc, v); out.sub = opcode & 15; out.imm = imm8SignExtended()
+        case 0x70...0x7F: set(.jcc, branchSize); out.sub = opcode & 15; out.imm = imm8SignExtended()
         case 0x80, 0x82: modrmForm(.addRmImm, .byte); out.imm = imm8(); out.op = .alu(.rmImm, out.sub)
         case 0x81: modrmForm(.addRmImm, v); out.imm = immOperand(); out.op = .alu(.rmImm, out.sub)
         case 0x83: modrmForm(.addRmImm, v); out.imm = imm8SignExtended() & UInt32(truncatingIfNeeded: v.mask); out.op = .alu(.rmImm, out.sub)
@@ -311,7 +363,7 @@ struct Decoder {
             modrmForm(.movSegRm, .word)
             if out.sub > 5 || out.sub == UInt8(SegmentRegister.cs.rawValue) { setInvalid() }
         case 0x8F:
-            modrmForm(.popRm, v)
+            modrmForm(.popRm, stackSize)
             if out.sub != 0 { setInvalid() }
         case 0x90: set(.nop, v)
         case 0x91...0x97: registerInOpcode(.xchgRmReg, v, opcode); out.reg = 0
@@ -319,14 +371,14 @@ struct Decoder {
         case 0x99: set(.convertToDouble, v)
         case 0x9A: set(.callFar, v); out.imm = immOperand(); out.imm2 = UInt16(imm16())
         case 0x9B: set(.wait, v)
-        case 0x9C: set(.pushf, v)
-        case 0x9D: set(.popf, v)
+        case 0x9C: set(.pushf, stackSize)
+        case 0x9D: set(.popf, stackSize)
         case 0x9E: set(.sahf, .byte)
         case 0x9F: set(.lahf, .byte)
-        case 0xA0: set(.movAccMoffs, .byte); out.disp = immAddress()
-        case 0xA1: set(.movAccMoffs, v); out.disp = immAddress()
-        case 0xA2: set(.movMoffsAcc, .byte); out.disp = immAddress()
-        case 0xA3: set(.movMoffsAcc, v); out.disp = immAddress()
+        case 0xA0: set(.movAccMoffs, .byte); readMemoryOffset()
+        case 0xA1: set(.movAccMoffs, v); readMemoryOffset()
+        case 0xA2: set(.movMoffsAcc, .byte); readMemoryOffset()
+        case 0xA3: set(.movMoffsAcc, v); readMemoryOffset()
         case 0xA4: set(.movs, .byte)
         case 0xA5: set(.movs, v)
         case 0xA6: set(.cmps, .byte)
@@ -340,11 +392,14 @@ struct Decoder {
         case 0xAE: set(.scas, .byte)
         case 0xAF: set(.scas, v)
         case 0xB0...0xB7: registerInOpcode(.movRmImm, .byte, opcode); out.imm = imm8()
+        case 0xB8...0xBF where rexW:
+            // MOV r64, imm64: the high half goes to `disp`.
+            registerInOpcode(.movRegisterImmediate64, .qword, opcode); out.imm = imm32(); out.disp = imm32()
         case 0xB8...0xBF: registerInOpcode(.movRmImm, v, opcode); out.imm = immOperand()
         case 0xC0: modrmForm(.shiftRmImm, .byte); out.imm = imm8()
         case 0xC1: modrmForm(.shiftRmImm, v); out.imm = imm8()
-        case 0xC2: set(.retNear, v); out.imm = imm16()
-        case 0xC3: set(.retNear, v)
+        case 0xC2: set(.retNear, branchSize); out.imm = imm16()
+        case 0xC3: set(.retNear, branchSize)
         case 0xC4: memoryOnly(.loadFarPointer, v); if out.op != .invalid { out.imm2 = UInt16(SegmentRegister.es.rawValue) }
         case 0xC5: memoryOnly(.loadFarPointer, v); if out.op != .invalid { out.imm2 = UInt16(SegmentRegister.ds.rawValue) }
         case 0xC6:
@@ -353,8 +408,8 @@ struct Decoder {
         case 0xC7:
             modrmForm(.movRmImm, v); out.imm = immOperand()
             if out.sub != 0 { setInvalid() }
-        case 0xC8: set(.enter, v); out.imm = imm16(); out.imm2 = UInt16(imm8())
-        case 0xC9: set(.leave, v)
+        case 0xC8: set(.enter, stackSize); out.imm = imm16(); out.imm2 = UInt16(imm8())
+        case 0xC9: set(.leave, stackSize)
         case 0xCA: set(.retFar, v); out.imm = imm16()
         case 0xCB: set(.retFar, v)
         case 0xCC: set(.int3, v)
@@ -370,18 +425,18 @@ struct Decoder {
         case 0xD6: set(.salc, .byte)
         case 0xD7: set(.xlat, .byte)
         case 0xD8...0xDF: modrmForm(.fpuEscape, v); out.imm = UInt32(opcode & 7)
-        case 0xE0: set(.loopnz, v); out.imm = imm8SignExtended()
-        case 0xE1: set(.loopz, v); out.imm = imm8SignExtended()
-        case 0xE2: set(.loop, v); out.imm = imm8SignExtended()
-        case 0xE3: set(.jcxz, v); out.imm = imm8SignExtended()
+        case 0xE0: set(.loopnz, branchSize); out.imm = imm8SignExtended()
+        case 0xE1: set(.loopz, branchSize); out.imm = imm8SignExtended()
+        case 0xE2: set(.loop, branchSize); out.imm = imm8SignExtended()
+        case 0xE3: set(.jcxz, branchSize); out.imm = imm8SignExtended()
         case 0xE4: set(.inImm, .byte); out.imm = imm8()
         case 0xE5: set(.inImm, v); out.imm = imm8()
         case 0xE6: set(.outImm, .byte); out.imm = imm8()
         case 0xE7: set(.outImm, v); out.imm = imm8()
-        case 0xE8: set(.callRel, v); out.imm = relOperand()
-        case 0xE9: set(.jmpRel, v); out.imm = relOperand()
+        case 0xE8: set(.callRel, branchSize); out.imm = relOperand()
+        case 0xE9: set(.jmpRel, branchSize); out.imm = relOperand()
         case 0xEA: set(.jmpFar, v); out.imm = immOperand(); out.imm2 = UInt16(imm16())
-        case 0xEB: set(.jmpRel, v); out.imm = imm8SignExtended()
+        case 0xEB: set(.jmpRel, branchSize); out.imm = imm8SignExtended()
         case 0xEC: set(.inDX, .byte)
         case 0xED: set(.inDX, v)
         case 0xEE: set(.outDX, .byte)
@@ -419,11 +474,11 @@ struct Decoder {
             switch out.sub {
             case 0: break
             case 1: out.op = .decRm
-            case 2: out.op = .callRm
+            case 2: out.op = .callRm; out.size = branchSize
             case 3: out.op = isRegisterForm ? .invalid : .callFarMem
-            case 4: out.op = .jmpRm
+            case 4: out.op = .jmpRm; out.size = branchSize
             case 5: out.op = isRegisterForm ? .invalid : .jmpFarMem
-            case 6: out.op = .pushRm
+            case 6: out.op = .pushRm; out.size = stackSize
             default: setInvalid()
             }
             if out.op == .invalid { setInvalid() }
@@ -448,11 +503,13 @@ struct Decoder {
         case 0x20...0x23:
             // MOV to/from control and debug registers: the mod field is ignored (always a
             // register operand) and the operand is always 32 bits.
-            set([.movFromCR, .movFromDR, .movToCR, .movToDR][Int(opcode & 3)], .dword)
+            // In 64-bit mode the operand is 64 bits. REX.R would name CR8 (the task-priority
+            // register, which needs a local APIC) or nonexistent registers: #UD here.
+            set([.movFromCR, .movFromDR, .movToCR, .movToDR][Int(opcode & 3)], longMode ? .qword : .dword)
             modrm = byte()
             out.sub = (modrm >> 3) & 7
-            out.rm = RegisterFile.byteOffset(modrm & 7)
-            if opcode & 1 == 0 && [1, 5, 6, 7].contains(out.sub) { setInvalid() }
+            out.rm = RegisterFile.byteOffset(modrm & 7 | rexB)
+            if opcode & 1 == 0 && [1, 5, 6, 7].contains(out.sub) || rexR != 0 { setInvalid() }
         case 0x30: set(.wrmsr, .dword)
         case 0x31: set(.rdtsc, .dword)
         case 0x32: set(.rdmsr, .dword)
@@ -462,10 +519,10 @@ struct Decoder {
         case 0x10...0x17, 0x28...0x2F, 0x50...0x76, 0x78...0x7F, 0xC2...0xC6, 0xD0...0xFE: decodeSIMD(opcode)
         case 0xAE: modrmForm(.fxGroup, v)
         case 0x40...0x4F: modrmForm(.cmovcc, v); out.imm = UInt32(opcode & 15)
-        case 0x80...0x8F: set(.jcc, v); out.sub = opcode & 15; out.imm = relOperand()
+        case 0x80...0x8F: set(.jcc, branchSize); out.sub = opcode & 15; out.imm = relOperand()
         case 0x90...0x9F: modrmForm(.setcc, .byte); out.imm = UInt32(opcode & 15)
-        case 0xA0, 0xA8: set(.pushSeg, v); out.sub = opcode == 0xA0 ? 4 : 5
-        case 0xA1, 0xA9: set(.popSeg, v); out.sub = opcode == 0xA1 ? 4 : 5
+        case 0xA0, 0xA8: set(.pushSeg, stackSize); out.sub = opcode == 0xA0 ? 4 : 5
+        case 0xA1, 0xA9: set(.popSeg, stackSize); out.sub = opcode == 0xA1 ? 4 : 5
         case 0xA2: set(.cpuid, .dword)
         case 0xA3: modrmForm(.bitTestRmReg, v); out.imm = 0
         case 0xAB: modrmForm(.bitTestRmReg, v); out.imm = 1
@@ -496,8 +553,9 @@ struct Decoder {
         case 0xC1: modrmForm(.xaddRmReg, v)
         case 0xC7:
             modrmForm(.cmpxchg8b, .qword)
-            if isRegisterForm || out.sub != 1 { setInvalid() }
-        case 0xC8...0xCF: set(.bswap, .dword); out.reg = RegisterFile.byteOffset(opcode & 7)
+            // REX.W would be CMPXCHG16B, which CPUID does not report.
+            if isRegisterForm || out.sub != 1 || rexW { setInvalid() }
+        case 0xC8...0xCF: set(.bswap, rexW ? .qword : .dword); out.reg = RegisterFile.byteOffset(opcode & 7 | rexB)
         default: setInvalid()
         }
     }
@@ -516,8 +574,17 @@ struct Decoder {
 
     /// MOVZX/MOVSX read a source narrower than the destination: re-resolve the rm register for that width.
     private mutating func readSourceRegister(_ size: OperandSize) {
-        if isRegisterForm {
-            out.rm = size == .byte ? RegisterFile.byteOffset8(modrm & 7) : RegisterFile.byteOffset(modrm & 7)
+        if isRegisterForm { out.rm = register(modrm & 7 | rexB, size) }
+    }
+
+    /// The moffs of MOV AL/rAX to and from memory: the address size wide; a 64-bit one keeps
+    /// its high half in `imm`.
+    private mutating func readMemoryOffset() {
+        if addressSize64 {
+            out.disp = imm32()
+            out.imm = imm32()
+        } else {
+            out.disp = immAddress()
         }
     }
 }

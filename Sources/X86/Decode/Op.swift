@@ -25,6 +25,8 @@ enum Op: UInt8 {
     case movRegisterImmediate32, movRegisterImmediate16, loadRegister32, loadRegister16, storeRegister32, storeRegister16
     /// MOVZX r32, byte [m] (the destination in `reg`).
     case loadByteZeroExtended32
+    /// MOV r64, imm64 (the register in `rm`; the immediate's low half in `imm`, high in `disp`).
+    case movRegisterImmediate64
     /// Byte forms: MOV between a register and memory, TEST of two registers.
     case loadRegister8, storeRegister8, testRegisters8
     /// JZ/JNZ and JC/JNC (`sub` = the condition code: 4 or 5, 2 or 3).

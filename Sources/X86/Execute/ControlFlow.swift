@@ -1,12 +1,16 @@
 /// JMP, Jcc, CALL, RET, LOOP, INT, IRET, HLT and BOUND.
 extension CPU {
-    @inline(__always) private func operandMask(_ size: OperandSize) -> UInt64 { size == .dword ? 0xFFFF_FFFF : 0xFFFF }
+    @inline(__always) private func operandMask(_ size: OperandSize) -> UInt64 { size.mask }
+
+    /// Whether a near branch may go to `target`: within the CS limit, or in 64-bit mode canonical;
+    /// else the branch is #GP(0) and EIP stays (SDM Vol. 2, JMP).
+    @inline(__always) func isBranchTarget(_ target: UInt64) -> Bool {
+        executing64 ? isCanonical(target) : target <= UInt64(segs[SegmentRegister.cs.rawValue].limit)
+    }
 
     /// Moves EIP to `target` (already truncated to the operand size) after the CS limit check.
     @inline(__always) func branch(to target: UInt64) -> Step {
-        if target > UInt64(segs[SegmentRegister.cs.rawValue].limit) {
-            return raiseFault(.generalProtection, errorCode: 0)
-        }
+        if !isBranchTarget(target) { return raiseFault(.generalProtection, errorCode: 0) }
         rip = target
         return .exit
     }
@@ -32,7 +36,7 @@ extension CPU {
 
     /// LOOP/LOOPZ/LOOPNZ/JCXZ: the counter is CX or ECX by address size.
     func execLoop(_ d: Instruction) -> Step {
-        let counterSize: OperandSize = d.addressSize32 ? .dword : .word
+        let counterSize = d.addressSize
         let rcx = RegisterFile.byteOffset(UInt8(GeneralRegister.rcx.rawValue))
         var counter = readRegister(rcx, counterSize)
         let taken: Bool
@@ -56,9 +60,7 @@ extension CPU {
     func execCallRel(_ d: Instruction) -> Step {
         let returnOffset = nextInstructionPointer(d)
         let target = (returnOffset &+ UInt64(d.imm)) & operandMask(d.size)
-        if target > UInt64(segs[SegmentRegister.cs.rawValue].limit) {
-            return raiseFault(.generalProtection, errorCode: 0)
-        }
+        if !isBranchTarget(target) { return raiseFault(.generalProtection, errorCode: 0) }
         guard push(returnOffset, d.size) else { return .fault }
         rip = target
         return .exit
@@ -71,9 +73,7 @@ extension CPU {
 
     func execCallRm(_ d: Instruction) -> Step {
         guard let target = readRM(d, d.size) else { return .fault }
-        if UInt64(target) > UInt64(segs[SegmentRegister.cs.rawValue].limit) {
-            return raiseFault(.generalProtection, errorCode: 0)
-        }
+        if !isBranchTarget(target) { return raiseFault(.generalProtection, errorCode: 0) }
         guard push(nextInstructionPointer(d), d.size) else { return .fault }
         rip = UInt64(target)
         return .exit
@@ -81,9 +81,7 @@ extension CPU {
 
     func execRetNear(_ d: Instruction) -> Step {
         guard let target = peekStack(0, d.size) else { return .fault }
-        if UInt64(target) > UInt64(segs[SegmentRegister.cs.rawValue].limit) {
-            return raiseFault(.generalProtection, errorCode: 0)
-        }
+        if !isBranchTarget(target) { return raiseFault(.generalProtection, errorCode: 0) }
         setStackPointer(stackOffset(stackPointer, adding: d.size.bytes + Int(d.imm)))
         rip = UInt64(target)
         return .exit

@@ -59,27 +59,28 @@ extension CPU {
 
     func execMovFromCR(_ d: Instruction) -> Step {
         guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
-        let value: UInt32
+        let value: UInt64
         switch d.sub {
-        case 0: value = cr0
-        case 2: value = UInt32(truncatingIfNeeded: cr2)
-        case 3: value = UInt32(truncatingIfNeeded: cr3)
-        default: value = cr4
+        case 0: value = UInt64(cr0)
+        case 2: value = cr2
+        case 3: value = cr3
+        default: value = UInt64(cr4)
         }
-        writeRegister(d.rm, .dword, UInt64(value))
+        // 64 bits in 64-bit mode, else 32.
+        writeRegister(d.rm, d.size, value)
         return .next
     }
 
     func execMovToCR(_ d: Instruction) -> Step {
         guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
-        let value = readRegister(d.rm, .dword)
+        let value = readRegister(d.rm, d.size)
         switch d.sub {
         case 0:
             return writeCR0(UInt32(truncatingIfNeeded: value))
         case 2:
             cr2 = UInt64(value)
         case 3:
-            return writeCR3(UInt32(truncatingIfNeeded: value))
+            return writeCR3(value)
         default:
             return writeCR4(UInt32(truncatingIfNeeded: value))
         }
@@ -89,9 +90,9 @@ extension CPU {
     /// CR3: with PAE paging on, the PDPTEs load now (not with 4-level paging). The TLB drops every
     /// non-global entry. All 32 bits are kept: bits 11:5, ignored by 32-bit paging, address the
     /// PDPT once PAE is on.
-    func writeCR3(_ value: UInt32) -> Step {
+    func writeCR3(_ value: UInt64) -> Step {
         let old = cr3
-        cr3 = UInt64(value)
+        cr3 = value
         if pagingEnabled && paeEnabled && !longModeActive {
             guard loadPageDirectoryPointers() else {
                 cr3 = old

@@ -50,14 +50,17 @@ extension CPU {
         return .next
     }
 
-    /// MOVZX/MOVSX: `imm` is 0 for a byte source, 1 for a word source.
+    /// MOVZX/MOVSX/MOVSXD: `imm` is 0 for a byte source, 1 for a word source, 2 for a dword one.
     func execMovExtend(_ d: Instruction, signed: Bool) -> Step {
-        let sourceSize: OperandSize = d.imm == 0 ? .byte : .word
+        let sourceSize: OperandSize = d.imm == 0 ? .byte : d.imm == 1 ? .word : .dword
         guard let v = readRM(d, sourceSize) else { return .fault }
         let extended: UInt64
         if signed {
-            extended = sourceSize == .byte ? UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: v)))
-                : UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: v)))
+            extended = switch sourceSize {
+            case .byte: UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: v)))
+            case .word: UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: v)))
+            default: UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v)))
+            }
         } else {
             extended = v
         }
@@ -89,14 +92,19 @@ extension CPU {
         return .next
     }
 
+    /// The moffs operand of MOV AL/rAX to and from memory (64 bits wide with 64-bit addressing).
+    private func memoryOffset(_ d: Instruction) -> UInt64 {
+        d.pointer.pointee.addressSize64 ? UInt64(d.imm) << 32 | UInt64(d.disp) : UInt64(d.disp)
+    }
+
     func execMovAccMoffs(_ d: Instruction) -> Step {
-        guard let v = read(d.segment, UInt64(d.disp), d.size) else { return .fault }
+        guard let v = read(d.segment, memoryOffset(d), d.size) else { return .fault }
         writeRegister(0, d.size, v)
         return .next
     }
 
     func execMovMoffsAcc(_ d: Instruction) -> Step {
-        write(d.segment, UInt64(d.disp), d.size, readRegister(0, d.size)) ? .next : .fault
+        write(d.segment, memoryOffset(d), d.size, readRegister(0, d.size)) ? .next : .fault
     }
 
     /// CMOVcc: the source is read (and may fault) whether or not the move happens;

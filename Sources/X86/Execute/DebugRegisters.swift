@@ -88,7 +88,7 @@ extension CPU {
     /// The instruction breakpoints matching the instruction about to run (none while RF is set).
     func instructionBreakpointHits() -> UInt64 {
         if eflagsStored & EFlags.resume != 0 { return 0 }
-        let linear = (segs[SegmentRegister.cs.rawValue].base &+ rip) & 0xFFFF_FFFF
+        let linear = codeLinearAddress
         var hits: UInt64 = 0
         for breakpoint in armedBreakpoints where breakpoint.kind == .execute && breakpoint.address == linear {
             hits |= 1 << UInt64(breakpoint.index)

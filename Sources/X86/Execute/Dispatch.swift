@@ -63,6 +63,7 @@ extension CPU {
         case .movRegisters16: return moveToRegister(d.rm, .word, readRegister(d.reg, .word))
         case .movRegisterImmediate32: return moveToRegister(d.rm, .dword, UInt64(d.imm))
         case .movRegisterImmediate16: return moveToRegister(d.rm, .word, UInt64(d.imm))
+        case .movRegisterImmediate64: return moveToRegister(d.rm, .qword, UInt64(d.disp) << 32 | UInt64(d.imm))
         case .loadRegister32: return execLoadRegister(d, UInt32.self)
         case .loadRegister16: return execLoadRegister(d, UInt16.self)
         case .loadRegister8: return execLoadRegister(d, UInt8.self)

@@ -52,6 +52,7 @@ extension CPU {
                 runCarefully(budget: limit - executed)
                 continue
             }
+            refreshCodeMode()
             guard let blockStart = blockAtInstructionPointer() else {
                 deliverPendingException(instructionStart: rip)
                 continue
@@ -73,6 +74,7 @@ extension CPU {
     /// small for a whole block.
     @inline(never)
     private func runCarefully(budget: Int) {
+        refreshCodeMode()
         let trapAfterEach = eflagsStored & EFlags.trap != 0
         let shadowActive = interruptShadow
         // Breakpoints are checked around every instruction. RF (set by IRET or a task switch)
@@ -114,8 +116,14 @@ extension CPU {
     /// a REP string instruction may repeat in it.
     @inline(__always) private func enterBlock(repeatBudget budget: Int) {
         blockInstructionPointer = rip
-        instructionPointerMask = segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
+        regs[Int(RegisterFile.instructionPointerSlot)] = rip
+        instructionPointerMask = executing64 ? ~0 : segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
         repeatBudget = budget
+    }
+
+    /// Notes whether the next block runs in 64-bit mode (`executing64`).
+    @inline(__always) func refreshCodeMode() {
+        executing64 = longModeActive && segs[SegmentRegister.cs.rawValue].isLongMode
     }
 
     /// The offset of the first byte of `d`'s instruction, in the current block.

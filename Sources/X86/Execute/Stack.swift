@@ -1,16 +1,23 @@
 /// Stack access (SS:SP or SS:ESP per SS.B) and the PUSH/POP family.
 extension CPU {
     @inline(__always) var stackIs32: Bool { segs[SegmentRegister.ss.rawValue].defaultSize32 }
+    /// The stack's address size: RSP in 64-bit mode, else ESP or SP by SS.B.
+    @inline(__always) var stackAddressMask: UInt64 { executing64 ? ~0 : stackIs32 ? 0xFFFF_FFFF : 0xFFFF }
     @inline(__always) var stackPointer: UInt64 {
-        stackIs32 ? UInt64(reg32(.rsp)) : UInt64(reg16(.rsp))
+        regs[GeneralRegister.rsp.rawValue] & stackAddressMask
     }
     @inline(__always) func setStackPointer(_ value: UInt64) {
-        if stackIs32 { setReg32(.rsp, UInt32(truncatingIfNeeded: value)) } else { setReg16(.rsp, UInt16(truncatingIfNeeded: value)) }
+        if executing64 {
+            regs[GeneralRegister.rsp.rawValue] = value
+        } else if stackIs32 {
+            setReg32(.rsp, UInt32(truncatingIfNeeded: value))
+        } else {
+            setReg16(.rsp, UInt16(truncatingIfNeeded: value))
+        }
     }
     /// `sp` moved by `delta` bytes, wrapped to the stack's address size.
     @inline(__always) func stackOffset(_ sp: UInt64, adding delta: Int) -> UInt64 {
-        let v = sp &+ UInt64(bitPattern: Int64(delta))
-        return v & (stackIs32 ? 0xFFFF_FFFF : 0xFFFF)
+        (sp &+ UInt64(bitPattern: Int64(delta))) & stackAddressMask
     }
     private static let ss = UInt8(SegmentRegister.ss.rawValue)
 

@@ -25,7 +25,7 @@ extension CPU {
 
     func execString<Kind: StringInstruction>(_ d: Instruction, _: Kind.Type) -> Step {
         let op = Kind.op
-        let addressSize: OperandSize = d.addressSize32 ? .dword : .word
+        let addressSize = d.addressSize
         let repeats = d.hasRepeat
         if (op == .ins || op == .outs) && !ioPermitted(port: reg16(.rdx), size: d.size.bytes) {
             return .fault

@@ -4,6 +4,7 @@ extension CPU {
     /// when any byte lies outside the segment's limit or the segment cannot be read (or, with
     /// `forWrite`, written: it must be writable data).
     @inline(__always) func linearAddress(_ seg: UInt8, _ offset: UInt64, _ size: Int, forWrite: Bool = false) -> UInt64? {
+        if executing64 { return linearAddress64(seg, offset, size) }
         let s = segs + Int(seg)
         let last = offset &+ UInt64(size &- 1)
         let lowest = forWrite ? s.pointee.writeLowest : s.pointee.readLowest
@@ -13,6 +14,23 @@ extension CPU {
             return nil
         }
         return (s.pointee.base &+ offset) & 0xFFFF_FFFF
+    }
+
+    /// 64-bit mode: no limit or type checks, and only FS and GS have a base; every byte must be
+    /// canonical, else #GP(0), or #SS(0) for a stack reference (SDM Vol. 3A, 3.3.7.1 and 5.3.1).
+    @inline(never) func linearAddress64(_ seg: UInt8, _ offset: UInt64, _ size: Int) -> UInt64? {
+        let base = seg >= UInt8(SegmentRegister.fs.rawValue) ? segs[Int(seg)].base : 0
+        let linear = base &+ offset
+        guard isCanonical(linear) && isCanonical(linear &+ UInt64(size &- 1)) else {
+            raiseFault(seg == UInt8(SegmentRegister.ss.rawValue) ? .stackFault : .generalProtection, errorCode: 0)
+            return nil
+        }
+        return linear
+    }
+
+    /// Bits 63:47 all equal: a 48-bit linear address in canonical form.
+    @inline(__always) func isCanonical(_ linear: UInt64) -> Bool {
+        UInt64(bitPattern: Int64(bitPattern: linear << 16) >> 16) == linear
     }
 
     @inline(never) func raiseSegmentFault(_ seg: UInt8) {
@@ -63,6 +81,7 @@ extension CPU {
     /// page for writing. `nil` otherwise, with nothing raised: the caller then reads and writes
     /// separately, so faults come in the order the SDM gives them.
     @inline(__always) func mappedForUpdate(_ seg: UInt8, _ offset: UInt64, _ size: OperandSize) -> UnsafeMutableRawPointer? {
+        if executing64 { return nil }
         let s = segs + Int(seg)
         let last = offset &+ UInt64(size.bytes &- 1)
         guard offset >= UInt64(s.pointee.writeLowest) && last <= UInt64(s.pointee.writeHighest) else { return nil }
@@ -88,13 +107,21 @@ extension CPU {
 
     /// Fetches one instruction byte at CS:offset (checked against the CS limit, whatever the
     /// segment's readability), for the decoder.
-    func fetchCodeByte(_ offset: UInt32) -> UInt8? {
+    func fetchCodeByte(_ offset: UInt64) -> UInt8? {
+        if executing64 {
+            // 64-bit mode: no CS limit; the address must be canonical.
+            if !isCanonical(offset) {
+                raiseFault(.generalProtection, errorCode: 0)
+                return nil
+            }
+            return fetchLinear(offset)
+        }
         let cs = segs[SegmentRegister.cs.rawValue]
-        if offset > cs.limit {
+        if offset > UInt64(cs.limit) {
             raiseFault(.generalProtection, errorCode: 0)
             return nil
         }
-        return fetchLinear((cs.base &+ UInt64(offset)) & 0xFFFF_FFFF)
+        return fetchLinear((cs.base &+ offset) & 0xFFFF_FFFF)
     }
 
     // MARK: Operands of decoded instructions
@@ -109,7 +136,8 @@ extension CPU {
 
     /// An offset computed for `d` (an operand's next part, a table entry), wrapped to its address size.
     @inline(__always) func wrappedOffset(_ offset: UInt64, _ d: Instruction) -> UInt64 {
-        offset & (d.addressSize32 ? 0xFFFF_FFFF : 0xFFFF)
+        if d.pointer.pointee.addressSize64 { return offset }
+        return offset & (d.addressSize32 ? 0xFFFF_FFFF : 0xFFFF)
     }
 
     /// Reads the ModRM.rm operand (register or memory).

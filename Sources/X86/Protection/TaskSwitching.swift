@@ -142,7 +142,7 @@ extension CPU {
         for n in 0..<8 { writeRegister(RegisterFile.byteOffset(UInt8(n)), .dword, UInt64(upperWords | incoming.registers[n])) }
         if let newCR3 = incoming.cr3 {
             if pagingEnabled {
-                guard writeCR3(newCR3) != .fault else {
+                guard writeCR3(UInt64(newCR3)) != .fault else {
                     faultBelongsToNewTask = true
                     return false
                 }

@@ -72,8 +72,9 @@ public struct SegmentCache: Sendable, Equatable {
     public var defaultSize32: Bool { attributes & 0x4000 != 0 }
     /// The L bit of a code segment: 64-bit code while IA-32e mode is active (SDM Vol. 3A, 5.2.1).
     public var isLongMode: Bool { attributes & 0x2000 != 0 }
-    /// What decoding code from this segment depends on: the limit, the default size and L.
-    @inline(__always) var decodeKey: UInt64 { UInt64(limit) | UInt64(attributes & 0x6000) << 32 }
+    /// What decoding code from this segment depends on: the limit and the default size (whether
+    /// it is 64-bit code the CPU adds, `CPU.codeKey`).
+    @inline(__always) var decodeKey: UInt64 { UInt64(limit) | UInt64(attributes & 0x4000) << 32 }
     var isUsable: Bool { attributes & SegmentCache.unusable == 0 }
     /// Code segment (S = 1, type bit 3 set); meaningful only for S = 1 descriptors.
     var isCode: Bool { attributes & 0x18 == 0x18 }

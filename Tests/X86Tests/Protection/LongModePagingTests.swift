@@ -14,7 +14,7 @@ import X86Asm
 
     /// PML4[0] → PDPT; PDPT[0] → directory, PDPT[1] a 1 GiB page at physical 0; PD[0] → table
     /// identity-mapping 0–2 MiB with 4 KiB pages, PD[1] a 2 MiB page at physical 0.
-    private static func build(_ m: TestMachine) {
+    static func build(_ m: TestMachine) {
         for base in [pml4, pdpt, directory, table] {
             for i in 0..<512 { m.setQword(0, at: base + 8 * i) }
         }
