@@ -152,6 +152,10 @@ extension CPU {
         let size = d.size
         // IRET unblocks NMI even when it faults (SDM Vol. 3A, 6.7.1).
         nmiBlocked = false
+        if longModeActive {
+            guard interruptReturnLongMode(size: size) else { return .fault }
+            return .exit
+        }
         if isProtectedMode && !isVirtual8086 {
             guard interruptReturnProtected(size: size) else { return .fault }
             return .exit

@@ -39,18 +39,21 @@ extension CPU {
         case 0, 1:
             let table = d.sub == 0 ? gdtr : idtr
             let offset = effectiveAddress(d)
+            // 64-bit mode stores an 8-byte base (SDM Vol. 2, SGDT/SIDT).
             guard write(d.segment, offset, .word, UInt64(table.limit)),
-                  write(d.segment, wrappedOffset(offset &+ 2, d), .dword, table.base & 0xFFFF_FFFF)
+                  write(d.segment, wrappedOffset(offset &+ 2, d), executing64 ? .qword : .dword,
+                        executing64 ? table.base : table.base & 0xFFFF_FFFF)
             else { return .fault }
             return .exit
         case 2, 3:
             guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
             let offset = effectiveAddress(d)
+            // 64-bit mode loads an 8-byte base; elsewhere a 16-bit operand size loads a 24-bit one
+            // (SDM Vol. 2, LGDT/LIDT).
             guard let limit = read16(d.segment, offset),
-                  var base = read32(d.segment, wrappedOffset(offset &+ 2, d)) else { return .fault }
-            // A 16-bit operand size loads a 24-bit base (SDM Vol. 2, LGDT/LIDT).
-            if d.size != .dword { base &= 0x00FF_FFFF }
-            let table = DescriptorTableRegister(base: UInt64(base), limit: UInt32(limit))
+                  var base = read(d.segment, wrappedOffset(offset &+ 2, d), executing64 ? .qword : .dword) else { return .fault }
+            if !executing64 && d.size != .dword { base &= 0x00FF_FFFF }
+            let table = DescriptorTableRegister(base: base, limit: UInt32(limit))
             if d.sub == 2 { gdtr = table } else { idtr = table }
             return .exit
         case 4:

@@ -103,6 +103,9 @@ extension CPU {
             }
             observer.cpu(self, delivers: vector, source: source, errorCode: errorCode)
         }
+        if longModeActive {
+            return deliverLongMode(vector: vector, errorCode: errorCode, kind: kind)
+        }
         if isProtectedMode {
             return deliverProtectedMode(vector: vector, errorCode: errorCode, kind: kind)
         }

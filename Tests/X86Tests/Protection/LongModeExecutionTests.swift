@@ -83,4 +83,56 @@ import X86Asm
         #expect(m.cpu.register(.r15) & 0xFF == 0x5A)
         #expect(m.cpu.register(.rdx) & 0xFF00 == 0, "DH untouched")
     }
+
+    /// The 64-bit IDT (SDM Vol. 3A, 6.14): INT n, a fault without an error code (#UD) and one with
+    /// (#GP from a non-canonical address) reach 64-bit handlers, which return with IRETQ. The
+    /// handlers check the frame: the #GP handler takes the error code and a 16-byte aligned stack.
+    @Test func eventsGoThroughThe64BitIDTAndIRETQReturns() throws {
+        var idt: Label!, idtPointer: Label!, onInt: Label!, onUD: Label!, onGP: Label!
+        let (m, run) = try run64 { a in
+            idt = a.newLabel(); idtPointer = a.newLabel()
+            onInt = a.newLabel(); onUD = a.newLabel(); onGP = a.newLabel()
+            a.mov(.rsp, 0x9008)                      // not 16-byte aligned: delivery aligns it
+            a.lidt(Mem(rip: idtPointer))
+            a.int(0x40)
+            a.ud2()
+            a.movabs(.rax, Int(bitPattern: 0x8000_0000_0000_0000))
+            a.mov(.rbx, Mem(.rax, size: .qword))     // 3 bytes: 48 8B 18
+            a.mov(.r13, 0x13)
+            let done = a.newLabel()
+            a.jmp(done)
+            a.bind(onInt)
+            a.mov(.r15, 0x4040)
+            a.mov(.r8, .rsp)                         // the frame's bottom, to check its alignment
+            a.iretq()
+            a.bind(onUD)
+            a.add(Mem(.rsp, size: .qword), 2)        // skip UD2
+            a.iretq()
+            a.bind(onGP)
+            a.pop(.r14)                              // the error code
+            a.add(Mem(.rsp, size: .qword), 3)        // skip the faulting MOV
+            a.iretq()
+            a.align(16)
+            a.bind(idt)
+            for vector in 0...0x40 {
+                switch vector {
+                case 6: a.gateDescriptor64(handler: onUD, selector: Self.code64)
+                case 13: a.gateDescriptor64(handler: onGP, selector: Self.code64)
+                case 0x40: a.gateDescriptor64(handler: onInt, selector: Self.code64, type: 0xF)
+                default: a.dq(0); a.dq(0)
+                }
+            }
+            a.bind(idtPointer)
+            a.dw(0x41 * 16 - 1)
+            a.dq(idt)
+            a.bind(done)
+        }
+        #expect(run.reason == .halted)
+        #expect(m.events.deliveries.map(\.vector) == [0x40, 6, 13])
+        #expect(m.cpu.register(.r15) == 0x4040)
+        #expect(m.cpu.register(.r8) == 0x9000 - 40, "five 8-byte slots below the 16-byte aligned RSP")
+        #expect(m.cpu.register(.r14) == 0, "#GP(0) for a non-canonical address")
+        #expect(m.cpu.register(.r13) == 0x13, "execution went on after each return")
+        #expect(m.cpu.register(.rsp) == 0x9008, "IRETQ restored RSP")
+    }
 }

@@ -1,0 +1,157 @@
+/// Interrupt and exception delivery in IA-32e mode, and IRET there (SDM Vol. 3A, 6.14; Vol. 2,
+/// INT n and IRET). Every event goes through the 64-bit IDT, from 64-bit and compatibility code
+/// alike, into 64-bit code.
+extension CPU {
+    /// The parts of a 16-byte IDT gate.
+    private struct LongModeGate {
+        let low: UInt64
+        let high: UInt64
+        var type: UInt8 { UInt8((low >> 40) & 0xF) }
+        var privilegeLevel: UInt8 { UInt8((low >> 45) & 3) }
+        var isPresent: Bool { low & (1 << 47) != 0 }
+        var selector: UInt16 { UInt16(truncatingIfNeeded: low >> 16) }
+        var offset: UInt64 { (low & 0xFFFF) | ((low >> 48) << 16) | ((high & 0xFFFF_FFFF) << 32) }
+        /// The interrupt-stack-table slot (0: none).
+        var stackTableIndex: Int { Int((low >> 32) & 7) }
+        static let interruptGate: UInt8 = 0xE
+        static let trapGate: UInt8 = 0xF
+    }
+
+    /// One delivery through the 64-bit IDT; `false` with a new exception pending when it faulted.
+    /// The frame is SS, RSP, RFLAGS, CS, RIP (and the error code), 8 bytes each, on a stack
+    /// aligned to 16 bytes: the current one, the TSS's RSPn for a more privileged handler, or the
+    /// gate's IST stack.
+    func deliverLongMode(vector: UInt8, errorCode: UInt32?, kind: EventKind) -> Bool {
+        let external: UInt32 = kind == .software ? 0 : 1
+        let gateErrorCode = UInt32(vector) &* 8 &+ 2 &+ external
+        let entry = UInt64(vector) &* 16
+        if entry &+ 15 > UInt64(idtr.limit) {
+            raiseFault(.generalProtection, errorCode: gateErrorCode)
+            return false
+        }
+        guard let low = asSupervisor({ readLinear(idtr.base &+ entry, as: UInt64.self) }),
+              let high = asSupervisor({ readLinear(idtr.base &+ entry &+ 8, as: UInt64.self) }) else { return false }
+        let gate = LongModeGate(low: low, high: high)
+        guard gate.type == LongModeGate.interruptGate || gate.type == LongModeGate.trapGate,
+              !(kind == .software && gate.privilegeLevel < cpl) else {
+            raiseFault(.generalProtection, errorCode: gateErrorCode)
+            return false
+        }
+        if !gate.isPresent {
+            raiseFault(.segmentNotPresent, errorCode: gateErrorCode)
+            return false
+        }
+        let selector = gate.selector
+        if selector.isNullSelector {
+            raiseFault(.generalProtection, errorCode: external)
+            return false
+        }
+        guard let code = readDescriptor(selector, errorCode: selector.errorCode | external) else { return false }
+        // The handler must be 64-bit code (L = 1, D = 0) no less privileged than CPL.
+        let longCode = code.attributes & 0x6000 == 0x2000
+        if !code.isCode || !longCode || code.privilegeLevel > cpl {
+            raiseFault(.generalProtection, errorCode: selector.errorCode | external)
+            return false
+        }
+        if !code.isPresent {
+            raiseFault(.segmentNotPresent, errorCode: selector.errorCode | external)
+            return false
+        }
+        if !isCanonical(gate.offset) {
+            raiseFault(.generalProtection, errorCode: external)
+            return false
+        }
+        let oldLevel = cpl
+        let newLevel = code.isConformingCode ? cpl : code.privilegeLevel
+        var stackPointer = regs[GeneralRegister.rsp.rawValue]
+        if gate.stackTableIndex != 0 || newLevel < oldLevel {
+            let slot = gate.stackTableIndex != 0 ? 0x24 + 8 * (gate.stackTableIndex - 1) : 4 + 8 * Int(newLevel)
+            guard let fromTSS = stackPointerFromTSS(offset: slot, external: external) else { return false }
+            stackPointer = fromTSS
+        }
+        stackPointer &= ~0xF
+        var frame: [UInt64] = [UInt64(segs[SegmentRegister.ss.rawValue].selector), regs[GeneralRegister.rsp.rawValue],
+                               UInt64(flagsToPush(for: kind)), UInt64(segs[SegmentRegister.cs.rawValue].selector), rip]
+        if let errorCode { frame.append(UInt64(errorCode)) }
+        let bottom = stackPointer &- UInt64(8 * frame.count)
+        guard isCanonical(stackPointer &- 1) && isCanonical(bottom) else {
+            raiseFault(.stackFault, errorCode: external)
+            return false
+        }
+        setPrivilegeLevel(newLevel)
+        for (i, value) in frame.enumerated() where !writeLinear(stackPointer &- UInt64(8 * (i + 1)), value) {
+            setPrivilegeLevel(oldLevel)
+            return false
+        }
+        guard markAccessed(selector, code) else {
+            setPrivilegeLevel(oldLevel)
+            return false
+        }
+        if newLevel < oldLevel {
+            // A privilege change loads SS with a null selector whose RPL is the new CPL.
+            segs[SegmentRegister.ss.rawValue] = SegmentCache.null(UInt16(newLevel))
+        }
+        segs[SegmentRegister.cs.rawValue] = code.cache(selector: (selector & 0xFFFC) | UInt16(newLevel))
+        regs[GeneralRegister.rsp.rawValue] = bottom
+        rip = gate.offset
+        var cleared = EFlags.trap | EFlags.nestedTask | EFlags.resume | EFlags.virtual8086
+        if gate.type == LongModeGate.interruptGate { cleared |= EFlags.interrupt }
+        eflagsStored &= ~cleared
+        return true
+    }
+
+    /// An RSPn or ISTn field of the 64-bit TSS; `nil` with #TS (beyond the TSS's limit) or #SS
+    /// (not canonical) pending.
+    private func stackPointerFromTSS(offset: Int, external: UInt32) -> UInt64? {
+        if UInt64(offset) + 7 > UInt64(taskRegister.limit) {
+            raiseFault(.invalidTSS, errorCode: taskRegister.selector.errorCode | external)
+            return nil
+        }
+        guard let value = asSupervisor({ readLinear(taskRegister.base &+ UInt64(offset), as: UInt64.self) }) else { return nil }
+        if !isCanonical(value) {
+            raiseFault(.stackFault, errorCode: external)
+            return nil
+        }
+        return value
+    }
+
+    /// IRET in IA-32e mode: pops RIP, CS, RFLAGS, RSP and SS (slots of the operand size: 8 bytes
+    /// for IRETQ), back to 64-bit or compatibility code at the same or a less privileged level.
+    /// NT set is #GP(0): there are no task switches in IA-32e mode.
+    func interruptReturnLongMode(size: OperandSize) -> Bool {
+        if eflagsStored & EFlags.nestedTask != 0 {
+            raiseFault(.generalProtection, errorCode: 0)
+            return false
+        }
+        guard let newRIP = peekStack(0, size), let selectorValue = peekStack(size.bytes, size),
+              let flags = peekStack(2 * size.bytes, size), let newRSP = peekStack(3 * size.bytes, size),
+              let stackSelectorValue = peekStack(4 * size.bytes, size) else { return false }
+        let selector = UInt16(truncatingIfNeeded: selectorValue)
+        guard let code = checkReturnCodeSegment(selector) else { return false }
+        let level = selector.requestedPrivilegeLevel
+        let toLongCode = code.attributes & 0x6000 == 0x2000
+        if toLongCode ? !isCanonical(newRIP) : newRIP > UInt64(code.limit) {
+            raiseFault(.generalProtection, errorCode: 0)
+            return false
+        }
+        let stackSelector = UInt16(truncatingIfNeeded: stackSelectorValue)
+        let stack: SegmentCache
+        if stackSelector.isNullSelector && toLongCode && level != 3 {
+            // 64-bit code below level 3 may run with a null SS.
+            stack = SegmentCache.null(stackSelector)
+        } else {
+            guard let checked = checkStackSegment(stackSelector, privilegeLevel: level, vector: .generalProtection) else { return false }
+            stack = checked
+        }
+        guard markAccessed(selector, code) else { return false }
+        let oldLevel = cpl
+        segs[SegmentRegister.cs.rawValue] = code.cache(selector: selector)
+        setPrivilegeLevel(level)
+        writeFlagsFromStack(UInt32(truncatingIfNeeded: flags), .dword, level: oldLevel)
+        segs[SegmentRegister.ss.rawValue] = stack
+        regs[GeneralRegister.rsp.rawValue] = newRSP
+        rip = toLongCode ? newRIP : newRIP & 0xFFFF_FFFF
+        if level > oldLevel { nullifyInaccessibleDataSegments() }
+        return true
+    }
+}
