@@ -209,7 +209,7 @@ extension Op {
              .retNear, .retFar, .loop, .loopz, .loopnz, .jcxz, .int, .int3, .into, .int1, .iret, .hlt,
              .bound, .invalid, .endBlock, .sti, .popf, .movSegRm, .popSeg, .loadFarPointer,
              .inImm, .inDX, .outImm, .outDX, .ins, .outs, .descriptorTable, .systemSegment,
-             .movToCR, .movToDR, .clts, .wrmsr, .cacheControl, .sysenter, .sysexit:
+             .movToCR, .movToDR, .clts, .wrmsr, .cacheControl, .sysenter, .sysexit, .syscall, .sysret:
             true
         default:
             false

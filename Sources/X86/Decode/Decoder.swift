@@ -493,8 +493,10 @@ struct Decoder {
         case 0x00: modrmForm(.systemSegment, v)   // SLDT/STR to a 32-bit register zero-extend
         case 0x01:
             modrmForm(.descriptorTable, v)
-            // Register forms exist only for SMSW and LMSW here (the rest are VMX/SVM/RDTSCP/SWAPGS).
-            if isRegisterForm && out.sub != 4 && out.sub != 6 { setInvalid() }
+            // Register forms exist only for SMSW, LMSW and (64-bit mode) SWAPGS here; the rest are
+            // VMX, SVM, MONITOR/MWAIT and RDTSCP, which CPUID does not report.
+            let swapGS = longMode && modrm == 0xF8
+            if isRegisterForm && out.sub != 4 && out.sub != 6 && !swapGS { setInvalid() }
         case 0x02: modrmForm(.lar, v)
         case 0x03: modrmForm(.lsl, v)
         case 0x06: set(.clts, v)
@@ -510,6 +512,8 @@ struct Decoder {
             out.sub = (modrm >> 3) & 7
             out.rm = RegisterFile.byteOffset(modrm & 7 | rexB)
             if opcode & 1 == 0 && [1, 5, 6, 7].contains(out.sub) || rexR != 0 { setInvalid() }
+        case 0x05 where longMode: set(.syscall, .qword)
+        case 0x07 where longMode: set(.sysret, rexW ? .qword : .dword)
         case 0x30: set(.wrmsr, .dword)
         case 0x31: set(.rdtsc, .dword)
         case 0x32: set(.rdmsr, .dword)

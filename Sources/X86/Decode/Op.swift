@@ -69,6 +69,8 @@ enum Op: UInt8 {
     case fxGroup               // 0F AE group (sub = ModRM.reg)
     // Protected-mode system instructions.
     case arpl, lar, lsl, sysenter, sysexit
+    /// SYSCALL and SYSRET (decoded in 64-bit mode only; `size` .qword for SYSRETQ).
+    case syscall, sysret
     case invalid               // raises the exception in `sub` (#UD, or #GP for an over-long instruction)
 }
 

@@ -220,6 +220,8 @@ extension CPU {
         case .fxGroup: return execFxGroup(d)
         case .sysenter: return execSysenter()
         case .sysexit: return execSysexit(d)
+        case .syscall: return execSyscall()
+        case .sysret: return execSysret(d)
         default: preconditionFailure("\(d.op) is a straight-line instruction: execute(_:) runs it")
         }
     }

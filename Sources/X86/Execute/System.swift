@@ -66,10 +66,16 @@ extension CPU {
             // LMSW changes PE, MP, EM and TS only, and cannot clear PE.
             let newCR0 = (cr0 & ~0xE) | (UInt32(truncatingIfNeeded: v) & 0xF) | (cr0 & ControlRegister0.protectionEnable)
             return writeCR0(newCR0)
+        case 7 where !d.hasMemoryOperand:
+            // SWAPGS (0F 01 F8, decoded only in 64-bit mode): GS's base and IA32_KERNEL_GS_BASE trade places.
+            guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
+            swap(&segs[SegmentRegister.gs.rawValue].base, &msrs.kernelGSBase)
+            return .exit
         case 7:
             guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
             // INVLPG names a linear address; no segment check applies beyond the address computation.
-            let linear = (segs[Int(d.segment)].base &+ UInt64(effectiveAddress(d))) & 0xFFFF_FFFF
+            let offset = effectiveAddress(d)
+            let linear = executing64 ? offset : (segs[Int(d.segment)].base &+ offset) & 0xFFFF_FFFF
             invalidateTLBEntry(linear)
             return .exit
         default:

@@ -12,6 +12,14 @@ struct ModelSpecificRegisters {
     static let pageAttributeTable: UInt32 = 0x277
     static let mtrrDefaultType: UInt32 = 0x2FF
     static let efer: UInt32 = 0xC000_0080
+    // The long-mode MSRs (SDM Vol. 4, Table 2-2), present only where CPUID reports long mode.
+    static let star: UInt32 = 0xC000_0081
+    static let longModeSystemCallTarget: UInt32 = 0xC000_0082
+    static let compatibilitySystemCallTarget: UInt32 = 0xC000_0083
+    static let systemCallFlagMask: UInt32 = 0xC000_0084
+    static let fsBase: UInt32 = 0xC000_0100
+    static let gsBase: UInt32 = 0xC000_0101
+    static let kernelGSBase: UInt32 = 0xC000_0102
     /// The eleven fixed-range MTRRs.
     static let mtrrFixed: [UInt32] = [0x250, 0x258, 0x259] + Array(0x268...0x26F)
 
@@ -27,6 +35,16 @@ struct ModelSpecificRegisters {
     var mtrrDefaultType: UInt64 = 0
     var mtrrVariable = [UInt64](repeating: 0, count: 16)
     var mtrrFixed = [UInt64](repeating: 0, count: 11)
+    /// SYSCALL's and SYSRET's selectors (bits 47:32 and 63:48) and the legacy target.
+    var star: UInt64 = 0
+    /// SYSCALL's target in 64-bit mode (LSTAR) and in compatibility mode (CSTAR, unused by
+    /// Intel processors, whose SYSCALL is #UD there).
+    var longModeSystemCallTarget: UInt64 = 0
+    var compatibilitySystemCallTarget: UInt64 = 0
+    /// The RFLAGS bits SYSCALL clears (SFMASK).
+    var systemCallFlagMask: UInt64 = 0
+    /// The GS base SWAPGS exchanges with GS's.
+    var kernelGSBase: UInt64 = 0
 
     /// IA32_MTRRCAP: 8 variable ranges, fixed ranges and write-combining supported.
     static let mtrrCapabilityValue: UInt64 = 8 | 1 << 8 | 1 << 10
@@ -41,6 +59,7 @@ struct ModelSpecificRegisters {
 
 extension CPU {
     func readMSR(_ index: UInt32) -> UInt64? {
+        if CPUIDIdentity.reportsLongMode, let value = readLongModeMSR(index) { return value }
         switch index {
         case ModelSpecificRegisters.timeStampCounter: return timeStampCounter
         case ModelSpecificRegisters.apicBase: return msrs.apicBase | (isBootstrapProcessor ? 1 << 8 : 0)
@@ -61,6 +80,7 @@ extension CPU {
     }
 
     func writeMSR(_ index: UInt32, _ value: UInt64) -> Bool {
+        if CPUIDIdentity.reportsLongMode, let written = writeLongModeMSR(index, value) { return written }
         switch index {
         case ModelSpecificRegisters.timeStampCounter:
             tscOffset = value &- ticks
@@ -100,6 +120,41 @@ extension CPU {
             guard let fixed = ModelSpecificRegisters.mtrrFixed.firstIndex(of: index) else { return false }
             if !ModelSpecificRegisters.eachByte(of: value, is: ModelSpecificRegisters.isMTRRType) { return false }
             msrs.mtrrFixed[fixed] = value
+        }
+        return true
+    }
+}
+
+extension CPU {
+    /// The long-mode MSRs; `nil` for any other index.
+    func readLongModeMSR(_ index: UInt32) -> UInt64? {
+        switch index {
+        case ModelSpecificRegisters.star: msrs.star
+        case ModelSpecificRegisters.longModeSystemCallTarget: msrs.longModeSystemCallTarget
+        case ModelSpecificRegisters.compatibilitySystemCallTarget: msrs.compatibilitySystemCallTarget
+        case ModelSpecificRegisters.systemCallFlagMask: msrs.systemCallFlagMask
+        case ModelSpecificRegisters.fsBase: segs[SegmentRegister.fs.rawValue].base
+        case ModelSpecificRegisters.gsBase: segs[SegmentRegister.gs.rawValue].base
+        case ModelSpecificRegisters.kernelGSBase: msrs.kernelGSBase
+        default: nil
+        }
+    }
+
+    /// Writes a long-mode MSR: `false` for a value the SDM makes #GP(0) (a non-canonical
+    /// address), `nil` for any other index.
+    func writeLongModeMSR(_ index: UInt32, _ value: UInt64) -> Bool? {
+        let address = [ModelSpecificRegisters.longModeSystemCallTarget, ModelSpecificRegisters.compatibilitySystemCallTarget,
+                       ModelSpecificRegisters.fsBase, ModelSpecificRegisters.gsBase, ModelSpecificRegisters.kernelGSBase]
+        if address.contains(index) && !isCanonical(value) { return false }
+        switch index {
+        case ModelSpecificRegisters.star: msrs.star = value
+        case ModelSpecificRegisters.longModeSystemCallTarget: msrs.longModeSystemCallTarget = value
+        case ModelSpecificRegisters.compatibilitySystemCallTarget: msrs.compatibilitySystemCallTarget = value
+        case ModelSpecificRegisters.systemCallFlagMask: msrs.systemCallFlagMask = value & 0xFFFF_FFFF
+        case ModelSpecificRegisters.fsBase: segs[SegmentRegister.fs.rawValue].base = value
+        case ModelSpecificRegisters.gsBase: segs[SegmentRegister.gs.rawValue].base = value
+        case ModelSpecificRegisters.kernelGSBase: msrs.kernelGSBase = value
+        default: return nil
         }
         return true
     }

@@ -10,7 +10,8 @@ import X86Asm
     private typealias Paging = LongModePagingTests
 
     /// Enters 64-bit mode from the protected-mode prologue and runs `body` as 64-bit code.
-    private func run64(_ body: (inout Assembler) -> Void) throws -> (TestMachine, PMRun) {
+    private func run64(prepare: (TestMachine, Assembler) -> Void = { _, _ in },
+                       _ body: (inout Assembler) -> Void) throws -> (TestMachine, PMRun) {
         let m = TestMachine.protected()
         Paging.build(m)
         // A 64-bit code segment: L = 1, D = 0, present, DPL 0, execute/read.
@@ -18,14 +19,14 @@ import X86Asm
                    at: ProtectedModeGuest.gdtBase + Int(Self.code64))
         m.cpu.efer = ExtendedFeatureEnable.longModeEnable
         var entry: Label!
-        let run = try m.runPM { a in
+        let run = try m.runPM({ a in
             entry = a.newLabel()
             a.enablePaging(cr3: Paging.pml4, cr4: Paging.pae)
             a.jmpFar(segment: Self.code64, entry)
             a.bits(.b64)
             a.bind(entry)
             body(&a)
-        }
+        }, prepare: { a in prepare(m, a) })
         return (m, run)
     }
 
@@ -134,5 +135,46 @@ import X86Asm
         #expect(m.cpu.register(.r14) == 0, "#GP(0) for a non-canonical address")
         #expect(m.cpu.register(.r13) == 0x13, "execution went on after each return")
         #expect(m.cpu.register(.rsp) == 0x9008, "IRETQ restored RSP")
+    }
+
+    /// SYSRETQ to CPL 3, SYSCALL back through IA32_LSTAR with RCX and R11 holding the return
+    /// address and RFLAGS and IA32_FMASK's bits cleared, then SWAPGS and a GS-relative load.
+    @Test func syscallSysretAndSwapGS() throws {
+        var user: Label!, kernel: Label!, afterSyscall: Label!
+        let (m, run) = try run64(prepare: { m, a in
+            m.cpu.efer |= ExtendedFeatureEnable.systemCallEnable
+            m.cpu.msrs.star = 0x50 << 48 | UInt64(Self.code64) << 32
+            m.cpu.msrs.longModeSystemCallTarget = UInt64(a.address(of: kernel)!)
+            m.cpu.msrs.systemCallFlagMask = UInt64(EFlags.direction)
+            m.cpu.msrs.kernelGSBase = 0x5000
+            m.bus.setDword(0xBEEF, at: 0x5010)
+        }) { a in
+            user = a.newLabel(); kernel = a.newLabel(); afterSyscall = a.newLabel()
+            a.movabs(.rcx, 0)
+            a.lea(.rcx, Mem(rip: user))
+            a.mov(.r11, 0x402)                       // DF set, IF clear
+            a.sysretq()
+            a.bind(user)
+            a.mov(.eax, 0x55)
+            a.syscall()
+            a.bind(afterSyscall)
+            a.hlt()
+            a.bind(kernel)
+            a.mov(.r12, .rcx)
+            a.mov(.r13, .r11)
+            a.pushfq()
+            a.pop(.r14)
+            a.swapgs()
+            a.mov(.r15, Mem(disp: 0x10, size: .qword, segment: .gs))
+        }
+        #expect(run.reason == .halted)
+        #expect(m.events.deliveries.isEmpty, "\(m.events.deliveries)")
+        #expect(m.cpu.register(.r12) == UInt64(run.assembler.address(of: afterSyscall)!), "RCX: the return address")
+        #expect(m.cpu.register(.r13) & 0x400 != 0, "R11: RFLAGS at SYSCALL, DF set")
+        #expect(m.cpu.register(.r14) & 0x400 == 0, "IA32_FMASK cleared DF")
+        #expect(m.cpu.register(.rax) == 0x55, "user code ran at CPL 3 between")
+        #expect(m.cpu.segment(.cs).selector == Self.code64 && m.cpu.segment(.ss).selector == Self.code64 + 8)
+        #expect(m.cpu.register(.r15) & 0xFFFF_FFFF == 0xBEEF, "GS now has the kernel's base")
+        #expect(m.cpu.msrs.kernelGSBase == 0)
     }
 }
