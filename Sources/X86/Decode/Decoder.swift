@@ -86,6 +86,8 @@ struct Decoder {
     /// the stack ones), else the operand size.
     private var stackSize: OperandSize { longMode ? (operandSizePrefix && !rexW ? .word : .qword) : wordSize }
     private var branchSize: OperandSize { longMode ? .qword : wordSize }
+    /// Port I/O moves at most 32 bits: REX.W does not widen it (SDM Vol. 2, IN, OUT, INS, OUTS).
+    private var ioSize: OperandSize { rexW ? .dword : wordSize }
 
     /// Reads the ModRM byte (and SIB and displacement) and fills the operand fields.
     private mutating func readModRM(size: OperandSize) {
@@ -337,9 +339,9 @@ struct Decoder {
         case 0x6A: set(.pushImm, stackSize); out.imm = imm8SignExtended()
         case 0x6B: modrmForm(.imulRegRmImm, v); out.imm = imm8SignExtended()
         case 0x6C: set(.ins, .byte)
-        case 0x6D: set(.ins, v)
+        case 0x6D: set(.ins, ioSize)
         case 0x6E: set(.outs, .byte)
-        case 0x6F: set(.outs, v)
+        case 0x6F: set(.outs, ioSize)
         case 0x70...0x7F: set(.jcc, branchSize); out.sub = opcode & 15; out.imm = imm8SignExtended()
         case 0x80, 0x82: modrmForm(.addRmImm, .byte); out.imm = imm8(); out.op = .alu(.rmImm, out.sub)
         case 0x81: modrmForm(.addRmImm, v); out.imm = immOperand(); out.op = .alu(.rmImm, out.sub)
@@ -430,17 +432,17 @@ struct Decoder {
         case 0xE2: set(.loop, branchSize); out.imm = imm8SignExtended()
         case 0xE3: set(.jcxz, branchSize); out.imm = imm8SignExtended()
         case 0xE4: set(.inImm, .byte); out.imm = imm8()
-        case 0xE5: set(.inImm, v); out.imm = imm8()
+        case 0xE5: set(.inImm, ioSize); out.imm = imm8()
         case 0xE6: set(.outImm, .byte); out.imm = imm8()
-        case 0xE7: set(.outImm, v); out.imm = imm8()
+        case 0xE7: set(.outImm, ioSize); out.imm = imm8()
         case 0xE8: set(.callRel, branchSize); out.imm = relOperand()
         case 0xE9: set(.jmpRel, branchSize); out.imm = relOperand()
         case 0xEA: set(.jmpFar, v); out.imm = immOperand(); out.imm2 = UInt16(imm16())
         case 0xEB: set(.jmpRel, branchSize); out.imm = imm8SignExtended()
         case 0xEC: set(.inDX, .byte)
-        case 0xED: set(.inDX, v)
+        case 0xED: set(.inDX, ioSize)
         case 0xEE: set(.outDX, .byte)
-        case 0xEF: set(.outDX, v)
+        case 0xEF: set(.outDX, ioSize)
         case 0xF1: set(.int1, v)
         case 0xF4: set(.hlt, v)
         case 0xF5: set(.cmc, v)

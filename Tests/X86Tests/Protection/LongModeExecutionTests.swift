@@ -77,12 +77,16 @@ import X86Asm
             a.stosq(.rep)
             a.mov(.sil, 0x5A)                    // SIL, not DH: a REX prefix makes 4–7 the low bytes
             a.mov(.r15b, .sil)
+            a.movabs(.rbx, -1)
+            a.db([0x48, 0xED])                   // IN EAX, DX with REX.W: still a 32-bit port read
+            a.mov(.rbx, .rax)
         }
         m.expectClean(run)
         #expect(m.bus.dword(at: 0x3018) == 0x0506_0708 && m.bus.dword(at: 0x301C) == 0x0102_0304)
         #expect(m.cpu.register(.rdi) == 0x3020 && m.cpu.register(.rcx) == 0)
         #expect(m.cpu.register(.r15) & 0xFF == 0x5A)
         #expect(m.cpu.register(.rdx) & 0xFF00 == 0, "DH untouched")
+        #expect(m.cpu.register(.rbx) == 0xFFFF_FFFF, "REX.W does not widen port I/O; the 32-bit result clears bits 63:32")
     }
 
     /// The 64-bit IDT (SDM Vol. 3A, 6.14): INT n, a fault without an error code (#UD) and one with
