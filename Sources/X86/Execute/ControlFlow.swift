@@ -88,30 +88,38 @@ extension CPU {
     }
 
     /// Reads a far pointer (offset, then selector) from a memory operand.
-    private func readFarPointer(_ d: Instruction) -> (offset: UInt32, selector: UInt16)? {
+    private func readFarPointer(_ d: Instruction) -> (offset: UInt64, selector: UInt16)? {
         let address = effectiveAddress(d)
-        guard let offset = read(d.segment, address, d.size).map({ UInt32(truncatingIfNeeded: $0) }) else { return nil }
+        guard let offset = read(d.segment, address, d.size) else { return nil }
         let selectorAt = wrappedOffset(address &+ UInt64(d.size.bytes), d)
         guard let selector = read16(d.segment, selectorAt) else { return nil }
         return (offset, selector)
     }
 
     func execJmpFar(_ d: Instruction) -> Step {
-        farJump(selector: d.imm2, offset: d.imm & UInt32(truncatingIfNeeded: d.size.mask))
+        let offset = d.imm & UInt32(truncatingIfNeeded: d.size.mask)
+        if longModeActive { return farJumpLongMode(selector: d.imm2, offset: UInt64(offset)) ? .exit : .fault }
+        return farJump(selector: d.imm2, offset: offset)
     }
 
     func execJmpFarMem(_ d: Instruction) -> Step {
         guard let pointer = readFarPointer(d) else { return .fault }
-        return farJump(selector: pointer.selector, offset: pointer.offset)
+        if longModeActive { return farJumpLongMode(selector: pointer.selector, offset: pointer.offset) ? .exit : .fault }
+        return farJump(selector: pointer.selector, offset: UInt32(truncatingIfNeeded: pointer.offset))
     }
 
     func execCallFar(_ d: Instruction) -> Step {
-        farCall(selector: d.imm2, offset: d.imm & UInt32(truncatingIfNeeded: d.size.mask), size: d.size)
+        let offset = d.imm & UInt32(truncatingIfNeeded: d.size.mask)
+        if longModeActive { return farCallLongMode(selector: d.imm2, offset: UInt64(offset), size: d.size) ? .exit : .fault }
+        return farCall(selector: d.imm2, offset: offset, size: d.size)
     }
 
     func execCallFarMem(_ d: Instruction) -> Step {
         guard let pointer = readFarPointer(d) else { return .fault }
-        return farCall(selector: pointer.selector, offset: pointer.offset, size: d.size)
+        if longModeActive {
+            return farCallLongMode(selector: pointer.selector, offset: pointer.offset, size: d.size) ? .exit : .fault
+        }
+        return farCall(selector: pointer.selector, offset: UInt32(truncatingIfNeeded: pointer.offset), size: d.size)
     }
 
     func farJump(selector: UInt16, offset: UInt32) -> Step {
@@ -136,6 +144,7 @@ extension CPU {
 
     func execRetFar(_ d: Instruction) -> Step {
         let size = d.size
+        if longModeActive { return farReturnLongMode(size: size, release: d.imm) ? .exit : .fault }
         if !isRealAddressing {
             return farReturnProtected(size: size, release: d.imm) ? .exit : .fault
         }

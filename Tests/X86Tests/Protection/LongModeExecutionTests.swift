@@ -181,4 +181,44 @@ import X86Asm
         #expect(m.cpu.register(.r15) & 0xFFFF_FFFF == 0xBEEF, "GS now has the kernel's base")
         #expect(m.cpu.msrs.kernelGSBase == 0)
     }
+
+    /// Far transfers in 64-bit mode with 8-byte offsets: RETFQ, JMP m16:64 and CALL m16:64.
+    @Test func farTransfersWithSixtyFourBitOffsets() throws {
+        var afterReturn: Label!, jumpTarget: Label!, callee: Label!, jumpPointer: Label!, callPointer: Label!
+        let (m, run) = try run64 { a in
+            afterReturn = a.newLabel(); jumpTarget = a.newLabel(); callee = a.newLabel()
+            jumpPointer = a.newLabel(); callPointer = a.newLabel()
+            a.mov(.rsp, 0x9000)
+            a.push(Int(Self.code64))
+            a.lea(.rax, Mem(rip: afterReturn))
+            a.push(.rax)
+            a.retf(size: .qword)
+            a.hlt()                              // not reached
+            a.bind(afterReturn)
+            a.mov(.r8, 1)
+            a.jmpFar(Mem(rip: jumpPointer, size: .qword))
+            a.hlt()                              // not reached
+            a.bind(jumpTarget)
+            a.mov(.r9, 2)
+            a.callFar(Mem(rip: callPointer, size: .qword))
+            a.mov(.r11, .rsp)
+            let done = a.newLabel()
+            a.jmp(done)
+            a.bind(callee)
+            a.mov(.r10, Mem(.rsp, disp: 8, size: .qword))   // the pushed CS
+            a.retf(size: .qword)
+            a.bind(jumpPointer)
+            a.dq(jumpTarget)
+            a.dw(Self.code64)
+            a.bind(callPointer)
+            a.dq(callee)
+            a.dw(Self.code64)
+            a.bind(done)
+        }
+        m.expectClean(run)
+        #expect(m.cpu.register(.r8) == 1 && m.cpu.register(.r9) == 2)
+        #expect(m.cpu.register(.r10) == UInt64(Self.code64), "CALL far pushed CS in an 8-byte slot")
+        #expect(m.cpu.register(.r11) == 0x9000, "the stack balanced")
+        #expect(m.cpu.segment(.cs).selector == Self.code64)
+    }
 }
