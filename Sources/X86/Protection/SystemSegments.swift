@@ -48,6 +48,10 @@ extension CPU {
             return false
         }
         ldtr = descriptor.cache(selector: selector)
+        if longModeActive {
+            guard let upper = systemDescriptorUpperBase(selector) else { return false }
+            ldtr.base |= upper
+        }
         return true
     }
 
@@ -70,8 +74,20 @@ extension CPU {
             raiseFault(.segmentNotPresent, errorCode: selector.errorCode)
             return false
         }
+        // IA-32e mode has only the 64-bit TSS, of type 9 (an "available 32-bit TSS") in a
+        // 16-byte descriptor (SDM Vol. 3A, 7.7).
+        var upper: UInt64 = 0
+        if longModeActive {
+            guard descriptor.systemType == .availableTSS32 else {
+                raiseFault(.generalProtection, errorCode: selector.errorCode)
+                return false
+            }
+            guard let read = systemDescriptorUpperBase(selector) else { return false }
+            upper = read
+        }
         guard setBusy(selector, true) else { return false }
         loadBusyTaskRegister(selector, descriptor)
+        taskRegister.base |= upper
         return true
     }
 

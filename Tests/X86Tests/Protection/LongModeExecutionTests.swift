@@ -221,4 +221,38 @@ import X86Asm
         #expect(m.cpu.register(.r11) == 0x9000, "the stack balanced")
         #expect(m.cpu.segment(.cs).selector == Self.code64)
     }
+
+    /// Descriptor tables above 4 GiB: a GDT at 4 GiB + 500h (a 1 GiB page onto physical 0, so it
+    /// is the same table) serves a far jump, and LTR reads a 16-byte TSS descriptor whose base
+    /// has bits 63:32 set.
+    @Test func descriptorTablesAboveFourGiB() throws {
+        let tss: UInt16 = 0x50
+        var pointer: Label!, target: Label!, farPointer: Label!
+        let (m, run) = try run64(prepare: { m, _ in
+            m.setQword(0x87, at: Paging.pdpt + 4 * 8)   // linear 4–5 GiB → physical 0–1 GiB
+            // A 64-bit TSS descriptor: base 0x1_0000_3000, limit 0x67, type 9, present.
+            let low: UInt64 = 0x67 | UInt64(0x3000) << 16 | 0x89 << 40
+            m.setQword(low, at: ProtectedModeGuest.gdtBase + Int(tss))
+            m.setQword(0x1, at: ProtectedModeGuest.gdtBase + Int(tss) + 8)
+        }) { a in
+            pointer = a.newLabel(); target = a.newLabel(); farPointer = a.newLabel()
+            a.lgdt(Mem(rip: pointer))
+            a.jmpFar(Mem(rip: farPointer, size: .qword))
+            a.bind(target)
+            a.mov(.eax, Int(tss))
+            a.ltr(.ax)
+            let done = a.newLabel()
+            a.jmp(done)
+            a.bind(pointer)
+            a.dw(UInt16(PM.gdtLimit))
+            a.dq(0x1_0000_0000 + UInt64(ProtectedModeGuest.gdtBase))
+            a.bind(farPointer)
+            a.dq(target)
+            a.dw(Self.code64)
+            a.bind(done)
+        }
+        m.expectClean(run)
+        #expect(m.cpu.gdtr.base == 0x1_0000_0000 + UInt64(ProtectedModeGuest.gdtBase))
+        #expect(m.cpu.taskRegister.base == 0x1_0000_3000, "the 16-byte descriptor's upper base")
+    }
 }
