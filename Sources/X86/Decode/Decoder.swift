@@ -259,7 +259,7 @@ struct Decoder {
         guard out.hasMemoryOperand else { return false }
         if out.op.isLockableAlu { return true }
         switch out.op {
-        case .incRm, .decRm, .notRm, .negRm, .xchgRmReg, .xaddRmReg, .cmpxchgRmReg, .cmpxchg8b: return true
+        case .incRm, .decRm, .notRm, .negRm, .xchgRmReg, .xaddRmReg, .cmpxchgRmReg, .cmpxchg8b, .cmpxchg16b: return true
         case .bitTestRmReg, .bitTestRmImm: return out.imm != 0   // BT itself does not write
         default: return false
         }
@@ -558,9 +558,9 @@ struct Decoder {
         case 0xC0: modrmForm(.xaddRmReg, .byte)
         case 0xC1: modrmForm(.xaddRmReg, v)
         case 0xC7:
-            modrmForm(.cmpxchg8b, .qword)
-            // REX.W would be CMPXCHG16B, which CPUID does not report.
-            if isRegisterForm || out.sub != 1 || rexW { setInvalid() }
+            // REX.W makes it CMPXCHG16B.
+            modrmForm(rexW ? .cmpxchg16b : .cmpxchg8b, .qword)
+            if isRegisterForm || out.sub != 1 { setInvalid() }
         case 0xC8...0xCF: set(.bswap, rexW ? .qword : .dword); out.reg = RegisterFile.byteOffset(opcode & 7 | rexB)
         default: setInvalid()
         }

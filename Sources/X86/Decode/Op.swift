@@ -45,7 +45,7 @@ enum Op: UInt8 {
     case movRmReg, movRegRm, movRmImm, movRmSeg, movSegRm, lea
     case movzx, movsx, xchgRmReg, xlat, movAccMoffs, movMoffsAcc
     case cmovcc, setcc, bswap, lahf, sahf, loadFarPointer
-    case xaddRmReg, cmpxchgRmReg, cmpxchg8b
+    case xaddRmReg, cmpxchgRmReg, cmpxchg8b, cmpxchg16b
     // Stack.
     case pushReg, popReg, pushRm, popRm, pushImm, pushSeg, popSeg
     case pusha, popa, pushf, popf, enter, leave

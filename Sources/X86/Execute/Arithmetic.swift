@@ -226,6 +226,25 @@ extension CPU {
         return .next
     }
 
+    /// CMPXCHG16B (64-bit mode, REX.W): compare RDX:RAX with a 16-byte aligned m128 (#GP(0)
+    /// otherwise); equal → store RCX:RBX and set ZF, else load RDX:RAX. The destination is
+    /// written either way (SDM Vol. 2, CMPXCHG8B/CMPXCHG16B).
+    func execCmpxchg16b(_ d: Instruction) -> Step {
+        let offset = effectiveAddress(d)
+        guard let linear = linearAddress(d.segment, offset, 16, forWrite: true) else { return .fault }
+        if linear & 15 != 0 { return raiseFault(.generalProtection, errorCode: 0) }
+        guard let low = readLinear(linear, as: UInt64.self), let high = readLinear(linear &+ 8, as: UInt64.self) else { return .fault }
+        let equal = low == regs[GeneralRegister.rax.rawValue] && high == regs[GeneralRegister.rdx.rawValue]
+        let stored = equal ? (regs[GeneralRegister.rbx.rawValue], regs[GeneralRegister.rcx.rawValue]) : (low, high)
+        guard writeLinear(linear, stored.0), writeLinear(linear &+ 8, stored.1) else { return .fault }
+        if !equal {
+            regs[GeneralRegister.rax.rawValue] = low
+            regs[GeneralRegister.rdx.rawValue] = high
+        }
+        setStatusFlags(EFlags.zero, equal ? EFlags.zero : 0)
+        return .next
+    }
+
     /// CMPXCHG8B: compare EDX:EAX with m64; equal → store ECX:EBX and set ZF, else load EDX:EAX.
     func execCmpxchg8b(_ d: Instruction) -> Step {
         let offset = effectiveAddress(d)

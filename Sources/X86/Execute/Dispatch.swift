@@ -122,6 +122,7 @@ extension CPU {
         case .xaddRmReg: return execXadd(d)
         case .cmpxchgRmReg: return execCmpxchg(d)
         case .cmpxchg8b: return execCmpxchg8b(d)
+        case .cmpxchg16b: return execCmpxchg16b(d)
         // Stack
         case .pushReg: return execPushReg(d)
         case .popReg: return execPopReg(d)

@@ -55,6 +55,8 @@ public enum CPUIDIdentity {
         | Feature1EDX.pae | Feature1EDX.cx8 | Feature1EDX.sep | Feature1EDX.mtrr | Feature1EDX.pge | Feature1EDX.cmov
         | Feature1EDX.pat | Feature1EDX.pse36 | Feature1EDX.clfsh | Feature1EDX.mmx | Feature1EDX.fxsr
         | Feature1EDX.sse | Feature1EDX.sse2
+    /// CPUID 1 ECX: CMPXCHG16B (bit 13).
+    public static let features1ECX: UInt32 = 1 << 13
     /// CPUID 1 EBX[15:8]: the CLFLUSH line size in 8-byte units.
     public static let clflushLineSize: UInt32 = 8
     /// Whether CPUID reports long mode (80000001h EDX bit 29) and SYSCALL (bit 11), and EFER's
@@ -79,7 +81,7 @@ public enum CPUIDIdentity {
             let v = littleEndianWords(vendor, count: 3)
             return (1, v[0], v[2], v[1])
         case 1:
-            return (signature, UInt32(apicID) << 24 | 1 << 16 | clflushLineSize << 8, 0, features1EDX)
+            return (signature, UInt32(apicID) << 24 | 1 << 16 | clflushLineSize << 8, features1ECX, features1EDX)
         case 0x8000_0000:
             return (0x8000_0008, 0, 0, 0)
         case 0x8000_0001:

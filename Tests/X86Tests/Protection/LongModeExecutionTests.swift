@@ -255,4 +255,24 @@ import X86Asm
         #expect(m.cpu.gdtr.base == 0x1_0000_0000 + UInt64(ProtectedModeGuest.gdtBase))
         #expect(m.cpu.taskRegister.base == 0x1_0000_3000, "the 16-byte descriptor's upper base")
     }
+
+    /// CMPXCHG16B: equal → RCX:RBX stored and ZF set; unequal → RDX:RAX loaded and ZF clear.
+    @Test func compareAndExchangeSixteenBytes() throws {
+        let (m, run) = try run64(prepare: { m, _ in
+            m.setQword(0x1111, at: 0x4000)
+            m.setQword(0x2222, at: 0x4008)
+        }) { a in
+            a.mov(.rax, 0x1111); a.mov(.rdx, 0x2222)
+            a.mov(.rbx, 0x3333); a.mov(.rcx, 0x4444)
+            a.mov(.rsi, 0x4000)
+            a.cmpxchg16b(Mem(.rsi))
+            a.setcc(.z, .r8b)
+            a.cmpxchg16b(Mem(.rsi))                  // now unequal: loads RDX:RAX
+            a.setcc(.z, .r9b)
+        }
+        m.expectClean(run)
+        #expect(m.cpu.register(.r8) & 0xFF == 1 && m.cpu.register(.r9) & 0xFF == 0)
+        #expect(m.physicalQword(at: 0x4000) == 0x3333 && m.physicalQword(at: 0x4008) == 0x4444)
+        #expect(m.cpu.register(.rax) == 0x3333 && m.cpu.register(.rdx) == 0x4444)
+    }
 }
