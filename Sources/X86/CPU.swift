@@ -50,6 +50,9 @@ public final class CPU {
     var cr2: UInt64 = 0
     var cr3: UInt64 = 0
     var cr4: UInt32 = 0
+    /// The task-priority register of 64-bit mode (bits 3:0). With no local APIC yet it holds
+    /// its value and masks nothing.
+    var cr8: UInt64 = 0
     var efer: UInt64 = 0
     let debugRegisters: UnsafeMutablePointer<UInt64>
     var gdtr = DescriptorTableRegister()

@@ -507,13 +507,15 @@ struct Decoder {
         case 0x20...0x23:
             // MOV to/from control and debug registers: the mod field is ignored (always a
             // register operand) and the operand is always 32 bits.
-            // In 64-bit mode the operand is 64 bits. REX.R would name CR8 (the task-priority
-            // register, which needs a local APIC) or nonexistent registers: #UD here.
+            // In 64-bit mode the operand is 64 bits and REX.R reaches CR8 (the task-priority
+            // register); no other register above 7 exists.
             set([.movFromCR, .movFromDR, .movToCR, .movToDR][Int(opcode & 3)], longMode ? .qword : .dword)
             modrm = byte()
-            out.sub = (modrm >> 3) & 7
+            out.sub = (modrm >> 3) & 7 | rexR
             out.rm = RegisterFile.byteOffset(modrm & 7 | rexB)
-            if opcode & 1 == 0 && [1, 5, 6, 7].contains(out.sub) || rexR != 0 { setInvalid() }
+            let controlRegister = opcode & 1 == 0
+            let exists = controlRegister ? [0, 2, 3, 4, 8].contains(out.sub) : out.sub < 8
+            if !exists { setInvalid() }
         case 0x05 where longMode: set(.syscall, .qword)
         case 0x07 where longMode: set(.sysret, rexW ? .qword : .dword)
         case 0x30: set(.wrmsr, .dword)

@@ -64,6 +64,7 @@ extension CPU {
         case 0: value = UInt64(cr0)
         case 2: value = cr2
         case 3: value = cr3
+        case 8: value = cr8
         default: value = UInt64(cr4)
         }
         // 64 bits in 64-bit mode, else 32.
@@ -81,6 +82,10 @@ extension CPU {
             cr2 = UInt64(value)
         case 3:
             return writeCR3(value)
+        case 8:
+            // CR8 holds the task priority in bits 3:0; the rest are reserved (SDM Vol. 3A, 2.5).
+            if value & ~0xF != 0 { return raiseFault(.generalProtection, errorCode: 0) }
+            cr8 = value
         default:
             return writeCR4(UInt32(truncatingIfNeeded: value))
         }

@@ -60,11 +60,12 @@ public enum CPUIDIdentity {
     /// CPUID 1 EBX[15:8]: the CLFLUSH line size in 8-byte units.
     public static let clflushLineSize: UInt32 = 8
     /// Whether CPUID reports long mode (80000001h EDX bit 29) and SYSCALL (bit 11), and EFER's
-    /// LME and SCE exist: not until 64-bit code runs. IA-32e paging and mode activation are in
-    /// place for it (tests reach them by setting EFER directly).
-    public static let reportsLongMode = false
-    /// CPUID 80000001h EDX: the execute-disable bit.
-    public static let extendedFeaturesEDX: UInt32 = 1 << 20
+    /// LME and SCE and the long-mode MSRs exist.
+    public static let reportsLongMode = true
+    /// CPUID 80000001h EDX: SYSCALL/SYSRET (bit 11), the execute-disable bit (20) and long mode (29).
+    public static let extendedFeaturesEDX: UInt32 = 1 << 11 | 1 << 20 | 1 << 29
+    /// CPUID 80000001h ECX: LAHF/SAHF in 64-bit mode (bit 0).
+    public static let extendedFeaturesECX: UInt32 = 1 << 0
 
     static func littleEndianWords(_ text: String, count: Int) -> [UInt32] {
         var bytes = Array(text.utf8)
@@ -85,9 +86,10 @@ public enum CPUIDIdentity {
         case 0x8000_0000:
             return (0x8000_0008, 0, 0, 0)
         case 0x8000_0001:
-            return (0, 0, 0, extendedFeaturesEDX)
+            return (0, 0, extendedFeaturesECX, extendedFeaturesEDX)
         case 0x8000_0008:
-            return (UInt32(CPU.physicalAddressBits) | 32 << 8, 0, 0, 0)
+            // Physical address bits, and the 48 linear address bits of 4-level paging.
+            return (UInt32(CPU.physicalAddressBits) | 48 << 8, 0, 0, 0)
         case 0x8000_0002...0x8000_0004:
             let words = littleEndianWords(brand, count: 12)
             let base = Int(eax - 0x8000_0002) * 4

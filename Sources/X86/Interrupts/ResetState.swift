@@ -35,6 +35,7 @@ extension CPU {
         cr2 = 0
         cr3 = 0
         cr4 = 0
+        cr8 = 0
         efer = 0
         setPrivilegeLevel(0)
         for i in 0..<4 { debugRegisters[i] = 0 }

@@ -5,6 +5,7 @@ import X86Asm
 /// 64-bit code (SDM Vol. 2, 2.2 and Vol. 3A, 10.8.5): a far jump to a code segment with L = 1
 /// once IA-32e mode is active enters 64-bit mode, where REX prefixes, 64-bit operands, the
 /// 64-bit stack and RIP-relative operands run. EFER.LME is set directly (see LongModePagingTests).
+/// The MSRs of SYSCALL are set directly too, where the test is about the instruction.
 @Suite struct LongModeExecutionTests {
     static let code64: UInt16 = PM.Selector.free
     private typealias Paging = LongModePagingTests
@@ -274,5 +275,19 @@ import X86Asm
         #expect(m.cpu.register(.r8) & 0xFF == 1 && m.cpu.register(.r9) & 0xFF == 0)
         #expect(m.physicalQword(at: 0x4000) == 0x3333 && m.physicalQword(at: 0x4008) == 0x4444)
         #expect(m.cpu.register(.rax) == 0x3333 && m.cpu.register(.rdx) == 0x4444)
+    }
+
+    /// MOV to and from CR8 (64-bit mode, REX.R): the task priority in bits 3:0; reserved bits #GP.
+    @Test func controlRegister8HoldsTheTaskPriority() throws {
+        let (m, run) = try run64 { a in
+            a.mov(.rax, 9)
+            a.mov(.cr8, .rax)
+            a.mov(.rbx, .cr8)
+            a.mov(.rax, 0x10)
+            a.mov(.cr8, .rax)                        // bit 4 is reserved
+        }
+        // The test's IDT is a legacy one, so the #GP ends in shutdown; the first event tells.
+        #expect(run.reason == .shutdown && m.events.deliveries.first?.vector == 13)
+        #expect(m.cpu.register(.rbx) == 9 && m.cpu.cr8 == 9)
     }
 }
