@@ -100,6 +100,9 @@ struct Instruction {
     @inline(__always) var scale: UInt8 { pointer.pointee.scale }
     @inline(__always) var disp: UInt32 { pointer.pointee.disp }
     @inline(__always) var imm: UInt32 { pointer.pointee.imm }
+    /// The immediate sign-extended to 64 bits: a branch displacement, exact at any operand size
+    /// once the sum is masked to it.
+    @inline(__always) var displacement: UInt64 { UInt64(bitPattern: Int64(Int32(bitPattern: imm))) }
     /// The immediate operand at the instruction's operand size, zero-extended to 64 bits; for
     /// a 64-bit operand, the 32-bit immediate sign-extended (SDM Vol. 2, 2.2.1.5).
     @inline(__always) var immediate: UInt64 {

@@ -16,21 +16,21 @@ extension CPU {
     }
 
     @inline(__always) func execJmpRel(_ d: Instruction) -> Step {
-        branch(to: (nextInstructionPointer(d) &+ d.immediate) & operandMask(d.size))
+        branch(to: (nextInstructionPointer(d) &+ d.displacement) & operandMask(d.size))
     }
 
     /// A conditional branch ends its block only when taken: decoding goes on past it, so a
     /// branch that falls through costs no block lookup. It runs without `rip` brought up to
     /// date (see Dispatch.swift), so it works out the next instruction's offset itself.
     @inline(__always) func execJcc(_ d: Instruction) -> Step {
-        if condition(d.sub) { return branch(to: (nextInstructionPointer(d) &+ d.immediate) & operandMask(d.size)) }
+        if condition(d.sub) { return branch(to: (nextInstructionPointer(d) &+ d.displacement) & operandMask(d.size)) }
         return .next
     }
 
     /// JZ/JNZ or JC/JNC, given the flag their condition tests: taken when the flag differs from
     /// the condition code's low bit.
     @inline(__always) func execJccOnFlag(_ d: Instruction, _ flag: Bool) -> Step {
-        if flag != (d.sub & 1 != 0) { return branch(to: (nextInstructionPointer(d) &+ d.immediate) & operandMask(d.size)) }
+        if flag != (d.sub & 1 != 0) { return branch(to: (nextInstructionPointer(d) &+ d.displacement) & operandMask(d.size)) }
         return .next
     }
 
@@ -52,14 +52,14 @@ extension CPU {
             default: taken = counter != 0
             }
         }
-        if taken { return branch(to: (nextInstructionPointer(d) &+ d.immediate) & operandMask(d.size)) }
+        if taken { return branch(to: (nextInstructionPointer(d) &+ d.displacement) & operandMask(d.size)) }
         // Not taken: the block's end record follows (LOOP ends its block) and sets EIP.
         return .next
     }
 
     func execCallRel(_ d: Instruction) -> Step {
         let returnOffset = nextInstructionPointer(d)
-        let target = (returnOffset &+ d.immediate) & operandMask(d.size)
+        let target = (returnOffset &+ d.displacement) & operandMask(d.size)
         if !isBranchTarget(target) { return raiseFault(.generalProtection, errorCode: 0) }
         guard push(returnOffset, d.size) else { return .fault }
         rip = target
