@@ -74,16 +74,7 @@ import X86
     /// become UD2, so an exception can turn into a storm of deliveries that retire nothing.
     private func prepare(_ m: TestMachine, restoringFrom pristine: [UInt8], with rng: inout SplitMix64) {
         m.cpu.powerOnReset()
-        pristine.withUnsafeBytes { image in
-            for page in m.bus.dirtyPages {
-                let start = Int(page) << 12
-                UnsafeMutableRawPointer(m.bus.ram.baseAddress! + start)
-                    .copyMemory(from: image.baseAddress! + start, byteCount: TestBus.pageSize)
-            }
-        }
-        m.bus.forgetDirtyPages()
-        m.bus.clearLogs()
-        m.events.clear()
+        m.restoreRAM(from: pristine)
         if rng.next() % 4 == 0 {
             for vector in 0..<32 where rng.next() % 2 == 0 {
                 let stub = Int(TestMachine.stubSegment) * 16 + vector * TestMachine.stubSize

@@ -45,15 +45,7 @@ import Testing
             let seed = Self.baseSeed &+ UInt64(run) &* 0x9E37_79B9_7F4A_7C15
             var rng = SplitMix64(seed: seed)
             m.cpu.powerOnReset()
-            pristine.withUnsafeBytes { image in
-                for page in m.bus.dirtyPages {
-                    let start = Int(page) << 12
-                    UnsafeMutableRawPointer(m.bus.ram.baseAddress! + start)
-                        .copyMemory(from: image.baseAddress! + start, byteCount: TestBus.pageSize)
-                }
-            }
-            m.bus.forgetDirtyPages()
-            m.events.clear()
+            m.restoreRAM(from: pristine)
             m.cpu.flushDecodedCode()
             enter64BitMode(m.cpu, rng: &rng)
             let start = rng.next(in: Self.codeArea.lowerBound...(Self.codeArea.upperBound - 64))

@@ -105,16 +105,7 @@ import Testing
     private func prepare(_ m: TestMachine, restoringFrom pristine: [UInt8], mode: Mode, paging: Paging, rng: inout SplitMix64) {
         let cpu = m.cpu
         cpu.powerOnReset()
-        pristine.withUnsafeBytes { image in
-            for page in m.bus.dirtyPages {
-                let start = Int(page) << 12
-                UnsafeMutableRawPointer(m.bus.ram.baseAddress! + start)
-                    .copyMemory(from: image.baseAddress! + start, byteCount: TestBus.pageSize)
-            }
-        }
-        m.bus.forgetDirtyPages()
-        m.bus.clearLogs()
-        m.events.clear()
+        m.restoreRAM(from: pristine)
         // Everything was restored from outside the CPU: decoded code may be stale.
         cpu.flushDecodedCode()
 

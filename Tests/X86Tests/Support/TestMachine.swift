@@ -145,3 +145,20 @@ func runSnippet(sourceLocation: SourceLocation = #_sourceLocation,
     m.expectCleanHalt(reason, sourceLocation: sourceLocation)
     return m
 }
+
+extension TestMachine {
+    /// Puts back the pages a run dirtied from `pristine` (a copy of RAM taken before), and
+    /// forgets the run's port log and events: the robustness sweeps' reset between runs.
+    func restoreRAM(from pristine: [UInt8]) {
+        pristine.withUnsafeBytes { image in
+            for page in bus.dirtyPages {
+                let start = Int(page) << 12
+                UnsafeMutableRawPointer(bus.ram.baseAddress! + start)
+                    .copyMemory(from: image.baseAddress! + start, byteCount: TestBus.pageSize)
+            }
+        }
+        bus.forgetDirtyPages()
+        bus.clearLogs()
+        events.clear()
+    }
+}
