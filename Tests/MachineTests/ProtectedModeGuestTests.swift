@@ -9,6 +9,7 @@ import Testing
     /// change, the exception chain of the shutdown, the board's INIT and the guest back.
     @Test(arguments: [
         (ResetGuest.protectedTripleFault, [6, 13, 8, 13] as [UInt64]),
+        (.longModeTripleFault, [6, 13, 8, 13]),
         (.userTripleFault, [13, 8, 11]),
         (.taskGateFault, [13, 8, 11]),
     ])

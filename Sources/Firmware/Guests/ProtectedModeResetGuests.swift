@@ -1,8 +1,8 @@
 import X86Asm
 
 /// The reset paths of protected-mode code: triple faults from ring 0 and from ring 3 through
-/// a broken IDT, a fault inside a task-gate handler, and the 286 BIOS trick of leaving
-/// protected mode through an 8042 reset with CMOS shutdown code 0Ah.
+/// a broken IDT, a fault inside a task-gate handler, a triple fault from 64-bit mode, and the
+/// 286 BIOS trick of leaving protected mode through an 8042 reset with CMOS shutdown code 0Ah.
 extension ResetGuest {
     /// Selectors of the GDT `emitGlobalDescriptorTable` lays out.
     enum Selector {
@@ -16,7 +16,13 @@ extension ResetGuest {
         static let handlerTask: UInt16 = 0x40
         /// A code segment whose descriptor is not present: the broken IDT's gates point at it.
         static let absentCode: UInt16 = 0x48
+        /// 64-bit code (L = 1).
+        static let longCode: UInt16 = 0x50
     }
+
+    /// Where the long-mode guest builds its PML4, PDPT and page directory (one 2 MiB page maps
+    /// the low 2 MiB, guest and tables included).
+    static let longModeTables = 0x1_0000
 
     /// Where the protected-mode guests keep their stacks (below the code at 7C00h).
     static let kernelStackTop: UInt32 = 0x7000
@@ -36,6 +42,12 @@ extension ResetGuest {
             // UD2 at CPL 0 with an IDT of limit 0: #UD, then #GP for the missing gate, then #DF, then shutdown.
             a.lidt(Mem(label: tables.emptyIDTR))
             a.ud2()
+        case .longModeTripleFault:
+            enterLongMode(&a)
+            // As in 32-bit mode: #UD, #GP for the missing gate, #DF, and shutdown.
+            a.lidt(Mem(rip: tables.emptyIDTR))
+            a.ud2()
+            a.bits(.b32)
         case .userTripleFault:
             // At CPL 3, HLT is #GP; every gate of the IDT points at a code segment that is not
             // present, so #GP becomes #NP, #NP again makes #DF, and #DF's #NP is the triple fault.
@@ -96,13 +108,14 @@ extension ResetGuest {
                 a.db([0, 0x89, 0, 0])
             }
             a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0x1A, flags: 0xC)   // 48h code, not present
+            a.longModeCodeDescriptor()                                              // 50h 64-bit code
             a.bind(gdtr)
-            a.dw(UInt16(8 * 10 - 1))
+            a.dw(UInt16(8 * 11 - 1))
             a.dd(gdt)
 
             a.bind(emptyIDTR)
             a.dw(0)
-            a.dd(0)
+            a.dq(0)                                        // 10 bytes: LIDT in 64-bit mode reads a 64-bit base
             a.bind(brokenIDTR)
             a.dw(32 * 8 - 1)
             a.dd(brokenIDT)
@@ -140,6 +153,35 @@ extension ResetGuest {
             a.dd(0x68 << 16)                               // T = 0; I/O map base past the limit
             a.bits(.b16)
         }
+    }
+
+    /// From flat 32-bit code to 64-bit code, as a 64-bit kernel does: 4-level tables, CR4.PAE,
+    /// CR3, EFER.LME (WRMSR), CR0.PG, and a far jump to the 64-bit code segment.
+    private func enterLongMode(_ a: inout Assembler) {
+        let tables = ResetGuest.longModeTables
+        a.mov(.edi, tables)
+        a.mov(.ecx, 3 * 1024)
+        a.xor(.eax, .eax)
+        a.stosd(.rep)
+        a.mov(Mem(disp: tables, size: .dword), tables + 0x1000 + 3)
+        a.mov(Mem(disp: tables + 0x1000, size: .dword), tables + 0x2000 + 3)
+        a.mov(Mem(disp: tables + 0x2000, size: .dword), 0x83)           // a 2 MiB page at 0
+        a.mov(.eax, .cr4)
+        a.or(.eax, 1 << 5)
+        a.mov(.cr4, .eax)
+        a.mov(.eax, tables)
+        a.mov(.cr3, .eax)
+        a.mov(.ecx, Int(bitPattern: 0xC000_0080))
+        a.rdmsr()
+        a.or(.eax, 1 << 8)
+        a.wrmsr()
+        a.mov(.eax, .cr0)
+        a.or(.eax, Int(bitPattern: 0x8000_0000))
+        a.mov(.cr0, .eax)
+        let long = a.newLabel("long64")
+        a.jmpFar(segment: Selector.longCode, long)
+        a.bits(.b64)
+        a.bind(long)
     }
 
     /// LGDT, CR0.PE, a far jump to 32-bit code, flat data segments, a stack and the main task's TR.

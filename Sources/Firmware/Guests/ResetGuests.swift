@@ -17,6 +17,7 @@ public enum ResetGuest: String, CaseIterable, Sendable {
     case userTripleFault = "ring3-triple-fault"
     case taskGateFault = "task-gate-fault"
     case i8042From286ProtectedMode = "286-8042-reset"
+    case longModeTripleFault = "lm-triple-fault"
 
     /// What the guest does, for tables and help.
     public var method: String {
@@ -33,13 +34,14 @@ public enum ResetGuest: String, CaseIterable, Sendable {
         case .userTripleFault: "HLT in ring 3, IDT gates to a missing segment (triple fault)"
         case .taskGateFault: "#UD through a task gate; the handler task faults (triple fault)"
         case .i8042From286ProtectedMode: "16-bit protected mode, CMOS 0Ah, 8042 command FEh (286 BIOS style)"
+        case .longModeTripleFault: "UD2 in 64-bit mode with an empty IDT (triple fault)"
         }
     }
 
     /// Whether the guest enters protected mode before it resets the machine.
     public var entersProtectedMode: Bool {
         switch self {
-        case .protectedTripleFault, .userTripleFault, .taskGateFault, .i8042From286ProtectedMode: true
+        case .protectedTripleFault, .userTripleFault, .taskGateFault, .i8042From286ProtectedMode, .longModeTripleFault: true
         default: false
         }
     }
@@ -119,7 +121,7 @@ public enum ResetGuest: String, CaseIterable, Sendable {
 
     private func performReset(_ a: inout Assembler, print: Label, emptyIDT: Label, secondBoot: Label) {
         switch self {
-        case .protectedTripleFault, .userTripleFault, .taskGateFault, .i8042From286ProtectedMode:
+        case .protectedTripleFault, .userTripleFault, .taskGateFault, .i8042From286ProtectedMode, .longModeTripleFault:
             performProtectedModeReset(&a, secondBoot: secondBoot)
             return
         case .i8042Pulse:

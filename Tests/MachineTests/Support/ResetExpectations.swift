@@ -19,7 +19,7 @@ extension ResetGuest {
         case .i8042OutputPort: .i8042OutputPort
         case .port92: .port92
         case .cf9Warm, .cf9Cold: .cf9
-        case .tripleFault, .protectedTripleFault, .userTripleFault, .taskGateFault: .tripleFault
+        case .tripleFault, .protectedTripleFault, .userTripleFault, .taskGateFault, .longModeTripleFault: .tripleFault
         case .resetVectorJump, .ctrlAltDel: nil
         }
     }
