@@ -31,8 +31,8 @@ public final class CPU {
     /// 64-bit mode: IA-32e mode is active and CS.L is set. Brought up to date before each block
     /// is looked up (CS and EFER.LMA change only through instructions that end their block).
     var executing64 = false
-    /// EIP where the running block started, and the mask EIP wraps with (CS's default size).
-    var blockInstructionPointer: UInt64 = 0
+    /// The mask EIP wraps with (CS's default size). Where the running block started is in
+    /// the register file (`blockInstructionPointer`), where RIP-relative operands read it.
     var instructionPointerMask: UInt64 = 0xFFFF
 
     // MARK: Flags (status flags are lazy; see Flags.swift)

@@ -162,6 +162,9 @@ extension CPU {
         }
     }
 
+    /// EIP where the running block started.
+    @inline(__always) var blockInstructionPointer: UInt64 { regs[Int(RegisterFile.instructionPointerSlot)] }
+
     /// The offset of the instruction after `d`, in the current block.
     @inline(__always) func nextInstructionPointer(_ d: Instruction) -> UInt64 {
         (blockInstructionPointer &+ UInt64(d.endOffset)) & instructionPointerMask

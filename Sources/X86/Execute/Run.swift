@@ -115,7 +115,6 @@ extension CPU {
     /// Notes where the block about to run starts, for `nextInstructionPointer`, and how often
     /// a REP string instruction may repeat in it.
     @inline(__always) private func enterBlock(repeatBudget budget: Int) {
-        blockInstructionPointer = rip
         regs[Int(RegisterFile.instructionPointerSlot)] = rip
         instructionPointerMask = executing64 ? ~0 : segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
         repeatBudget = budget

@@ -23,6 +23,8 @@ struct Descriptor {
     @inline(__always) var systemType: SystemType? { isSegment ? nil : SystemType(rawValue: type) }
 
     @inline(__always) var isCode: Bool { isSegment && type & 0x8 != 0 }
+    /// 64-bit code in IA-32e mode: L set, D clear (SDM Vol. 3A, 5.2.1).
+    var isLongModeCode: Bool { isCode && attributes & 0x6000 == 0x2000 }
     @inline(__always) var isData: Bool { isSegment && type & 0x8 == 0 }
     @inline(__always) var isConformingCode: Bool { isCode && type & 0x4 != 0 }
     @inline(__always) var isReadableCode: Bool { isCode && type & 0x2 != 0 }

@@ -48,8 +48,7 @@ extension CPU {
         }
         guard let code = readDescriptor(selector, errorCode: selector.errorCode | external) else { return false }
         // The handler must be 64-bit code (L = 1, D = 0) no less privileged than CPL.
-        let longCode = code.attributes & 0x6000 == 0x2000
-        if !code.isCode || !longCode || code.privilegeLevel > cpl {
+        if !code.isLongModeCode || code.privilegeLevel > cpl {
             raiseFault(.generalProtection, errorCode: selector.errorCode | external)
             return false
         }
@@ -70,16 +69,21 @@ extension CPU {
             stackPointer = fromTSS
         }
         stackPointer &= ~0xF
-        var frame: [UInt64] = [UInt64(segs[SegmentRegister.ss.rawValue].selector), regs[GeneralRegister.rsp.rawValue],
-                               UInt64(flagsToPush(for: kind)), UInt64(segs[SegmentRegister.cs.rawValue].selector), rip]
-        if let errorCode { frame.append(UInt64(errorCode)) }
-        let bottom = stackPointer &- UInt64(8 * frame.count)
+        let bottom = stackPointer &- (errorCode == nil ? 40 : 48)
         guard isCanonical(stackPointer &- 1) && isCanonical(bottom) else {
             raiseFault(.stackFault, errorCode: external)
             return false
         }
+        // SS, RSP, RFLAGS, CS, RIP and the error code, from the top down.
+        let slot = { (index: UInt64) in stackPointer &- 8 &* (index + 1) }
         setPrivilegeLevel(newLevel)
-        for (i, value) in frame.enumerated() where !writeLinear(stackPointer &- UInt64(8 * (i + 1)), value) {
+        let pushed = writeLinear(slot(0), UInt64(segs[SegmentRegister.ss.rawValue].selector))
+            && writeLinear(slot(1), regs[GeneralRegister.rsp.rawValue])
+            && writeLinear(slot(2), UInt64(flagsToPush(for: kind)))
+            && writeLinear(slot(3), UInt64(segs[SegmentRegister.cs.rawValue].selector))
+            && writeLinear(slot(4), rip)
+            && (errorCode.map { writeLinear(slot(5), UInt64($0)) } ?? true)
+        if !pushed {
             setPrivilegeLevel(oldLevel)
             return false
         }
@@ -129,20 +133,8 @@ extension CPU {
         let selector = UInt16(truncatingIfNeeded: selectorValue)
         guard let code = checkReturnCodeSegment(selector) else { return false }
         let level = selector.requestedPrivilegeLevel
-        let toLongCode = code.attributes & 0x6000 == 0x2000
-        if toLongCode ? !isCanonical(newRIP) : newRIP > UInt64(code.limit) {
-            raiseFault(.generalProtection, errorCode: 0)
-            return false
-        }
-        let stackSelector = UInt16(truncatingIfNeeded: stackSelectorValue)
-        let stack: SegmentCache
-        if stackSelector.isNullSelector && toLongCode && level != 3 {
-            // 64-bit code below level 3 may run with a null SS.
-            stack = SegmentCache.null(stackSelector)
-        } else {
-            guard let checked = checkStackSegment(stackSelector, privilegeLevel: level, vector: .generalProtection) else { return false }
-            stack = checked
-        }
+        guard isReachable(newRIP, in: code),
+              let stack = returnStackSegment(UInt16(truncatingIfNeeded: stackSelectorValue), level: level, to: code) else { return false }
         guard markAccessed(selector, code) else { return false }
         let oldLevel = cpl
         segs[SegmentRegister.cs.rawValue] = code.cache(selector: selector)
@@ -150,7 +142,7 @@ extension CPU {
         writeFlagsFromStack(UInt32(truncatingIfNeeded: flags), .dword, level: oldLevel)
         segs[SegmentRegister.ss.rawValue] = stack
         regs[GeneralRegister.rsp.rawValue] = newRSP
-        rip = toLongCode ? newRIP : newRIP & 0xFFFF_FFFF
+        rip = code.isLongModeCode ? newRIP : newRIP & 0xFFFF_FFFF
         if level > oldLevel { nullifyInaccessibleDataSegments() }
         return true
     }

@@ -21,13 +21,19 @@ extension CPU {
 
     /// Whether `offset` may be jumped to in the code segment `descriptor`: canonical for 64-bit
     /// code, within the limit for compatibility-mode code; #GP(0) otherwise.
-    private func isReachable(_ offset: UInt64, in descriptor: Descriptor) -> Bool {
-        let longCode = descriptor.attributes & 0x6000 == 0x2000
-        if longCode ? !isCanonical(offset) : offset > UInt64(descriptor.limit) {
+    func isReachable(_ offset: UInt64, in descriptor: Descriptor) -> Bool {
+        if descriptor.isLongModeCode ? !isCanonical(offset) : offset > UInt64(descriptor.limit) {
             raiseFault(.generalProtection, errorCode: 0)
             return false
         }
         return true
+    }
+
+    /// The SS a far RET or IRET to `level` loads: checked as a stack for that level, or null,
+    /// which 64-bit code below level 3 may run with. `nil` with #GP pending.
+    func returnStackSegment(_ selector: UInt16, level: UInt8, to code: Descriptor) -> SegmentCache? {
+        if selector.isNullSelector && code.isLongModeCode && level != 3 { return SegmentCache.null(selector) }
+        return checkStackSegment(selector, privilegeLevel: level, vector: .generalProtection)
     }
 
     /// Loads CS (RPL = `level`) and RIP after every check passed.
@@ -70,14 +76,7 @@ extension CPU {
             return true
         }
         guard let newPointer = peekStack(popped, size), let stackValue = peekStack(popped + size.bytes, size) else { return false }
-        let stackSelector = UInt16(truncatingIfNeeded: stackValue)
-        let stack: SegmentCache
-        if stackSelector.isNullSelector && code.attributes & 0x6000 == 0x2000 && level != 3 {
-            stack = SegmentCache.null(stackSelector)
-        } else {
-            guard let checked = checkStackSegment(stackSelector, privilegeLevel: level, vector: .generalProtection) else { return false }
-            stack = checked
-        }
+        guard let stack = returnStackSegment(UInt16(truncatingIfNeeded: stackValue), level: level, to: code) else { return false }
         guard enterCodeSegment(selector, code, offset: offset, level: level) else { return false }
         segs[SegmentRegister.ss.rawValue] = stack
         regs[GeneralRegister.rsp.rawValue] = newPointer &+ UInt64(release)
