@@ -96,3 +96,28 @@ extension Assembler {
         for segment in [SegReg.ds, .es, .fs, .gs, .ss] { mov(segment, .ax) }
     }
 }
+
+extension Assembler {
+    /// From flat 32-bit protected mode with paging off into 64-bit code, as a 64-bit kernel
+    /// does (SDM Vol. 3A, 10.8.5): CR4.PAE, CR3 = `pml4`, EFER.LME through WRMSR, CR0.PG, then
+    /// a far jump to the 64-bit `codeSelector` of the loaded GDT. The page tables are the
+    /// caller's and must identity-map this code; assembly continues in 64-bit mode.
+    public mutating func enterLongMode(pml4: Int, codeSelector: UInt16) {
+        let long = newLabel("long64")
+        mov(.eax, .cr4)
+        or(.eax, 1 << 5)
+        mov(.cr4, .eax)
+        mov(.eax, pml4)
+        mov(.cr3, .eax)
+        mov(.ecx, Int(bitPattern: 0xC000_0080))
+        rdmsr()
+        or(.eax, 1 << 8)
+        wrmsr()
+        mov(.eax, .cr0)
+        or(.eax, Int(bitPattern: 0x8000_0000))
+        mov(.cr0, .eax)
+        jmpFar(segment: codeSelector, long)
+        bits(.b64)
+        bind(long)
+    }
+}

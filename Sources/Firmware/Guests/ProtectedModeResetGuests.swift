@@ -155,8 +155,8 @@ extension ResetGuest {
         }
     }
 
-    /// From flat 32-bit code to 64-bit code, as a 64-bit kernel does: 4-level tables, CR4.PAE,
-    /// CR3, EFER.LME (WRMSR), CR0.PG, and a far jump to the 64-bit code segment.
+    /// From flat 32-bit code to 64-bit code, as a 64-bit kernel does: 4-level tables mapping the
+    /// first 2 MiB, then the architectural switch (`Assembler.enterLongMode`).
     private func enterLongMode(_ a: inout Assembler) {
         let tables = ResetGuest.longModeTables
         a.mov(.edi, tables)
@@ -166,22 +166,7 @@ extension ResetGuest {
         a.mov(Mem(disp: tables, size: .dword), tables + 0x1000 + 3)
         a.mov(Mem(disp: tables + 0x1000, size: .dword), tables + 0x2000 + 3)
         a.mov(Mem(disp: tables + 0x2000, size: .dword), 0x83)           // a 2 MiB page at 0
-        a.mov(.eax, .cr4)
-        a.or(.eax, 1 << 5)
-        a.mov(.cr4, .eax)
-        a.mov(.eax, tables)
-        a.mov(.cr3, .eax)
-        a.mov(.ecx, Int(bitPattern: 0xC000_0080))
-        a.rdmsr()
-        a.or(.eax, 1 << 8)
-        a.wrmsr()
-        a.mov(.eax, .cr0)
-        a.or(.eax, Int(bitPattern: 0x8000_0000))
-        a.mov(.cr0, .eax)
-        let long = a.newLabel("long64")
-        a.jmpFar(segment: Selector.longCode, long)
-        a.bits(.b64)
-        a.bind(long)
+        a.enterLongMode(pml4: tables, codeSelector: Selector.longCode)
     }
 
     /// LGDT, CR0.PE, a far jump to 32-bit code, flat data segments, a stack and the main task's TR.
