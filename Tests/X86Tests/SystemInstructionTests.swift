@@ -294,6 +294,31 @@ import X86Asm
         }
     }
 
+    @Test func longModeAddressMSRsRejectNonCanonicalValues() throws {
+        for index in [0xC000_0082, 0xC000_0083, 0xC000_0100, 0xC000_0101, 0xC000_0102] {
+            try runExpectingException(.generalProtection) { a, mark in
+                a.mov(.ecx, index)
+                a.mov(.edx, 0x0000_8000)                         // bit 47 set, 63:48 clear
+                a.xor(.eax, .eax)
+                a.bind(mark)
+                a.wrmsr()
+            }
+        }
+        let m = try runSnippet { a in
+            a.mov(.ecx, Int(bitPattern: 0xC000_0100))           // FS.base: a canonical upper-half address
+            a.mov(.edx, Int(bitPattern: 0xFFFF_8000))
+            a.mov(.eax, 0x1000)
+            a.wrmsr()
+            a.mov(.ecx, Int(bitPattern: 0xC000_0081))           // STAR holds selectors, not an address
+            a.mov(.edx, 0x0000_8000)
+            a.wrmsr()
+            a.mov(.ecx, Int(bitPattern: 0xC000_0100))
+            a.rdmsr()
+        }
+        #expect(m.r32(.rdx) == 0xFFFF_8000)
+        #expect(m.r32(.rax) == 0x1000)
+    }
+
     // MARK: Caches
 
     @Test func wbinvdAndInvdComplete() throws {

@@ -143,9 +143,11 @@ extension CPU {
     /// Writes a long-mode MSR: `false` for a value the SDM makes #GP(0) (a non-canonical
     /// address), `nil` for any other index.
     func writeLongModeMSR(_ index: UInt32, _ value: UInt64) -> Bool? {
-        let address = [ModelSpecificRegisters.longModeSystemCallTarget, ModelSpecificRegisters.compatibilitySystemCallTarget,
-                       ModelSpecificRegisters.fsBase, ModelSpecificRegisters.gsBase, ModelSpecificRegisters.kernelGSBase]
-        if address.contains(index) && !isCanonical(value) { return false }
+        typealias MSR = ModelSpecificRegisters
+        // LSTAR, CSTAR, FS.base, GS.base and KernelGSBase hold linear addresses.
+        let holdsAddress = (MSR.longModeSystemCallTarget...MSR.compatibilitySystemCallTarget).contains(index)
+            || (MSR.fsBase...MSR.kernelGSBase).contains(index)
+        if holdsAddress && !isCanonical(value) { return false }
         switch index {
         case ModelSpecificRegisters.star: msrs.star = value
         case ModelSpecificRegisters.longModeSystemCallTarget: msrs.longModeSystemCallTarget = value
