@@ -121,3 +121,27 @@ extension Assembler {
         bind(long)
     }
 }
+
+extension Assembler {
+    /// Emits code that builds 4-level page tables in the three pages at `tables` (PML4, PDPT,
+    /// page directory) identity-mapping the first `twoMiBPages` × 2 MiB with large pages,
+    /// writable and supervisor-only: the tables `enterLongMode(pml4:codeSelector:)` wants.
+    /// Uses EAX, ECX and EDI; runs in 32-bit code with paging off.
+    public mutating func buildIdentityPageTables(at tables: Int, twoMiBPages: Int) {
+        mov(.edi, tables)
+        mov(.ecx, 3 * 1024)
+        xor(.eax, .eax)
+        stosd(.rep)
+        mov(Mem(disp: tables, size: .dword), tables + 0x1000 + 3)          // PML4[0] → PDPT
+        mov(Mem(disp: tables + 0x1000, size: .dword), tables + 0x2000 + 3) // PDPT[0] → directory
+        mov(.edi, tables + 0x2000)
+        mov(.eax, 0x83)                                                     // present, writable, 2 MiB
+        mov(.ecx, twoMiBPages)
+        let fill = newLabel("fill")
+        bind(fill)
+        mov(Mem(.edi, size: .dword), .eax)
+        add(.eax, 0x20_0000)
+        add(.edi, 8)
+        loop(fill)
+    }
+}

@@ -158,15 +158,8 @@ extension ResetGuest {
     /// From flat 32-bit code to 64-bit code, as a 64-bit kernel does: 4-level tables mapping the
     /// first 2 MiB, then the architectural switch (`Assembler.enterLongMode`).
     private func enterLongMode(_ a: inout Assembler) {
-        let tables = ResetGuest.longModeTables
-        a.mov(.edi, tables)
-        a.mov(.ecx, 3 * 1024)
-        a.xor(.eax, .eax)
-        a.stosd(.rep)
-        a.mov(Mem(disp: tables, size: .dword), tables + 0x1000 + 3)
-        a.mov(Mem(disp: tables + 0x1000, size: .dword), tables + 0x2000 + 3)
-        a.mov(Mem(disp: tables + 0x2000, size: .dword), 0x83)           // a 2 MiB page at 0
-        a.enterLongMode(pml4: tables, codeSelector: Selector.longCode)
+        a.buildIdentityPageTables(at: ResetGuest.longModeTables, twoMiBPages: 1)
+        a.enterLongMode(pml4: ResetGuest.longModeTables, codeSelector: Selector.longCode)
     }
 
     /// LGDT, CR0.PE, a far jump to 32-bit code, flat data segments, a stack and the main task's TR.

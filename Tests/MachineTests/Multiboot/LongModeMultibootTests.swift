@@ -31,22 +31,7 @@ import X86Asm
         a.cli(); a.hlt()
 
         a.bind(hasLongMode)
-        // PML4[0] → PDPT, PDPT[0] → directory, 512 × 2 MiB pages: the first GiB identity-mapped.
-        a.mov(.edi, tables)
-        a.mov(.ecx, 3 * 1024)
-        a.xor(.eax, .eax)
-        a.stosd(.rep)
-        a.mov(Mem(disp: tables, size: .dword), tables + 0x1000 + 3)
-        a.mov(Mem(disp: tables + 0x1000, size: .dword), tables + 0x2000 + 3)
-        a.mov(.edi, tables + 0x2000)
-        a.mov(.eax, 0x83)
-        a.mov(.ecx, 512)
-        let fill = a.newLabel()
-        a.bind(fill)
-        a.mov(Mem(.edi, size: .dword), .eax)
-        a.add(.eax, 0x20_0000)
-        a.add(.edi, 8)
-        a.loop(fill)
+        a.buildIdentityPageTables(at: tables, twoMiBPages: 512)           // the first GiB
         a.lgdt(Mem(disp: 0, label: gdtPointer))
         a.enterLongMode(pml4: tables, codeSelector: 0x08)
         a.mov(.rsp, 0x9_0000)
