@@ -42,20 +42,7 @@ extension CPU {
             return false
         }
         let selector = gate.selector
-        if selector.isNullSelector {
-            raiseFault(.generalProtection, errorCode: external)
-            return false
-        }
-        guard let code = readDescriptor(selector, errorCode: selector.errorCode | external) else { return false }
-        // The handler must be 64-bit code (L = 1, D = 0) no less privileged than CPL.
-        if !code.isLongModeCode || code.privilegeLevel > cpl {
-            raiseFault(.generalProtection, errorCode: selector.errorCode | external)
-            return false
-        }
-        if !code.isPresent {
-            raiseFault(.segmentNotPresent, errorCode: selector.errorCode | external)
-            return false
-        }
+        guard let code = gateHandlerSegment(selector, external: external, longMode: true) else { return false }
         if !isCanonical(gate.offset) {
             raiseFault(.generalProtection, errorCode: external)
             return false

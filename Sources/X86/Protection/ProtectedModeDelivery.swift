@@ -32,19 +32,7 @@ extension CPU {
             return switchTaskForEvent(gate.gateSelector, vector: vector, errorCode: errorCode, kind: kind)
         }
         let selector = gate.gateSelector
-        if selector.isNullSelector {
-            raiseFault(.generalProtection, errorCode: external)
-            return false
-        }
-        guard let code = readDescriptor(selector, errorCode: selector.errorCode | external) else { return false }
-        if !code.isCode || code.privilegeLevel > cpl {
-            raiseFault(.generalProtection, errorCode: selector.errorCode | external)
-            return false
-        }
-        if !code.isPresent {
-            raiseFault(.segmentNotPresent, errorCode: selector.errorCode | external)
-            return false
-        }
+        guard let code = gateHandlerSegment(selector, external: external, longMode: false) else { return false }
         let size: OperandSize = gate.isGate32 ? .dword : .word
         let entryPoint = gate.isGate32 ? gate.gateOffset : gate.gateOffset & 0xFFFF
         let fromVirtual8086 = isVirtual8086
@@ -180,5 +168,27 @@ extension SegmentCache {
     /// A segment in virtual-8086 mode: base = selector × 16, 64 KiB, read/write, DPL 3.
     static func virtual8086(_ selector: UInt16) -> SegmentCache {
         SegmentCache(selector: selector, base: UInt64(selector) << 4, limit: 0xFFFF, attributes: 0xF3)
+    }
+}
+
+extension CPU {
+    /// The code segment an interrupt or trap gate names (SDM Vol. 3A, 6.12.1.1 and 6.14.1): a
+    /// non-null selector to a present code segment no less privileged than CPL, and 64-bit code
+    /// for an IA-32e gate; `nil` with the fault raised otherwise.
+    func gateHandlerSegment(_ selector: UInt16, external: UInt32, longMode: Bool) -> Descriptor? {
+        if selector.isNullSelector {
+            raiseFault(.generalProtection, errorCode: external)
+            return nil
+        }
+        guard let code = readDescriptor(selector, errorCode: selector.errorCode | external) else { return nil }
+        if !(longMode ? code.isLongModeCode : code.isCode) || code.privilegeLevel > cpl {
+            raiseFault(.generalProtection, errorCode: selector.errorCode | external)
+            return nil
+        }
+        if !code.isPresent {
+            raiseFault(.segmentNotPresent, errorCode: selector.errorCode | external)
+            return nil
+        }
+        return code
     }
 }
