@@ -20,12 +20,25 @@ import Testing
         let modeIndex = try #require(records.firstIndex(of: "mode"))
         #expect(records[modeIndex].event["pe"] == 1)
         #expect(records[modeIndex].event["pg"] == 0)
+        #expect(records.named("mode").contains { $0.event["lma"] == 1 } == (guest == .longModeTripleFault))
         let shutdownIndex = try #require(records.firstIndex(of: "shutdown", from: modeIndex))
         #expect(records[shutdownIndex].event["vector"] == .numbers(chain))
         let resetIndex = try #require(records.firstIndex(of: "reset", from: shutdownIndex))
         #expect(records[resetIndex].event["kind"] == .text(ResetKind.initSignal.rawValue))
         #expect(run.machine.boots == 2)
         #expect(run.serialText.contains(guest.backLine))
+    }
+
+    /// Linux's `reboot=b` from 64-bit mode goes into IA-32e mode and out of it through
+    /// compatibility mode (CR0.PG off clears EFER.LMA, then LME is cleared) to real mode before
+    /// its jump to F000:FFF0 (the firmware's side is in `ResetPathTests`).
+    @Test func biosRebootLeavesLongModeBeforeTheResetVector() throws {
+        let run = try TestBoard.run(.longModeBIOSReboot)
+        let modes = run.records.named("mode").map { record in ["pe", "pg", "lma"].map { record.event[$0] } }
+        #expect(modes == [[1, 0, 0], [1, 1, 1], [1, 0, 0], [0, 0, 0]])
+        #expect(run.records.named("shutdown").isEmpty)
+        #expect(run.machine.cpus[0].extendedFeatureEnable == 0)
+        #expect(!run.machine.cpus[0].isProtectedMode)
     }
 
     /// The task-gate guest's #UD switches tasks (a `task-switch` event naming both TSSs, the

@@ -80,10 +80,11 @@ import Testing
         #expect(records[request].event.cpu == 0)
     }
 
-    /// A far jump to F000:FFF0 and the BIOS's Ctrl-Alt-Del handler (flag 1234h, jump to
-    /// FFFF:0000) enter the firmware again without any reset: no request, no CPU start, but a
-    /// second firmware entry; only Ctrl-Alt-Del makes it a warm start.
-    @Test(arguments: [ResetGuest.resetVectorJump, .ctrlAltDel], BoardProfile.allCases)
+    /// A far jump to F000:FFF0 (from real mode, or from 64-bit mode the way Linux's `reboot=b`
+    /// gets there) and the BIOS's Ctrl-Alt-Del handler (flag 1234h, jump to FFFF:0000) enter the
+    /// firmware again without any reset: no request, no CPU start, but a second firmware entry;
+    /// only Ctrl-Alt-Del makes it a warm start.
+    @Test(arguments: [ResetGuest.resetVectorJump, .longModeBIOSReboot, .ctrlAltDel], BoardProfile.allCases)
     func softwareRestartReentersTheFirmwareWithoutAReset(guest: ResetGuest, board: BoardProfile) throws {
         let run = try TestBoard.run(guest, board: board)
         let records = run.records

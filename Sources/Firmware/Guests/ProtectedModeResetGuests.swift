@@ -1,8 +1,8 @@
 import X86Asm
 
 /// The reset paths of protected-mode code: triple faults from ring 0 and from ring 3 through
-/// a broken IDT, a fault inside a task-gate handler, a triple fault from 64-bit mode, and the
-/// 286 BIOS trick of leaving protected mode through an 8042 reset with CMOS shutdown code 0Ah.
+/// a broken IDT, a fault inside a task-gate handler, a triple fault from 64-bit mode, Linux's
+/// `reboot=b` way from 64-bit mode back to the BIOS's reset vector, and the 286 BIOS trick of leaving protected mode through an 8042 reset with CMOS shutdown code 0Ah.
 extension ResetGuest {
     /// Selectors of the GDT `emitGlobalDescriptorTable` lays out.
     enum Selector {
@@ -48,6 +48,9 @@ extension ResetGuest {
             a.lidt(Mem(rip: tables.emptyIDTR))
             a.ud2()
             a.bits(.b32)
+        case .longModeBIOSReboot:
+            enterLongMode(&a)
+            emitBIOSReboot(&a)
         case .userTripleFault:
             // At CPL 3, HLT is #GP; every gate of the IDT points at a code segment that is not
             // present, so #GP becomes #NP, #NP again makes #DF, and #DF's #NP is the triple fault.
@@ -160,6 +163,64 @@ extension ResetGuest {
     private func enterLongMode(_ a: inout Assembler) {
         a.buildIdentityPageTables(at: ResetGuest.longModeTables, twoMiBPages: 1)
         a.enterLongMode(pml4: ResetGuest.longModeTables, codeSelector: Selector.longCode)
+    }
+
+    /// Linux's `reboot=b` (`machine_real_restart` and its real-mode trampoline): a cold boot
+    /// asked for (0040:0072 = 0, CMOS shutdown code 0), a far jump from 64-bit code to 32-bit
+    /// compatibility-mode code, CR0.PG off there (which leaves IA-32e mode, SDM Vol. 3A 10.8.5.4),
+    /// EFER.LME off, 16-bit segments, CR0.PE off with the caches disabled as Linux does, and a
+    /// far jump to the BIOS's reset vector at F000:FFF0. No reset line is touched: the firmware
+    /// simply runs again.
+    private func emitBIOSReboot(_ a: inout Assembler) {
+        let pointer = a.newLabel("compatibilityPointer"), compatibility = a.newLabel("compatibility")
+        let pagingOff = a.newLabel("pagingOff"), protected16 = a.newLabel("protected16"), real = a.newLabel("real")
+        let noCache = a.newLabel("noCache"), realModeIDTR = a.newLabel("realModeIDTR")
+        a.mov(Mem(disp: 0x472, size: .word), 0)
+        a.outByte(0x70, 0x8F)                          // CMOS 0Fh with NMI off: a normal POST
+        a.outByte(0x71, 0x00)
+        a.jmpFar(Mem(rip: pointer, size: .dword))     // m16:32: into compatibility mode
+        a.bind(pointer)
+        a.dd(compatibility)
+        a.dw(Selector.code32)
+
+        a.bits(.b32)
+        a.bind(compatibility)
+        a.mov(.eax, .cr0)
+        a.and(.eax, 0x7FFF_FFFF)
+        a.mov(.cr0, .eax)                              // EFER.LMA clears with CR0.PG
+        a.jmpFar(segment: Selector.code32, pagingOff, size: .dword)
+        a.bind(pagingOff)
+        a.xor(.eax, .eax)
+        a.xor(.edx, .edx)
+        a.mov(.ecx, Int(bitPattern: 0xC000_0080))
+        a.wrmsr()                                      // EFER = 0: LME off
+        a.lidt(Mem(label: realModeIDTR))
+        a.mov(.ecx, Int(Selector.data16))
+        for segment in [SegReg.ds, .es, .fs, .gs, .ss] { a.mov(segment, .cx) }
+        a.jmpFar(segment: Selector.code16, protected16, size: .word)
+
+        a.bits(.b16)
+        a.bind(protected16)
+        a.xor(.ecx, .ecx)
+        a.mov(.edx, .cr0)
+        a.and(.edx, 0x11)                              // PE and ET kept
+        a.or(.edx, 0x6000_0000)                        // CD and NW set
+        a.mov(.cr0, .edx)
+        a.mov(.cr3, .ecx)
+        a.mov(.edx, .cr0)
+        a.test(.edx, 0x6000_0000)
+        a.jccShort(.z, noCache)
+        a.wbinvd()
+        a.bind(noCache)
+        a.and(.dl, 0x10)                               // PE off: real mode, caches still off
+        a.mov(.cr0, .edx)
+        a.jmpFar(segment: 0, real)
+        a.bind(real)
+        a.jmpFar(segment: 0xF000, offset: 0xFFF0)
+        a.bind(realModeIDTR)
+        a.dw(0x3FF)                                    // the interrupt vector table at 0
+        a.dd(0)
+        a.bits(.b32)
     }
 
     /// LGDT, CR0.PE, a far jump to 32-bit code, flat data segments, a stack and the main task's TR.

@@ -18,6 +18,7 @@ public enum ResetGuest: String, CaseIterable, Sendable {
     case taskGateFault = "task-gate-fault"
     case i8042From286ProtectedMode = "286-8042-reset"
     case longModeTripleFault = "lm-triple-fault"
+    case longModeBIOSReboot = "lm-bios-reboot"
 
     /// What the guest does, for tables and help.
     public var method: String {
@@ -35,13 +36,15 @@ public enum ResetGuest: String, CaseIterable, Sendable {
         case .taskGateFault: "#UD through a task gate; the handler task faults (triple fault)"
         case .i8042From286ProtectedMode: "16-bit protected mode, CMOS 0Ah, 8042 command FEh (286 BIOS style)"
         case .longModeTripleFault: "UD2 in 64-bit mode with an empty IDT (triple fault)"
+        case .longModeBIOSReboot: "64-bit mode back to real mode, far jump to F000:FFF0 (Linux reboot=b)"
         }
     }
 
     /// Whether the guest enters protected mode before it resets the machine.
     public var entersProtectedMode: Bool {
         switch self {
-        case .protectedTripleFault, .userTripleFault, .taskGateFault, .i8042From286ProtectedMode, .longModeTripleFault: true
+        case .protectedTripleFault, .userTripleFault, .taskGateFault, .i8042From286ProtectedMode, .longModeTripleFault,
+             .longModeBIOSReboot: true
         default: false
         }
     }
@@ -121,7 +124,8 @@ public enum ResetGuest: String, CaseIterable, Sendable {
 
     private func performReset(_ a: inout Assembler, print: Label, emptyIDT: Label, secondBoot: Label) {
         switch self {
-        case .protectedTripleFault, .userTripleFault, .taskGateFault, .i8042From286ProtectedMode, .longModeTripleFault:
+        case .protectedTripleFault, .userTripleFault, .taskGateFault, .i8042From286ProtectedMode, .longModeTripleFault,
+             .longModeBIOSReboot:
             performProtectedModeReset(&a, secondBoot: secondBoot)
             return
         case .i8042Pulse:

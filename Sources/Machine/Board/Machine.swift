@@ -340,11 +340,14 @@ extension Machine: CPUObserver {
         unansweredShutdown[cpu.index] = true
     }
 
-    /// CR0.PE or CR0.PG changed: a `mode` event with the new state.
+    /// CR0.PE or CR0.PG changed: a `mode` event with the new state, EFER.LMA included (paging
+    /// turned on or off with EFER.LME set enters or leaves IA-32e mode in the same write).
     public func cpu(_ cpu: CPU, changedModeFrom oldCR0: UInt32, to newCR0: UInt32) {
+        let longModeActive = cpu.extendedFeatureEnable & ExtendedFeatureEnable.longModeActive != 0
         emit(TraceEvent("mode", cpu: cpu.index, [
             ("pe", .number(UInt64(newCR0 & ControlRegister0.protectionEnable))),
             ("pg", .number(UInt64(newCR0 >> 31))),
+            ("lma", .number(longModeActive ? 1 : 0)),
         ]))
     }
 

@@ -20,7 +20,7 @@ extension ResetGuest {
         case .port92: .port92
         case .cf9Warm, .cf9Cold: .cf9
         case .tripleFault, .protectedTripleFault, .userTripleFault, .taskGateFault, .longModeTripleFault: .tripleFault
-        case .resetVectorJump, .ctrlAltDel: nil
+        case .resetVectorJump, .ctrlAltDel, .longModeBIOSReboot: nil
         }
     }
 
