@@ -160,13 +160,14 @@ extension OperandSize {
 extension Assembler {
     /// Emits the prefixes an instruction needs in the current code: segment override, then
     /// operand size (`0x66`) when `size` is a word or dword other than the default, then
-    /// address size (`0x67`) when `memory` uses another addressing mode, then REX (for a
+    /// address size (`0x67`) when `memory` uses another addressing mode, then an SSE
+    /// instruction's `mandatory` prefix (`66`, `F2` or `F3`, part of its opcode), then REX (for a
     /// qword `size` and the bits in `rex`). `size` is `nil` for instructions without one, or
     /// whose operand size is 64 bits by default in 64-bit code.
     ///
     /// Records an error, for ``finish()`` to throw, when the operands cannot be encoded in
     /// the current code.
-    mutating func emitPrefixes(size: OperandSize?, memory: Mem? = nil, rex: REX = REX()) {
+    mutating func emitPrefixes(size: OperandSize?, memory: Mem? = nil, rex: REX = REX(), mandatory: UInt8? = nil) {
         var rex = rex
         rex.w = size == .qword
         let addressSize = memory?.addressSize(in: bits)
@@ -180,6 +181,7 @@ extension Assembler {
         if let segment = memory?.segment { emit(segment.overridePrefix) }
         if let size, size == .word || size == .dword, size != bits.operandSize { emit(0x66) }
         if let addressSize, addressSize != bits { emit(0x67) }
+        if let mandatory { emit(mandatory) }
         if let prefix = rex.byte { emit(prefix) }
     }
 
@@ -218,6 +220,13 @@ extension Assembler {
         emit(opcode, size: size, regCode: RegisterCode(reg), rm: rm, immediate: immediate)
     }
 
+    /// Emits an SSE instruction: its `mandatory` prefix (if any) after the others and before
+    /// REX, then `opcode` and ModR/M with the register number `reg` (an XMM register, or a
+    /// general register for the moves between the two files).
+    mutating func emit(mandatory: UInt8?, _ opcode: [UInt8], size: OperandSize?, reg: RegisterCode, rm: RM) {
+        emit(opcode, size: size, regCode: reg, rm: rm, immediate: nil, mandatory: mandatory)
+    }
+
     /// Emits a ModR/M instruction that has a byte form `opcode` and a word/dword/qword form
     /// with the low bit of the last opcode byte set, as most integer instructions do.
     mutating func emit(byteForm opcode: [UInt8], size: OperandSize, reg: UInt8, rm: RM, immediate: Immediate? = nil) {
@@ -230,7 +239,8 @@ extension Assembler {
         emit(opcode.wordForm(size), size: size, reg: reg, rm: rm, immediate: immediate)
     }
 
-    private mutating func emit(_ opcode: [UInt8], size: OperandSize?, regCode reg: RegisterCode, rm: RM, immediate: Immediate?) {
+    private mutating func emit(_ opcode: [UInt8], size: OperandSize?, regCode reg: RegisterCode, rm: RM, immediate: Immediate?,
+                               mandatory: UInt8? = nil) {
         var rex = REX()
         rex.add(reg, extending: \.r)
         let address: AddressEncoding?
@@ -243,7 +253,7 @@ extension Assembler {
             (rex.x, rex.b) = (encoded.indexExtended, encoded.baseExtended)
             address = encoded
         }
-        emitPrefixes(size: size, memory: rm.memory, rex: rex)
+        emitPrefixes(size: size, memory: rm.memory, rex: rex, mandatory: mandatory)
         emit(opcode)
         switch rm {
         case .register(let r): emit(0xC0 | reg.low << 3 | r.low)

@@ -25,9 +25,31 @@ import X86
         #expect(dirtyPages == 2000)
     }
 
+    @Test func longModeWorkloadHaltsIn64BitModeWithItsWorkDone() throws {
+        let memory = try PhysicalMemory(ramSize: LongModeBenchmarkWorkload.memorySize)
+        memory.write(try LongModeBenchmarkWorkload.program(iterations: 8_000), at: UInt64(LongModeBenchmarkWorkload.origin))
+        let cpu = CPU(bus: SystemBus(memory: memory))
+        cpu.loadRealModeSegment(.cs, selector: 0)
+        cpu.instructionPointer = UInt64(LongModeBenchmarkWorkload.origin)
+        let stop = cpu.run(limit: 10_000_000)
+        #expect(stop == .halted, "stopped: \(stop) chain \(cpu.shutdownChain) at \(String(cpu.instructionPointer, radix: 16))")
+        #expect(cpu.extendedFeatureEnable & ExtendedFeatureEnable.longModeActive != 0)
+        #expect(cpu.segment(.cs).isLongMode)
+        // Each iteration's INT 60h went through the 64-bit gate: its handler counted them all.
+        let count = memory.read(0x20_0040, count: 8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        #expect(count == 8_000)
+        // Every fourth iteration touched a new page of the 64 MiB region: 2,000 page-table entries
+        // (after the PML4, the PDPT and one page of directories) got D set.
+        let firstEntry = 0x10_3000 + (PagedBenchmarkWorkload.walkBase >> 12) * 8
+        let dirtyPages = (0..<16384).filter { memory.read(UInt64(firstEntry + $0 * 8), count: 1)[0] & 0x40 != 0 }.count
+        #expect(dirtyPages == 2000)
+    }
+
     @Test func comparisonRunsAlternatingRoundsWithTheirShareOfIterations() throws {
-        let comparison = try Benchmark.compare(rounds: 3, realModeIterations: 3_000, pagedIterations: 3_000, realCodeIterations: 30)
+        let comparison = try Benchmark.compare(rounds: 3, realModeIterations: 3_000, pagedIterations: 3_000, realCodeIterations: 30,
+                                               longModeIterations: 3_000)
         #expect(comparison.realMode.count == 3 && comparison.protectedPaged.count == 3 && comparison.realCode.count == 3)
+        #expect(comparison.longMode.count == 3)
         let single = try Benchmark.realMode(iterations: 1_000)
         #expect(comparison.realMode.allSatisfy { $0.instructions == single.instructions }, "each round ran 1,000 iterations")
     }

@@ -15,27 +15,32 @@ public enum Benchmark {
         public var mips: Double { Double(instructions) / seconds / 1e6 }
     }
 
-    /// Both workloads measured in alternating rounds, so that a change in the host's load (other
-    /// processes, a noisy neighbour on a shared machine) falls on both alike.
+    /// The workloads measured in alternating rounds, so that a change in the host's load (other
+    /// processes, a noisy neighbour on a shared machine) falls on all alike.
     public struct Comparison: Sendable {
         /// One result per round, in order.
         public let realMode: [Result]
         public let protectedPaged: [Result]
         public let realCode: [Result]
+        public let longMode: [Result]
 
-        public init(realMode: [Result], protectedPaged: [Result], realCode: [Result] = []) {
+        public init(realMode: [Result], protectedPaged: [Result], realCode: [Result] = [], longMode: [Result] = []) {
             self.realMode = realMode
             self.protectedPaged = protectedPaged
             self.realCode = realCode
+            self.longMode = longMode
         }
 
         /// The median of the rounds' figures.
         public var realModeMIPS: Double { median(realMode.map(\.mips)) }
         public var protectedPagedMIPS: Double { median(protectedPaged.map(\.mips)) }
         public var realCodeMIPS: Double { median(realCode.map(\.mips)) }
+        public var longModeMIPS: Double { median(longMode.map(\.mips)) }
         /// The median of each round's protected-paged / real-mode ratio: the two runs of a round
         /// are neighbours in time, so their ratio is steadier than the ratio of the medians.
         public var ratio: Double { median(zip(protectedPaged, realMode).map { $0.mips / $1.mips }) }
+        /// The median of each round's long-mode / real-mode ratio.
+        public var longModeRatio: Double { median(zip(longMode, realMode).map { $0.mips / $1.mips }) }
 
         private func median(_ values: [Double]) -> Double {
             guard !values.isEmpty else { return 0 }
@@ -45,20 +50,22 @@ public enum Benchmark {
         }
     }
 
-    /// Runs `rounds` rounds of real-mode, protected-paged and real-code, each round with its
-    /// share of the iterations (at least one).
+    /// Runs `rounds` rounds of real-mode, protected-paged, real-code and long-mode, each round
+    /// with its share of the iterations (at least one).
     public static func compare(rounds: Int, realModeIterations: UInt32 = BenchmarkWorkload.standardIterations,
                                pagedIterations: UInt32 = PagedBenchmarkWorkload.standardIterations,
-                               realCodeIterations: UInt32 = RealCodeBenchmarkWorkload.standardIterations) throws -> Comparison {
+                               realCodeIterations: UInt32 = RealCodeBenchmarkWorkload.standardIterations,
+                               longModeIterations: UInt32 = LongModeBenchmarkWorkload.standardIterations) throws -> Comparison {
         precondition(rounds > 0, "at least one round")
         let share = { (total: UInt32) in max(1, total / UInt32(rounds)) }
-        var realMode: [Result] = [], paged: [Result] = [], realCode: [Result] = []
+        var realMode: [Result] = [], paged: [Result] = [], realCode: [Result] = [], longMode: [Result] = []
         for _ in 0..<rounds {
             realMode.append(try Benchmark.realMode(iterations: share(realModeIterations)))
             paged.append(try protectedPaged(iterations: share(pagedIterations)))
             realCode.append(try Benchmark.realCode(iterations: share(realCodeIterations)))
+            longMode.append(try Benchmark.longMode(iterations: share(longModeIterations)))
         }
-        return Comparison(realMode: realMode, protectedPaged: paged, realCode: realCode)
+        return Comparison(realMode: realMode, protectedPaged: paged, realCode: realCode, longMode: longMode)
     }
 
     /// Runs the real-mode workload with `iterations` loop iterations.
@@ -81,12 +88,20 @@ public enum Benchmark {
                 checksumAddress: RealCodeBenchmarkWorkload.checksumAddress)
     }
 
+    /// Runs the 64-bit workload (4-level paging over 96 MiB, SSE2 moves, walks across 64 MiB)
+    /// with `iterations` loop iterations.
+    public static func longMode(iterations: UInt32 = LongModeBenchmarkWorkload.standardIterations) throws -> Result {
+        try run(name: "long-mode", program: LongModeBenchmarkWorkload.program(iterations: iterations),
+                origin: LongModeBenchmarkWorkload.origin, ramSize: LongModeBenchmarkWorkload.memorySize)
+    }
+
     /// Each workload's program with its standard iterations, by name: raw bytes to load at
     /// 0000:1000 and enter in real mode, so that another emulator can run the same guest.
     public static func standardPrograms() throws -> [(name: String, program: [UInt8])] {
         [("real-mode", try BenchmarkWorkload.program(iterations: BenchmarkWorkload.standardIterations)),
          ("protected-paged", try PagedBenchmarkWorkload.program(iterations: PagedBenchmarkWorkload.standardIterations)),
-         ("real-code", try RealCodeBenchmarkWorkload.program(iterations: RealCodeBenchmarkWorkload.standardIterations))]
+         ("real-code", try RealCodeBenchmarkWorkload.program(iterations: RealCodeBenchmarkWorkload.standardIterations)),
+         ("long-mode", try LongModeBenchmarkWorkload.program(iterations: LongModeBenchmarkWorkload.standardIterations))]
     }
 
     /// Loads `program` at 0000:`origin` on a bare CPU with `ramSize` bytes of RAM, runs it to its
