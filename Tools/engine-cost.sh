@@ -12,12 +12,12 @@ count() {  # prints "host-instructions guest-instructions" for the given bench a
     guest=$(echo "$out" | awk '/MIPS/ { gsub("\\(", "", $4); sum += $4 } END { print sum }')
     echo "$host $guest"
 }
-read -r baseHost baseGuest < <(count --iterations 1 --paged-iterations 1 --real-code-iterations 1)
-for workload in "real-mode:--iterations 100000 --paged-iterations 1 --real-code-iterations 1" \
-                "protected-paged:--iterations 1 --paged-iterations 100000 --real-code-iterations 1" \
-                "real-code:--iterations 1 --paged-iterations 1 --real-code-iterations 3000"; do
+one="--iterations 1 --paged-iterations 1 --real-code-iterations 1 --long-mode-iterations 1"
+read -r baseHost baseGuest < <(count $one)
+for workload in "real-mode:--iterations 100000" "protected-paged:--paged-iterations 100000" \
+                "real-code:--real-code-iterations 3000" "long-mode:--long-mode-iterations 100000"; do
     name=${workload%%:*}
     # shellcheck disable=SC2086
-    read -r host guest < <(count ${workload#*:})
+    read -r host guest < <(count $one ${workload#*:})
     echo "$name: $(echo "scale=1; ($host - $baseHost) / ($guest - $baseGuest)" | bc) host instructions per guest instruction"
 done

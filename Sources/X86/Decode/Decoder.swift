@@ -197,7 +197,7 @@ struct Decoder {
     }
 
     /// The hottest forms get ops whose handlers decide nothing when they run (no operand size, no
-    /// register-or-memory test, no condition dispatch): at 16 and 32 bits, ALU operations between
+    /// register-or-memory test, no condition dispatch): at 16, 32 and 64 bits, ALU operations between
     /// registers or with an immediate, TEST, MOV between registers or of an immediate, INC/DEC,
     /// shifts (not rotates) by an immediate, MOV between a register and memory; MOVZX r32 of a
     /// byte in memory; byte MOV with memory and byte TEST of registers; JZ/JNZ and JC/JNC. The
@@ -219,38 +219,42 @@ struct Decoder {
             if !out.hasMemoryOperand && out.op == .testRmReg { out.op = .testRegisters8 }
             return
         }
-        guard out.size == .dword || out.size == .word else { return }
-        let dword = out.size == .dword
+        let size = out.size
+        // The form of `size`: 64, 32 or 16 bits.
+        func sized(_ qword: Op, _ dword: Op, _ word: Op) -> Op { size == .qword ? qword : size == .dword ? dword : word }
         if out.hasMemoryOperand {
             // MOV between a register and memory: the access size is known.
-            if out.op == .movRegRm { out.op = dword ? .loadRegister32 : .loadRegister16 }
-            if out.op == .movRmReg { out.op = dword ? .storeRegister32 : .storeRegister16 }
+            if out.op == .movRegRm { out.op = sized(.loadRegister64, .loadRegister32, .loadRegister16) }
+            if out.op == .movRmReg { out.op = sized(.storeRegister64, .storeRegister32, .storeRegister16) }
             // MOVZX r32, byte [m]: the byte load of string and table code.
-            if out.op == .movzx && out.imm == 0 && dword { out.op = .loadByteZeroExtended32 }
+            if out.op == .movzx && out.imm == 0 && size == .dword { out.op = .loadByteZeroExtended32 }
             return
         }
         let raw = out.op.rawValue
         if (Op.addRmReg.rawValue...Op.cmpRmReg.rawValue).contains(raw) {
-            out.op = dword ? .aluRegisters32 : .aluRegisters16
+            out.op = sized(.aluRegisters64, .aluRegisters32, .aluRegisters16)
         } else if (Op.addRegRm.rawValue...Op.cmpRegRm.rawValue).contains(raw) {
             (out.rm, out.reg) = (out.reg, out.rm)
-            out.op = dword ? .aluRegisters32 : .aluRegisters16
+            out.op = sized(.aluRegisters64, .aluRegisters32, .aluRegisters16)
         } else if (Op.addRmImm.rawValue...Op.cmpRmImm.rawValue).contains(raw) {
-            out.op = dword ? .aluRegisterImmediate32 : .aluRegisterImmediate16
+            out.op = sized(.aluRegisterImmediate64, .aluRegisterImmediate32, .aluRegisterImmediate16)
         } else if out.op == .movRmReg {
-            out.op = dword ? .movRegisters32 : .movRegisters16
+            out.op = sized(.movRegisters64, .movRegisters32, .movRegisters16)
         } else if out.op == .movRegRm {
             (out.rm, out.reg) = (out.reg, out.rm)
-            out.op = dword ? .movRegisters32 : .movRegisters16
-        } else if out.op == .movRmImm {
-            out.op = dword ? .movRegisterImmediate32 : .movRegisterImmediate16
+            out.op = sized(.movRegisters64, .movRegisters32, .movRegisters16)
+        } else if out.op == .movRmImm && size != .qword {
+            out.op = size == .dword ? .movRegisterImmediate32 : .movRegisterImmediate16
         } else if out.op == .shiftRmImm && out.sub >= ShiftKind.shl.rawValue {
-            out.op = dword ? .shiftRegister32 : .shiftRegister16
-        } else if out.op == .testRmReg || out.op == .testRmImm {
-            out.op = out.op == .testRmReg ? (dword ? .testRegisters32 : .testRegisters16)
-                : (dword ? .testRegisterImmediate32 : .testRegisterImmediate16)
-        } else if out.op == .incRm || out.op == .decRm {
-            out.op = out.op == .incRm ? (dword ? .incRegister32 : .incRegister16) : (dword ? .decRegister32 : .decRegister16)
+            out.op = sized(.shiftRegister64, .shiftRegister32, .shiftRegister16)
+        } else if out.op == .testRmReg {
+            out.op = sized(.testRegisters64, .testRegisters32, .testRegisters16)
+        } else if out.op == .testRmImm {
+            out.op = sized(.testRegisterImmediate64, .testRegisterImmediate32, .testRegisterImmediate16)
+        } else if out.op == .incRm {
+            out.op = sized(.incRegister64, .incRegister32, .incRegister16)
+        } else if out.op == .decRm {
+            out.op = sized(.decRegister64, .decRegister32, .decRegister16)
         }
     }
 
@@ -569,8 +573,9 @@ struct Decoder {
     }
 
     /// MMX, SSE and SSE2 opcodes with a ModRM byte: `.mmx` for MMX's own opcodes without a
-    /// mandatory prefix, `.sse` for the rest, with `imm` = the opcode byte | `SIMDPrefix` << 8.
-    /// `imm2` holds the imm8 of the forms that have one (0F 70–73, C2, C4–C6).
+    /// mandatory prefix, `.sse` for the rest, with `imm` = the opcode byte | `SIMDPrefix` << 8
+    /// | `SSEForm` << 16 (an undefined form decodes as #UD). `imm2` holds the imm8 of the forms
+    /// that have one (0F 70–73, C2, C4–C6).
     private mutating func decodeSIMD(_ opcode: UInt8) {
         let mmx = simdPrefix == .none && MMXEncoding.isMMXOpcode(opcode)
         modrmForm(mmx ? .mmx : .sse, .qword)
@@ -578,6 +583,17 @@ struct Decoder {
         if (0x70...0x73).contains(opcode) || (0xC2...0xC6).contains(opcode) && opcode != 0xC3 {
             out.imm2 = UInt16(imm8())
         }
+        guard !mmx else { return }
+        guard let form = SSEEncoding.form(opcode, simdPrefix, reg: out.sub, memory: !isRegisterForm) else {
+            setInvalid()
+            return
+        }
+        if let move = SSEMove(opcode, simdPrefix) {
+            out.op = .sseMove
+            out.imm = UInt32(move.rawValue)
+            return
+        }
+        out.imm |= UInt32(form.rawValue) << 16
     }
 
     /// MOVZX/MOVSX read a source narrower than the destination: re-resolve the rm register for that width.

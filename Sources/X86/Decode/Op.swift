@@ -12,17 +12,20 @@ enum Op: UInt8 {
     case addRmImm, orRmImm, adcRmImm, sbbRmImm, andRmImm, subRmImm, xorRmImm, cmpRmImm
     case testRmReg, testRmImm
     case incRm, decRm, notRm, negRm
-    /// Hot 16- and 32-bit register-only forms, with nothing left to decide when they run
+    /// Hot 16-, 32- and 64-bit register-only forms, with nothing left to decide when they run
     /// (`Decoder.specializeHotForms`): INC/DEC, an ALU operation between two registers or
     /// with an immediate (`sub` = the kind, `rm` the destination), MOV between registers, shifts.
+    case incRegister64, decRegister64, aluRegisters64, aluRegisterImmediate64, movRegisters64
     case incRegister32, decRegister32, aluRegisters32, aluRegisterImmediate32, movRegisters32
     case incRegister16, decRegister16, aluRegisters16, aluRegisterImmediate16, movRegisters16
     /// TEST of a register (`rm`) with a register (`reg`) or an immediate.
-    case testRegisters32, testRegisters16, testRegisterImmediate32, testRegisterImmediate16
+    case testRegisters64, testRegisters32, testRegisters16
+    case testRegisterImmediate64, testRegisterImmediate32, testRegisterImmediate16
     /// SHL/SAL/SHR/SAR of a register by an immediate (`sub` = the kind, `imm` = the count).
-    case shiftRegister32, shiftRegister16
+    case shiftRegister64, shiftRegister32, shiftRegister16
     /// MOV of an immediate to a register (`rm`), and between a register (`reg`) and memory.
-    case movRegisterImmediate32, movRegisterImmediate16, loadRegister32, loadRegister16, storeRegister32, storeRegister16
+    case movRegisterImmediate32, movRegisterImmediate16
+    case loadRegister64, loadRegister32, loadRegister16, storeRegister64, storeRegister32, storeRegister16
     /// MOVZX r32, byte [m] (the destination in `reg`).
     case loadByteZeroExtended32
     /// MOV r64, imm64 (the register in `rm`; the immediate's low half in `imm`, high in `disp`).
@@ -65,7 +68,8 @@ enum Op: UInt8 {
     case cpuid, rdtsc, rdmsr, wrmsr, cacheControl, nop
     case fpuEscape, wait
     case mmx                   // 0F 60–7F, 0F D0–FE (imm = second opcode byte)
-    case sse                   // SSE/SSE2 (imm = second opcode byte | SIMDPrefix << 8, imm2 = imm8)
+    case sse                   // SSE/SSE2 (imm = second opcode byte | SIMDPrefix << 8 | SSEForm << 16, imm2 = imm8)
+    case sseMove               // the 128-bit moves: MOVAPS/PD, MOVUPS/PD, MOVDQA/U (imm = SSEMove bits)
     case fxGroup               // 0F AE group (sub = ModRM.reg)
     // Protected-mode system instructions.
     case arpl, lar, lsl, sysenter, sysexit

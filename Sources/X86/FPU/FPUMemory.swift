@@ -18,26 +18,22 @@ extension CPU {
         var page = linear & ~0xFFF
         let last = linear &+ UInt64(size - 1)
         while page <= last {
-            guard translate(max(page, linear) & 0xFFFF_FFFF, .write) != nil else { return nil }
+            guard translate(self.linear(max(page, linear), plus: 0), .write) != nil else { return nil }
             page &+= 0x1000
         }
         return linear
-    }
-
-    @inline(__always) private func wrap(_ linear: UInt64, _ offset: Int) -> UInt64 {
-        (linear &+ UInt64(offset)) & 0xFFFF_FFFF
     }
 
     /// Reads `count` bytes at a checked linear address into `buffer`.
     func loadBytes(_ linear: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
         var i = 0
         while i + 8 <= buffer.count {
-            guard let value = readLinear(wrap(linear, i), as: UInt64.self) else { return false }
+            guard let value = readLinear(self.linear(linear, plus: i), as: UInt64.self) else { return false }
             buffer.storeBytes(of: value, toByteOffset: i, as: UInt64.self)
             i += 8
         }
         while i < buffer.count {
-            guard let value = readLinear(wrap(linear, i), as: UInt8.self) else { return false }
+            guard let value = readLinear(self.linear(linear, plus: i), as: UInt8.self) else { return false }
             buffer[i] = value
             i += 1
         }
@@ -48,11 +44,11 @@ extension CPU {
     func storeBytes(_ linear: UInt64, from buffer: UnsafeRawBufferPointer) -> Bool {
         var i = 0
         while i + 8 <= buffer.count {
-            guard writeLinear(wrap(linear, i), buffer.loadUnaligned(fromByteOffset: i, as: UInt64.self)) else { return false }
+            guard writeLinear(self.linear(linear, plus: i), buffer.loadUnaligned(fromByteOffset: i, as: UInt64.self)) else { return false }
             i += 8
         }
         while i < buffer.count {
-            guard writeLinear(wrap(linear, i), buffer[i]) else { return false }
+            guard writeLinear(self.linear(linear, plus: i), buffer[i]) else { return false }
             i += 1
         }
         return true
@@ -62,14 +58,14 @@ extension CPU {
     func readExtended(_ d: Instruction) -> Extended80? {
         guard let linear = fpuOperandAddress(d, size: 10, write: false),
               let significand = readLinear(linear, as: UInt64.self),
-              let signExponent = readLinear(wrap(linear, 8), as: UInt16.self) else { return nil }
+              let signExponent = readLinear(self.linear(linear, plus: 8), as: UInt16.self) else { return nil }
         return Extended80(significand: significand, signExponent: signExponent)
     }
 
     /// Writes an 80-bit value (FSTP m80, FBSTP).
     func writeExtended(_ d: Instruction, _ value: Extended80) -> Bool {
         guard let linear = fpuOperandAddress(d, size: 10, write: true) else { return false }
-        return writeLinear(linear, value.significand) && writeLinear(wrap(linear, 8), value.signExponent)
+        return writeLinear(linear, value.significand) && writeLinear(self.linear(linear, plus: 8), value.signExponent)
     }
 
     /// Reads a 2-, 4- or 8-byte operand, zero-extended.

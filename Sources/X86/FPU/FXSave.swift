@@ -19,8 +19,7 @@ extension CPU {
         // CR0.EM → #UD, CR0.TS → #NM; no pending-exception check (SDM Vol. 2, FXSAVE/FXRSTOR).
         if cr0 & ControlRegister0.emulation != 0 { return raiseFault(.invalidOpcode) }
         if cr0 & ControlRegister0.taskSwitched != 0 { return raiseFault(.deviceNotAvailable) }
-        let linear = (segs[Int(d.segment)].base &+ UInt64(effectiveAddress(d))) & 0xFFFF_FFFF
-        if linear & 15 != 0 { return raiseFault(.generalProtection, errorCode: 0) }
+        if (segmentBase(d.segment) &+ effectiveAddress(d)) & 15 != 0 { return raiseFault(.generalProtection, errorCode: 0) }
         let save = d.sub == 0
         guard let address = fpuOperandAddress(d, size: CPU.fxsaveSize, write: save) else { return .fault }
         let used = cr4 & ControlRegister4.osfxsr != 0 ? CPU.fxsaveXMMBytes : CPU.fxsaveLegacyBytes

@@ -18,14 +18,28 @@ extension CPU {
 
     /// 64-bit mode: no limit or type checks, and only FS and GS have a base; every byte must be
     /// canonical, else #GP(0), or #SS(0) for a stack reference (SDM Vol. 3A, 3.3.7.1 and 5.3.1).
-    @inline(never) func linearAddress64(_ seg: UInt8, _ offset: UInt64, _ size: Int) -> UInt64? {
-        let base = seg >= UInt8(SegmentRegister.fs.rawValue) ? segs[Int(seg)].base : 0
-        let linear = base &+ offset
+    @inline(__always) func linearAddress64(_ seg: UInt8, _ offset: UInt64, _ size: Int) -> UInt64? {
+        let linear = segmentBase(seg) &+ offset
         guard isCanonical(linear) && isCanonical(linear &+ UInt64(size &- 1)) else {
-            raiseFault(seg == UInt8(SegmentRegister.ss.rawValue) ? .stackFault : .generalProtection, errorCode: 0)
+            raiseNonCanonicalFault(seg)
             return nil
         }
         return linear
+    }
+
+    @inline(never) private func raiseNonCanonicalFault(_ seg: UInt8) {
+        raiseFault(seg == UInt8(SegmentRegister.ss.rawValue) ? .stackFault : .generalProtection, errorCode: 0)
+    }
+
+    /// The base a data access through `seg` adds: in 64-bit mode only FS and GS have one.
+    @inline(__always) func segmentBase(_ seg: UInt8) -> UInt64 {
+        executing64 && seg < UInt8(SegmentRegister.fs.rawValue) ? 0 : segs[Int(seg)].base
+    }
+
+    /// `offset` bytes past the linear address `linear`: linear addresses wrap at 4 GiB outside
+    /// 64-bit mode and are 64 bits wide in it.
+    @inline(__always) func linear(_ linear: UInt64, plus offset: Int) -> UInt64 {
+        (linear &+ UInt64(bitPattern: Int64(offset))) & (executing64 ? ~0 : 0xFFFF_FFFF)
     }
 
     /// Bits 63:47 all equal: a 48-bit linear address in canonical form.

@@ -1,10 +1,11 @@
 /// SSE and SSE2 (SDM Vol. 1, chapters 10 and 11; Vol. 2 for each instruction): the `.sse` op,
 /// one decoded record per instruction with `imm` = the second opcode byte | `SIMDPrefix` << 8
-/// and `imm2` = the imm8, dispatched here on opcode and mandatory prefix.
+/// | `SSEForm` << 16 (found once, by the decoder) and `imm2` = the imm8, dispatched here on
+/// opcode and mandatory prefix.
 
 /// Which state an SSE instruction touches, which decides its device-availability checks
 /// (SDM Vol. 2, 2.4 / Vol. 3A, 13.1 and the exception tables of each instruction).
-enum SSEForm {
+enum SSEForm: UInt8 {
     /// XMM registers: #UD if CR0.EM or not CR4.OSFXSR, #NM if CR0.TS.
     case xmm
     /// XMM and MMX registers (CVTPI2PS, CVTPS2PI, MOVQ2DQ…): as `.xmm`, then a pending x87
@@ -65,10 +66,8 @@ enum SSEEncoding {
 extension CPU {
     func execSSE(_ d: Instruction) -> Step {
         let opcode = UInt8(truncatingIfNeeded: d.imm)
-        let prefix = SIMDPrefix(rawValue: UInt8(truncatingIfNeeded: d.imm >> 8)) ?? .none
-        guard let form = SSEEncoding.form(opcode, prefix, reg: d.sub, memory: d.hasMemoryOperand) else {
-            return raiseFault(.invalidOpcode)
-        }
+        let prefix = SIMDPrefix(rawValue: UInt8(truncatingIfNeeded: d.imm >> 8) & 3) ?? .none
+        let form = SSEForm(rawValue: UInt8(truncatingIfNeeded: d.imm >> 16)) ?? .xmm
         if let stop = checkSSEAvailable(form) { return stop }
         let step = executeSSE(d, opcode, prefix)
         if step == .next && (form == .mmx || form == .mixed) { fpu.enterMMXState() }
@@ -76,7 +75,13 @@ extension CPU {
     }
 
     /// The device-availability checks of a form, in the SDM's priority order (#UD, #NM, #MF).
-    private func checkSSEAvailable(_ form: SSEForm) -> Step? {
+    @inline(__always) func checkSSEAvailable(_ form: SSEForm) -> Step? {
+        let usable = cr4 & ControlRegister4.osfxsr != 0 && cr0 & (ControlRegister0.emulation | ControlRegister0.taskSwitched) == 0
+        if form == .xmm && usable { return nil }
+        return checkSSEAvailableSlow(form)
+    }
+
+    @inline(never) private func checkSSEAvailableSlow(_ form: SSEForm) -> Step? {
         switch form {
         case .integer: return nil
         case .mmx:

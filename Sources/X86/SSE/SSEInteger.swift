@@ -130,7 +130,7 @@ extension CPU {
         guard let linear = writableLinearAddress(d.segment, offset, size: size) else { return .fault }
         for i in 0..<size where mask >> UInt128(8 * i + 7) & 1 != 0 {
             let byte = UInt8(truncatingIfNeeded: data >> UInt128(8 * i))
-            guard writeLinear((linear &+ UInt64(i)) & 0xFFFF_FFFF, byte) else { return .fault }
+            guard writeLinear(self.linear(linear, plus: i), byte) else { return .fault }
         }
         return .next
     }

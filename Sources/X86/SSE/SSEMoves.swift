@@ -1,7 +1,42 @@
 /// Moves, logic, shuffles and unpacks of packed floating-point data (SDM Vol. 2: MOVAPS,
 /// MOVUPS, MOVSS, MOVSD, MOVLPS, MOVHPS, MOVHLPS, MOVLHPS, MOVMSKPS, MOVNTPS, ANDPS, ANDNPS,
 /// ORPS, XORPS, SHUFPS, UNPCKLPS, UNPCKHPS and their PD twins). None of them touches MXCSR.
+/// The 128-bit moves the decoder gives an op of their own (`.sseMove`), being the most common
+/// SSE instructions: whether the move stores (xmm/m ← xmm) and whether a memory operand must be
+/// aligned.
+struct SSEMove: OptionSet {
+    let rawValue: UInt8
+    static let store = SSEMove(rawValue: 1)
+    static let aligned = SSEMove(rawValue: 2)
+
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// MOVUPS/MOVUPD (0F 10/11 without F2/F3), MOVAPS/MOVAPD (0F 28/29), MOVDQA (66 0F 6F/7F)
+    /// and MOVDQU (F3 0F 6F/7F); `nil` for any other opcode.
+    init?(_ opcode: UInt8, _ prefix: SIMDPrefix) {
+        let packed = prefix == .none || prefix == .operandSize
+        let store: SSEMove = opcode == 0x11 || opcode == 0x29 || opcode == 0x7F ? .store : []
+        switch opcode {
+        case 0x10, 0x11: if !packed { return nil }
+        case 0x28, 0x29: if !packed { return nil } else { self = store.union(.aligned); return }
+        case 0x6F, 0x7F:
+            if prefix == .operandSize { self = store.union(.aligned); return }
+            if prefix != .repeatZ { return nil }
+        default: return nil
+        }
+        self = store
+    }
+}
+
 extension CPU {
+    /// `.sseMove`: the availability checks of an XMM instruction, then the move.
+    @inline(__always)
+    func execSSEMove(_ d: Instruction) -> Step {
+        if let stop = checkSSEAvailable(.xmm) { return stop }
+        let move = SSEMove(rawValue: UInt8(truncatingIfNeeded: d.imm))
+        return execMoveFull(d, store: move.contains(.store), aligned: move.contains(.aligned))
+    }
+
     /// MOVAPS/MOVAPD/MOVNTPS/MOVNTPD/MOVNTDQ (aligned) and MOVUPS/MOVUPD: all 128 bits, to or
     /// from memory or between registers.
     func execMoveFull(_ d: Instruction, store: Bool, aligned: Bool) -> Step {

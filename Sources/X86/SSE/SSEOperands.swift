@@ -3,7 +3,7 @@ extension CPU {
     /// Whether the 16-byte memory operand at `offset` is not aligned on a 16-byte boundary
     /// (judged on the linear address, as FXSAVE is).
     private func isMisaligned16(_ d: Instruction, _ offset: UInt64) -> Bool {
-        (segs[Int(d.segment)].base &+ offset) & 15 != 0
+        (segmentBase(d.segment) &+ offset) & 15 != 0
     }
 
     /// Reads the `bytes`-byte memory operand of `d`, zero-extended. A 16-byte operand of an
@@ -15,9 +15,10 @@ extension CPU {
             raiseFault(.generalProtection, errorCode: 0)
             return nil
         }
-        guard let linear = linearAddress(d.segment, offset, 16),
-              let low = readLinear(linear, as: UInt64.self),
-              let high = readLinear((linear &+ 8) & 0xFFFF_FFFF, as: UInt64.self) else { return nil }
+        guard let linear = linearAddress(d.segment, offset, 16) else { return nil }
+        if let host = mappedLinear(linear, length: 16, forWrite: false) { return host.loadUnaligned(as: UInt128.self) }
+        guard let low = readLinear(linear, as: UInt64.self),
+              let high = readLinear(self.linear(linear, plus: 8), as: UInt64.self) else { return nil }
         return UInt128(high) << 64 | UInt128(low)
     }
 
@@ -30,9 +31,14 @@ extension CPU {
             raiseFault(.generalProtection, errorCode: 0)
             return false
         }
+        guard let segmented = linearAddress(d.segment, offset, 16, forWrite: true) else { return false }
+        // The TLB maps all 16 bytes for writing: nothing can fault part-way.
+        if let host = mappedLinear(segmented, length: 16, forWrite: true) {
+            host.storeBytes(of: value, as: UInt128.self)
+            return true
+        }
         guard let linear = writableLinearAddress(d.segment, offset, size: 16) else { return false }
-        return writeLinear(linear, UInt64(truncatingIfNeeded: value))
-            && writeLinear((linear &+ 8) & 0xFFFF_FFFF, UInt64(truncatingIfNeeded: value >> 64))
+        return writeLinear(linear, value.low64) && writeLinear(self.linear(linear, plus: 8), value.high64)
     }
 
     /// The xmm/m source of `d`: the whole rm register, or `bytes` of memory zero-extended.
