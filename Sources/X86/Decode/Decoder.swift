@@ -574,7 +574,7 @@ struct Decoder {
 
     /// MMX, SSE and SSE2 opcodes with a ModRM byte: `.mmx` for MMX's own opcodes without a
     /// mandatory prefix, `.sse` for the rest, with `imm` = the opcode byte | `SIMDPrefix` << 8
-    /// | `SSEForm` << 16 (an undefined form decodes as #UD). `imm2` holds the imm8 of the forms
+    /// | `SSEForm` << 16 | REX.W << 24 (an undefined form decodes as #UD). `imm2` holds the imm8 of the forms
     /// that have one (0F 70–73, C2, C4–C6).
     private mutating func decodeSIMD(_ opcode: UInt8) {
         let mmx = simdPrefix == .none && MMXEncoding.isMMXOpcode(opcode)
@@ -593,7 +593,7 @@ struct Decoder {
             out.imm = UInt32(move.rawValue)
             return
         }
-        out.imm |= UInt32(form.rawValue) << 16
+        out.imm |= UInt32(form.rawValue) << 16 | (rexW ? Instruction.sseREXW : 0)
     }
 
     /// MOVZX/MOVSX read a source narrower than the destination: re-resolve the rm register for that width.

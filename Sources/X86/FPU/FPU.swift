@@ -79,10 +79,10 @@ extension CPU {
 
     // MARK: Last instruction and operand pointers
 
-    /// The offset of the instruction being executed (EIP has already moved past it).
-    func currentInstructionOffset(_ d: Instruction) -> UInt32 {
-        let mask: UInt64 = segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
-        return UInt32(truncatingIfNeeded: (rip &- UInt64(d.length)) & mask)
+    /// The offset of the instruction being executed (RIP has already moved past it): 64 bits in
+    /// 64-bit mode.
+    func currentInstructionOffset(_ d: Instruction) -> UInt64 {
+        (rip &- UInt64(d.length)) & instructionPointerMask
     }
 
     /// Records FIP, FCS, FOP and, for a memory operand, FDP and FDS (SDM Vol. 1, 8.1.8–8.1.9).
@@ -94,16 +94,17 @@ extension CPU {
         fpu.lastInstructionOffset = offset
         fpu.lastCodeSelector = cs.selector
         // Prefixes (26 2E 36 3E 64–67 F0 F2 F3) never fall in D8–DF: the first byte that does is the escape.
-        for i in 0..<UInt32(d.length) - 1 {
-            guard let byte = fetchLinear((cs.base &+ UInt64(offset &+ i)) & 0xFFFF_FFFF) else { break }
+        let start = segmentBase(UInt8(SegmentRegister.cs.rawValue)) &+ offset
+        for i in 0..<Int(d.length) - 1 {
+            guard let byte = fetchLinear(linear(start, plus: i)) else { break }
             if byte & 0xF8 == 0xD8 {
-                let modrm = fetchLinear((cs.base &+ UInt64(offset &+ i &+ 1)) & 0xFFFF_FFFF) ?? 0
+                let modrm = fetchLinear(linear(start, plus: i + 1)) ?? 0
                 fpu.lastOpcode = UInt16(byte & 7) << 8 | UInt16(modrm)
                 break
             }
         }
         if d.hasMemoryOperand {
-            fpu.lastOperandOffset = UInt32(truncatingIfNeeded: effectiveAddress(d))
+            fpu.lastOperandOffset = effectiveAddress(d)
             fpu.lastOperandSelector = segs[Int(d.segment)].selector
         }
     }

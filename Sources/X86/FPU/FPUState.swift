@@ -19,11 +19,11 @@ struct FPUState {
     var occupied: UInt8 = 0xFF
 
     // MARK: Last instruction and operand (SDM Vol. 1, 8.1.8 and 8.1.9)
-    var lastInstructionOffset: UInt32 = 0
+    var lastInstructionOffset: UInt64 = 0
     var lastCodeSelector: UInt16 = 0
     /// The low 11 bits of the last non-control instruction's opcode (FOP).
     var lastOpcode: UInt16 = 0
-    var lastOperandOffset: UInt32 = 0
+    var lastOperandOffset: UInt64 = 0
     var lastOperandSelector: UInt16 = 0
 
     // MARK: Pins of PC-style error reporting (CR0.NE = 0; SDM Vol. 1, Appendix D)

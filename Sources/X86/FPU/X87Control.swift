@@ -91,13 +91,13 @@ struct X87EnvironmentLayout {
 /// FLDENV, FNSTENV, FRSTOR, FNSAVE.
 extension CPU {
     private func environmentLayout(_ d: Instruction) -> X87EnvironmentLayout {
-        X87EnvironmentLayout(wide: d.size == .dword, realMode: isRealAddressing)
+        X87EnvironmentLayout(wide: d.size != .word, realMode: isRealAddressing)
     }
 
     private var environmentImage: X87EnvironmentLayout.Image {
         X87EnvironmentLayout.Image(control: fpu.control, status: fpu.status, tags: fpu.tagWord,
-                                   instructionOffset: fpu.lastInstructionOffset, codeSelector: fpu.lastCodeSelector,
-                                   opcode: fpu.lastOpcode, operandOffset: fpu.lastOperandOffset,
+                                   instructionOffset: UInt32(truncatingIfNeeded: fpu.lastInstructionOffset), codeSelector: fpu.lastCodeSelector,
+                                   opcode: fpu.lastOpcode, operandOffset: UInt32(truncatingIfNeeded: fpu.lastOperandOffset),
                                    operandSelector: fpu.lastOperandSelector)
     }
 
@@ -105,10 +105,10 @@ extension CPU {
         fpu.loadControl(image.control)
         fpu.status = image.status
         fpu.loadTagWord(image.tags)
-        fpu.lastInstructionOffset = image.instructionOffset
+        fpu.lastInstructionOffset = UInt64(image.instructionOffset)
         fpu.lastCodeSelector = image.codeSelector
         fpu.lastOpcode = image.opcode
-        fpu.lastOperandOffset = image.operandOffset
+        fpu.lastOperandOffset = UInt64(image.operandOffset)
         fpu.lastOperandSelector = image.operandSelector
     }
 

@@ -1,7 +1,7 @@
 /// SSE and SSE2 (SDM Vol. 1, chapters 10 and 11; Vol. 2 for each instruction): the `.sse` op,
 /// one decoded record per instruction with `imm` = the second opcode byte | `SIMDPrefix` << 8
-/// | `SSEForm` << 16 (found once, by the decoder) and `imm2` = the imm8, dispatched here on
-/// opcode and mandatory prefix.
+/// | `SSEForm` << 16 (found once, by the decoder) | REX.W << 24 and `imm2` = the imm8,
+/// dispatched here on opcode and mandatory prefix.
 
 /// Which state an SSE instruction touches, which decides its device-availability checks
 /// (SDM Vol. 2, 2.4 / Vol. 3A, 13.1 and the exception tables of each instruction).
@@ -119,7 +119,9 @@ extension CPU {
         case 0x2A, 0x2C, 0x2D, 0x5A, 0x5B, 0xE6: return execConversion(d, opcode, prefix)
         // Integer moves and the 128-bit integer instructions (SSEInteger.swift)
         case 0x6E, 0x7E, 0x6F, 0x7F, 0xD6: return execIntegerMove(d, opcode, prefix)
-        case 0xC3: return writeOperand(d, bytes: 4, UInt64(readRegister(d.reg, .dword))) ? .next : .fault   // MOVNTI
+        case 0xC3:                                                                      // MOVNTI m32/m64
+            let bytes = d.sseOperand64 ? 8 : 4
+            return writeOperand(d, bytes: bytes, readRegister(d.reg, d.sseOperand64 ? .qword : .dword)) ? .next : .fault
         case 0xE7: return prefix == .none ? execMoveMMXToMemory(d) : execMoveFull(d, store: true, aligned: true)
         case 0xF7: return execMaskedMove(d, xmm: prefix == .operandSize)
         case 0x70: return execShuffleIntegers(d, prefix)

@@ -83,17 +83,19 @@ extension CPU {
         return .next
     }
 
-    /// MOVD xmm, r/m32 (66 6E); MOVD r/m32, xmm (66 7E); MOVQ xmm, xmm/m64 (F3 7E); MOVDQA and
+    /// MOVD xmm, r/m32 (66 6E); MOVD r/m32, xmm (66 7E), both MOVQ with r/m64 under REX.W;
+    /// MOVQ xmm, xmm/m64 (F3 7E); MOVDQA and
     /// MOVDQU (66/F3 6F, 7F); MOVQ xmm/m64, xmm (66 D6); MOVQ2DQ (F3 D6); MOVDQ2Q (F2 D6).
     /// Loads into an XMM register of less than 128 bits clear the rest of it.
     func execIntegerMove(_ d: Instruction, _ opcode: UInt8, _ prefix: SIMDPrefix) -> Step {
         let reg = xmmReg(d)
         switch (opcode, prefix) {
-        case (0x6E, _):
-            guard let value = readRM(d, .dword) else { return .fault }
+        case (0x6E, _):                                     // MOVD, or MOVQ with REX.W
+            guard let value = readRM(d, d.sseOperand64 ? .qword : .dword) else { return .fault }
             sse.xmm[reg] = UInt128(value)
         case (0x7E, .operandSize):
-            return writeRM(d, .dword, UInt64(truncatingIfNeeded: sse.xmm[reg]) & 0xFFFF_FFFF) ? .next : .fault
+            let size: OperandSize = d.sseOperand64 ? .qword : .dword
+            return writeRM(d, size, UInt64(truncatingIfNeeded: sse.xmm[reg]) & size.mask) ? .next : .fault
         case (0x7E, _):
             guard let value = readXMMSource(d, bytes: 8, aligned: false) else { return .fault }
             sse.xmm[reg] = UInt128(value.low64)

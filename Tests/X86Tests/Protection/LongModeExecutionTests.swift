@@ -290,4 +290,74 @@ import X86Asm
         #expect(run.reason == .shutdown && m.events.deliveries.first?.vector == 13)
         #expect(m.cpu.register(.rbx) == 9 && m.cpu.cr8 == 9)
     }
+
+    /// Linear addresses are 64 bits wide in 64-bit mode: the second half of a 16-byte SSE store
+    /// and the rest of an FXSAVE image above 4 GiB land beside their first bytes, not at the same
+    /// offset below 4 GiB (which a 32-bit wrap would reach). REX.W widens MOVQ, the scalar
+    /// integer conversions and MOVNTI to 64-bit integers. Linear 4 GiB is a 1 GiB page onto
+    /// physical 0; linear 7000h is remapped onto physical 8000h, so a wrapped access shows there.
+    @Test func sseOperandsAboveFourGiBAndWithREXW() throws {
+        var fld1: Label!
+        let (m, run) = try run64(prepare: { m, _ in
+            m.setQword(0x87, at: Paging.pdpt + 8 * 4)
+            m.setQword(0xB000 | 7, at: Paging.table + 8 * 0xA)
+            for offset in stride(from: 0, to: 0x2000, by: 8) { m.setQword(0, at: 0xA000 + offset) }
+        }) { a in
+            a.mov(.rax, .cr4)
+            a.or(.rax, 1 << 9)                                  // OSFXSR
+            a.mov(.cr4, .rax)
+            a.movabs(.rax, 0x1122_3344_5566_7788)
+            a.movq(XMM(0), .rax)
+            a.movabs(.rax, Int(bitPattern: 0x99AA_BBCC_DDEE_FF00))
+            a.movq(XMM(1), .rax)
+            a.paddq(XMM(0), XMM(1))
+            a.movabs(.rbx, 0x1_0000_A000)
+            a.movdqu(Mem(.rbx, disp: 0x10), XMM(1))             // the TLB misses: the slow path
+            a.movdqu(Mem(.rbx, disp: 0x20), XMM(0))             // the TLB maps the page now
+            a.movdqu(XMM(2), Mem(.rbx, disp: 0x10))
+            a.fxsave(Mem(.rbx, disp: 0x200))
+            // REX.W makes the integer side of the scalar conversions and of MOVNTI 64 bits.
+            a.mov(.rax, -3)
+            a.movabs(.r9, 0x1_0000_0001)
+            a.movabs(.rdx, 0x7FF0_0000_0000_0000)        // +infinity
+            a.movq(XMM(5), .rdx)
+            a.db([0xF2, 0x48, 0x0F, 0x2A, 0xD8])          // cvtsi2sd xmm3, rax
+            a.db([0xF2, 0x48, 0x0F, 0x2C, 0xCB])          // cvttsd2si rcx, xmm3
+            a.db([0xF2, 0x49, 0x0F, 0x2A, 0xE1])          // cvtsi2sd xmm4, r9
+            a.db([0xF2, 0x4C, 0x0F, 0x2C, 0xC4])          // cvttsd2si r8, xmm4
+            a.db([0xF2, 0x4C, 0x0F, 0x2D, 0xD5])          // cvtsd2si r10, xmm5
+            a.db([0x48, 0x0F, 0xC3, 0x43, 0x30])          // movnti [rbx+0x30], rax
+            a.movq(.rdx, XMM(4))
+            // FXSAVE in 64-bit mode saves XMM8–15; FXSAVE64 stores FIP as a 64-bit offset.
+            a.movq(XMM(9), .rax)
+            a.fninit()
+            fld1 = a.newLabel()
+            a.bind(fld1)
+            a.db([0xD9, 0xE8])                            // fld1
+            a.fxsave(Mem(.rbx, disp: 0x400))
+            a.db([0x48, 0x0F, 0xAE, 0x83, 0x00, 0x06, 0x00, 0x00])   // fxsave64 [rbx+0x600]
+        }
+        m.expectClean(run)
+        #expect(m.physicalQword(at: 0xA010) == 0x99AA_BBCC_DDEE_FF00)
+        #expect(m.physicalQword(at: 0xA018) == 0, "MOVQ xmm, r64 clears the upper quadword")
+        #expect(m.physicalQword(at: 0xA020) == 0xAACC_EF11_3355_7688, "PADDQ")
+        #expect(m.cpu.xmmRegister(2) == UInt128(0x99AA_BBCC_DDEE_FF00))
+        #expect(m.bus.dword(at: 0xA200 + 24) == MXCSR.initial, "FXSAVE's MXCSR at offset 24")
+        #expect(m.physicalQword(at: 0xA200 + 160 + 16) == 0x99AA_BBCC_DDEE_FF00, "XMM1 in the image")
+        #expect(m.cpu.xmmRegister(3) == UInt128(0xC008_0000_0000_0000), "−3.0")
+        #expect(m.cpu.register(.rcx) == UInt64(bitPattern: -3))
+        #expect(m.cpu.register(.rdx) == 0x41F0_0000_0010_0000, "4294967297.0")
+        #expect(m.cpu.register(.r8) == 0x1_0000_0001)
+        #expect(m.cpu.register(.r10) == 0x8000_0000_0000_0000, "the 64-bit integer indefinite")
+        #expect(m.cpu.mxcsr & 1 != 0, "invalid flagged")
+        #expect(m.physicalQword(at: 0xA030) == UInt64(bitPattern: -3), "MOVNTI m64")
+        let fip = UInt64(run.assembler.address(of: fld1)!)
+        #expect(m.physicalQword(at: 0xA400 + 160 + 16 * 9) == UInt64(bitPattern: -3), "XMM9 in the 64-bit image")
+        #expect(m.bus.dword(at: 0xA400 + 8) == UInt32(fip) && m.bus.dword(at: 0xA400 + 12) == UInt32(Self.code64),
+                "FXSAVE: FIP, then FCS")
+        #expect(m.physicalQword(at: 0xA600 + 8) == fip, "FXSAVE64: a 64-bit FIP, no FCS")
+        for offset in stride(from: 0, to: 0x1000, by: 8) {
+            #expect(m.physicalQword(at: 0xB000 + offset) == 0, "nothing wrapped below 4 GiB (offset \(offset))")
+        }
+    }
 }
