@@ -20,6 +20,8 @@ struct ModelSpecificRegisters {
     static let fsBase: UInt32 = 0xC000_0100
     static let gsBase: UInt32 = 0xC000_0101
     static let kernelGSBase: UInt32 = 0xC000_0102
+    /// IA32_TSC_AUX, which RDTSCP returns in ECX (present with CPUID 80000001h EDX bit 27).
+    static let timeStampCounterAux: UInt32 = 0xC000_0103
     /// The eleven fixed-range MTRRs.
     static let mtrrFixed: [UInt32] = [0x250, 0x258, 0x259] + Array(0x268...0x26F)
 
@@ -45,6 +47,9 @@ struct ModelSpecificRegisters {
     var systemCallFlagMask: UInt64 = 0
     /// The GS base SWAPGS exchanges with GS's.
     var kernelGSBase: UInt64 = 0
+    /// IA32_TSC_AUX: bits 31:0 are the operating system's (a processor number, usually);
+    /// 63:32 are reserved.
+    var timeStampCounterAux: UInt64 = 0
 
     /// IA32_MTRRCAP: 8 variable ranges, fixed ranges and write-combining supported.
     static let mtrrCapabilityValue: UInt64 = 8 | 1 << 8 | 1 << 10
@@ -73,6 +78,7 @@ extension CPU {
         case ModelSpecificRegisters.pageAttributeTable: return msrs.pageAttributeTable
         case ModelSpecificRegisters.mtrrDefaultType: return msrs.mtrrDefaultType
         case ModelSpecificRegisters.efer: return efer
+        case ModelSpecificRegisters.timeStampCounterAux: return msrs.timeStampCounterAux
         default:
             if let fixed = ModelSpecificRegisters.mtrrFixed.firstIndex(of: index) { return msrs.mtrrFixed[fixed] }
             return nil
@@ -116,6 +122,9 @@ extension CPU {
             if pagingEnabled && (value ^ efer) & ExtendedFeatureEnable.longModeEnable != 0 { return false }
             efer = value | (efer & ExtendedFeatureEnable.longModeActive)
             flushTLB()
+        case ModelSpecificRegisters.timeStampCounterAux:
+            if value >> 32 != 0 { return false }
+            msrs.timeStampCounterAux = value
         default:
             guard let fixed = ModelSpecificRegisters.mtrrFixed.firstIndex(of: index) else { return false }
             if !ModelSpecificRegisters.eachByte(of: value, is: ModelSpecificRegisters.isMTRRType) { return false }

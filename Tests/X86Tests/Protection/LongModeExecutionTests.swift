@@ -277,6 +277,18 @@ import X86Asm
         #expect(m.cpu.register(.rax) == 0x3333 && m.cpu.register(.rdx) == 0x4444)
     }
 
+    /// RDTSCP in 64-bit mode: 32-bit results, so bits 63:32 of RAX, RDX and RCX are cleared.
+    @Test func rdtscpClearsTheUpperHalves() throws {
+        let (m, run) = try run64(prepare: { m, _ in m.cpu.msrs.timeStampCounterAux = 0x8000_0003 }) { a in
+            a.movabs(.rax, -1); a.movabs(.rdx, -1); a.movabs(.rcx, -1)
+            a.rdtscp()
+        }
+        m.expectClean(run)
+        #expect(m.cpu.register(.rcx) == 0x8000_0003)
+        #expect(m.cpu.register(.rdx) == 0 && m.cpu.register(.rax) >> 32 == 0)
+        #expect(m.cpu.register(.rax) > 0, "the counter ran")
+    }
+
     /// MOV to and from CR8 (64-bit mode, REX.R): the task priority in bits 3:0; reserved bits #GP.
     @Test func controlRegister8HoldsTheTaskPriority() throws {
         let (m, run) = try run64 { a in
