@@ -527,7 +527,7 @@ struct Decoder {
         case 0x31: set(.rdtsc, .dword)
         case 0x32: set(.rdmsr, .dword)
         case 0x34: set(.sysenter, .dword)
-        case 0x35: set(.sysexit, .dword)
+        case 0x35: set(.sysexit, rexW ? .qword : .dword)   // REX.W: back to 64-bit code
         case 0x77: set(.mmx, .qword); out.imm = 0x77   // EMMS: no ModRM
         case 0x10...0x17, 0x28...0x2F, 0x50...0x76, 0x78...0x7F, 0xC2...0xC6, 0xD0...0xFE: decodeSIMD(opcode)
         case 0xAE: modrmForm(.fxGroup, v)

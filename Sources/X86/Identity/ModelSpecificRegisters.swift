@@ -28,6 +28,7 @@ struct ModelSpecificRegisters {
     /// IA32_APIC_BASE: base FEE00000h, global enable, BSP flag per processor (SDM Vol. 3A, 11.4.4).
     var apicBase: UInt64 = 0xFEE0_0000 | 1 << 11
     var sysenterCS: UInt64 = 0
+    /// SYSENTER's RSP and RIP (only their low halves outside IA-32e mode).
     var sysenterESP: UInt64 = 0
     var sysenterEIP: UInt64 = 0
     /// IA32_MISC_ENABLE: fast strings (bit 0) set at reset.
@@ -95,8 +96,12 @@ extension CPU {
             if value & (CPU.aboveAddressWidth | 0x6FF) != 0 { return false }
             msrs.apicBase = value & ~(1 << 8)
         case ModelSpecificRegisters.sysenterCS: msrs.sysenterCS = value & 0xFFFF_FFFF
-        case ModelSpecificRegisters.sysenterESP: msrs.sysenterESP = value & 0xFFFF_FFFF
-        case ModelSpecificRegisters.sysenterEIP: msrs.sysenterEIP = value & 0xFFFF_FFFF
+        case ModelSpecificRegisters.sysenterESP, ModelSpecificRegisters.sysenterEIP:
+            // Linear addresses: 64 bits and canonical (else #GP) where long mode exists, which
+            // SYSENTER uses whole in IA-32e mode (SDM Vol. 2, WRMSR and SYSENTER).
+            let address = CPUIDIdentity.reportsLongMode ? value : value & 0xFFFF_FFFF
+            if !isCanonical(address) { return false }
+            if index == ModelSpecificRegisters.sysenterESP { msrs.sysenterESP = address } else { msrs.sysenterEIP = address }
         case ModelSpecificRegisters.miscEnable: msrs.miscEnable = value
         case ModelSpecificRegisters.mtrrVariableBase..<ModelSpecificRegisters.mtrrVariableBase + 16:
             let n = Int(index - ModelSpecificRegisters.mtrrVariableBase)
