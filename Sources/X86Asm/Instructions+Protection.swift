@@ -51,6 +51,8 @@ extension Assembler {
     public mutating func sysenter() { emit([0x0F, 0x34]) }
     /// `sysexit`.
     public mutating func sysexit() { emit([0x0F, 0x35]) }
+    /// `sysexitq` (nasm's `o64 sysexit`): returns from `sysenter` to 64-bit code, `REX.W 0F 35`.
+    public mutating func sysexitq() { emit([0x0F, 0x35], size: .qword) }
 
     /// `mov drN, src` (outside 64-bit code).
     public mutating func mov(_ dst: DebugReg, _ src: Reg32) { moveSystemRegister(0x23, dst.rawValue, src) }

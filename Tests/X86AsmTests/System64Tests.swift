@@ -46,6 +46,9 @@ import X86Asm
             a.syscall(); a.sysret(); a.sysretq(); a.swapgs(); a.rdtscp(); a.rdtsc(); a.rdmsr(); a.wrmsr()
             a.cpuid(); a.hlt(); a.cli(); a.sti(); a.lahf(); a.sahf(); a.xlat(); a.wbinvd(); a.clts()
         }
+        g.check("sysenter\nsysexit\no64 sysexit", "0F 34 0F 35 48 0F 35") { a in
+            a.sysenter(); a.sysexit(); a.sysexitq()
+        }
         // The descriptor-table registers take 10-byte operands, with no prefix.
         g.check("lgdt [rax]\nlidt [rel idtr]\nsgdt [r8]\nsidt [rsp+8]\nidtr: dw 0\ndq 0", "0F 01 10 0F 01 1D 09 00 00 00 41 0F 01 00 0F 01 4C 24 08 00 00 00 00 00 00 00 00 00 00") { a in
             let idtr = a.newLabel()

@@ -52,7 +52,8 @@ import X86Asm
 
     @Test func extendedLeaves() throws {
         #expect(try cpuid(0x8000_0000)[0] == 0x8000_0008)
-        #expect(try cpuid(0x8000_0001) == [0, 0, 1, 1 << 11 | 1 << 20 | 1 << 29], "LAHF/SAHF in 64-bit mode; SYSCALL, NX, long mode")
+        #expect(try cpuid(0x8000_0001) == [0, 0, 1, 1 << 11 | 1 << 20 | 1 << 27 | 1 << 29],
+                "LAHF/SAHF in 64-bit mode; SYSCALL, NX, RDTSCP, long mode")
         #expect(try cpuid(0x8000_0008) == [0x3024, 0, 0, 0], "36-bit physical, 48-bit linear addresses")
         let brand = try (0x8000_0002...0x8000_0004).flatMap { try cpuid(UInt32($0)) }
         #expect(ascii(brand) == "ResetVector x86 software CPU")

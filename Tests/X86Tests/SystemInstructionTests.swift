@@ -247,6 +247,39 @@ import X86Asm
         #expect(m.r32(.rax) <= 1, "read right after the write: at most the WRMSR itself has ticked")
     }
 
+    /// RDTSCP (SDM Vol. 2): EDX:EAX the TSC, as RDTSC, and ECX IA32_TSC_AUX[31:0], which WRMSR
+    /// and RDMSR reach at C000_0103h. Real mode runs it like every other mode.
+    @Test func rdtscpReadsTheCounterAndTSCAux() throws {
+        let m = try runSnippet { a in
+            a.mov(.ecx, 0xC000_0103)
+            a.mov(.eax, Int(bitPattern: 0xCAFE_0042))
+            a.xor(.edx, .edx)
+            a.wrmsr()
+            a.rdmsr()
+            a.mov(.esi, .eax)
+            a.rdtsc()
+            a.mov(.ebx, .eax)
+            a.xor(.ecx, .ecx)
+            a.rdtscp()
+            a.sub(.eax, .ebx)
+        }
+        #expect(m.r32(.rsi) == 0xCAFE_0042, "RDMSR reads TSC_AUX back")
+        #expect(m.r32(.rcx) == 0xCAFE_0042, "RDTSCP loads ECX with TSC_AUX")
+        #expect(m.r32(.rax) == 3, "RDTSC, MOV and XOR retired between the reads")
+        #expect(m.r32(.rdx) == 0)
+    }
+
+    /// IA32_TSC_AUX's bits 63:32 are reserved: a WRMSR setting any is #GP(0).
+    @Test func tscAuxUpperHalfIsReserved() throws {
+        try runExpectingException(.generalProtection) { a, mark in
+            a.mov(.ecx, 0xC000_0103)
+            a.mov(.eax, 7)
+            a.mov(.edx, 1)
+            a.bind(mark)
+            a.wrmsr()
+        }
+    }
+
     @Test func apicBaseOnTheBootstrapProcessor() throws {
         let m = try runSnippet { a in
             a.mov(.ecx, 0x1B)

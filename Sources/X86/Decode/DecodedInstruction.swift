@@ -52,6 +52,9 @@ struct DecodedInstruction {
         static let addressSize64: UInt8 = 1 << 7
     }
 
+    /// The `sub` of an `.rdtsc` record that is RDTSCP (0F 01 F9) rather than RDTSC.
+    static let readTimeStampCounterAndAux: UInt8 = 1
+
     @inline(__always) var hasMemoryOperand: Bool { attributes & Attributes.hasMemoryOperand != 0 }
 
     /// A RIP-relative operand is the block's starting RIP (`RegisterFile.instructionPointerSlot`)

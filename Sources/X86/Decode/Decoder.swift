@@ -499,10 +499,15 @@ struct Decoder {
         case 0x00: modrmForm(.systemSegment, v)   // SLDT/STR to a 32-bit register zero-extend
         case 0x01:
             modrmForm(.descriptorTable, v)
-            // Register forms exist only for SMSW, LMSW and (64-bit mode) SWAPGS here; the rest are
-            // VMX, SVM, MONITOR/MWAIT and RDTSCP, which CPUID does not report.
+            // Register forms exist only for SMSW, LMSW, (64-bit mode) SWAPGS and RDTSCP here; the
+            // rest are VMX, SVM and MONITOR/MWAIT, which CPUID does not report.
             let swapGS = longMode && modrm == 0xF8
-            if isRegisterForm && out.sub != 4 && out.sub != 6 && !swapGS { setInvalid() }
+            if modrm == 0xF9 {
+                set(.rdtsc, .dword)
+                out.sub = DecodedInstruction.readTimeStampCounterAndAux
+            } else if isRegisterForm && out.sub != 4 && out.sub != 6 && !swapGS {
+                setInvalid()
+            }
         case 0x02: modrmForm(.lar, v)
         case 0x03: modrmForm(.lsl, v)
         case 0x06: set(.clts, v)
@@ -526,7 +531,7 @@ struct Decoder {
         case 0x31: set(.rdtsc, .dword)
         case 0x32: set(.rdmsr, .dword)
         case 0x34: set(.sysenter, .dword)
-        case 0x35: set(.sysexit, .dword)
+        case 0x35: set(.sysexit, rexW ? .qword : .dword)   // REX.W: back to 64-bit code
         case 0x77: set(.mmx, .qword); out.imm = 0x77   // EMMS: no ModRM
         case 0x10...0x17, 0x28...0x2F, 0x50...0x76, 0x78...0x7F, 0xC2...0xC6, 0xD0...0xFE: decodeSIMD(opcode)
         case 0xAE: modrmForm(.fxGroup, v)

@@ -160,7 +160,7 @@ extension CPU {
         case .movFromCR: return execMovFromCR(d)
         case .movFromDR: return execMovFromDR(d)
         case .cpuid: return execCpuid()
-        case .rdtsc: return execRdtsc()
+        case .rdtsc: return execRdtsc(d)
         case .rdmsr: return execRdmsr()
         case .nop: return .next
         case .arpl: return execArpl(d)

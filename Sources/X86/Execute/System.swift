@@ -92,11 +92,16 @@ extension CPU {
     /// The time-stamp counter: one per clock tick (`ticks`), plus the offset WRMSR set.
     var timeStampCounter: UInt64 { ticks &+ tscOffset }
 
-    func execRdtsc() -> Step {
+    /// RDTSC, and RDTSCP (`sub` 1), which also loads ECX with IA32_TSC_AUX[31:0]. With CR4.TSD
+    /// both are #GP(0) outside CPL 0 (SDM Vol. 2, RDTSC and RDTSCP).
+    func execRdtsc(_ d: Instruction) -> Step {
         if cr4 & ControlRegister4.timeStampDisable != 0 && !privileged { return raiseFault(.generalProtection, errorCode: 0) }
         let tsc = timeStampCounter
         setReg32(.rax, UInt32(truncatingIfNeeded: tsc))
         setReg32(.rdx, UInt32(truncatingIfNeeded: tsc >> 32))
+        if d.sub == DecodedInstruction.readTimeStampCounterAndAux {
+            setReg32(.rcx, UInt32(truncatingIfNeeded: msrs.timeStampCounterAux))
+        }
         return .next
     }
 

@@ -6,10 +6,11 @@
 /// | 0 | EBX, EDX, ECX | "ResetVector " | vendor |
 /// | 1 | EAX | 0x000006A1 | family 6, model 10, stepping 1 (also EDX after reset and INIT) |
 /// | 1 | EBX | APIC ID << 24 \| 1 << 16 \| 8 << 8 | one logical processor per package; CLFLUSH line 8 × 8 = 64 bytes |
-/// | 1 | ECX | 0 | no SSE3 and later features |
+/// | 1 | ECX | CX16 | CMPXCHG16B (64-bit mode); no SSE3 and later features |
 /// | 1 | EDX | FPU, DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36, CLFSH, MMX, FXSR, SSE, SSE2 | see `Feature1EDX` |
 /// | 0x80000000 | EAX | 0x80000008 | highest extended leaf |
-/// | 0x80000001 | EDX | NX | EFER.NXE and the execute-disable bit (no long mode, no SYSCALL) |
+/// | 0x80000001 | ECX | LAHF/SAHF | LAHF and SAHF in 64-bit mode |
+/// | 0x80000001 | EDX | SYSCALL, NX, RDTSCP, LM | SYSCALL/SYSRET, EFER.NXE and the execute-disable bit, RDTSCP and IA32_TSC_AUX, long mode |
 /// | 0x80000002–4 | all | brand string | "ResetVector x86 software CPU" |
 /// | 0x80000008 | EAX | 0x2024 | 36 physical, 32 linear address bits |
 ///
@@ -62,8 +63,9 @@ public enum CPUIDIdentity {
     /// Whether CPUID reports long mode (80000001h EDX bit 29) and SYSCALL (bit 11), and EFER's
     /// LME and SCE and the long-mode MSRs exist.
     public static let reportsLongMode = true
-    /// CPUID 80000001h EDX: SYSCALL/SYSRET (bit 11), the execute-disable bit (20) and long mode (29).
-    public static let extendedFeaturesEDX: UInt32 = 1 << 11 | 1 << 20 | 1 << 29
+    /// CPUID 80000001h EDX: SYSCALL/SYSRET (bit 11), the execute-disable bit (20), RDTSCP and
+    /// IA32_TSC_AUX (27) and long mode (29).
+    public static let extendedFeaturesEDX: UInt32 = 1 << 11 | 1 << 20 | 1 << 27 | 1 << 29
     /// CPUID 80000001h ECX: LAHF/SAHF in 64-bit mode (bit 0).
     public static let extendedFeaturesECX: UInt32 = 1 << 0
 

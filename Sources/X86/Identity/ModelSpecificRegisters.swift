@@ -20,12 +20,15 @@ struct ModelSpecificRegisters {
     static let fsBase: UInt32 = 0xC000_0100
     static let gsBase: UInt32 = 0xC000_0101
     static let kernelGSBase: UInt32 = 0xC000_0102
+    /// IA32_TSC_AUX, which RDTSCP returns in ECX (present with CPUID 80000001h EDX bit 27).
+    static let timeStampCounterAux: UInt32 = 0xC000_0103
     /// The eleven fixed-range MTRRs.
     static let mtrrFixed: [UInt32] = [0x250, 0x258, 0x259] + Array(0x268...0x26F)
 
     /// IA32_APIC_BASE: base FEE00000h, global enable, BSP flag per processor (SDM Vol. 3A, 11.4.4).
     var apicBase: UInt64 = 0xFEE0_0000 | 1 << 11
     var sysenterCS: UInt64 = 0
+    /// SYSENTER's RSP and RIP (only their low halves outside IA-32e mode).
     var sysenterESP: UInt64 = 0
     var sysenterEIP: UInt64 = 0
     /// IA32_MISC_ENABLE: fast strings (bit 0) set at reset.
@@ -45,6 +48,9 @@ struct ModelSpecificRegisters {
     var systemCallFlagMask: UInt64 = 0
     /// The GS base SWAPGS exchanges with GS's.
     var kernelGSBase: UInt64 = 0
+    /// IA32_TSC_AUX: bits 31:0 are the operating system's (a processor number, usually);
+    /// 63:32 are reserved.
+    var timeStampCounterAux: UInt64 = 0
 
     /// IA32_MTRRCAP: 8 variable ranges, fixed ranges and write-combining supported.
     static let mtrrCapabilityValue: UInt64 = 8 | 1 << 8 | 1 << 10
@@ -73,6 +79,7 @@ extension CPU {
         case ModelSpecificRegisters.pageAttributeTable: return msrs.pageAttributeTable
         case ModelSpecificRegisters.mtrrDefaultType: return msrs.mtrrDefaultType
         case ModelSpecificRegisters.efer: return efer
+        case ModelSpecificRegisters.timeStampCounterAux: return msrs.timeStampCounterAux
         default:
             if let fixed = ModelSpecificRegisters.mtrrFixed.firstIndex(of: index) { return msrs.mtrrFixed[fixed] }
             return nil
@@ -89,8 +96,12 @@ extension CPU {
             if value & (CPU.aboveAddressWidth | 0x6FF) != 0 { return false }
             msrs.apicBase = value & ~(1 << 8)
         case ModelSpecificRegisters.sysenterCS: msrs.sysenterCS = value & 0xFFFF_FFFF
-        case ModelSpecificRegisters.sysenterESP: msrs.sysenterESP = value & 0xFFFF_FFFF
-        case ModelSpecificRegisters.sysenterEIP: msrs.sysenterEIP = value & 0xFFFF_FFFF
+        case ModelSpecificRegisters.sysenterESP, ModelSpecificRegisters.sysenterEIP:
+            // Linear addresses: 64 bits and canonical (else #GP) where long mode exists, which
+            // SYSENTER uses whole in IA-32e mode (SDM Vol. 2, WRMSR and SYSENTER).
+            let address = CPUIDIdentity.reportsLongMode ? value : value & 0xFFFF_FFFF
+            if !isCanonical(address) { return false }
+            if index == ModelSpecificRegisters.sysenterESP { msrs.sysenterESP = address } else { msrs.sysenterEIP = address }
         case ModelSpecificRegisters.miscEnable: msrs.miscEnable = value
         case ModelSpecificRegisters.mtrrVariableBase..<ModelSpecificRegisters.mtrrVariableBase + 16:
             let n = Int(index - ModelSpecificRegisters.mtrrVariableBase)
@@ -116,6 +127,9 @@ extension CPU {
             if pagingEnabled && (value ^ efer) & ExtendedFeatureEnable.longModeEnable != 0 { return false }
             efer = value | (efer & ExtendedFeatureEnable.longModeActive)
             flushTLB()
+        case ModelSpecificRegisters.timeStampCounterAux:
+            if value >> 32 != 0 { return false }
+            msrs.timeStampCounterAux = value
         default:
             guard let fixed = ModelSpecificRegisters.mtrrFixed.firstIndex(of: index) else { return false }
             if !ModelSpecificRegisters.eachByte(of: value, is: ModelSpecificRegisters.isMTRRType) { return false }

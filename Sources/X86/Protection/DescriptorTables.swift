@@ -2,29 +2,37 @@
 /// supervisor accesses whatever the CPL (SDM Vol. 3A, 4.6).
 extension CPU {
     /// The linear address of a selector's descriptor, or `nil` when the selector lies outside
-    /// its table (or names the LDT while LDTR is null). No exception is raised. In IA-32e mode
-    /// the tables' bases are 64-bit linear addresses.
+    /// its table (or names the LDT while LDTR is null): all `size` bytes of the descriptor (8,
+    /// or 16 for IA-32e mode's system descriptors and call gates) must lie within the limit.
+    /// No exception is raised. In IA-32e mode the tables' bases are 64-bit linear addresses.
     @inline(__always)
-    func descriptorAddress(_ selector: UInt16) -> UInt64? {
+    func descriptorAddress(_ selector: UInt16, size: UInt32 = 8) -> UInt64? {
         let index = UInt32(selector & 0xFFF8)
+        let last = index &+ (size &- 1)
         let mask: UInt64 = longModeActive ? ~0 : 0xFFFF_FFFF
         if selector.selectsLDT {
-            guard ldtr.isUsable, index &+ 7 <= ldtr.limit else { return nil }
+            guard ldtr.isUsable, last <= ldtr.limit else { return nil }
             return (ldtr.base &+ UInt64(index)) & mask
         }
-        guard index &+ 7 <= gdtr.limit else { return nil }
+        guard last <= gdtr.limit else { return nil }
         return (gdtr.base &+ UInt64(index)) & mask
     }
 
-    /// The upper half of a 16-byte system descriptor (IA-32e mode's LDT and TSS descriptors):
-    /// bits 63:32 of the base, which must be canonical with the lower half's (SDM Vol. 3A, 7.2.3).
-    /// `nil` with #GP(selector) pending when the selector's table ends before it.
-    func systemDescriptorUpperBase(_ selector: UInt16) -> UInt64? {
-        guard let address = descriptorAddress(selector), UInt32(selector & 0xFFF8) &+ 15 <= gdtr.limit else {
+    /// The upper eight bytes of a 16-byte descriptor of IA-32e mode (an LDT or TSS descriptor,
+    /// a call gate; SDM Vol. 3A, 5.8.3.1 and 7.2.3). `nil` with #GP(selector) pending when the
+    /// selector's table (GDT or LDT) ends before them, or #PF when reading faults.
+    func upperDescriptorHalf(_ selector: UInt16) -> UInt64? {
+        guard let address = descriptorAddress(selector, size: 16) else {
             raiseFault(.generalProtection, errorCode: selector.errorCode)
             return nil
         }
-        return asSupervisor { readLinear(address &+ 8, as: UInt32.self) }.map { UInt64($0) << 32 }
+        return asSupervisor { readLinear(address &+ 8, as: UInt64.self) }
+    }
+
+    /// Bits 63:32 of an IA-32e mode LDT or TSS descriptor's base, from its upper half, which
+    /// must be canonical with the lower half's (SDM Vol. 3A, 7.2.3); `nil` as `upperDescriptorHalf`.
+    func systemDescriptorUpperBase(_ selector: UInt16) -> UInt64? {
+        upperDescriptorHalf(selector).map { ($0 & 0xFFFF_FFFF) << 32 }
     }
 
     /// Reads a selector's descriptor; `nil` with an exception pending when the selector lies

@@ -16,8 +16,9 @@ extension CPU {
         return true
     }
 
-    /// The code segment a call gate points to, checked for a JMP (`forCall` false) or a CALL.
-    private func callGateTarget(_ gateSelector: UInt16, _ gate: Descriptor, forCall: Bool) -> (UInt16, Descriptor)? {
+    /// The code segment a call gate points to, checked for a JMP (`forCall` false) or a CALL;
+    /// in IA-32e mode it must be 64-bit code (SDM Vol. 2, CALL: "not a 64-bit code segment").
+    func callGateTarget(_ gateSelector: UInt16, _ gate: Descriptor, forCall: Bool) -> (UInt16, Descriptor)? {
         guard checkGateOrTSS(gateSelector, gate) else { return nil }
         let selector = gate.gateSelector
         if selector.isNullSelector {
@@ -26,7 +27,7 @@ extension CPU {
         }
         guard let target = readDescriptor(selector) else { return nil }
         let privilegeOK: Bool
-        if !target.isCode {
+        if !(longModeActive ? target.isLongModeCode : target.isCode) {
             privilegeOK = false
         } else if forCall || target.isConformingCode {
             privilegeOK = target.privilegeLevel <= cpl

@@ -41,32 +41,46 @@ extension CPU {
         return .exit
     }
 
+    /// SYSENTER (SDM Vol. 2): CPL 0 in the flat code segment IA32_SYSENTER_CS (SS the selector
+    /// after it) at IA32_SYSENTER_EIP with IA32_SYSENTER_ESP; VM, IF and RF cleared. In IA-32e
+    /// mode, from 64-bit and compatibility code alike, CS is 64-bit code (L = 1, D = 0) and RSP and
+    /// RIP take the MSRs' 64 bits; elsewhere 32-bit code with their low halves.
     func execSysenter() -> Step {
-        let codeSelector = UInt16(truncatingIfNeeded: msrs.sysenterCS)
+        let codeSelector = UInt16(truncatingIfNeeded: msrs.sysenterCS) & 0xFFFC
         if !isProtectedMode || codeSelector.isNullSelector { return raiseFault(.generalProtection, errorCode: 0) }
+        let toLongMode = longModeActive
         eflagsStored &= ~(EFlags.virtual8086 | EFlags.interrupt | EFlags.resume)
-        segs[SegmentRegister.cs.rawValue] = SegmentCache(selector: codeSelector & 0xFFFC, base: 0, limit: 0xFFFF_FFFF,
-                                                        attributes: SegmentCache.flatCode | 0x4000)
-        segs[SegmentRegister.ss.rawValue] = SegmentCache(selector: (codeSelector & 0xFFFC) &+ 8, base: 0, limit: 0xFFFF_FFFF,
+        segs[SegmentRegister.cs.rawValue] = SegmentCache(selector: codeSelector, base: 0, limit: 0xFFFF_FFFF,
+                                                        attributes: SegmentCache.flatCode | (toLongMode ? SegmentCache.longModeCode : 0x4000))
+        segs[SegmentRegister.ss.rawValue] = SegmentCache(selector: codeSelector &+ 8, base: 0, limit: 0xFFFF_FFFF,
                                                         attributes: SegmentCache.flatData | 0x4000)
         setPrivilegeLevel(0)
-        setReg32(.rsp, UInt32(truncatingIfNeeded: msrs.sysenterESP))
-        rip = UInt64(UInt32(truncatingIfNeeded: msrs.sysenterEIP))
+        let mask: UInt64 = toLongMode ? ~0 : 0xFFFF_FFFF
+        regs[GeneralRegister.rsp.rawValue] = msrs.sysenterESP & mask
+        rip = msrs.sysenterEIP & mask
         return .exit
     }
 
+    /// SYSEXIT (SDM Vol. 2) from CPL 0: CPL 3 at RDX with RSP from RCX, in the flat code segment
+    /// IA32_SYSENTER_CS + 16 (32-bit or compatibility code, from EDX and ECX) or, with REX.W,
+    /// + 32 (64-bit code; a non-canonical RCX or RDX is #GP(0)); SS is the selector after CS.
     func execSysexit(_ d: Instruction) -> Step {
-        let codeSelector = UInt16(truncatingIfNeeded: msrs.sysenterCS)
-        if !isProtectedMode || isVirtual8086 || cpl != 0 || codeSelector.isNullSelector {
+        let base = UInt16(truncatingIfNeeded: msrs.sysenterCS)
+        if !isProtectedMode || isVirtual8086 || cpl != 0 || base.isNullSelector {
             return raiseFault(.generalProtection, errorCode: 0)
         }
-        segs[SegmentRegister.cs.rawValue] = SegmentCache(selector: (codeSelector &+ 16) | 3, base: 0, limit: 0xFFFF_FFFF,
-                                                        attributes: SegmentCache.flatCode | 0x4000 | 0x60)
-        segs[SegmentRegister.ss.rawValue] = SegmentCache(selector: (codeSelector &+ 24) | 3, base: 0, limit: 0xFFFF_FFFF,
+        let toLongMode = d.size == .qword
+        let stackPointer = toLongMode ? regs[GeneralRegister.rcx.rawValue] : UInt64(reg32(.rcx))
+        let target = toLongMode ? regs[GeneralRegister.rdx.rawValue] : UInt64(reg32(.rdx))
+        if !isCanonical(stackPointer) || !isCanonical(target) { return raiseFault(.generalProtection, errorCode: 0) }
+        let codeSelector = (base &+ (toLongMode ? 32 : 16)) | 3
+        segs[SegmentRegister.cs.rawValue] = SegmentCache(selector: codeSelector, base: 0, limit: 0xFFFF_FFFF,
+                                                        attributes: SegmentCache.flatCode | 0x60 | (toLongMode ? SegmentCache.longModeCode : 0x4000))
+        segs[SegmentRegister.ss.rawValue] = SegmentCache(selector: codeSelector &+ 8, base: 0, limit: 0xFFFF_FFFF,
                                                         attributes: SegmentCache.flatData | 0x4000 | 0x60)
         setPrivilegeLevel(3)
-        setReg32(.rsp, reg32(.rcx))
-        rip = UInt64(reg32(.rdx))
+        regs[GeneralRegister.rsp.rawValue] = stackPointer
+        rip = target
         return .exit
     }
 }

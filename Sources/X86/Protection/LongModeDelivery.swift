@@ -91,9 +91,9 @@ extension CPU {
         return true
     }
 
-    /// An RSPn or ISTn field of the 64-bit TSS; `nil` with #TS (beyond the TSS's limit) or #SS
-    /// (not canonical) pending.
-    private func stackPointerFromTSS(offset: Int, external: UInt32) -> UInt64? {
+    /// An RSPn (at 4 + 8n) or ISTn field of the 64-bit TSS; `nil` with #TS (beyond the TSS's
+    /// limit) or #SS (not canonical) pending.
+    func stackPointerFromTSS(offset: Int, external: UInt32) -> UInt64? {
         if UInt64(offset) + 7 > UInt64(taskRegister.limit) {
             raiseFault(.invalidTSS, errorCode: taskRegister.selector.errorCode | external)
             return nil

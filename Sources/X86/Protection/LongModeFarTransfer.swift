@@ -1,22 +1,22 @@
 /// Far JMP, CALL and RET in IA-32e mode (SDM Vol. 2, JMP, CALL, RET; Vol. 3A, 5.8.3.1): to a
-/// code segment directly, with offsets up to 64 bits. The target is 64-bit code (its offset
-/// must be canonical) or compatibility-mode code (its offset within the limit). Task gates and
-/// TSSs do not exist in IA-32e mode; 64-bit call gates are not modelled yet (#GP(selector)).
+/// code segment directly, with offsets up to 64 bits, or through a 64-bit call gate
+/// (LongModeCallGates.swift). The target is 64-bit code (its offset must be canonical) or
+/// compatibility-mode code (its offset within the limit). Task gates and TSSs do not exist in
+/// IA-32e mode.
 extension CPU {
-    /// A far target in IA-32e mode; `nil` with the fault pending.
-    private func longModeFarTarget(_ selector: UInt16, offset: UInt64) -> Descriptor? {
+    /// The descriptor a far JMP or CALL names in IA-32e mode; `nil` with #GP pending: #GP(0)
+    /// for a null selector, #GP(selector) for one outside its table.
+    private func longModeFarDescriptor(_ selector: UInt16) -> Descriptor? {
         if selector.isNullSelector {
             raiseFault(.generalProtection, errorCode: 0)
             return nil
         }
-        guard let descriptor = readDescriptor(selector) else { return nil }
-        guard descriptor.isCode else {
-            raiseFault(.generalProtection, errorCode: selector.errorCode)
-            return nil
-        }
-        guard checkDirectCodeTarget(selector, descriptor),
-              isReachable(offset, in: descriptor) else { return nil }
-        return descriptor
+        return readDescriptor(selector)
+    }
+
+    /// Whether a code segment may be the direct target of a far JMP or CALL at `offset`.
+    private func isDirectTarget(_ selector: UInt16, _ descriptor: Descriptor, offset: UInt64) -> Bool {
+        checkDirectCodeTarget(selector, descriptor) && isReachable(offset, in: descriptor)
     }
 
     /// Whether `offset` may be jumped to in the code segment `descriptor`: canonical for 64-bit
@@ -37,7 +37,7 @@ extension CPU {
     }
 
     /// Loads CS (RPL = `level`) and RIP after every check passed.
-    private func enterCodeSegment(_ selector: UInt16, _ descriptor: Descriptor, offset: UInt64, level: UInt8) -> Bool {
+    func enterCodeSegment(_ selector: UInt16, _ descriptor: Descriptor, offset: UInt64, level: UInt8) -> Bool {
         guard markAccessed(selector, descriptor) else { return false }
         segs[SegmentRegister.cs.rawValue] = descriptor.cache(selector: (selector & 0xFFFC) | UInt16(level))
         setPrivilegeLevel(level)
@@ -46,13 +46,17 @@ extension CPU {
     }
 
     func farJumpLongMode(selector: UInt16, offset: UInt64) -> Bool {
-        guard let descriptor = longModeFarTarget(selector, offset: offset) else { return false }
+        guard let descriptor = longModeFarDescriptor(selector) else { return false }
+        if !descriptor.isCode { return farJumpThroughCallGate64(selector, descriptor) }
+        guard isDirectTarget(selector, descriptor, offset: offset) else { return false }
         return enterCodeSegment(selector, descriptor, offset: offset, level: cpl)
     }
 
-    /// CALL far: CS and the return RIP pushed with the operand size, then the jump.
+    /// CALL far: directly, CS and the return RIP pushed with the operand size, then the jump.
     func farCallLongMode(selector: UInt16, offset: UInt64, size: OperandSize) -> Bool {
-        guard let descriptor = longModeFarTarget(selector, offset: offset) else { return false }
+        guard let descriptor = longModeFarDescriptor(selector) else { return false }
+        if !descriptor.isCode { return farCallThroughCallGate64(selector, descriptor) }
+        guard isDirectTarget(selector, descriptor, offset: offset) else { return false }
         let savedPointer = stackPointer
         guard push(UInt64(segs[SegmentRegister.cs.rawValue].selector), rip, size) else { return false }
         guard enterCodeSegment(selector, descriptor, offset: offset, level: cpl) else {

@@ -11,7 +11,7 @@ import X86Asm
     private typealias Paging = LongModePagingTests
 
     /// Enters 64-bit mode from the protected-mode prologue and runs `body` as 64-bit code.
-    private func run64(prepare: (TestMachine, Assembler) -> Void = { _, _ in },
+    static func run64(prepare: (TestMachine, Assembler) -> Void = { _, _ in },
                        _ body: (inout Assembler) -> Void) throws -> (TestMachine, PMRun) {
         let m = TestMachine.protected()
         Paging.build(m)
@@ -33,7 +33,7 @@ import X86Asm
 
     @Test func sixtyFourBitCodeRuns() throws {
         var data: Label!, subroutine: Label!
-        let (m, run) = try run64 { a in
+        let (m, run) = try Self.run64 { a in
             data = a.newLabel(); subroutine = a.newLabel()
             a.movabs(.rax, 0x1122_3344_5566_7788)
             a.mov(.r9, .rax)
@@ -70,7 +70,7 @@ import X86Asm
     }
 
     @Test func stringInstructionsAndByteRegistersUseREX() throws {
-        let (m, run) = try run64 { a in
+        let (m, run) = try Self.run64 { a in
             a.xor(.edx, .edx)
             a.mov(.rdi, 0x3000)
             a.mov(.rcx, 4)
@@ -95,7 +95,7 @@ import X86Asm
     /// handlers check the frame: the #GP handler takes the error code and a 16-byte aligned stack.
     @Test func eventsGoThroughThe64BitIDTAndIRETQReturns() throws {
         var idt: Label!, idtPointer: Label!, onInt: Label!, onUD: Label!, onGP: Label!
-        let (m, run) = try run64 { a in
+        let (m, run) = try Self.run64 { a in
             idt = a.newLabel(); idtPointer = a.newLabel()
             onInt = a.newLabel(); onUD = a.newLabel(); onGP = a.newLabel()
             a.mov(.rsp, 0x9008)                      // not 16-byte aligned: delivery aligns it
@@ -146,7 +146,7 @@ import X86Asm
     /// address and RFLAGS and IA32_FMASK's bits cleared, then SWAPGS and a GS-relative load.
     @Test func syscallSysretAndSwapGS() throws {
         var user: Label!, kernel: Label!, afterSyscall: Label!
-        let (m, run) = try run64(prepare: { m, a in
+        let (m, run) = try Self.run64(prepare: { m, a in
             m.cpu.efer |= ExtendedFeatureEnable.systemCallEnable
             m.cpu.msrs.star = 0x50 << 48 | UInt64(Self.code64) << 32
             m.cpu.msrs.longModeSystemCallTarget = UInt64(a.address(of: kernel)!)
@@ -186,7 +186,7 @@ import X86Asm
     /// Far transfers in 64-bit mode with 8-byte offsets: RETFQ, JMP m16:64 and CALL m16:64.
     @Test func farTransfersWithSixtyFourBitOffsets() throws {
         var afterReturn: Label!, jumpTarget: Label!, callee: Label!, jumpPointer: Label!, callPointer: Label!
-        let (m, run) = try run64 { a in
+        let (m, run) = try Self.run64 { a in
             afterReturn = a.newLabel(); jumpTarget = a.newLabel(); callee = a.newLabel()
             jumpPointer = a.newLabel(); callPointer = a.newLabel()
             a.mov(.rsp, 0x9000)
@@ -229,7 +229,7 @@ import X86Asm
     @Test func descriptorTablesAboveFourGiB() throws {
         let tss: UInt16 = 0x50
         var pointer: Label!, target: Label!, farPointer: Label!
-        let (m, run) = try run64(prepare: { m, _ in
+        let (m, run) = try Self.run64(prepare: { m, _ in
             m.setQword(0x87, at: Paging.pdpt + 4 * 8)   // linear 4–5 GiB → physical 0–1 GiB
             // A 64-bit TSS descriptor: base 0x1_0000_3000, limit 0x67, type 9, present.
             let low: UInt64 = 0x67 | UInt64(0x3000) << 16 | 0x89 << 40
@@ -259,7 +259,7 @@ import X86Asm
 
     /// CMPXCHG16B: equal → RCX:RBX stored and ZF set; unequal → RDX:RAX loaded and ZF clear.
     @Test func compareAndExchangeSixteenBytes() throws {
-        let (m, run) = try run64(prepare: { m, _ in
+        let (m, run) = try Self.run64(prepare: { m, _ in
             m.setQword(0x1111, at: 0x4000)
             m.setQword(0x2222, at: 0x4008)
         }) { a in
@@ -277,9 +277,21 @@ import X86Asm
         #expect(m.cpu.register(.rax) == 0x3333 && m.cpu.register(.rdx) == 0x4444)
     }
 
+    /// RDTSCP in 64-bit mode: 32-bit results, so bits 63:32 of RAX, RDX and RCX are cleared.
+    @Test func rdtscpClearsTheUpperHalves() throws {
+        let (m, run) = try Self.run64(prepare: { m, _ in m.cpu.msrs.timeStampCounterAux = 0x8000_0003 }) { a in
+            a.movabs(.rax, -1); a.movabs(.rdx, -1); a.movabs(.rcx, -1)
+            a.rdtscp()
+        }
+        m.expectClean(run)
+        #expect(m.cpu.register(.rcx) == 0x8000_0003)
+        #expect(m.cpu.register(.rdx) == 0 && m.cpu.register(.rax) >> 32 == 0)
+        #expect(m.cpu.register(.rax) > 0, "the counter ran")
+    }
+
     /// MOV to and from CR8 (64-bit mode, REX.R): the task priority in bits 3:0; reserved bits #GP.
     @Test func controlRegister8HoldsTheTaskPriority() throws {
-        let (m, run) = try run64 { a in
+        let (m, run) = try Self.run64 { a in
             a.mov(.rax, 9)
             a.mov(.cr8, .rax)
             a.mov(.rbx, .cr8)

@@ -288,7 +288,7 @@ import X86Asm
     @Test(arguments: [
         ("sgdt", [0x0F, 0x01, 0x05, 0, 0x30, 0, 0]), ("sidt", [0x0F, 0x01, 0x0D, 0, 0x30, 0, 0]),
         ("smsw", [0x0F, 0x01, 0xE0]), ("str", [0x0F, 0x00, 0xC8]), ("sldt", [0x0F, 0x00, 0xC0]),
-        ("rdtsc", [0x0F, 0x31]), ("cpuid", [0x0F, 0xA2]),
+        ("rdtsc", [0x0F, 0x31]), ("rdtscp", [0x0F, 0x01, 0xF9]), ("cpuid", [0x0F, 0xA2]),
     ] as [(String, [UInt8])])
     func unprivilegedSystemInstructionsRunAtRing3(_ name: String, _ bytes: [UInt8]) throws {
         let (m, run, _) = try inRing3 { a, _ in
@@ -311,6 +311,24 @@ import X86Asm
             a.rdtsc()
         }
         m.expectException(run, 13, errorCode: 0, at: mark)
+    }
+
+    /// CR4.TSD makes RDTSCP privileged as it does RDTSC: #GP(0) at CPL 3, ECX untouched.
+    @Test func rdtscpIsPrivilegedWithTSD() throws {
+        let m = TestMachine.protected()
+        var mark: Label!
+        let run = try m.runPM { a in
+            mark = a.newLabel()
+            a.mov(.eax, Int(ControlRegister4.timeStampDisable))
+            a.mov(.cr4, .eax)
+            a.rdtscp()                          // CPL 0: allowed
+            a.enterRing3()
+            a.mov(.ecx, 0x5555)
+            a.bind(mark)
+            a.rdtscp()
+        }
+        m.expectException(run, 13, errorCode: 0, at: mark)
+        #expect(m.r32(.rcx) == 0x5555)
     }
 
     @Test func cliAndStiFollowIOPL() throws {
