@@ -310,7 +310,7 @@ import X86Asm
     /// physical 0; linear 7000h is remapped onto physical 8000h, so a wrapped access shows there.
     @Test func sseOperandsAboveFourGiBAndWithREXW() throws {
         var fld1: Label!
-        let (m, run) = try run64(prepare: { m, _ in
+        let (m, run) = try Self.run64(prepare: { m, _ in
             m.setQword(0x87, at: Paging.pdpt + 8 * 4)
             m.setQword(0xB000 | 7, at: Paging.table + 8 * 0xA)
             for offset in stride(from: 0, to: 0x2000, by: 8) { m.setQword(0, at: 0xA000 + offset) }
