@@ -367,8 +367,9 @@ struct Decoder {
         case 0x8F:
             modrmForm(.popRm, stackSize)
             if out.sub != 0 { setInvalid() }
-        case 0x90: set(.nop, v)
-        case 0x91...0x97: registerInOpcode(.xchgRmReg, v, opcode); out.reg = 0
+        case 0x90 where rexB == 0: set(.nop, v)
+        // XCHG rAX, r: with REX.B, 90h is XCHG rAX, R8 rather than NOP (SDM Vol. 2B, XCHG).
+        case 0x90...0x97: registerInOpcode(.xchgRmReg, v, opcode); out.reg = 0
         case 0x98: set(.convertToWider, v)
         case 0x99: set(.convertToDouble, v)
         case 0x9A: set(.callFar, v); out.imm = immOperand(); out.imm2 = UInt16(imm16())
@@ -569,12 +570,16 @@ struct Decoder {
     }
 
     /// MMX, SSE and SSE2 opcodes with a ModRM byte: `.mmx` for MMX's own opcodes without a
-    /// mandatory prefix, `.sse` for the rest, with `imm` = the opcode byte | `SIMDPrefix` << 8.
+    /// mandatory prefix, `.sse` for the rest, with `imm` = the opcode byte | `SIMDPrefix` << 8,
+    /// plus `simdRexW` when REX.W is present (MOVQ r/m64, CVTSI2SS r/m64, CVTSS2SI r64 …).
     /// `imm2` holds the imm8 of the forms that have one (0F 70–73, C2, C4–C6).
+    /// The bit of an `.sse` instruction's `imm` that records REX.W.
+    static let simdRexW: UInt32 = 1 << 16
+
     private mutating func decodeSIMD(_ opcode: UInt8) {
         let mmx = simdPrefix == .none && MMXEncoding.isMMXOpcode(opcode)
         modrmForm(mmx ? .mmx : .sse, .qword)
-        out.imm = UInt32(opcode) | (mmx ? 0 : UInt32(simdPrefix.rawValue) << 8)
+        out.imm = UInt32(opcode) | (mmx ? 0 : UInt32(simdPrefix.rawValue) << 8 | (rexW ? Self.simdRexW : 0))
         if (0x70...0x73).contains(opcode) || (0xC2...0xC6).contains(opcode) && opcode != 0xC3 {
             out.imm2 = UInt16(imm8())
         }

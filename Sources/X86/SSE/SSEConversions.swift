@@ -1,35 +1,34 @@
-/// The conversions of SSE and SSE2 between 32-bit integers, single and double precision
+/// The conversions of SSE and SSE2 between 32-bit (and, with REX.W, 64-bit) integers, single and double precision
 /// (SDM Vol. 2, CVT*; Vol. 1, 11.5.2.4 for their exceptions).
 enum SSEConversions {
     /// A lane's type.
     enum Kind {
-        case int32, single, double
+        case int32, int64, single, double
 
-        var width: Int { self == .double ? 64 : 32 }
+        var width: Int { self == .double || self == .int64 ? 64 : 32 }
         var float: LaneFormat { self == .double ? .double : .single }
+        var isInteger: Bool { self == .int32 || self == .int64 }
+        var laneMask: UInt64 { width == 64 ? ~0 : 0xFFFF_FFFF }
     }
-
-    /// The integer indefinite a failed conversion returns when invalid is masked (SDM Vol. 1, 4.8.3.7).
-    static let integerIndefinite: UInt64 = 0x8000_0000
 
     /// Converts one lane. Integers to floating point round by MXCSR.RC and flag only
     /// precision. Floating point to integers round by MXCSR.RC (or truncate) and flag
     /// invalid for NaNs and out-of-range values and precision; they do not flag denormal
     /// operands. Single to double is exact; double to single rounds with every exception.
     static func lane(_ bits: UInt64, from: Kind, to: Kind, truncate: Bool, _ env: SIMDEnvironment) -> LaneResult {
-        if from == .int32 {
-            let value = Int32(truncatingIfNeeded: bits)
+        if from.isInteger {
+            let value = from == .int64 ? Int64(bitPattern: bits) : Int64(Int32(truncatingIfNeeded: bits))
             if value == 0 { return LaneResult(bits: 0) }
             let exact = ExactValue(sign: value < 0, scale: 0, magnitude: UInt128(value.magnitude))
             return env.round(exact, to.float)
         }
         let f = from.float
-        if to == .int32 {
+        if to.isInteger {
             let mode = truncate ? RoundingMode.towardZero : env.float.mode
             let (x, _) = f.operand(bits, daz: env.denormalsAreZero)
-            let result = ExtendedConversions.toInteger(x, bits: 32, FloatEnvironment(mode: mode))
-            guard let value = result.bits else { return LaneResult(bits: integerIndefinite, flags: FPUException.invalid) }
-            return LaneResult(bits: UInt64(UInt32(truncatingIfNeeded: value)), flags: result.flags)
+            let result = ExtendedConversions.toInteger(x, bits: to.width, FloatEnvironment(mode: mode))
+            guard let value = result.bits else { return LaneResult(bits: ExtendedConversions.integerIndefinite(bits: to.width), flags: FPUException.invalid) }
+            return LaneResult(bits: UInt64(truncatingIfNeeded: value) & to.laneMask, flags: result.flags)
         }
         let g = to.float
         if f.isNaN(bits) {
@@ -57,7 +56,7 @@ enum SSEConversions {
         for i in 0..<count {
             let bits = UInt64(truncatingIfNeeded: source >> UInt128(i * from.width) & sourceMask)
             let r = lane(bits, from: from, to: to, truncate: truncate, env)
-            value |= UInt128(r.bits & to.float.laneMask) << UInt128(i * to.width)
+            value |= UInt128(r.bits & (to.isInteger ? to.laneMask : to.float.laneMask)) << UInt128(i * to.width)
             flags |= r.flags
         }
         return (value, flags)

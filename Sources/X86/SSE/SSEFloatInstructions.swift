@@ -84,17 +84,19 @@ extension CPU {
         typealias K = SSEConversions.Kind
         let single = prefix == .none || prefix == .repeatZ
         let scalarFloat: K = prefix == .repeatZ ? .single : .double
+        // REX.W: a 64-bit general-register source or destination (SDM Vol. 2A, CVTSI2SS …).
+        let integer: K = d.imm & Decoder.simdRexW != 0 ? .int64 : .int32
         switch (opcode, prefix) {
         case (0x2A, .none), (0x2A, .operandSize):                          // CVTPI2PS, CVTPI2PD
             return convert(d, from: .int32, to: single ? .single : .double, count: 2, .mmx, single ? .xmmMerged : .xmmZeroExtended)
         case (0x2A, _):                                                     // CVTSI2SS, CVTSI2SD
-            return convert(d, from: .int32, to: scalarFloat, count: 1, .general, .xmmMerged)
+            return convert(d, from: integer, to: scalarFloat, count: 1, .general, .xmmMerged)
         case (0x2C, .none), (0x2D, .none):                                  // CVTTPS2PI, CVTPS2PI
             return convert(d, from: .single, to: .int32, count: 2, .xmm(bytes: 8), .mmx, truncate: opcode == 0x2C)
         case (0x2C, .operandSize), (0x2D, .operandSize):                    // CVTTPD2PI, CVTPD2PI
             return convert(d, from: .double, to: .int32, count: 2, .xmm(bytes: 16), .mmx, truncate: opcode == 0x2C)
         case (0x2C, _), (0x2D, _):                                          // CVT(T)SS2SI, CVT(T)SD2SI
-            return convert(d, from: scalarFloat, to: .int32, count: 1, .xmm(bytes: scalarFloat.width / 8), .general,
+            return convert(d, from: scalarFloat, to: integer, count: 1, .xmm(bytes: scalarFloat.width / 8), .general,
                            truncate: opcode == 0x2C)
         case (0x5A, .none):                                                 // CVTPS2PD
             return convert(d, from: .single, to: .double, count: 2, .xmm(bytes: 8), .xmmZeroExtended)
@@ -123,7 +125,7 @@ extension CPU {
         switch source {
         case .xmm(let bytes): operand = readXMMSource(d, bytes: bytes, aligned: true)
         case .mmx: operand = readMMXSource(d).map { UInt128($0) }
-        case .general: operand = readRM(d, .dword).map { UInt128($0) }
+        case .general: operand = readRM(d, from == .int64 ? .qword : .dword).map { UInt128($0) }
         }
         guard let operand else { return .fault }
         let (value, flags) = SSEConversions.lanes(operand, count: count, from: from, to: to, truncate: truncate, simdEnvironment)
@@ -135,7 +137,7 @@ extension CPU {
             sse.xmm[reg] = sse.xmm[reg] & ~mask | value
         case .xmmZeroExtended: sse.xmm[xmmReg(d)] = value
         case .mmx: fpu.setMMX(mmxReg(d), UInt64(truncatingIfNeeded: value))
-        case .general: writeRegister(d.reg, .dword, UInt64(UInt32(truncatingIfNeeded: value)))
+        case .general: writeRegister(d.reg, to == .int64 ? .qword : .dword, UInt64(truncatingIfNeeded: value) & to.laneMask)
         }
         return .next
     }

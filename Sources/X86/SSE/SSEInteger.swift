@@ -83,17 +83,20 @@ extension CPU {
         return .next
     }
 
-    /// MOVD xmm, r/m32 (66 6E); MOVD r/m32, xmm (66 7E); MOVQ xmm, xmm/m64 (F3 7E); MOVDQA and
+    /// MOVD xmm, r/m32 (66 6E) and with REX.W MOVQ xmm, r/m64; MOVD r/m32, xmm (66 7E) and with
+    /// REX.W MOVQ r/m64, xmm; MOVQ xmm, xmm/m64 (F3 7E); MOVDQA and
     /// MOVDQU (66/F3 6F, 7F); MOVQ xmm/m64, xmm (66 D6); MOVQ2DQ (F3 D6); MOVDQ2Q (F2 D6).
     /// Loads into an XMM register of less than 128 bits clear the rest of it.
     func execIntegerMove(_ d: Instruction, _ opcode: UInt8, _ prefix: SIMDPrefix) -> Step {
         let reg = xmmReg(d)
+        let general: OperandSize = d.imm & Decoder.simdRexW != 0 ? .qword : .dword
         switch (opcode, prefix) {
         case (0x6E, _):
-            guard let value = readRM(d, .dword) else { return .fault }
+            guard let value = readRM(d, general) else { return .fault }
             sse.xmm[reg] = UInt128(value)
         case (0x7E, .operandSize):
-            return writeRM(d, .dword, UInt64(truncatingIfNeeded: sse.xmm[reg]) & 0xFFFF_FFFF) ? .next : .fault
+            let value = UInt64(truncatingIfNeeded: sse.xmm[reg])
+            return writeRM(d, general, general == .qword ? value : value & 0xFFFF_FFFF) ? .next : .fault
         case (0x7E, _):
             guard let value = readXMMSource(d, bytes: 8, aligned: false) else { return .fault }
             sse.xmm[reg] = UInt128(value.low64)

@@ -290,4 +290,77 @@ import X86Asm
         #expect(run.reason == .shutdown && m.events.deliveries.first?.vector == 13)
         #expect(m.cpu.register(.rbx) == 9 && m.cpu.cr8 == 9)
     }
+
+    // MARK: Found by the 64-bit differential oracle (Tools/differential)
+
+    /// CDQE and CQO are CWDE and CDQ with REX.W (SDM Vol. 2A, CBW/CWDE/CDQE, CWD/CDQ/CQO).
+    @Test func cdqeAndCqoSignExtendToSixtyFourBits() throws {
+        let (m, run) = try run64 { a in
+            a.movabs(.rax, 0x1234_5678_8000_0000)
+            a.movabs(.rdx, 0x1111_2222_3333_4444)
+            a.db([0x48, 0x98])                   // cdqe
+            a.mov(.rbx, .rax)
+            a.db([0x48, 0x99])                   // cqo
+        }
+        m.expectClean(run)
+        #expect(m.cpu.register(.rbx) == 0xFFFF_FFFF_8000_0000, "CDQE")
+        #expect(m.cpu.register(.rdx) == ~0, "CQO")
+    }
+
+    /// 90h with REX.B is XCHG rAX, R8, not NOP (SDM Vol. 2B, XCHG and NOP).
+    @Test func ninetyWithRexBExchangesWithR8() throws {
+        let (m, run) = try run64 { a in
+            a.mov(.eax, 1)
+            a.mov(.r8d, 2)
+            a.db([0x49, 0x90])                   // xchg rax, r8
+        }
+        m.expectClean(run)
+        #expect(m.cpu.register(.rax) == 2 && m.cpu.register(.r8) == 1)
+    }
+
+    /// A 32-bit destination register is zero-extended even when the instruction leaves its low
+    /// half as it was: a false CMOVcc (SDM Vol. 2A, CMOVcc) and a masked shift count of 0.
+    @Test func unchangedThirtyTwoBitDestinationsAreZeroExtended() throws {
+        let (m, run) = try run64 { a in
+            a.movabs(.rax, 0xAAAA_AAAA_0000_0001)
+            a.mov(.rbx, .rax)
+            a.mov(.rsi, .rax)
+            a.mov(.rdi, .rax)
+            a.xor(.ecx, .ecx)                    // ZF = 1, CL = 0
+            a.db([0x0F, 0x45, 0xC1])             // cmovne eax, ecx (false)
+            a.db([0xC1, 0xE3, 0x20])             // shl ebx, 32 (count masked to 0)
+            a.db([0x0F, 0xA4, 0xCE, 0x00])       // shld esi, ecx, 0
+            a.db([0x0F, 0xAD, 0xCF])             // shrd edi, ecx, cl (CL = 0)
+        }
+        m.expectClean(run)
+        #expect(m.cpu.register(.rax) == 1, "false CMOVNE")
+        #expect(m.cpu.register(.rbx) == 1, "SHL by an immediate 32")
+        #expect(m.cpu.register(.rsi) == 1, "SHLD by 0")
+        #expect(m.cpu.register(.rdi) == 1, "SHRD by CL = 0")
+    }
+
+    /// With REX.W, MOVD becomes MOVQ r/m64 and the scalar conversions take or give 64-bit
+    /// integers (SDM Vol. 2B, MOVD/MOVQ; Vol. 2A, CVTSI2SD, CVTTSD2SI), indefinite 2^63.
+    @Test func rexWGivesSSEGeneralRegisterFormsSixtyFourBits() throws {
+        let (m, run) = try run64 { a in
+            a.mov(.rax, .cr4)
+            a.or(.rax, 1 << 9)                   // OSFXSR
+            a.mov(.cr4, .rax)
+            a.movabs(.rax, 0x1234_5678_9ABC_DEF0)
+            a.db([0x66, 0x48, 0x0F, 0x6E, 0xC0]) // movq xmm0, rax
+            a.db([0x66, 0x48, 0x0F, 0x7E, 0xC3]) // movq rbx, xmm0
+            a.movabs(.rcx, 0x10_0000_0001)
+            a.db([0xF2, 0x48, 0x0F, 0x2A, 0xC9]) // cvtsi2sd xmm1, rcx
+            a.db([0xF2, 0x48, 0x0F, 0x2C, 0xD1]) // cvttsd2si rdx, xmm1
+            a.movabs(.rsi, 0x43E0_0000_0000_0000) // 2^63: out of range
+            a.db([0x66, 0x48, 0x0F, 0x6E, 0xD6]) // movq xmm2, rsi
+            a.db([0xF2, 0x48, 0x0F, 0x2D, 0xFA]) // cvtsd2si rdi, xmm2
+        }
+        m.expectClean(run)
+        #expect(m.cpu.xmmRegister(0) == 0x1234_5678_9ABC_DEF0)
+        #expect(m.cpu.register(.rbx) == 0x1234_5678_9ABC_DEF0)
+        #expect(m.cpu.xmmRegister(1) & UInt128(UInt64.max) == UInt128(Double(0x10_0000_0001).bitPattern))
+        #expect(m.cpu.register(.rdx) == 0x10_0000_0001)
+        #expect(m.cpu.register(.rdi) == 0x8000_0000_0000_0000)
+    }
 }
