@@ -113,10 +113,38 @@ WITHOUT_MIN_MAX = [form for form in BINARY if not form[0].startswith(("min", "ma
 DAZ = 0x40
 
 
+# Lanes of the arithmetic forms: (lane bits, lane count) by suffix.
+LANES = {"ps": (32, 4), "pd": (64, 2), "ss": (32, 1), "sd": (64, 1)}
+
+
+def is_nan(bits, width):
+    exponent_bits = 8 if width == 32 else 11
+    fraction = bits & ((1 << (width - 1 - exponent_bits)) - 1)
+    exponent = bits >> (width - 1 - exponent_bits) & ((1 << exponent_bits) - 1)
+    return exponent == (1 << exponent_bits) - 1 and fraction != 0
+
+
+def unless_two_nans(dst, src, suffix):
+    """ADD/SUB/MUL/DIV: unicorn returns the NaN with the larger significand when both operands
+    of a lane are NaNs, where the SDM returns the first source operand's (Vol. 1, 4.8.3.5 and
+    Table 4-7; KNOWN-UNICORN-DIFFERENCES.md). Such a state is not generated (effect None)."""
+    width, count = LANES[suffix]
+    mask = (1 << width) - 1
+
+    def effect(state):
+        a, b = state.xmm[dst.number], state.value(src)
+        for lane in range(count):
+            if is_nan(a >> (width * lane) & mask, width) and is_nan(b >> (width * lane) & mask, width):
+                return None
+        return fixed()(state)
+    return effect
+
+
 def sse_binary(g):
     name, prefix, opcode, memory = g.rng.choice(WITHOUT_MIN_MAX if g.state.mxcsr & DAZ else BINARY)
     dst, src = xmm(g), xmm_or_memory(g, memory)
-    return [sse(g, f"{name} {dst.text}, {src.text}", prefix, opcode, dst.number, src)]
+    effect = unless_two_nans(dst, src, name[-2:]) if name[:3] in ("add", "sub", "mul", "div") else fixed()
+    return [sse(g, f"{name} {dst.text}, {src.text}", prefix, opcode, dst.number, src, effect=effect)]
 
 
 def sse_immediate(g):

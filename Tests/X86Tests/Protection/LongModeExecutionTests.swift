@@ -322,7 +322,7 @@ import X86Asm
     /// half as it was: a false CMOVcc (SDM Vol. 2A, CMOVcc) and a masked shift count of 0.
     @Test func unchangedThirtyTwoBitDestinationsAreZeroExtended() throws {
         let (m, run) = try run64 { a in
-            a.movabs(.rax, 0xAAAA_AAAA_0000_0001)
+            a.movabs(.rax, 0x2AAA_AAAA_0000_0001)
             a.mov(.rbx, .rax)
             a.mov(.rsi, .rax)
             a.mov(.rdi, .rax)
