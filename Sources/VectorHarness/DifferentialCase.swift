@@ -10,18 +10,22 @@ public struct DifferentialCase: Sendable {
         public var bytes: [UInt8]
     }
 
-    /// Registers (by lower-case name: `eax` … `edi`), EFLAGS and data-window bytes.
+    /// Registers (by lower-case name: `eax` … `edi` in 32-bit mode, `rax` … `r15` in 64-bit
+    /// mode), EFLAGS, the XMM registers and MXCSR (when the case has them) and data-window bytes.
     public struct State: Sendable {
         public var registers: [String: UInt64]
         public var eflags: UInt32
-        /// Where the stream ended (the final state only).
+        /// Where the stream ended (the final state only): `eip` or `rip` in the JSON.
         public var instructionPointer: UInt64?
+        /// XMM0 … XMM7 (32-bit mode) or XMM15 (64-bit mode); empty in a case without SSE state.
+        public var xmm: [UInt128]
+        public var mxcsr: UInt32?
         public var memory: [MemoryRun]
     }
 
     /// The case's number in its file's sweep.
     public let index: Int
-    /// The processor mode the stream runs in (32; 64 once the CPU has it).
+    /// The processor mode the stream runs in: 32 (protected mode) or 64 (64-bit mode).
     public let mode: Int
     public let codeAddress: UInt64
     public let windowAddress: UInt64
@@ -37,6 +41,8 @@ public struct DifferentialCase: Sendable {
     public let definedFlags: UInt32
     /// Bits of registers the stream leaves architecturally undefined, not compared.
     public let undefinedRegisters: [String: UInt64]
+    /// The MXCSR bits compared (`compared_mxcsr`; none when absent).
+    public let comparedMXCSR: UInt32
 }
 
 extension DifferentialCase.MemoryRun: Decodable {
@@ -50,8 +56,23 @@ extension DifferentialCase.MemoryRun: Decodable {
 
 extension DifferentialCase.State: Decodable {
     enum CodingKeys: String, CodingKey {
-        case registers, eflags, memory
-        case instructionPointer = "eip"
+        case registers, eflags, memory, eip, rip, xmm, mxcsr
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        registers = try container.decode([String: UInt64].self, forKey: .registers)
+        eflags = try container.decode(UInt32.self, forKey: .eflags)
+        instructionPointer = try container.decodeIfPresent(UInt64.self, forKey: .rip)
+            ?? container.decodeIfPresent(UInt64.self, forKey: .eip)
+        xmm = try (container.decodeIfPresent([String].self, forKey: .xmm) ?? []).map { text in
+            guard text.count == 32, let value = UInt128(text, radix: 16) else {
+                throw DecodingError.dataCorruptedError(forKey: .xmm, in: container, debugDescription: "not 32 hex digits: \(text.prefix(40))")
+            }
+            return value
+        }
+        mxcsr = try container.decodeIfPresent(UInt32.self, forKey: .mxcsr)
+        memory = try container.decode([DifferentialCase.MemoryRun].self, forKey: .memory)
     }
 }
 
@@ -62,6 +83,7 @@ extension DifferentialCase: Decodable {
         case dataWindow = "data_window"
         case definedFlags = "defined_flags"
         case undefinedRegisters = "undefined_registers"
+        case comparedMXCSR = "compared_mxcsr"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -78,6 +100,7 @@ extension DifferentialCase: Decodable {
         final = try container.decode(State.self, forKey: .final)
         definedFlags = try container.decode(UInt32.self, forKey: .definedFlags)
         undefinedRegisters = try container.decodeIfPresent([String: UInt64].self, forKey: .undefinedRegisters) ?? [:]
+        comparedMXCSR = try container.decodeIfPresent(UInt32.self, forKey: .comparedMXCSR) ?? 0
     }
 }
 

@@ -26,33 +26,45 @@ public struct DifferentialFailure: Sendable, CustomStringConvertible {
     }
 }
 
-/// Runs differential cases (`Tools/differential/oracle.py`) on the CPU in 32-bit flat
-/// protected mode and compares each with unicorn's final state: the general registers (less
-/// bits the case marks undefined), EIP, the EFLAGS bits the case marks defined, and every byte
-/// of the data window.
+/// Runs differential cases (`Tools/differential/oracle.py`) on the CPU — in 32-bit flat
+/// protected mode at CPL 0 or in 64-bit mode at CPL 3 (`DifferentialEntry`) — and compares each
+/// with unicorn's final state: the general registers (less bits the case marks undefined),
+/// EIP/RIP, the EFLAGS bits the case marks defined, the XMM registers, the MXCSR bits the case
+/// marks compared, and every byte of the data window.
+///
+/// A 32-bit stream ends at the HLT the runner appends. In 64-bit mode that HLT runs at CPL 3
+/// and raises #GP (SDM Vol. 2A, HLT), which is how the stream ends there: the final state is
+/// the one the #GP finds, taken as it is delivered (the IDT's limit of 0 then ends the run in
+/// shutdown without touching registers or memory).
 public final class DifferentialRunner: CPUObserver {
-    /// RAM from 0 up: the entry code below `FlatProtectedModeEntry.reservedEnd`, then room for a
-    /// case's data window and code.
+    /// RAM from 0 up: the entry code below `DifferentialEntry.reservedEnd`, then room for a
+    /// case's data window and code (all within the 2 MiB the 64-bit page tables map).
     static let memorySize = 0x40000
     private let bus = FlatMemoryBus(size: memorySize)
     private let cpu: CPU
     private let keepFailures: Int
+    /// The entry code by mode.
+    private let entries: [Int: [UInt8]]
     /// The window as unicorn left it, rebuilt for each case.
     private var expectedWindow: [UInt8] = []
     private var delivered: [UInt8] = []
+    /// The general registers, EFLAGS and instruction pointer as the first delivery found them.
+    private var atFirstDelivery: (registers: [UInt64], eflags: UInt32, instructionPointer: UInt64)?
 
     /// `keepFailures`: how many failing cases `run(file:)` reports in full.
     public init(keepFailures: Int = 10) throws(DifferentialError) {
         cpu = CPU(bus: bus)
         self.keepFailures = keepFailures
-        cpu.observer = self
-        let entry: [UInt8]
-        do {
-            entry = try FlatProtectedModeEntry.code()
-        } catch {
-            throw .harness("the protected-mode entry code does not assemble: \(error)")
+        var entries: [Int: [UInt8]] = [:]
+        for mode in Self.registers.keys {
+            do {
+                entries[mode] = try DifferentialEntry.code(mode: mode)
+            } catch {
+                throw .harness("the \(mode)-bit entry code does not assemble: \(error)")
+            }
         }
-        for (offset, byte) in entry.enumerated() { bus.memory[Int(FlatProtectedModeEntry.entryAddress) + offset] = byte }
+        self.entries = entries
+        cpu.observer = self
     }
 
     /// Runs every case of a JSON Lines file (plain or gzip-compressed).
@@ -106,8 +118,8 @@ public final class DifferentialRunner: CPUObserver {
 
     /// What keeps this runner from running a well-formed case, or `nil` if nothing does.
     static func problem(with testCase: DifferentialCase) -> String? {
-        if testCase.mode != 32 { return "mode \(testCase.mode) is not supported (only 32)" }
-        let reserved = FlatProtectedModeEntry.reservedEnd
+        guard let registers = registers[testCase.mode] else { return "mode \(testCase.mode) is not supported (only 32 and 64)" }
+        let reserved = DifferentialEntry.reservedEnd
         let window = testCase.windowAddress..<testCase.windowAddress &+ UInt64(max(testCase.windowSize, 0))
         let code = testCase.codeAddress..<testCase.codeAddress &+ UInt64(testCase.code.count + 1)
         for (name, range) in [("data window", window), ("code", code)]
@@ -121,13 +133,24 @@ public final class DifferentialRunner: CPUObserver {
             }
             if let (missing, _) = registers.first(where: { state.registers[$0.0] == nil }) { return "no value for \(missing)" }
         }
-        if testCase.final.instructionPointer == nil { return "no final eip" }
+        let xmmCount = testCase.mode == 64 ? 16 : 8
+        if !testCase.initial.xmm.isEmpty || !testCase.final.xmm.isEmpty {
+            guard testCase.initial.xmm.count == xmmCount, testCase.final.xmm.count == xmmCount else {
+                return "a \(testCase.mode)-bit case has \(xmmCount) XMM registers in both states"
+            }
+        }
+        if testCase.comparedMXCSR != 0 && (testCase.initial.mxcsr == nil || testCase.final.mxcsr == nil) {
+            return "MXCSR is compared but not given"
+        }
+        if testCase.final.instructionPointer == nil { return "no final \(testCase.mode == 64 ? "rip" : "eip")" }
         return nil
     }
 
-    /// The general registers a case gives, by name.
-    static let registers: [(String, GeneralRegister)] = [
-        ("eax", .rax), ("ecx", .rcx), ("edx", .rdx), ("ebx", .rbx), ("esp", .rsp), ("ebp", .rbp), ("esi", .rsi), ("edi", .rdi),
+    /// The general registers a case gives, by name, for each mode.
+    static let registers: [Int: [(String, GeneralRegister)]] = [
+        32: [("eax", .rax), ("ecx", .rcx), ("edx", .rdx), ("ebx", .rbx), ("esp", .rsp), ("ebp", .rbp), ("esi", .rsi), ("edi", .rdi)],
+        64: [("rax", .rax), ("rcx", .rcx), ("rdx", .rdx), ("rbx", .rbx), ("rsp", .rsp), ("rbp", .rbp), ("rsi", .rsi), ("rdi", .rdi),
+             ("r8", .r8), ("r9", .r9), ("r10", .r10), ("r11", .r11), ("r12", .r12), ("r13", .r13), ("r14", .r14), ("r15", .r15)],
     ]
 
     /// A decoding error in one line: which field, and what is wrong with it.
@@ -149,29 +172,55 @@ public final class DifferentialRunner: CPUObserver {
     public func differences(_ testCase: DifferentialCase) -> [String] {
         load(testCase)
         let stop = cpu.run(limit: 100_000)
+        let registers = Self.registers[testCase.mode] ?? []
+        let end = testCase.codeAddress &+ UInt64(testCase.code.count)
         var differences: [String] = []
-        if stop != .halted {
-            differences.append("stopped: \(stop)" + (cpu.shutdownChain.isEmpty ? "" : " after exceptions \(cpu.shutdownChain)"))
+        // The final general registers, EFLAGS and instruction pointer (at the HLT).
+        let registerValues: [UInt64], eflags: UInt32, instructionPointer: UInt64
+        if testCase.mode == 64, let state = atFirstDelivery, delivered.first == 13, state.instructionPointer == end {
+            (registerValues, eflags, instructionPointer) = state
+        } else {
+            if testCase.mode == 64 || stop != .halted {
+                differences.append("stopped: \(stop)" + (cpu.shutdownChain.isEmpty ? "" : " after exceptions \(cpu.shutdownChain)"))
+            }
+            if !delivered.isEmpty {
+                differences.append("delivered exceptions \(delivered)" + (atFirstDelivery.map { " at \(hex($0.instructionPointer))" } ?? ""))
+            }
+            // EIP is past the HLT that follows the stream.
+            (registerValues, eflags, instructionPointer) = atFirstDelivery
+                ?? (registers.map { cpu.register($0.1) }, cpu.eflags, cpu.instructionPointer &- 1)
         }
-        if !delivered.isEmpty { differences.append("delivered exceptions \(delivered)") }
-        var mismatches: [Mismatch] = []
+        let width: UInt64 = testCase.mode == 64 ? ~0 : 0xFFFF_FFFF
         let expected = testCase.final
-        // EIP is past the HLT that follows the stream.
-        let eip = cpu.instructionPointer &- 1
-        if eip != expected.instructionPointer { mismatches.append(Mismatch(field: "eip", actual: eip, expected: expected.instructionPointer ?? 0)) }
-        for (name, register) in Self.registers {
-            let compared = 0xFFFF_FFFF & ~(testCase.undefinedRegisters[name] ?? 0)
-            let ours = cpu.register(register) & 0xFFFF_FFFF
+        var mismatches: [Mismatch] = []
+        if instructionPointer != expected.instructionPointer {
+            mismatches.append(Mismatch(field: testCase.mode == 64 ? "rip" : "eip", actual: instructionPointer, expected: expected.instructionPointer ?? 0))
+        }
+        for ((name, _), ours) in zip(registers, registerValues) {
+            let compared = width & ~(testCase.undefinedRegisters[name] ?? 0)
             let want = expected.registers[name] ?? 0
-            if (ours ^ want) & compared != 0 { mismatches.append(Mismatch(field: name, actual: ours, expected: want)) }
+            if (ours ^ want) & compared != 0 { mismatches.append(Mismatch(field: name, actual: ours & width, expected: want)) }
         }
         differences += mismatches.map(\.description)
-        let flagDifference = (cpu.eflags ^ expected.eflags) & testCase.definedFlags
+        let flagDifference = (eflags ^ expected.eflags) & testCase.definedFlags
         if flagDifference != 0 {
-            differences.append("eflags=\(hex(cpu.eflags)) want \(hex(expected.eflags)) (\(Self.flagNames(flagDifference)) differ)")
+            differences.append("eflags=\(hex(eflags)) want \(hex(expected.eflags)) (\(Self.flagNames(flagDifference)) differ)")
+        }
+        for (number, want) in expected.xmm.enumerated() where cpu.xmmRegister(number) != want {
+            differences.append("xmm\(number)=\(Self.hex128(cpu.xmmRegister(number))) want \(Self.hex128(want))")
+        }
+        if let want = expected.mxcsr, (cpu.mxcsr ^ want) & testCase.comparedMXCSR != 0 {
+            differences.append("mxcsr=\(hex(cpu.mxcsr)) want \(hex(want)) (compared bits \(hex(testCase.comparedMXCSR)))")
         }
         differences += windowDifferences(testCase)
         return differences
+    }
+
+    /// 128 bits as 32 hex digits, with an underscore between the two halves.
+    static func hex128(_ value: UInt128) -> String {
+        let digits = String(value, radix: 16, uppercase: true)
+        let padded = String(repeating: "0", count: 32 - digits.count) + digits
+        return padded.prefix(16) + "_" + padded.suffix(16)
     }
 
     /// Names of the EFLAGS bits set in `bits`.
@@ -187,6 +236,7 @@ public final class DifferentialRunner: CPUObserver {
     private func load(_ testCase: DifferentialCase) {
         cpu.powerOnReset()
         delivered = []
+        atFirstDelivery = nil
         let window = bus.memory + Int(testCase.windowAddress)
         window.initialize(repeating: 0, count: testCase.windowSize)
         for run in testCase.initial.memory {
@@ -195,22 +245,28 @@ public final class DifferentialRunner: CPUObserver {
         let code = Int(testCase.codeAddress)
         for (offset, byte) in (testCase.code + [0xF4]).enumerated() { bus.memory[code + offset] = byte }
 
-        let state = Int(FlatProtectedModeEntry.stateAddress)
-        func store(_ value: UInt64, at offset: Int) {
-            for i in 0..<4 { bus.memory[state + offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+        let entry = entries[testCase.mode] ?? []
+        for (offset, byte) in entry.enumerated() { bus.memory[Int(DifferentialEntry.entryAddress) + offset] = byte }
+
+        typealias Block = DifferentialEntry.StateBlock
+        let state = bus.memory + DifferentialEntry.stateAddress
+        state.initialize(repeating: 0, count: Block.size)
+        func store<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+            withUnsafeBytes(of: value.littleEndian) { bytes in
+                for (i, byte) in bytes.enumerated() { state[offset + i] = byte }
+            }
         }
-        let registers = testCase.initial.registers
-        typealias Block = FlatProtectedModeEntry.StateBlock
-        // Only the status flags and DF: the entry runs at CPL 0, where POPFD would load any bit.
-        store(UInt64(testCase.initial.eflags & 0xCD5 | 0x2), at: Block.eflags)
-        for (slot, name) in Block.popadOrder.enumerated() {
-            store(name.flatMap { registers[$0] } ?? 0, at: Block.registers + 4 * slot)
+        // Only the status flags and DF: the entry loads them at CPL 0, where any bit would load.
+        store(UInt64(testCase.initial.eflags & 0xCD5 | 0x2), at: Block.flags)
+        for (number, (name, _)) in (Self.registers[testCase.mode] ?? []).enumerated() {
+            store(testCase.initial.registers[name] ?? 0, at: Block.register(number))
         }
-        store(registers["esp"] ?? 0, at: Block.stackPointer)
-        store(testCase.codeAddress, at: Block.codeAddress)
+        store(testCase.codeAddress, at: Block.instructionPointer)
+        store(testCase.initial.mxcsr ?? 0x1F80, at: Block.mxcsr)
+        for (number, value) in testCase.initial.xmm.enumerated() { store(value, at: Block.xmm + 16 * number) }
 
         cpu.loadRealModeSegment(.cs, selector: 0)
-        cpu.instructionPointer = UInt64(FlatProtectedModeEntry.entryAddress)
+        cpu.instructionPointer = UInt64(DifferentialEntry.entryAddress)
     }
 
     /// The data window's bytes that differ from unicorn's: the window starts as zeros with the
@@ -233,6 +289,10 @@ public final class DifferentialRunner: CPUObserver {
     }
 
     public func cpu(_ cpu: CPU, delivers vector: UInt8, source: InterruptSource, errorCode: UInt32?) {
+        if delivered.isEmpty {
+            let registers = (0..<16).map { cpu.register(GeneralRegister(rawValue: $0)!) }
+            atFirstDelivery = (registers, cpu.eflags, cpu.instructionPointer)
+        }
         delivered.append(vector)
     }
     public func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8]) {}

@@ -125,17 +125,19 @@ extension Assembler {
 extension Assembler {
     /// Emits code that builds 4-level page tables in the three pages at `tables` (PML4, PDPT,
     /// page directory) identity-mapping the first `twoMiBPages` × 2 MiB with large pages,
-    /// writable and supervisor-only: the tables `enterLongMode(pml4:codeSelector:)` wants.
+    /// writable, and supervisor-only unless `userAccessible` (then U/S is set at every level, so
+    /// CPL 3 code may use the mapping): the tables `enterLongMode(pml4:codeSelector:)` wants.
     /// Uses EAX, ECX and EDI; runs in 32-bit code with paging off.
-    public mutating func buildIdentityPageTables(at tables: Int, twoMiBPages: Int) {
+    public mutating func buildIdentityPageTables(at tables: Int, twoMiBPages: Int, userAccessible: Bool = false) {
+        let flags = userAccessible ? 7 : 3                                  // present, writable (, user)
         mov(.edi, tables)
         mov(.ecx, 3 * 1024)
         xor(.eax, .eax)
         stosd(.rep)
-        mov(Mem(disp: tables, size: .dword), tables + 0x1000 + 3)          // PML4[0] → PDPT
-        mov(Mem(disp: tables + 0x1000, size: .dword), tables + 0x2000 + 3) // PDPT[0] → directory
+        mov(Mem(disp: tables, size: .dword), tables + 0x1000 + flags)          // PML4[0] → PDPT
+        mov(Mem(disp: tables + 0x1000, size: .dword), tables + 0x2000 + flags) // PDPT[0] → directory
         mov(.edi, tables + 0x2000)
-        mov(.eax, 0x83)                                                     // present, writable, 2 MiB
+        mov(.eax, 0x80 | flags)                                                 // 2 MiB pages
         mov(.ecx, twoMiBPages)
         let fill = newLabel("fill")
         bind(fill)

@@ -10,11 +10,11 @@ import Testing
 
     /// Generates `count` cases from `seed` with python3 and unicorn into `file`. Fails, naming
     /// the reason, when python3 or unicorn is missing: the oracle never passes by not running.
-    static func generate(seed: Int, count: Int, into file: String) throws {
+    static func generate(mode: Int, seed: Int, count: Int, into file: String) throws {
         let oracle = repositoryRoot.appendingPathComponent("Tools/differential/oracle.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", oracle, "--mode", "32", "--seed", "\(seed)", "--count", "\(count)", "--out", file]
+        process.arguments = ["python3", oracle, "--mode", "\(mode)", "--seed", "\(seed)", "--count", "\(count)", "--out", file]
         let errors = Pipe()
         process.standardError = errors
         do {
@@ -31,12 +31,16 @@ import Testing
             """)
     }
 
-    @Test func theCPUAgreesWithUnicornOnAFixedSeedSet() throws {
+    /// A fixed seed set per mode: integer, string, shift, multiply/divide, SSE/SSE2 and memory
+    /// operands, in 32-bit protected mode (CPL 0) and 64-bit mode (CPL 3).
+    @Test(arguments: [(32, 20_240_611), (64, 20_250_101)])
+    func theCPUAgreesWithUnicornOnAFixedSeedSet(mode: Int, seed: Int) throws {
+        let count = 2_000
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("differential-\(UUID()).jsonl").path
         defer { try? FileManager.default.removeItem(atPath: file) }
-        try Self.generate(seed: 20_240_611, count: 3_000, into: file)
+        try Self.generate(mode: mode, seed: seed, count: count, into: file)
         let result = try DifferentialRunner(keepFailures: 5).run(file: file)
-        #expect(result.passed + result.failed == 3_000)
+        #expect(result.passed + result.failed == count)
         #expect(result.failed == 0, "\(result.failures.map(\.description).joined(separator: "\n"))")
     }
 
@@ -58,6 +62,30 @@ import Testing
 
     @Test func aCaseThatMatchesPasses() throws {
         #expect(try DifferentialRunner().differences(Self.decode(Self.addCase())) == [])
+    }
+
+    /// `add rax, r9` in 64-bit mode with RAX = 2^32, R9 = 2^32 + 2 and XMM15 as given: RAX =
+    /// 2^33 + 2, the stream ending at the HLT's #GP at CPL 3.
+    static func case64(finalRAX: String = "8589934594", finalXMM15: String = "000102030405060708090a0b0c0d0e0f") -> String {
+        let names = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi"] + (8...15).map { "r\($0)" }
+        func registers(_ rax: String) -> String {
+            names.map { name in
+                "\"\(name)\":" + (name == "rax" ? rax : name == "r9" ? "4294967298" : name == "rsp" ? "69632" : "0")
+            }.joined(separator: ",")
+        }
+        let zeros = Array(repeating: "\"" + String(repeating: "0", count: 32) + "\"", count: 15)
+        func xmm(_ last: String) -> String { "[" + (zeros + ["\"\(last)\""]).joined(separator: ",") + "]" }
+        return #"{"index":3,"mode":64,"code_address":131072,"data_window":[65536,65536],"code":"4c01c8","asm":["add rax, r9"],"#
+            + #""initial":{"registers":{\#(registers("4294967296"))},"eflags":2,"xmm":\#(xmm("000102030405060708090a0b0c0d0e0f")),"mxcsr":8064,"memory":[]},"#
+            + #""final":{"registers":{\#(registers(finalRAX))},"eflags":2,"rip":131075,"xmm":\#(xmm(finalXMM15)),"mxcsr":8064,"memory":[]},"#
+            + #""defined_flags":4294967295,"compared_mxcsr":65472}"#
+    }
+
+    @Test func aSixtyFourBitCaseRunsAtUserLevel() throws {
+        #expect(try DifferentialRunner().differences(Self.decode(Self.case64())) == [])
+        #expect(try DifferentialRunner().differences(Self.decode(Self.case64(finalRAX: "2"))) == ["rax=200000002 want 2"])
+        #expect(try DifferentialRunner().differences(Self.decode(Self.case64(finalXMM15: "000102030405060708090a0b0c0d0e00")))
+                == ["xmm15=0001020304050607_08090A0B0C0D0E0F want 0001020304050607_08090A0B0C0D0E00"])
     }
 
     @Test func aPlantedRegisterValueFails() throws {
@@ -117,7 +145,8 @@ import Testing
         ("not json", "malformed case: not JSON"),
         (#"{"index":1}"#, "malformed case: missing field .mode"),
         (addCase().replacingOccurrences(of: "01d8", with: "01dz"), "malformed case: field .code: not hex bytes"),
-        (addCase().replacingOccurrences(of: #""mode":32"#, with: #""mode":64"#), "unsupported case: mode 64 is not supported"),
+        (addCase().replacingOccurrences(of: #""mode":32"#, with: #""mode":16"#), "unsupported case: mode 16 is not supported"),
+        (addCase().replacingOccurrences(of: #""mode":32"#, with: #""mode":64"#), "unsupported case: no value for rax"),
         (addCase().replacingOccurrences(of: #""eflags":2,"memory":[]"#, with: #""eflags":2,"memory":[[5,"00"]]"#),
          "unsupported case: memory at 5h lies outside the data window"),
         (addCase().replacingOccurrences(of: "[65536,65536]", with: "[0,65536]"), "unsupported case: the data window must lie within"),

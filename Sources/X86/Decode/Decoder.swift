@@ -371,8 +371,9 @@ struct Decoder {
         case 0x8F:
             modrmForm(.popRm, stackSize)
             if out.sub != 0 { setInvalid() }
-        case 0x90: set(.nop, v)
-        case 0x91...0x97: registerInOpcode(.xchgRmReg, v, opcode); out.reg = 0
+        case 0x90 where rexB == 0: set(.nop, v)
+        // XCHG rAX, r: with REX.B, 90h is XCHG rAX, R8 rather than NOP (SDM Vol. 2B, XCHG).
+        case 0x90...0x97: registerInOpcode(.xchgRmReg, v, opcode); out.reg = 0
         case 0x98: set(.convertToWider, v)
         case 0x99: set(.convertToDouble, v)
         case 0x9A: set(.callFar, v); out.imm = immOperand(); out.imm2 = UInt16(imm16())

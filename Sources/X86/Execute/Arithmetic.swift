@@ -172,22 +172,22 @@ extension CPU {
         }
     }
 
-    /// CBW / CWDE: sign-extend AL into AX, or AX into EAX.
+    /// CBW / CWDE / CDQE (REX.W): sign-extend AL into AX, AX into EAX, or EAX into RAX.
     func execConvertToWider(_ d: Instruction) -> Step {
-        if d.size == .dword {
-            setReg32(.rax, UInt32(bitPattern: Int32(Int16(bitPattern: reg16(.rax)))))
-        } else {
-            setReg16(.rax, UInt16(bitPattern: Int16(Int8(bitPattern: UInt8(truncatingIfNeeded: regs[0])))))
+        switch d.size {
+        case .qword: regs[0] = UInt64(bitPattern: Int64(Int32(bitPattern: reg32(.rax))))     // CDQE
+        case .dword: setReg32(.rax, UInt32(bitPattern: Int32(Int16(bitPattern: reg16(.rax)))))
+        default: setReg16(.rax, UInt16(bitPattern: Int16(Int8(bitPattern: UInt8(truncatingIfNeeded: regs[0])))))
         }
         return .next
     }
 
-    /// CWD / CDQ: fill DX or EDX with the sign of AX or EAX.
+    /// CWD / CDQ / CQO (REX.W): fill DX, EDX or RDX with the sign of AX, EAX or RAX.
     func execConvertToDouble(_ d: Instruction) -> Step {
-        if d.size == .dword {
-            setReg32(.rdx, reg32(.rax) & 0x8000_0000 != 0 ? 0xFFFF_FFFF : 0)
-        } else {
-            setReg16(.rdx, reg16(.rax) & 0x8000 != 0 ? 0xFFFF : 0)
+        switch d.size {
+        case .qword: regs[2] = Int64(bitPattern: regs[0]) < 0 ? ~0 : 0
+        case .dword: setReg32(.rdx, reg32(.rax) & 0x8000_0000 != 0 ? 0xFFFF_FFFF : 0)
+        default: setReg16(.rdx, reg16(.rax) & 0x8000 != 0 ? 0xFFFF : 0)
         }
         return .next
     }

@@ -111,7 +111,7 @@ extension CPU {
     /// a false condition with a 32-bit operand still zero-extends in 64-bit mode only.
     func execCmov(_ d: Instruction) -> Step {
         guard let v = readRM(d, d.size) else { return .fault }
-        if condition(UInt8(d.imm)) { writeRegister(d.reg, d.size, v) }
+        if condition(UInt8(d.imm)) { writeRegister(d.reg, d.size, v) } else { zeroExtendUnchanged(d.reg, d.size) }
         return .next
     }
 

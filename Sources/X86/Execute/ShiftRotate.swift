@@ -93,11 +93,14 @@ extension CPU {
     }
 
     /// SHL/SAL/SHR/SAR of the register `rm` at `Value`'s size by the immediate count; a count of
-    /// 0 (after masking to 5 bits) changes nothing, flags included.
+    /// 0 (after masking) changes nothing, flags included, but a dword register's upper half.
     @inline(__always) func execShiftRegister<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
         let size = OperandSize.of(Value.self)
         let count = maskedShiftCount(d.imm, size)
-        if count == 0 { return .next }
+        if count == 0 {
+            zeroExtendUnchanged(d.rm, size)
+            return .next
+        }
         let value = readRegister(d.rm, size)
         let result = switch d.sub {
         case ShiftKind.shr.rawValue: shiftRightLogical(value, count: count, size)
@@ -118,7 +121,10 @@ extension CPU {
     func execDoubleShift(_ d: Instruction, left: Bool, count rawCount: UInt32) -> Step {
         let size = d.size
         let count = UInt64(maskedShiftCount(rawCount, size))
-        if count == 0 { return .next }
+        if count == 0 {
+            if !d.hasMemoryOperand { zeroExtendUnchanged(d.rm, size) }
+            return .next
+        }
         let bits = UInt64(size.bits)
         let src = readRegister(d.reg, size)
         return modifyRM(d) { value in

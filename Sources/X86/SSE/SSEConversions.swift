@@ -1,4 +1,4 @@
-/// The conversions of SSE and SSE2 between 32-bit integers, single and double precision
+/// The conversions of SSE and SSE2 between 32-bit (and, with REX.W, 64-bit) integers, single and double precision
 /// (SDM Vol. 2, CVT*; Vol. 1, 11.5.2.4 for their exceptions).
 enum SSEConversions {
     /// A lane's type.

@@ -13,6 +13,13 @@ extension CPU {
 
     /// Writes a register operand (the low bits of `value`). A 32-bit write clears bits 63:32, as
     /// in 64-bit mode (outside it they are undefined, SDM Vol. 1, 3.4.1.1).
+    /// A 32-bit register destination left unchanged still has its upper half cleared in 64-bit
+    /// mode (SDM Vol. 1, 3.4.1.1; Vol. 2A, CMOVcc: "even if the condition is false"): what a
+    /// false CMOVcc or a shift by a masked count of 0 does to a dword register.
+    @inline(__always) func zeroExtendUnchanged(_ offset: UInt8, _ size: OperandSize) {
+        if size == .dword { writeRegister(offset, .dword, readRegister(offset, .dword)) }
+    }
+
     @inline(__always) func writeRegister(_ offset: UInt8, _ size: OperandSize, _ value: UInt64) {
         switch size {
         case .byte: rawRegs.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: Int(offset), as: UInt8.self)

@@ -7,8 +7,9 @@ struct DifferentialCommand: ParsableCommand {
         abstract: "Run differential test cases (Tools/differential/oracle.py, *.jsonl) against the CPU.",
         discussion: """
             Each case is a short instruction stream with unicorn's final state; the CPU runs it in \
-            32-bit flat protected mode and must end with the same registers, defined flags and \
-            data window. Prints the first failing cases, then `N passed, N failed`. Exits 0 only \
+            32-bit flat protected mode (CPL 0) or 64-bit mode (CPL 3), as the case says, and must \
+            end with the same registers, instruction pointer, defined flags, XMM registers, MXCSR \
+            control bits and data window. Prints the first failing cases, then `N passed, N failed`. Exits 0 only \
             when nothing failed.
             """
     )
