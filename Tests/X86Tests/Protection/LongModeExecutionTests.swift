@@ -183,6 +183,32 @@ import X86Asm
         #expect(m.cpu.msrs.kernelGSBase == 0)
     }
 
+    /// SYSCALL with IA32_FMASK all ones: RFLAGS ← RFLAGS AND NOT(FMASK) clears every flag it
+    /// can, status flags included (even while they are kept lazily), but bit 1 stays set: it is
+    /// reserved and always 1 (SDM Vol. 2, SYSCALL; Vol. 1, 3.4.3). Found by the long-mode system
+    /// robustness sweep.
+    @Test func syscallWithEveryFlagMaskedKeepsReservedBitOne() throws {
+        var kernel: Label!
+        let (m, run) = try run64(prepare: { m, a in
+            m.cpu.efer |= ExtendedFeatureEnable.systemCallEnable
+            m.cpu.msrs.star = UInt64(Self.code64) << 32
+            m.cpu.msrs.longModeSystemCallTarget = UInt64(a.address(of: kernel)!)
+            m.cpu.msrs.systemCallFlagMask = 0xFFFF_FFFF
+        }) { a in
+            kernel = a.newLabel()
+            a.mov(.eax, -1)
+            a.add(.eax, 2)                           // CF set, kept lazily
+            a.syscall()
+            a.bind(kernel)
+            a.pushfq()
+            a.pop(.r14)
+        }
+        #expect(run.reason == .halted)
+        #expect(m.events.deliveries.isEmpty, "\(m.events.deliveries)")
+        #expect(m.cpu.register(.r11) & 1 == 1, "R11: RFLAGS at SYSCALL, CF set")
+        #expect(m.cpu.register(.r14) == 0x2, "every flag cleared but reserved bit 1")
+    }
+
     /// Far transfers in 64-bit mode with 8-byte offsets: RETFQ, JMP m16:64 and CALL m16:64.
     @Test func farTransfersWithSixtyFourBitOffsets() throws {
         var afterReturn: Label!, jumpTarget: Label!, callee: Label!, jumpPointer: Label!, callPointer: Label!
