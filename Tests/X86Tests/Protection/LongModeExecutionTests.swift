@@ -209,6 +209,23 @@ import X86Asm
         #expect(m.cpu.register(.r14) == 0x2, "every flag cleared but reserved bit 1")
     }
 
+    /// REX.B does not extend MMX or x87 register operands: 41 0F 71 D0 04 shifts MM0, and
+    /// 41 D9 E8 (FLD1 with rm = 8) loads 1.0. Found by the long-mode robustness sweep (an
+    /// MMX register index of 8 trapped the emulator).
+    @Test func rexBIsIgnoredForMMXAndX87RegisterOperands() throws {
+        let (m, run) = try run64 { a in
+            a.movabs(.rax, 0x0010_0020_0040_0080)
+            a.db([0x48, 0x0F, 0x6E, 0xC0])               // movq mm0, rax
+            a.db([0x41, 0x0F, 0x71, 0xD0, 0x04])         // psrlw mm0 (REX.B), 4
+            a.db([0x0F, 0x7E, 0xC3])                     // movd ebx, mm0
+            a.db([0x0F, 0x77])                           // emms
+            a.db([0x41, 0xD9, 0xE8])                     // fld1 (REX.B)
+        }
+        m.expectClean(run)
+        #expect(m.cpu.register(.rbx) == 0x0004_0008, "MM0's low dword, each word shifted right by 4")
+        #expect(m.cpu.fpu.st(0) == Extended80.one)
+    }
+
     /// Far transfers in 64-bit mode with 8-byte offsets: RETFQ, JMP m16:64 and CALL m16:64.
     @Test func farTransfersWithSixtyFourBitOffsets() throws {
         var afterReturn: Label!, jumpTarget: Label!, callee: Label!, jumpPointer: Label!, callPointer: Label!
