@@ -7,12 +7,10 @@ import X86
 /// One CPU and bus are reused: between runs the CPU gets RESET and the bus restores every
 /// page it handed out for writing, so each run starts from the same memory image.
 @Suite struct RobustnessTests {
-    static let runs = 10_000
+    /// 10,000, or the count in `RESETVECTOR_ROBUSTNESS_RUNS` (see `Robustness`).
+    static let runs = Robustness.runs(default: 10_000)
     static let budget = 2_000
     static let baseSeed: UInt64 = 0x5EED_CAFE_F00D_0001
-    /// Events a run may deliver past its budget: one taken before the budget is looked at
-    /// again, and a fault of the block that used up the last tick.
-    static let deliveryOvershoot = 2
 
     /// How a run ended, for the summary line.
     enum Outcome: Hashable, CustomStringConvertible {
@@ -38,7 +36,7 @@ import X86
         var storms = 0
 
         for run in 0..<RobustnessTests.runs {
-            let seed = RobustnessTests.baseSeed &+ UInt64(run) &* 0x9E37_79B9_7F4A_7C15
+            let seed = Robustness.seed(base: RobustnessTests.baseSeed, run: run)
             var rng = SplitMix64(seed: seed)
             prepare(m, restoringFrom: pristine, with: &rng)
             let (ticksBefore, deliveriesBefore) = (m.cpu.ticks, m.cpu.eventsDelivered)
@@ -47,7 +45,7 @@ import X86
             // Every run ends within its budget, however many events it delivers (a handler that
             // faults before retiring anything included).
             let used = Int(m.cpu.ticks - ticksBefore)
-            if used > RobustnessTests.budget + RobustnessTests.deliveryOvershoot {
+            if used > RobustnessTests.budget + Robustness.deliveryOvershoot {
                 problem = (problem.map { $0 + "; " } ?? "") + "used \(used) ticks of a budget of \(RobustnessTests.budget)"
             }
             if m.cpu.eventsDelivered - deliveriesBefore > UInt64(RobustnessTests.budget / 2) { storms += 1 }

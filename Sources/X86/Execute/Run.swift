@@ -108,8 +108,11 @@ extension CPU {
         if shadowActive && retired > 0 { interruptShadow = false }
         // MOV SS and POP SS hold the single-step trap until after the next instruction (SDM Vol. 3A, 6.8.3).
         let stepTrap = trapAfterEach && retired > 0 && step != .fault && !d.pointee.loadsStackSegment
-        if step == .fault { pendingDebugStatus = 0 }
-        if stepTrap || pendingDebugStatus != 0 { deliverDebugTrap(singleStep: stepTrap) }
+        // A fault drops the instruction's data-breakpoint hits; so does shutdown (an INT n whose
+        // delivery triple-faulted), which stops the processor until NMI, INIT or RESET: no trap
+        // is delivered after it (SDM Vol. 3A, 6.15, Interrupt 8).
+        if step == .fault || activity == .shutdown { pendingDebugStatus = 0 }
+        if (stepTrap || pendingDebugStatus != 0) && activity != .shutdown { deliverDebugTrap(singleStep: stepTrap) }
     }
 
     /// Notes where the block about to run starts, for `nextInstructionPointer`, and how often

@@ -10,7 +10,8 @@ extension CPU {
         if cr0 & (ControlRegister0.emulation | ControlRegister0.taskSwitched) != 0 {
             return raiseFault(.deviceNotAvailable)
         }
-        let rm = Int(d.rm >> 3)
+        // ST(0)–ST(7) only: REX.B does not extend an x87 register operand (SDM Vol. 2A, 2.2.1.7).
+        let rm = Int(d.rm >> 3) & 7
         guard let kind = X87Encoding.kind(escape: UInt8(truncatingIfNeeded: d.imm), reg: d.sub, rm: rm,
                                           memory: d.hasMemoryOperand) else {
             return raiseFault(.invalidOpcode)

@@ -18,6 +18,8 @@ extension CPU {
         if cr0 & ControlRegister0.taskSwitched != 0 { return raiseFault(.deviceNotAvailable) }
         if let stop = reportPendingFloatingPointError() { return stop }
         let destination = Int(d.sub)
+        // MM0–MM7 only: REX.B does not extend an MMX register operand (SDM Vol. 2A, 2.2.1.7).
+        let registerOperand = Int(d.rm >> 3) & 7
         let step: Step
         switch opcode {
         case 0x77:                                                        // EMMS
@@ -34,11 +36,11 @@ extension CPU {
             if d.hasMemoryOperand {
                 step = write64(d.segment, effectiveAddress(d), fpu.mmx(destination)) ? .next : .fault
             } else {
-                fpu.setMMX(Int(d.rm >> 3), fpu.mmx(destination))
+                fpu.setMMX(registerOperand, fpu.mmx(destination))
                 step = .next
             }
         case 0x71, 0x72, 0x73:                                            // shifts by imm8
-            let target = Int(d.rm >> 3)
+            let target = registerOperand
             fpu.setMMX(target, PackedInteger.shift(opcode, kind: d.sub, fpu.mmx(target), count: UInt64(d.imm2)))
             step = .next
         default:
@@ -48,7 +50,7 @@ extension CPU {
             if d.hasMemoryOperand {
                 source = readOperand(d, bytes: lowUnpack ? 4 : 8)
             } else {
-                source = fpu.mmx(Int(d.rm >> 3))
+                source = fpu.mmx(registerOperand)
             }
             guard let source else { return .fault }
             fpu.setMMX(destination, PackedInteger.operation(opcode, fpu.mmx(destination), source))

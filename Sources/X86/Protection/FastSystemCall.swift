@@ -8,8 +8,11 @@ extension CPU {
         if efer & ExtendedFeatureEnable.systemCallEnable == 0 { return raiseFault(.invalidOpcode) }
         let selector = UInt16(truncatingIfNeeded: msrs.star >> 32) & 0xFFFC
         regs[GeneralRegister.rcx.rawValue] = rip
-        regs[GeneralRegister.r11.rawValue] = UInt64(eflags & ~EFlags.resume)
-        eflagsStored &= ~(UInt32(truncatingIfNeeded: msrs.systemCallFlagMask) | EFlags.resume)
+        let flags = eflags
+        regs[GeneralRegister.r11.rawValue] = UInt64(flags & ~EFlags.resume)
+        // RFLAGS ← RFLAGS AND NOT(IA32_FMASK), status flags included (so not on the lazy copy);
+        // bit 1 is reserved and stays 1 whatever the mask (SDM Vol. 2, SYSCALL; Vol. 1, 3.4.3).
+        setEFlags(flags & ~(UInt32(truncatingIfNeeded: msrs.systemCallFlagMask) | EFlags.resume))
         segs[SegmentRegister.cs.rawValue] = SegmentCache(selector: selector, base: 0, limit: 0xFFFF_FFFF,
                                                         attributes: SegmentCache.flatCode | SegmentCache.longModeCode)
         segs[SegmentRegister.ss.rawValue] = SegmentCache(selector: selector &+ 8, base: 0, limit: 0xFFFF_FFFF,

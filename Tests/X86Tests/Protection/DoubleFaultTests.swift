@@ -268,6 +268,27 @@ import X86Asm
         #expect(m.handledVectors.isEmpty)
     }
 
+    /// A single step over INT n whose delivery triple-faults: shutdown stops the processor until
+    /// NMI, INIT or RESET (SDM Vol. 3A, 6.15, Interrupt 8), so the step trap pending after the
+    /// instruction is dropped, not delivered into a second shutdown. Found by the long-mode
+    /// system robustness sweep.
+    @Test func singleStepOverAnInstructionThatShutsDownDeliversNoTrap() throws {
+        let m = TestMachine.protected()
+        for vector: UInt8 in [0x50, 11, 8] {
+            m.setIDTGate(vector, target: Selector.code32, offset: 0x1880, type: 0xE, dpl: 3, present: false)
+        }
+        let run = try m.runPM { a in
+            a.pushfd()
+            a.or(Mem(.esp, size: .dword), Int(EFlags.trap))
+            a.popfd()
+            a.int(0x50)                                  // #NP(0x50), #NP again: #DF, #NP: shutdown
+        }
+        #expect(run.reason == .shutdown)
+        #expect(m.events.vectors == [0x50, 11, 8])
+        #expect(m.events.shutdownChains == [[0x50, 11, 8, 11]])
+        #expect(m.cpu.shutdownChain == [0x50, 11, 8, 11])
+    }
+
     @Test func invalidRing0StackFromRing3EndsInShutdownUnlessDFHasATask() throws {
         // A ring-3 #GP needs the ring-0 stack; SS0 is null: #TS(EXT) while delivering #GP is #DF,
         // and #DF through an interrupt gate needs the same stack.

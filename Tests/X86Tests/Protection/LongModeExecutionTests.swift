@@ -183,6 +183,49 @@ import X86Asm
         #expect(m.cpu.msrs.kernelGSBase == 0)
     }
 
+    /// SYSCALL with IA32_FMASK all ones: RFLAGS ← RFLAGS AND NOT(FMASK) clears every flag it
+    /// can, status flags included (even while they are kept lazily), but bit 1 stays set: it is
+    /// reserved and always 1 (SDM Vol. 2, SYSCALL; Vol. 1, 3.4.3). Found by the long-mode system
+    /// robustness sweep.
+    @Test func syscallWithEveryFlagMaskedKeepsReservedBitOne() throws {
+        var kernel: Label!
+        let (m, run) = try Self.run64(prepare: { m, a in
+            m.cpu.efer |= ExtendedFeatureEnable.systemCallEnable
+            m.cpu.msrs.star = UInt64(Self.code64) << 32
+            m.cpu.msrs.longModeSystemCallTarget = UInt64(a.address(of: kernel)!)
+            m.cpu.msrs.systemCallFlagMask = 0xFFFF_FFFF
+        }) { a in
+            kernel = a.newLabel()
+            a.mov(.eax, -1)
+            a.add(.eax, 2)                           // CF set, kept lazily
+            a.syscall()
+            a.bind(kernel)
+            a.pushfq()
+            a.pop(.r14)
+        }
+        #expect(run.reason == .halted)
+        #expect(m.events.deliveries.isEmpty, "\(m.events.deliveries)")
+        #expect(m.cpu.register(.r11) & 1 == 1, "R11: RFLAGS at SYSCALL, CF set")
+        #expect(m.cpu.register(.r14) == 0x2, "every flag cleared but reserved bit 1")
+    }
+
+    /// REX.B does not extend MMX or x87 register operands: 41 0F 71 D0 04 shifts MM0, and
+    /// 41 D9 E8 (FLD1 with rm = 8) loads 1.0. Found by the long-mode robustness sweep (an
+    /// MMX register index of 8 trapped the emulator).
+    @Test func rexBIsIgnoredForMMXAndX87RegisterOperands() throws {
+        let (m, run) = try Self.run64 { a in
+            a.movabs(.rax, 0x0010_0020_0040_0080)
+            a.db([0x48, 0x0F, 0x6E, 0xC0])               // movq mm0, rax
+            a.db([0x41, 0x0F, 0x71, 0xD0, 0x04])         // psrlw mm0 (REX.B), 4
+            a.db([0x0F, 0x7E, 0xC3])                     // movd ebx, mm0
+            a.db([0x0F, 0x77])                           // emms
+            a.db([0x41, 0xD9, 0xE8])                     // fld1 (REX.B)
+        }
+        m.expectClean(run)
+        #expect(m.cpu.register(.rbx) == 0x0004_0008, "MM0's low dword, each word shifted right by 4")
+        #expect(m.cpu.fpu.st(0) == Extended80.one)
+    }
+
     /// Far transfers in 64-bit mode with 8-byte offsets: RETFQ, JMP m16:64 and CALL m16:64.
     @Test func farTransfersWithSixtyFourBitOffsets() throws {
         var afterReturn: Label!, jumpTarget: Label!, callee: Label!, jumpPointer: Label!, callPointer: Label!

@@ -2,11 +2,12 @@ import Testing
 @testable import X86
 
 /// Random byte sequences executed in 64-bit mode: every run must end halted, in shutdown or at its
-/// budget with CPL matching CS, and never crash or hang the emulator. 4-level tables map the
-/// low 2 MiB (every 7th code page missing, every 5th no-execute, every 11th read-only), and a
-/// 64-bit IDT sends every vector to a HLT, so faults end the run in a handler.
+/// budget in a consistent state (`Robustness.judge`), and never crash or hang the emulator.
+/// 4-level tables map the low 2 MiB (every 7th code page missing, every 5th no-execute, every
+/// 11th read-only), and a 64-bit IDT sends every vector to a HLT, so faults end the run in a handler.
 @Suite struct LongModeRobustnessTests {
-    static let runs = 10_000
+    /// 10,000, or the count in `RESETVECTOR_ROBUSTNESS_RUNS` (see `Robustness`).
+    static let runs = Robustness.runs(default: 10_000)
     static let budget = 2_000
     static let baseSeed: UInt64 = 0x5EED_0000_0000_0064
     static let codeArea = 0x2_0000..<0x8_0000
@@ -14,8 +15,6 @@ import Testing
     static let handler = 0x1_1000
     static let code64: UInt16 = 0x40
     private typealias Paging = LongModePagingTests
-
-    enum Outcome: Hashable { case halted, haltedInHandler, shutdown, budgetUsed }
 
     @Test func randomCodeIn64BitModeEndsInADefinedState() {
         let m = TestMachine(ramSize: 0x20_0000)
@@ -39,10 +38,10 @@ import Testing
             m.setQword(0, at: Self.idt + 16 * vector + 8)
         }
         let pristine = Array(m.bus.ram)
-        var outcomes: [Outcome: Int] = [:]
+        var outcomes: [Robustness.Outcome: Int] = [:]
         var problems: [String] = []
         for run in 0..<Self.runs {
-            let seed = Self.baseSeed &+ UInt64(run) &* 0x9E37_79B9_7F4A_7C15
+            let seed = Robustness.seed(base: Self.baseSeed, run: run)
             var rng = SplitMix64(seed: seed)
             m.cpu.powerOnReset()
             m.restoreRAM(from: pristine)
@@ -50,22 +49,14 @@ import Testing
             enter64BitMode(m.cpu, rng: &rng)
             let start = rng.next(in: Self.codeArea.lowerBound...(Self.codeArea.upperBound - 64))
             m.bus.load((0..<48).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, at: start)
+            // Dirty, so the next run's restore puts the HLTs back: each run depends on its seed alone.
+            m.bus.markDirty(address: start, length: 48)
             m.cpu.instructionPointer = UInt64(start)
             let ticksBefore = m.cpu.ticks
             let reason = m.cpu.run(limit: Self.budget)
-            let used = Int(m.cpu.ticks - ticksBefore)
-            var problem: String?
-            if used > Self.budget + RobustnessTests.deliveryOvershoot { problem = "used \(used) ticks of \(Self.budget)" }
-            if reason != .shutdown && m.cpu.cpl != UInt8(m.cpu.segment(.cs).selector & 3) {
-                problem = "CPL \(m.cpu.cpl) but CS \(hex(m.cpu.segment(.cs).selector))"
-            }
-            let outcome: Outcome = switch reason {
-            case .halted: m.events.deliveries.isEmpty ? .halted : .haltedInHandler
-            case .shutdown: .shutdown
-            default: .budgetUsed
-            }
+            let (outcome, found) = Robustness.judge(m, reason, ticksUsed: Int(m.cpu.ticks - ticksBefore), budget: Self.budget)
             outcomes[outcome, default: 0] += 1
-            if let problem { problems.append("seed \(hex(seed)): \(problem)") }
+            if let problem = Robustness.describe(found, m) { problems.append("seed \(hex(seed)): \(problem)") }
         }
         for problem in problems.prefix(10) { Issue.record(Comment(rawValue: problem)) }
         #expect(problems.isEmpty, "\(problems.count) runs ended badly")

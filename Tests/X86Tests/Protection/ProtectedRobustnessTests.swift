@@ -10,7 +10,8 @@ import Testing
 /// everywhere else. Each run starts from RESET with the pristine memory image, enters the chosen
 /// mode by setting the CPU's state directly, and runs random bytes at a random address.
 @Suite struct ProtectedRobustnessTests {
-    static let runs = 10_000
+    /// 10,000, or the count in `RESETVECTOR_ROBUSTNESS_RUNS` (see `Robustness`).
+    static let runs = Robustness.runs(default: 10_000)
     static let budget = 2_000
     static let baseSeed: UInt64 = 0x5EED_0000_0000_0386
     /// Random code goes here (linear = physical), away from the tables and stubs.
@@ -20,8 +21,6 @@ import Testing
     enum Mode: CaseIterable { case ring0, ring3, protected16, virtual8086 }
     enum Paging: CaseIterable { case off, thirtyTwoBit, pae }
 
-    enum Outcome: Hashable { case halted, haltedInHandler, shutdown, budgetUsed }
-
     @Test func randomCodeInProtectedModeEndsInADefinedState() {
         let m = TestMachine(ramSize: 0x20_0000)
         for i in 0..<m.bus.ram.count { m.bus.ram[i] = 0xF4 }
@@ -30,24 +29,21 @@ import Testing
         m.bus.load([UInt8](repeating: 0, count: 0x100), at: 0x3000)
         m.bus.load([0x8B], at: ProtectedModeGuest.gdtBase + Int(PM.Selector.tss) + 5)   // TR holds it: busy
         let pristine = Array(m.bus.ram)
-        var outcomes: [Outcome: Int] = [:]
+        var outcomes: [Robustness.Outcome: Int] = [:]
         var byMode: [String: Int] = [:]
         var problems: [String] = []
         var runsWithTaskSwitches = 0
 
         for run in 0..<Self.runs {
-            let seed = Self.baseSeed &+ UInt64(run) &* 0x9E37_79B9_7F4A_7C15
+            let seed = Robustness.seed(base: Self.baseSeed, run: run)
             var rng = SplitMix64(seed: seed)
             let mode = Mode.allCases[rng.next(in: 0...3)]
             let paging = Paging.allCases[rng.next(in: 0...2)]
             prepare(m, restoringFrom: pristine, mode: mode, paging: paging, rng: &rng)
             let ticksBefore = m.cpu.ticks
             let reason = m.cpu.run(limit: Self.budget)
-            var (outcome, problem) = judge(m, reason)
-            let used = Int(m.cpu.ticks - ticksBefore)
-            if used > Self.budget + RobustnessTests.deliveryOvershoot {
-                problem = (problem.map { $0 + "; " } ?? "") + "used \(used) ticks of a budget of \(Self.budget)"
-            }
+            let (outcome, found) = Robustness.judge(m, reason, ticksUsed: Int(m.cpu.ticks - ticksBefore), budget: Self.budget)
+            let problem = Robustness.describe(found, m)
             outcomes[outcome, default: 0] += 1
             if !m.events.taskSwitches.isEmpty { runsWithTaskSwitches += 1 }
             byMode["\(mode)/\(paging)", default: 0] += 1
@@ -251,44 +247,5 @@ import Testing
             m.bus.markDirty(address: ProtectedModeGuest.idtBase + 8 * vector, length: 8)
         }
         m.bus.markDirty(address: address, length: length)
-    }
-
-    private func judge(_ m: TestMachine, _ reason: StopReason) -> (Outcome, String?) {
-        let cpu = m.cpu
-        var problems: [String] = []
-        let cs = cpu.segment(.cs)
-        if reason != .shutdown && cpu.instructionPointer > UInt64(cs.limit) {
-            problems.append("EIP \(hex(cpu.instructionPointer)) beyond the CS limit \(hex(cs.limit))")
-        }
-        let expectedLevel: UInt8 = !cpu.isProtectedMode ? 0 : cpu.eflags & EFlags.virtual8086 != 0 ? 3 : UInt8(cs.selector & 3)
-        if reason != .shutdown && cpu.cpl != expectedLevel {
-            problems.append("CPL \(cpu.cpl) but CS \(hex(cs.selector)), VM \(cpu.eflags & EFlags.virtual8086 != 0), PE \(cpu.isProtectedMode)")
-        }
-        if cpu.isUserTLB != (cpu.cpl == 3) { problems.append("TLB half does not match CPL \(cpu.cpl)") }
-        let reservedFlags: UInt32 = 1 << 3 | 1 << 5 | 1 << 15 | 0xFFC0_0000
-        if cpu.eflags & EFlags.reserved1 == 0 || cpu.eflags & reservedFlags != 0 {
-            problems.append("EFLAGS \(hex(cpu.eflags))")
-        }
-        let outcome: Outcome
-        switch reason {
-        case .halted:
-            if cpu.activity != .halted { problems.append("halted, but activity is \(cpu.activity)") }
-            outcome = m.events.deliveries.isEmpty ? .halted : .haltedInHandler
-            if let last = m.events.deliveries.last, last.source == .external {
-                problems.append("external event \(last.vector) without a request")
-            }
-        case .shutdown:
-            outcome = .shutdown
-            if cpu.activity != .shutdown { problems.append("shutdown, but activity is \(cpu.activity)") }
-            if cpu.shutdownChain.isEmpty { problems.append("shutdown with an empty chain") }
-        case .limitReached:
-            outcome = .budgetUsed
-            if cpu.activity != .active { problems.append("budget used, but activity is \(cpu.activity)") }
-        default:
-            outcome = .budgetUsed
-            problems.append("unexpected stop reason \(reason)")
-        }
-        let last = m.events.deliveries.last.map(String.init(describing:)) ?? "none"
-        return (outcome, problems.isEmpty ? nil : problems.joined(separator: "; ") + " (last delivery: \(last))")
     }
 }
