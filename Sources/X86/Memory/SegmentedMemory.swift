@@ -95,7 +95,11 @@ extension CPU {
     /// page for writing. `nil` otherwise, with nothing raised: the caller then reads and writes
     /// separately, so faults come in the order the SDM gives them.
     @inline(__always) func mappedForUpdate(_ seg: UInt8, _ offset: UInt64, _ size: OperandSize) -> UnsafeMutableRawPointer? {
-        if executing64 { return nil }
+        if executing64 {
+            // Within one page the TLB maps, the first byte being canonical makes the last one so.
+            let linear = segmentBase(seg) &+ offset
+            return isCanonical(linear) ? mappedLinear(linear, length: size.bytes, forWrite: true) : nil
+        }
         let s = segs + Int(seg)
         let last = offset &+ UInt64(size.bytes &- 1)
         guard offset >= UInt64(s.pointee.writeLowest) && last <= UInt64(s.pointee.writeHighest) else { return nil }

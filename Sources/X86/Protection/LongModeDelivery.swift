@@ -3,7 +3,7 @@
 /// alike, into 64-bit code.
 extension CPU {
     /// The parts of a 16-byte IDT gate.
-    private struct LongModeGate {
+    struct LongModeGate {
         let low: UInt64
         let high: UInt64
         var type: UInt8 { UInt8((low >> 40) & 0xF) }
@@ -22,6 +22,7 @@ extension CPU {
     /// aligned to 16 bytes: the current one, the TSS's RSPn for a more privileged handler, or the
     /// gate's IST stack.
     func deliverLongMode(vector: UInt8, errorCode: UInt32?, kind: EventKind) -> Bool {
+        if deliverThroughSameLevelGate64(vector: vector, errorCode: errorCode, kind: kind) { return true }
         let external: UInt32 = kind == .software ? 0 : 1
         let gateErrorCode = UInt32(vector) &* 8 &+ 2 &+ external
         let entry = UInt64(vector) &* 16
@@ -82,12 +83,78 @@ extension CPU {
             // A privilege change loads SS with a null selector whose RPL is the new CPL.
             segs[SegmentRegister.ss.rawValue] = SegmentCache.null(UInt16(newLevel))
         }
-        segs[SegmentRegister.cs.rawValue] = code.cache(selector: (selector & 0xFFFC) | UInt16(newLevel))
-        regs[GeneralRegister.rsp.rawValue] = bottom
+        enterHandler(gate, code: code, level: newLevel, stackPointer: bottom)
+        return true
+    }
+
+    /// The last step of a delivery: CS (RPL = `level`), RSP and RIP loaded, and TF, NT, RF and
+    /// VM cleared, with IF too through an interrupt gate.
+    @inline(__always)
+    private func enterHandler(_ gate: LongModeGate, code: Descriptor, level: UInt8, stackPointer: UInt64) {
+        segs[SegmentRegister.cs.rawValue] = code.cache(selector: (gate.selector & 0xFFFC) | UInt16(level))
+        regs[GeneralRegister.rsp.rawValue] = stackPointer
         rip = gate.offset
         var cleared = EFlags.trap | EFlags.nestedTask | EFlags.resume | EFlags.virtual8086
         if gate.type == LongModeGate.interruptGate { cleared |= EFlags.interrupt }
         eflagsStored &= ~cleared
+    }
+
+    /// The common case of delivery in IA-32e mode, as `deliverThroughSameLevelGate` is in
+    /// protected mode: an interrupt or trap gate without IST to 64-bit code at the current level,
+    /// with the gate, the code descriptor (already accessed) and the whole frame in pages the TLB
+    /// maps. `false` having changed nothing whenever anything is out of the ordinary; the general
+    /// path then runs and raises what it must.
+    @inline(__always)
+    private func deliverThroughSameLevelGate64(vector: UInt8, errorCode: UInt32?, kind: EventKind) -> Bool {
+        let entry = UInt64(vector) &* 16
+        guard entry &+ 15 <= UInt64(idtr.limit),
+              let raw = asSupervisor({ mappedLinear(idtr.base &+ entry, length: 16, forWrite: false) }) else { return false }
+        let gate = LongModeGate(low: raw.loadUnaligned(as: UInt64.self), high: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        guard gate.type == LongModeGate.interruptGate || gate.type == LongModeGate.trapGate, gate.isPresent,
+              gate.high >> 40 & 0x1F == 0, gate.stackTableIndex == 0, kind != .software || gate.privilegeLevel >= cpl,
+              isCanonical(gate.offset),
+              let code = mappedCodeDescriptor(gate.selector), code.isLongModeCode, code.runs(atLevel: cpl) else { return false }
+        let stackPointer = regs[GeneralRegister.rsp.rawValue]
+        let top = stackPointer & ~0xF
+        let frameSize = errorCode == nil ? 40 : 48
+        let bottom = top &- UInt64(frameSize)
+        guard isCanonical(top &- 1), isCanonical(bottom),
+              let frame = mappedLinear(bottom, length: frameSize, forWrite: true) else { return false }
+        var slot = 0
+        if let errorCode {
+            frame.storeBytes(of: UInt64(errorCode), as: UInt64.self)
+            slot = 8
+        }
+        frame.storeBytes(of: rip, toByteOffset: slot, as: UInt64.self)
+        frame.storeBytes(of: UInt64(segs[SegmentRegister.cs.rawValue].selector), toByteOffset: slot + 8, as: UInt64.self)
+        frame.storeBytes(of: UInt64(flagsToPush(for: kind)), toByteOffset: slot + 16, as: UInt64.self)
+        frame.storeBytes(of: stackPointer, toByteOffset: slot + 24, as: UInt64.self)
+        frame.storeBytes(of: UInt64(segs[SegmentRegister.ss.rawValue].selector), toByteOffset: slot + 32, as: UInt64.self)
+        enterHandler(gate, code: code, level: cpl, stackPointer: bottom)
+        return true
+    }
+
+    /// The common case of IRETQ: from 64-bit code back to 64-bit code at the current level, with
+    /// the frame, the code descriptor and any SS descriptor (all already accessed) in pages the
+    /// TLB maps; `false` having changed nothing otherwise.
+    @inline(__always)
+    private func returnToSameLevel64(size: OperandSize) -> Bool {
+        guard size == .qword, executing64, eflagsStored & EFlags.nestedTask == 0,
+              let frame = mappedLinear(regs[GeneralRegister.rsp.rawValue], length: 40, forWrite: false) else { return false }
+        let newRIP = frame.loadUnaligned(as: UInt64.self)
+        let selector = UInt16(truncatingIfNeeded: frame.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        let flags = frame.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+        let newRSP = frame.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+        let stackSelector = UInt16(truncatingIfNeeded: frame.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
+        let level = cpl
+        guard selector.requestedPrivilegeLevel == level, isCanonical(newRIP),
+              let code = mappedCodeDescriptor(selector), code.isLongModeCode, code.runs(atLevel: level),
+              let stack = mappedStackSegment64(stackSelector, level: level) else { return false }
+        segs[SegmentRegister.cs.rawValue] = code.cache(selector: selector)
+        writeFlagsFromStack(UInt32(truncatingIfNeeded: flags), .dword, level: level)
+        segs[SegmentRegister.ss.rawValue] = stack
+        regs[GeneralRegister.rsp.rawValue] = newRSP
+        rip = newRIP
         return true
     }
 
@@ -110,6 +177,7 @@ extension CPU {
     /// for IRETQ), back to 64-bit or compatibility code at the same or a less privileged level.
     /// NT set is #GP(0): there are no task switches in IA-32e mode.
     func interruptReturnLongMode(size: OperandSize) -> Bool {
+        if returnToSameLevel64(size: size) { return true }
         if eflagsStored & EFlags.nestedTask != 0 {
             raiseFault(.generalProtection, errorCode: 0)
             return false

@@ -72,9 +72,21 @@ extension CPU {
 
     /// A present code descriptor, already marked accessed, for a non-null selector inside its table.
     @inline(__always)
-    private func mappedCodeDescriptor(_ selector: UInt16) -> Descriptor? {
+    func mappedCodeDescriptor(_ selector: UInt16) -> Descriptor? {
         guard !selector.isNullSelector, let address = descriptorAddress(selector),
               let code = mappedDescriptor(at: address), code.isCode, code.isPresent, code.isAccessed else { return nil }
         return code
+    }
+
+    /// The SS an IRETQ back to `level` loads when every check of `checkStackSegment` passes
+    /// without a fault or an accessed bit to set: a present writable data segment of DPL = RPL =
+    /// `level` already marked accessed, or the null selector 64-bit code below level 3 may use.
+    @inline(__always)
+    func mappedStackSegment64(_ selector: UInt16, level: UInt8) -> SegmentCache? {
+        guard selector.requestedPrivilegeLevel == level else { return nil }
+        if selector.isNullSelector { return level != 3 ? SegmentCache.null(selector) : nil }
+        guard let address = descriptorAddress(selector), let stack = mappedDescriptor(at: address),
+              stack.isWritableData, stack.privilegeLevel == level, stack.isPresent, stack.isAccessed else { return nil }
+        return stack.cache(selector: selector)
     }
 }
