@@ -33,7 +33,7 @@ public enum PagedBenchmarkWorkload {
     public static func program(iterations: UInt32) throws -> [UInt8] {
         var a = Assembler(bits: .b16, origin: origin)
         let gdtr = a.newLabel("gdtr"), idtr = a.newLabel("idtr"), start = a.newLabel("start")
-        let loop = a.newLabel("loop"), nearSub = a.newLabel("nearSub"), handler = a.newLabel("handler")
+        let handler = a.newLabel("handler")
         let setup = FlatPagedSetup(gdtBase: gdtBase, pageDirectory: pageDirectory, memorySize: memorySize, stackTop: stackTop)
 
         a.jmp(start)
@@ -56,44 +56,8 @@ public enum PagedBenchmarkWorkload {
         a.lidt(Mem(label: idtr))
         setup.emitEntry(&a, gdtr: gdtr)
 
-        a.mov(.ebp, Int(iterations))
-        a.mov(.ebx, 0x1234)
-        a.mov(.edx, 0x5678)
-        a.bind(loop)
-        BenchmarkRounds(a: Reg32.eax, b: .ebx, c: .ecx, d: .edx, si: .esi, di: .edi, offsetMask: 0x0FFC,
-                        pairOperand: { Mem(.ebx, index: .esi, disp: 0x20_0010 + $0 * 4) },
-                        secondAreaOperand: { Mem(.ebx, disp: 0x30_0020 + $0 * 4) },
-                        indirectOperand: Mem(.esi, disp: 0x20_0000, size: .dword)).emit(&a)
-        // String moves: 8 dwords from 2 MiB to 3 MiB, then a byte each way.
-        a.mov(.esi, 0x20_0000)
-        a.mov(.edi, 0x30_0100)
-        a.mov(.ecx, 8)
-        a.movsd(.rep)
-        a.lodsb()
-        a.stosb()
-        // Every fourth iteration, a new page of the 64 MiB region: read-modify-write one dword.
-        let sameRegionPage = a.newLabel("sameRegionPage")
-        a.test(.ebp, 3)
-        a.jccShort(.nz, sameRegionPage)
-        a.mov(.edi, Mem(disp: walkPointer, size: .dword))
-        a.add(.edi, 17 << 12)
-        a.and(.edi, walkMask)
-        a.mov(Mem(disp: walkPointer, size: .dword), .edi)
-        a.mov(.ecx, Mem(.edi, disp: walkBase, size: .dword))
-        a.add(Mem(.edi, disp: walkBase, size: .dword), .eax)
-        a.bind(sameRegionPage)
-        a.call(nearSub)
-        a.int(UInt8(interruptVector))
-        a.dec(.ebp)
-        a.jcc(.nz, loop)
-        a.hlt()
-
-        a.bind(nearSub)
-        a.add(.eax, 1)
-        a.ret()
-        a.bind(handler)
-        a.inc(Mem(disp: 0x20_0040, size: .dword))
-        a.iretd()
+        PagedBenchmarkLoop(a: Reg32.eax, b: .ebx, c: .ecx, d: .edx, si: .esi, di: .edi, iterations: iterations,
+                           interruptVector: interruptVector).emit(&a, handler: handler)
         return try a.finish()
     }
 }
