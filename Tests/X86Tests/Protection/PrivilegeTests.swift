@@ -298,34 +298,21 @@ import X86Asm
         #expect(m.handledVectors == [0x40])
     }
 
-    @Test func rdtscIsPrivilegedWithTSD() throws {
+    /// CR4.TSD makes RDTSC and RDTSCP privileged: #GP(0) at CPL 3, with RDTSCP's ECX untouched.
+    @Test(arguments: [false, true])
+    func timeStampReadsArePrivilegedWithTSD(withAuxiliary: Bool) throws {
         let m = TestMachine.protected()
         var mark: Label!
+        let read = { (a: inout Assembler) in if withAuxiliary { a.rdtscp() } else { a.rdtsc() } }
         let run = try m.runPM { a in
             mark = a.newLabel()
             a.mov(.eax, Int(ControlRegister4.timeStampDisable))
             a.mov(.cr4, .eax)
-            a.rdtsc()                           // CPL 0: allowed
-            a.enterRing3()
-            a.bind(mark)
-            a.rdtsc()
-        }
-        m.expectException(run, 13, errorCode: 0, at: mark)
-    }
-
-    /// CR4.TSD makes RDTSCP privileged as it does RDTSC: #GP(0) at CPL 3, ECX untouched.
-    @Test func rdtscpIsPrivilegedWithTSD() throws {
-        let m = TestMachine.protected()
-        var mark: Label!
-        let run = try m.runPM { a in
-            mark = a.newLabel()
-            a.mov(.eax, Int(ControlRegister4.timeStampDisable))
-            a.mov(.cr4, .eax)
-            a.rdtscp()                          // CPL 0: allowed
+            read(&a)                            // CPL 0: allowed
             a.enterRing3()
             a.mov(.ecx, 0x5555)
             a.bind(mark)
-            a.rdtscp()
+            read(&a)
         }
         m.expectException(run, 13, errorCode: 0, at: mark)
         #expect(m.r32(.rcx) == 0x5555)
