@@ -123,16 +123,11 @@ extension CPU {
                             _ remaining: Int, _ delta: UInt64) -> Int? {
         let elementSize = d.size.bytes
         guard delta == UInt64(elementSize) else { return nil }
-        let di = UInt32(truncatingIfNeeded: readRegister(CPU.rdi, addressSize))
-        let es = segs[Int(CPU.es)]
-        // Stay below the segment limit and, with 16-bit addressing, below the 64 KiB offset wrap.
-        let offsetEnd = addressSize == .word ? 0x1_0000 : 0x1_0000_0000
+        let di = readRegister(CPU.rdi, addressSize)
         // `remaining` is already within the chunk and the run's budget.
         var count = remaining
-        count = min(count, (min(Int(es.writeHighest) + 1, offsetEnd) - Int(di)) / elementSize)
-        guard count > 0, di >= es.writeLowest else { return nil }
-        let dstLinear = (es.base &+ UInt64(di)) & 0xFFFF_FFFF
-        guard let dst = mappedLinear(dstLinear, length: elementSize, forWrite: true) else { return nil }
+        guard let dstLinear = forwardRunStart(CPU.es, di, addressSize, elementSize, count: &count, forWrite: true),
+              let dst = mappedLinear(dstLinear, length: elementSize, forWrite: true) else { return nil }
         count = min(count, (4096 - Int(dstLinear & 0xFFF)) / elementSize)
 
         if d.op == .stos {
@@ -143,15 +138,12 @@ extension CPU {
             case .dword: for i in 0..<count { dst.storeBytes(of: UInt32(truncatingIfNeeded: value), toByteOffset: i * 4, as: UInt32.self) }
             case .qword: for i in 0..<count { dst.storeBytes(of: value, toByteOffset: i * 8, as: UInt64.self) }
             }
-            writeRegister(CPU.rdi, addressSize, UInt64(di &+ UInt32(count * elementSize)) & addressSize.mask)
+            writeRegister(CPU.rdi, addressSize, (di &+ UInt64(count * elementSize)) & addressSize.mask)
             return count
         }
-        let si = UInt32(truncatingIfNeeded: readRegister(CPU.rsi, addressSize))
-        let src = segs[Int(d.segment)]
-        count = min(count, (min(Int(src.readHighest) + 1, offsetEnd) - Int(si)) / elementSize)
-        guard count > 0, si >= src.readLowest else { return nil }
-        let srcLinear = (src.base &+ UInt64(si)) & 0xFFFF_FFFF
-        guard let source = mappedLinear(srcLinear, length: elementSize, forWrite: false) else { return nil }
+        let si = readRegister(CPU.rsi, addressSize)
+        guard let srcLinear = forwardRunStart(d.segment, si, addressSize, elementSize, count: &count, forWrite: false),
+              let source = mappedLinear(srcLinear, length: elementSize, forWrite: false) else { return nil }
         count = min(count, (4096 - Int(srcLinear & 0xFFF)) / elementSize)
         let bytes = count * elementSize
         // Element by element, forward: overlapping moves replicate exactly as the hardware's do.
@@ -165,8 +157,31 @@ extension CPU {
         case .qword:
             for i in 0..<count { dst.storeBytes(of: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self), toByteOffset: i * 8, as: UInt64.self) }
         }
-        writeRegister(CPU.rsi, addressSize, UInt64(si &+ UInt32(bytes)) & addressSize.mask)
-        writeRegister(CPU.rdi, addressSize, UInt64(di &+ UInt32(bytes)) & addressSize.mask)
+        writeRegister(CPU.rsi, addressSize, (si &+ UInt64(bytes)) & addressSize.mask)
+        writeRegister(CPU.rdi, addressSize, (di &+ UInt64(bytes)) & addressSize.mask)
         return count
+    }
+
+    /// The linear address of a forward run of elements at `seg`:`offset`, with `count` cut to
+    /// what the offset's wrap (at 64 KiB or 4 GiB) and, outside 64-bit mode, the segment's
+    /// limit allow; `nil` when not even the first element fits, or its address is not
+    /// canonical: the general path then raises what it must. In 64-bit mode only FS and GS add
+    /// a base and linear addresses are 64 bits wide.
+    @inline(__always)
+    private func forwardRunStart(_ seg: UInt8, _ offset: UInt64, _ addressSize: OperandSize, _ elementSize: Int,
+                                 count: inout Int, forWrite: Bool) -> UInt64? {
+        if addressSize != .qword {
+            let offsetEnd: UInt64 = addressSize == .word ? 0x1_0000 : 0x1_0000_0000
+            count = min(count, Int((offsetEnd &- offset) / UInt64(elementSize)))
+        }
+        if executing64 {
+            let linear = segmentBase(seg) &+ offset
+            return count > 0 && isCanonical(linear) ? linear : nil
+        }
+        let s = segs[Int(seg)]
+        let highest = UInt64(forWrite ? s.writeHighest : s.readHighest)
+        guard offset >= UInt64(forWrite ? s.writeLowest : s.readLowest), offset < highest + 1 else { return nil }
+        count = min(count, Int((highest + 1 - offset) / UInt64(elementSize)))
+        return count > 0 ? (s.base &+ offset) & 0xFFFF_FFFF : nil
     }
 }

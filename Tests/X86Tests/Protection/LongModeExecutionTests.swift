@@ -353,11 +353,7 @@ import X86Asm
     /// physical 0; linear 7000h is remapped onto physical 8000h, so a wrapped access shows there.
     @Test func sseAndFXSAVEOperandsAboveFourGiB() throws {
         var fld1: Label!
-        let (m, run) = try Self.run64(prepare: { m, _ in
-            m.setQword(0x87, at: Paging.pdpt + 8 * 4)
-            m.setQword(0xB000 | 7, at: Paging.table + 8 * 0xA)
-            for offset in stride(from: 0, to: 0x2000, by: 8) { m.setQword(0, at: 0xA000 + offset) }
-        }) { a in
+        let (m, run) = try Self.run64(prepare: { m, _ in Self.mapAboveFourGiB(m) }) { a in
             a.mov(.rax, .cr4)
             a.or(.rax, 1 << 9)                                  // OSFXSR
             a.mov(.cr4, .rax)
@@ -396,9 +392,47 @@ import X86Asm
         #expect(m.bus.dword(at: 0xA400 + 8) == UInt32(fip) && m.bus.dword(at: 0xA400 + 12) == UInt32(Self.code64),
                 "FXSAVE: FIP, then FCS")
         #expect(m.physicalQword(at: 0xA600 + 8) == fip, "FXSAVE64: a 64-bit FIP, no FCS")
-        for offset in stride(from: 0, to: 0x1000, by: 8) {
-            #expect(m.physicalQword(at: 0xB000 + offset) == 0, "nothing wrapped below 4 GiB (offset \(offset))")
+        Self.expectNothingWrapped(m)
+    }
+
+    /// Linear 4 GiB as a 1 GiB page onto physical 0, and linear A000h remapped onto physical
+    /// B000h, both pages cleared: an access above 4 GiB that wrongly wraps to 32 bits shows at
+    /// B000h instead of A000h.
+    static func mapAboveFourGiB(_ m: TestMachine) {
+        m.setQword(0x87, at: Paging.pdpt + 8 * 4)
+        m.setQword(0xB000 | 7, at: Paging.table + 8 * 0xA)
+        for offset in stride(from: 0, to: 0x2000, by: 8) { m.setQword(0, at: 0xA000 + offset) }
+    }
+
+    static func expectNothingWrapped(_ m: TestMachine, sourceLocation: SourceLocation = #_sourceLocation) {
+        let wrapped = stride(from: 0, to: 0x1000, by: 8).filter { m.physicalQword(at: 0xB000 + $0) != 0 }
+        #expect(wrapped == [], "written below 4 GiB", sourceLocation: sourceLocation)
+    }
+
+    /// REP STOSQ and REP MOVSQ above 4 GiB (the kernel's memset and memcpy in a 64-bit OS):
+    /// RDI and RSI are 64-bit offsets, not cut to 32 bits, on the fast path as on the slow one.
+    @Test func repeatedStringsAboveFourGiB() throws {
+        let (m, run) = try Self.run64(prepare: { m, _ in Self.mapAboveFourGiB(m) }) { a in
+            a.cld()
+            a.mov(.edx, 0xA000)
+            a.xor(.ecx, .ecx)
+            a.mov(Mem(.rdx), .rcx)                        // the low page in the TLB too, writable
+            a.movabs(.rdi, 0x1_0000_A100)
+            a.movabs(.rax, 0x0123_4567_89AB_CDEF)
+            a.mov(.ecx, 16)
+            a.stosq(.rep)                                 // the TLB misses first: slow, then fast
+            a.movabs(.rsi, 0x1_0000_A100)
+            a.movabs(.rdi, 0x1_0000_A300)
+            a.mov(.ecx, 16)
+            a.movsq(.rep)
         }
+        m.expectClean(run)
+        for i in 0..<16 {
+            #expect(m.physicalQword(at: 0xA100 + 8 * i) == 0x0123_4567_89AB_CDEF)
+            #expect(m.physicalQword(at: 0xA300 + 8 * i) == 0x0123_4567_89AB_CDEF)
+        }
+        #expect(m.cpu.register(.rdi) == 0x1_0000_A380 && m.cpu.register(.rsi) == 0x1_0000_A180)
+        Self.expectNothingWrapped(m)
     }
 
     // MARK: Found by the 64-bit differential oracle (Tools/differential)
