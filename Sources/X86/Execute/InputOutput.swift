@@ -5,14 +5,16 @@ extension CPU {
     /// clear (SDM Vol. 1, 19.5). `false` with #GP(0) (or a #PF reading the TSS) pending.
     func ioPermitted(port: UInt16, size: Int) -> Bool {
         if !isProtectedMode || (!isVirtual8086 && cpl <= iopl) { return true }
-        // Only a 32-bit TSS has a bitmap; its base is the word at offset 66h.
+        // Only a 32-bit (or 64-bit) TSS has a bitmap; its base is the word at offset 66h. The
+        // 64-bit TSS of IA-32e mode may lie anywhere in the 64-bit linear space.
         if taskRegister.attributes & 0x8 != 0 && taskRegister.limit >= 0x67 {
             let base = taskRegister.base
-            guard let mapBase = asSupervisor({ readLinear((base &+ 0x66) & 0xFFFF_FFFF, as: UInt16.self) }) else { return false }
+            let mask: UInt64 = longModeActive ? ~0 : 0xFFFF_FFFF
+            guard let mapBase = asSupervisor({ readLinear((base &+ 0x66) & mask, as: UInt16.self) }) else { return false }
             let byteOffset = UInt32(mapBase) &+ UInt32(port >> 3)
             // Two bytes are read, as the processor does, so an access may straddle a byte.
             if byteOffset &+ 1 <= taskRegister.limit {
-                guard let bits = asSupervisor({ readLinear((base &+ UInt64(byteOffset)) & 0xFFFF_FFFF, as: UInt16.self) }) else {
+                guard let bits = asSupervisor({ readLinear((base &+ UInt64(byteOffset)) & mask, as: UInt16.self) }) else {
                     return false
                 }
                 let mask = UInt16((1 << size) - 1) << (port & 7)

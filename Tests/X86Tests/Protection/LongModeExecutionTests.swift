@@ -409,6 +409,38 @@ import X86Asm
         #expect(wrapped == [], "written below 4 GiB", sourceLocation: sourceLocation)
     }
 
+    /// The I/O permission bitmap of a 64-bit TSS based above 4 GiB is read there: its bit for
+    /// port 80h denies IN at CPL 3 with IOPL 0 (#GP(0)), where the same offsets below 4 GiB
+    /// (zeros) would allow it.
+    @Test func ioBitmapOfATaskStateSegmentAboveFourGiB() throws {
+        let tss: UInt16 = 0x50
+        var user: Label!
+        let (m, run) = try Self.run64(prepare: { m, a in
+            Self.mapAboveFourGiB(m)
+            let low: UInt64 = 0x88 | UInt64(0xA000) << 16 | 0x89 << 40      // limit 88h, type 9, present
+            m.setQword(low, at: ProtectedModeGuest.gdtBase + Int(tss))
+            m.setQword(0x1, at: ProtectedModeGuest.gdtBase + Int(tss) + 8)   // base bits 63:32
+            m.bus.setDword(0x68 << 16, at: 0xA000 + 0x64)                    // I/O map base 68h
+            for offset in 0x68...0x88 { m.bus.ram[0xA000 + offset] = 0xFF }  // every port denied
+            m.cpu.efer |= ExtendedFeatureEnable.systemCallEnable
+            m.cpu.msrs.star = 0x50 << 48 | UInt64(Self.code64) << 32
+        }) { a in
+            user = a.newLabel()
+            a.mov(.eax, Int(tss))
+            a.ltr(.ax)
+            a.lea(.rcx, Mem(rip: user))
+            a.mov(.r11, 0x002)                       // IOPL 0
+            a.sysretq()
+            a.bind(user)
+            a.in(.al, 0x80)
+        }
+        // The test's IDT is a legacy one, so the #GP ends in shutdown; the first event tells.
+        let first = try #require(m.events.deliveries.first)
+        #expect(run.reason == .shutdown && first.vector == 13 && first.errorCode == 0, "\(m.events.deliveries)")
+        #expect(first.cs == 0x63 && first.ip == UInt64(run.assembler.address(of: user)!), "IN at CPL 3 faulted")
+        #expect(m.cpu.taskRegister.base == 0x1_0000_A000)
+    }
+
     /// REP STOSQ and REP MOVSQ above 4 GiB (the kernel's memset and memcpy in a 64-bit OS):
     /// RDI and RSI are 64-bit offsets, not cut to 32 bits, on the fast path as on the slow one.
     @Test func repeatedStringsAboveFourGiB() throws {
