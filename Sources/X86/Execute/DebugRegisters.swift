@@ -47,7 +47,8 @@ extension CPU {
             default: kind = .readWrite
             }
             let length: UInt64 = kind == .execute ? 1 : [1, 2, 8, 4][Int((control >> (18 + 4 * UInt64(n))) & 3)]
-            let address = debugRegisters[n] & 0xFFFF_FFFF & ~(length - 1)
+            // Linear addresses: 64 bits in IA-32e mode (MOV to DR0–3 outside 64-bit mode writes 32).
+            let address = debugRegisters[n] & ~(length - 1)
             result.append(Breakpoint(index: n, kind: kind, address: address, length: length))
         }
         return result
@@ -136,7 +137,7 @@ extension CPU {
         guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
         guard let n = debugRegisterIndex(d.sub) else { return raiseFault(.invalidOpcode) }
         if let fault = generalDetectFault() { return fault }
-        writeRegister(d.rm, .dword, debugRegisters[n])
+        writeRegister(d.rm, executing64 ? .qword : .dword, debugRegisters[n])
         return .next
     }
 
@@ -144,7 +145,10 @@ extension CPU {
         guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
         guard let n = debugRegisterIndex(d.sub) else { return raiseFault(.invalidOpcode) }
         if let fault = generalDetectFault() { return fault }
-        let value = UInt64(readRegister(d.rm, .dword))
+        // 64 bits in 64-bit mode, where DR6 and DR7 keep bits 63:32 zero: #GP(0) for a 1 there
+        // (SDM Vol. 2, MOV—Move to/from Debug Registers).
+        let value = readRegister(d.rm, executing64 ? .qword : .dword)
+        if n >= 6 && value >> 32 != 0 { return raiseFault(.generalProtection, errorCode: 0) }
         switch n {
         case 6: debugRegisters[6] = (value & 0x0000_E00F) | 0xFFFF_0FF0   // reserved bits read as 1
         case 7: debugRegisters[7] = (value & 0xFFFF_2BFF) | 0x400

@@ -75,7 +75,7 @@ extension CPU {
             guard privileged else { return raiseFault(.generalProtection, errorCode: 0) }
             // INVLPG names a linear address; no segment check applies beyond the address computation.
             let offset = effectiveAddress(d)
-            let linear = executing64 ? offset : (segs[Int(d.segment)].base &+ offset) & 0xFFFF_FFFF
+            let linear = executing64 ? segmentBase(d.segment) &+ offset : (segs[Int(d.segment)].base &+ offset) & 0xFFFF_FFFF
             invalidateTLBEntry(linear)
             return .exit
         default:

@@ -441,6 +441,40 @@ import X86Asm
         #expect(m.cpu.taskRegister.base == 0x1_0000_A000)
     }
 
+    /// Debug registers in 64-bit mode hold 64-bit linear addresses: a data breakpoint above
+    /// 4 GiB traps on a write there (not at the same offset below 4 GiB); MOV to and from DR0–3
+    /// moves 64 bits, and a 1 in bits 63:32 of DR7 is #GP(0).
+    @Test func debugRegistersHoldSixtyFourBitAddresses() throws {
+        var trapped: Label!
+        let (m, run) = try Self.run64(prepare: { m, _ in Self.mapAboveFourGiB(m) }) { a in
+            trapped = a.newLabel()
+            a.mov(.edx, 0xA010)
+            a.xor(.ecx, .ecx)
+            a.mov(Mem(.rdx), .rcx)                        // the low page in the TLB, writable
+            a.movabs(.rbx, 0x1_0000_A010)
+            a.mov(.dr0, .rbx)
+            a.mov(.rsi, .dr0)
+            a.mov(.eax, 0x000D_0001)                      // DR0: L0, write, 8 bytes
+            a.mov(.dr7, .rax)
+            a.mov(Mem(.rdx), .rcx)                        // below 4 GiB: no hit
+            a.mov(Mem(.rbx), .rcx)                        // the watched qword: #DB after it
+            a.bind(trapped)
+        }
+        #expect(m.cpu.register(.rsi) == 0x1_0000_A010, "MOV from DR0 gives 64 bits")
+        let first = try #require(m.events.deliveries.first, "\(run.reason)")
+        #expect(first.vector == 1 && m.cpu.debugRegister(6) & 1 != 0, "\(m.events.deliveries)")
+        #expect(first.ip == UInt64(run.assembler.address(of: trapped)!), "the trap follows the store above 4 GiB")
+    }
+
+    @Test func aOneInTheUpperHalfOfDR7IsAGeneralProtectionFault() throws {
+        let (m, run) = try Self.run64 { a in
+            a.movabs(.rax, 0x1_0000_0000)
+            a.mov(.dr7, .rax)
+        }
+        #expect(m.events.deliveries.first?.vector == 13, "\(run.reason) \(m.events.deliveries)")
+        #expect(m.cpu.debugRegister(7) == 0x400)
+    }
+
     /// REP STOSQ and REP MOVSQ above 4 GiB (the kernel's memset and memcpy in a 64-bit OS):
     /// RDI and RSI are 64-bit offsets, not cut to 32 bits, on the fast path as on the slow one.
     @Test func repeatedStringsAboveFourGiB() throws {
