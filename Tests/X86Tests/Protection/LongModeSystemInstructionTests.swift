@@ -2,11 +2,13 @@ import Testing
 @testable import X86
 import X86Asm
 
+/// System instructions in IA-32e mode.
+///
 /// LTR and LLDT in IA-32e mode read 16-byte descriptors (SDM Vol. 3A, 7.2.3 and 8.2.3 [LDT],
 /// Vol. 2, LTR and LLDT): the upper half's type field (bits 12:8 of its upper dword) must be 0
 /// and the 64-bit base canonical, else #GP(selector) and nothing is loaded. Bochs does the same
 /// (fetch_raw_descriptor_64 and the IsCanonical checks of LTR_Ew and LLDT_Ew).
-@Suite struct LongModeSystemDescriptorTests {
+@Suite struct LongModeSystemInstructionTests {
     typealias Gates = LongModeCallGateTests
     /// The 16-byte descriptor under test, at 0x60–0x6F.
     static let selector: UInt16 = 0x60
@@ -51,5 +53,24 @@ import X86Asm
                 #expect(m.accessByte(Self.selector) == 0x89, "the TSS was not marked busy")
             }
         }
+    }
+
+    /// MOV to CR3 in IA-32e mode: a bit at or above MAXPHYADDR (CPUID 80000008h EAX[7:0]), bit 63
+    /// included, is #GP(0) and CR3 keeps its value (SDM Vol. 3A, 4.5.2; Vol. 2, MOV CR). Bits
+    /// below it load (PWT here).
+    @Test(arguments: [UInt64(1) << CPU.physicalAddressBits, 1 << 51, 1 << 63, 1 << 3])
+    func cr3BitsAboveMaxPhysicalAddressAreGP(_ bit: UInt64) throws {
+        let (m, run) = try LongModeExecutionTests.run64(prepare: { m, _ in Gates.prepare(m) }) { a in
+            Gates.begin(&a)
+            a.mov(.rax, .cr3)
+            a.movabs(.rcx, Int(bitPattern: UInt(bit)))
+            a.or(.rax, .rcx)
+            a.mov(.cr3, .rax)
+        }
+        #expect(run.reason == .halted)
+        let reserved = bit >> CPU.physicalAddressBits != 0
+        #expect(m.events.deliveries.map(\.vector) == (reserved ? [13] : []), "\(m.events.deliveries)")
+        if reserved { #expect(m.events.deliveries.first?.errorCode == 0) }
+        #expect(m.cpu.cr3 == UInt64(LongModePagingTests.pml4) | (reserved ? 0 : bit))
     }
 }
