@@ -73,4 +73,21 @@ import X86Asm
         if reserved { #expect(m.events.deliveries.first?.errorCode == 0) }
         #expect(m.cpu.cr3 == UInt64(LongModePagingTests.pml4) | (reserved ? 0 : bit))
     }
+
+    /// A 64-bit IDT gate's last dword is reserved with no type field (SDM Vol. 3A, 6.14.1 and
+    /// Figure 6-8; INT n lists no fault for it, unlike the "upper type field" of a 64-bit call
+    /// gate), so a nonzero value at bits 12:8 there does not fault: delivery proceeds, as in QEMU.
+    /// Bochs (long_mode_int) does raise #GP(vector × 8 + 2 + EXT) here; we follow the SDM.
+    @Test func idtGateUpperTypeFieldIsIgnored() throws {
+        let (m, run) = try LongModeExecutionTests.run64(prepare: { m, _ in
+            Gates.prepare(m)
+            m.setQword(0x0000_1F00 << 32, at: Gates.idt + 16 * 0x40 + 8)
+        }) { a in
+            Gates.begin(&a)
+            a.int(0x40)
+        }
+        #expect(run.reason == .halted)
+        #expect(m.events.deliveries.map(\.vector) == [0x40], "\(m.events.deliveries)")
+        #expect(m.cpu.rip == UInt64(Gates.handler) + 1, "halted in the handler")
+    }
 }
