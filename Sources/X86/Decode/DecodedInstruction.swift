@@ -112,10 +112,10 @@ struct Instruction {
         size == .qword ? UInt64(bitPattern: Int64(Int32(bitPattern: imm))) : UInt64(imm)
     }
     @inline(__always) var imm2: UInt16 { pointer.pointee.imm2 }
-    /// The bit of an `.sse` record's `imm` that REX.W sets.
+    /// The bit of an `.sse` or `.mmx` record's `imm` that REX.W sets.
     static let sseREXW: UInt32 = 1 << 24
-    /// An `.sse` instruction with REX.W: its general-register or memory integer operand is 64
-    /// bits (MOVQ, CVTSI2SS/SD, CVT(T)SS2SI/SD2SI, MOVNTI).
+    /// An `.sse` or `.mmx` instruction with REX.W: its general-register or memory integer
+    /// operand is 64 bits (MOVQ, CVTSI2SS/SD, CVT(T)SS2SI/SD2SI, MOVNTI).
     @inline(__always) var sseOperand64: Bool { imm & Instruction.sseREXW != 0 }
     @inline(__always) var endOffset: UInt16 { pointer.pointee.endOffset }
     @inline(__always) var hasMemoryOperand: Bool { pointer.pointee.hasMemoryOperand }

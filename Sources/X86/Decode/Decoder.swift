@@ -579,8 +579,8 @@ struct Decoder {
     }
 
     /// MMX, SSE and SSE2 opcodes with a ModRM byte: `.mmx` for MMX's own opcodes without a
-    /// mandatory prefix, `.sse` for the rest, with `imm` = the opcode byte | `SIMDPrefix` << 8
-    /// | `SSEForm` << 16 | REX.W << 24 (an undefined form decodes as #UD). `imm2` holds the imm8 of the forms
+    /// mandatory prefix, with `imm` = the opcode byte | REX.W << 24, and `.sse` for the rest,
+    /// with `imm` = the opcode byte | `SIMDPrefix` << 8 | `SSEForm` << 16 | REX.W << 24 (an undefined form decodes as #UD). `imm2` holds the imm8 of the forms
     /// that have one (0F 70–73, C2, C4–C6).
     private mutating func decodeSIMD(_ opcode: UInt8) {
         let mmx = simdPrefix == .none && MMXEncoding.isMMXOpcode(opcode)
@@ -589,7 +589,11 @@ struct Decoder {
         if (0x70...0x73).contains(opcode) || (0xC2...0xC6).contains(opcode) && opcode != 0xC3 {
             out.imm2 = UInt16(imm8())
         }
-        guard !mmx else { return }
+        guard !mmx else {
+            // REX.W widens MOVD to MOVQ mm, r/m64 (0F 6E) and MOVQ r/m64, mm (0F 7E).
+            if rexW { out.imm |= Instruction.sseREXW }
+            return
+        }
         guard let form = SSEEncoding.form(opcode, simdPrefix, reg: out.sub, memory: !isRegisterForm) else {
             setInvalid()
             return

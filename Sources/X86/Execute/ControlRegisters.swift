@@ -96,6 +96,12 @@ extension CPU {
     /// non-global entry. All 32 bits are kept: bits 11:5, ignored by 32-bit paging, address the
     /// PDPT once PAE is on.
     func writeCR3(_ value: UInt64) -> Step {
+        // In IA-32e mode the bits of CR3 at and above MAXPHYADDR (CPUID 80000008h EAX[7:0]) are
+        // reserved, bit 63 too without PCIDs: #GP(0) (SDM Vol. 3A, 4.5.2 and Table 4-12; Vol. 2,
+        // MOV to CR). The paging-structure entries use the same width (`aboveAddressWidth`).
+        if longModeActive && value & CPU.aboveAddressWidth != 0 {
+            return raiseFault(.generalProtection, errorCode: 0)
+        }
         let old = cr3
         cr3 = value
         if pagingEnabled && paeEnabled && !longModeActive {

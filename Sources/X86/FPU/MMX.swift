@@ -26,12 +26,12 @@ extension CPU {
             fpu.top = 0
             fpu.occupied = 0
             return .next
-        case 0x6E:                                                        // MOVD mm, r/m32
-            guard let value = readRM(d, .dword) else { return .fault }
+        case 0x6E:                                                        // MOVD mm, r/m32; MOVQ mm, r/m64
+            guard let value = readRM(d, d.sseOperand64 ? .qword : .dword) else { return .fault }
             fpu.setMMX(destination, UInt64(value))
             step = .next
-        case 0x7E:                                                        // MOVD r/m32, mm
-            step = writeRM(d, .dword, fpu.mmx(destination)) ? .next : .fault
+        case 0x7E:                                                        // MOVD r/m32, mm; MOVQ r/m64, mm
+            step = writeRM(d, d.sseOperand64 ? .qword : .dword, fpu.mmx(destination)) ? .next : .fault
         case 0x7F:                                                        // MOVQ mm/m64, mm
             if d.hasMemoryOperand {
                 step = write64(d.segment, effectiveAddress(d), fpu.mmx(destination)) ? .next : .fault

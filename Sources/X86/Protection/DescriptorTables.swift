@@ -20,19 +20,34 @@ extension CPU {
 
     /// The upper eight bytes of a 16-byte descriptor of IA-32e mode (an LDT or TSS descriptor,
     /// a call gate; SDM Vol. 3A, 5.8.3.1 and 7.2.3). `nil` with #GP(selector) pending when the
-    /// selector's table (GDT or LDT) ends before them, or #PF when reading faults.
+    /// selector's table (GDT or LDT) ends before them or their type field is not zero, or #PF
+    /// when reading faults.
     func upperDescriptorHalf(_ selector: UInt16) -> UInt64? {
         guard let address = descriptorAddress(selector, size: 16) else {
             raiseFault(.generalProtection, errorCode: selector.errorCode)
             return nil
         }
-        return asSupervisor { readLinear(address &+ 8, as: UInt64.self) }
+        guard let upper = asSupervisor({ readLinear(address &+ 8, as: UInt64.self) }) else { return nil }
+        // Bits 12:8 of the last dword sit where a descriptor's type and S flag would, and must be
+        // 0 so that an 8-byte legacy descriptor there is not taken for an upper half (SDM Vol. 3A,
+        // Figures 5-9 and 7-4; Bochs's fetch_raw_descriptor_64 checks the same for all of them).
+        if (upper >> 32) & 0x1F00 != 0 {
+            raiseFault(.generalProtection, errorCode: selector.errorCode)
+            return nil
+        }
+        return upper
     }
 
-    /// Bits 63:32 of an IA-32e mode LDT or TSS descriptor's base, from its upper half, which
-    /// must be canonical with the lower half's (SDM Vol. 3A, 7.2.3); `nil` as `upperDescriptorHalf`.
-    func systemDescriptorUpperBase(_ selector: UInt16) -> UInt64? {
-        upperDescriptorHalf(selector).map { ($0 & 0xFFFF_FFFF) << 32 }
+    /// The 64-bit base of an IA-32e mode LDT or TSS descriptor: the lower half's 32 bits and
+    /// bits 63:32 from `upper` (SDM Vol. 3A, 7.2.3). `nil` with #GP(selector) pending when it is
+    /// not canonical (SDM Vol. 2, LLDT and LTR; Bochs checks it after the type and P checks).
+    func systemDescriptorBase(_ selector: UInt16, _ descriptor: Descriptor, upper: UInt64) -> UInt64? {
+        let base = UInt64(descriptor.base) | (upper & 0xFFFF_FFFF) << 32
+        guard isCanonical(base) else {
+            raiseFault(.generalProtection, errorCode: selector.errorCode)
+            return nil
+        }
+        return base
     }
 
     /// Reads a selector's descriptor; `nil` with an exception pending when the selector lies

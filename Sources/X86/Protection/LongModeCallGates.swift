@@ -16,13 +16,8 @@ extension CPU {
             raiseFault(.generalProtection, errorCode: selector.errorCode)
             return nil
         }
+        // The upper half's type field must be 0 (checked there; SDM Vol. 3A, Figure 5-9).
         guard let upper = upperDescriptorHalf(selector) else { return nil }
-        // Bits 12:8 of the gate's last dword sit where a descriptor's type and S flag would: an
-        // 8-byte legacy descriptor there makes them nonzero (SDM Vol. 3A, Figure 5-9).
-        if (upper >> 32) & 0x1F00 != 0 {
-            raiseFault(.generalProtection, errorCode: selector.errorCode)
-            return nil
-        }
         guard let (target, code) = callGateTarget(selector, gate, forCall: forCall) else { return nil }
         return (target, code, UInt64(gate.gateOffset) | (upper & 0xFFFF_FFFF) << 32)
     }

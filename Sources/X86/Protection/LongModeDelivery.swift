@@ -32,6 +32,8 @@ extension CPU {
         }
         guard let low = asSupervisor({ readLinear(idtr.base &+ entry, as: UInt64.self) }),
               let high = asSupervisor({ readLinear(idtr.base &+ entry &+ 8, as: UInt64.self) }) else { return false }
+        // The gate's last dword is reserved, without the type field of 16-byte GDT/LDT entries
+        // (SDM Vol. 3A, Figure 6-8): it is not checked (as in QEMU; Bochs raises #GP there).
         let gate = LongModeGate(low: low, high: high)
         guard gate.type == LongModeGate.interruptGate || gate.type == LongModeGate.trapGate,
               !(kind == .software && gate.privilegeLevel < cpl) else {

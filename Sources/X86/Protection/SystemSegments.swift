@@ -39,6 +39,14 @@ extension CPU {
             return false
         }
         guard let descriptor = readDescriptor(selector, vector: vector, errorCode: selector.errorCode | external) else { return false }
+        // IA-32e mode reads the whole 16-byte descriptor before checking it, as Bochs does: the
+        // limit covers all 16 bytes and the upper type field must be 0 (#GP(selector)). Only
+        // LLDT loads an LDT in IA-32e mode (no task switches), so `vector` is #GP there.
+        var upper: UInt64 = 0
+        if longModeActive {
+            guard let half = upperDescriptorHalf(selector) else { return false }
+            upper = half
+        }
         if descriptor.systemType != .ldt {
             raiseFault(vector, errorCode: selector.errorCode | external)
             return false
@@ -47,11 +55,12 @@ extension CPU {
             raiseFault(notPresent, errorCode: selector.errorCode | external)
             return false
         }
-        ldtr = descriptor.cache(selector: selector)
+        var cache = descriptor.cache(selector: selector)
         if longModeActive {
-            guard let upper = systemDescriptorUpperBase(selector) else { return false }
-            ldtr.base |= upper
+            guard let base = systemDescriptorBase(selector, descriptor, upper: upper) else { return false }
+            cache.base = base
         }
+        ldtr = cache
         return true
     }
 
@@ -66,7 +75,20 @@ extension CPU {
             return false
         }
         guard let descriptor = readDescriptor(selector) else { return false }
+        // IA-32e mode reads the whole 16-byte descriptor first (limit, upper type field 0), as
+        // for LLDT.
+        var upper: UInt64 = 0
+        if longModeActive {
+            guard let half = upperDescriptorHalf(selector) else { return false }
+            upper = half
+        }
         if descriptor.systemType != .availableTSS16 && descriptor.systemType != .availableTSS32 {
+            raiseFault(.generalProtection, errorCode: selector.errorCode)
+            return false
+        }
+        // IA-32e mode has only the 64-bit TSS, of type 9 (an "available 32-bit TSS") in a
+        // 16-byte descriptor (SDM Vol. 3A, 7.7).
+        if longModeActive && descriptor.systemType != .availableTSS32 {
             raiseFault(.generalProtection, errorCode: selector.errorCode)
             return false
         }
@@ -74,20 +96,14 @@ extension CPU {
             raiseFault(.segmentNotPresent, errorCode: selector.errorCode)
             return false
         }
-        // IA-32e mode has only the 64-bit TSS, of type 9 (an "available 32-bit TSS") in a
-        // 16-byte descriptor (SDM Vol. 3A, 7.7).
-        var upper: UInt64 = 0
+        var base = UInt64(descriptor.base)
         if longModeActive {
-            guard descriptor.systemType == .availableTSS32 else {
-                raiseFault(.generalProtection, errorCode: selector.errorCode)
-                return false
-            }
-            guard let read = systemDescriptorUpperBase(selector) else { return false }
-            upper = read
+            guard let full = systemDescriptorBase(selector, descriptor, upper: upper) else { return false }
+            base = full
         }
         guard setBusy(selector, true) else { return false }
         loadBusyTaskRegister(selector, descriptor)
-        taskRegister.base |= upper
+        taskRegister.base = base
         return true
     }
 

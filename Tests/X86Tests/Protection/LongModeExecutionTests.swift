@@ -226,6 +226,31 @@ import X86Asm
         #expect(m.cpu.fpu.st(0) == Extended80.one)
     }
 
+    /// MMX MOVD with REX.W is MOVQ (SDM Vol. 2, MOVD/MOVQ): REX.W 0F 6E loads all 64 bits of a
+    /// general register or qword into MMn, REX.W 0F 7E stores all 64 bits; without REX.W they
+    /// stay 32-bit (the register destination zero-extended).
+    @Test func mmxMovqWithREXWMovesSixtyFourBits() throws {
+        let (m, run) = try Self.run64(prepare: { m, _ in m.setQword(0xCAFE_F00D_1234_5678, at: 0x3008) }) { a in
+            a.movabs(.rax, 0x1122_3344_5566_7788)
+            a.movabs(.rcx, -1)
+            a.mov(.rdi, 0x3000)
+            a.db([0x48, 0x0F, 0x6E, 0xC0])               // movq mm0, rax
+            a.db([0x48, 0x0F, 0x7E, 0xC3])               // movq rbx, mm0
+            a.db([0x49, 0x0F, 0x7E, 0xC7])               // movq r15, mm0 (REX.B names R15)
+            a.db([0x0F, 0x7E, 0xC1])                     // movd ecx, mm0
+            a.db([0x48, 0x0F, 0x7E, 0x07])               // movq [rdi], mm0
+            a.db([0x48, 0x0F, 0x6E, 0x4F, 0x08])         // movq mm1, [rdi + 8]
+            a.db([0x48, 0x0F, 0x7E, 0xCA])               // movq rdx, mm1
+            a.db([0x0F, 0x77])                           // emms
+        }
+        m.expectClean(run)
+        #expect(m.cpu.register(.rbx) == 0x1122_3344_5566_7788)
+        #expect(m.cpu.register(.r15) == 0x1122_3344_5566_7788)
+        #expect(m.cpu.register(.rcx) == 0x5566_7788, "MOVD: 32 bits, zero-extended")
+        #expect(m.physicalQword(at: 0x3000) == 0x1122_3344_5566_7788)
+        #expect(m.cpu.register(.rdx) == 0xCAFE_F00D_1234_5678)
+    }
+
     /// Far transfers in 64-bit mode with 8-byte offsets: RETFQ, JMP m16:64 and CALL m16:64.
     @Test func farTransfersWithSixtyFourBitOffsets() throws {
         var afterReturn: Label!, jumpTarget: Label!, callee: Label!, jumpPointer: Label!, callPointer: Label!
