@@ -113,7 +113,7 @@ extension CPU {
               let raw = asSupervisor({ mappedLinear(idtr.base &+ entry, length: 16, forWrite: false) }) else { return false }
         let gate = LongModeGate(low: raw.loadUnaligned(as: UInt64.self), high: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         guard gate.type == LongModeGate.interruptGate || gate.type == LongModeGate.trapGate, gate.isPresent,
-              gate.high >> 40 & 0x1F == 0, gate.stackTableIndex == 0, kind != .software || gate.privilegeLevel >= cpl,
+              gate.stackTableIndex == 0, kind != .software || gate.privilegeLevel >= cpl,
               isCanonical(gate.offset),
               let code = mappedCodeDescriptor(gate.selector), code.isLongModeCode, code.runs(atLevel: cpl) else { return false }
         let stackPointer = regs[GeneralRegister.rsp.rawValue]
