@@ -3,18 +3,20 @@ import X86Asm
 /// The code that takes the CPU from reset into the state a differential case starts in, in
 /// either of the oracle's modes:
 ///
-/// - **32-bit:** protected mode at CPL 0 with flat 4 GiB code and data segments (selectors 08h
-///   and 10h), paging off — what unicorn's UC_MODE_32 starts in.
+/// - **32-bit:** protected mode at CPL 3 with flat 4 GiB user code and data segments (selectors
+///   33h and 23h), paging off, entered through an IRETD to the case's code.
 /// - **64-bit:** long mode at CPL 3 (user code 2Bh, user data and stack 23h, FS and GS base 0),
 ///   entered through 4-level page tables that identity-map the first 2 MiB with user access,
-///   then an IRETQ to the case's code. unicorn runs the same code at CPL 0 on flat memory; the
-///   templates use nothing that depends on the privilege level.
+///   then an IRETQ to the case's code.
+///
+/// unicorn runs the same code at CPL 0 on flat memory; the templates use nothing that depends
+/// on the privilege level.
 ///
 /// Both set CR4.OSFXSR and CR4.OSXMMEXCPT (SSE enabled), load MXCSR and the XMM registers
 /// (8 or 16), EFLAGS' status flags and DF, and the general registers (8 or 16), and both leave
 /// an IDT of limit 0, so that an exception in the stream ends in shutdown rather than in a
-/// handler. The case's code ends with HLT, which halts at CPL 0 and raises #GP at CPL 3: the
-/// runner takes the 64-bit final state at that #GP (`DifferentialRunner`).
+/// handler. The case's code ends with HLT, which raises #GP at CPL 3: the runner takes the
+/// final state at that #GP (`DifferentialRunner`).
 ///
 /// It lives below `reservedEnd`, where no case may put code or data:
 ///
@@ -52,6 +54,7 @@ enum DifferentialEntry {
     static let longCodeSelector: UInt16 = 0x18
     static let userDataSelector: UInt16 = 0x20 | 3
     static let userLongCodeSelector: UInt16 = 0x28 | 3
+    static let userCodeSelector: UInt16 = 0x30 | 3
 
     /// The entry code for `mode` (32 or 64), to be placed at `entryAddress` and entered in real
     /// mode at 0000:entryAddress.
@@ -67,8 +70,9 @@ enum DifferentialEntry {
         a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0x9A, flags: 0xA)   // 18h: 64-bit code, DPL 0
         a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0xF2, flags: 0xC)   // 20h: data, DPL 3
         a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0xFA, flags: 0xA)   // 28h: 64-bit code, DPL 3
+        a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0xFA, flags: 0xC)   // 30h: 32-bit code, DPL 3
         a.bind(gdtr)
-        a.dw(6 * 8 - 1)
+        a.dw(7 * 8 - 1)
         a.dd(gdt)
         a.bind(idtr)
         a.dw(0)
@@ -83,24 +87,28 @@ enum DifferentialEntry {
         if mode == 64 {
             enterUserLongMode(&a)
         } else {
-            enterFlatProtectedMode(&a)
+            enterUserProtectedMode(&a)
         }
         return try a.finish()
     }
 
-    /// 32-bit mode, CPL 0: status flags and DF through POPFD on the entry's stack, the eight
-    /// registers (ESP last), then a jump to the case's code.
-    private static func enterFlatProtectedMode(_ a: inout Assembler) {
+    /// 32-bit mode, CPL 3: user data segments, then an IRETD frame (SS, ESP, EFLAGS, CS, EIP)
+    /// from the state block and the other seven registers.
+    private static func enterUserProtectedMode(_ a: inout Assembler) {
+        a.mov(.ax, Int(userDataSelector))
+        for segment in [SegReg.ds, .es, .fs, .gs] { a.mov(segment, .ax) }
         loadSSEState(&a, registers: 8, bits: .b32)
         a.mov(.esp, stackTop)
+        a.push(Int(userDataSelector), size: .dword)
+        a.push(Mem(disp: stateAddress + StateBlock.register(4), size: .dword))
         a.push(Mem(disp: stateAddress + StateBlock.flags, size: .dword))
-        a.popfd()
+        a.push(Int(userCodeSelector), size: .dword)
+        a.push(Mem(disp: stateAddress + StateBlock.instructionPointer, size: .dword))
         let registers: [Reg32] = [.eax, .ecx, .edx, .ebx, .esp, .ebp, .esi, .edi]
         for (number, register) in registers.enumerated() where number != 4 {
             a.mov(register, Mem(disp: stateAddress + StateBlock.register(number), size: .dword))
         }
-        a.mov(.esp, Mem(disp: stateAddress + StateBlock.register(4), size: .dword))
-        a.jmp(Mem(disp: stateAddress + StateBlock.instructionPointer, size: .dword))
+        a.iretd()
     }
 
     /// 64-bit mode, CPL 3: identity page tables with user access, long mode, user data

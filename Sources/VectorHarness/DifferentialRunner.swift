@@ -27,15 +27,14 @@ public struct DifferentialFailure: Sendable, CustomStringConvertible {
 }
 
 /// Runs differential cases (`Tools/differential/oracle.py`) on the CPU — in 32-bit flat
-/// protected mode at CPL 0 or in 64-bit mode at CPL 3 (`DifferentialEntry`) — and compares each
+/// protected mode or in 64-bit mode, at CPL 3 (`DifferentialEntry`) — and compares each
 /// with unicorn's final state: the general registers (less bits the case marks undefined),
 /// EIP/RIP, the EFLAGS bits the case marks defined, the XMM registers, the MXCSR bits the case
 /// marks compared, and every byte of the data window.
 ///
-/// A 32-bit stream ends at the HLT the runner appends. In 64-bit mode that HLT runs at CPL 3
-/// and raises #GP (SDM Vol. 2A, HLT), which is how the stream ends there: the final state is
-/// the one the #GP finds, taken as it is delivered (the IDT's limit of 0 then ends the run in
-/// shutdown without touching registers or memory).
+/// A stream ends at the HLT the runner appends, which at CPL 3 raises #GP (SDM Vol. 2A, HLT):
+/// the final state is the one the #GP finds, taken as it is delivered (the IDT's limit of 0
+/// then ends the run in shutdown without touching registers or memory).
 public final class DifferentialRunner: CPUObserver {
     /// RAM from 0 up: the entry code below `DifferentialEntry.reservedEnd`, then room for a
     /// case's data window and code (all within the 2 MiB the 64-bit page tables map).
@@ -177,12 +176,10 @@ public final class DifferentialRunner: CPUObserver {
         var differences: [String] = []
         // The final general registers, EFLAGS and instruction pointer (at the HLT).
         let registerValues: [UInt64], eflags: UInt32, instructionPointer: UInt64
-        if testCase.mode == 64, let state = atFirstDelivery, delivered.first == 13, state.instructionPointer == end {
+        if let state = atFirstDelivery, delivered.first == 13, state.instructionPointer == end {
             (registerValues, eflags, instructionPointer) = state
         } else {
-            if testCase.mode == 64 || stop != .halted {
-                differences.append("stopped: \(stop)" + (cpu.shutdownChain.isEmpty ? "" : " after exceptions \(cpu.shutdownChain)"))
-            }
+            differences.append("stopped: \(stop)" + (cpu.shutdownChain.isEmpty ? "" : " after exceptions \(cpu.shutdownChain)"))
             if !delivered.isEmpty {
                 differences.append("delivered exceptions \(delivered)" + (atFirstDelivery.map { " at \(hex($0.instructionPointer))" } ?? ""))
             }

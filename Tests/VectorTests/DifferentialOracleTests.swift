@@ -88,6 +88,14 @@ import Testing
                 == ["xmm15=0001020304050607_08090A0B0C0D0E0F want 0001020304050607_08090A0B0C0D0E00"])
     }
 
+    /// 32-bit streams run at CPL 3 too: CLI with IOPL 0 is #GP(0) there (at CPL 0 it would
+    /// have run), reported at the CLI rather than at the HLT's #GP after it.
+    @Test func aThirtyTwoBitCaseRunsAtUserLevel() throws {
+        let cli = try Self.decode(Self.addCase(code: "fa", final: #"{"registers":{"eax":1,"ecx":0,"edx":0,"ebx":2,"esp":69632,"ebp":0,"esi":0,"edi":0},"eflags":2,"eip":131073,"memory":[]}"#))
+        let differences = try DifferentialRunner().differences(cli)
+        #expect(differences.contains("delivered exceptions [13, 8] at 20000"), "\(differences)")
+    }
+
     @Test func aPlantedRegisterValueFails() throws {
         var planted = try Self.decode(Self.addCase())
         planted.final.registers["eax"] = 4

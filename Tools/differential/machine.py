@@ -11,8 +11,8 @@ Nothing else is mapped (the Swift runner keeps its mode-entry code and tables be
 
 32-bit mode: segments are flat (base 0, 4 GiB), CPL 0, paging off: unicorn's UC_MODE_32 starts
 that way. 64-bit mode: unicorn's UC_MODE_64 runs 64-bit code on flat memory, CPL 0, FS and GS
-bases 0 (the Swift runner runs the same code at CPL 3 under identity-mapped 4-level paging; the
-templates use nothing that depends on the privilege level). An access outside the data window
+bases 0. The Swift runner runs the same code at CPL 3 (in 64-bit mode under identity-mapped
+4-level paging); the templates use nothing that depends on the privilege level. An access outside the data window
 makes the instruction unacceptable to the generator.
 
 The machine state is the general registers (8 or 16), EFLAGS, the XMM registers (8 or 16) and
