@@ -1,0 +1,58 @@
+/// An interrupt message on the APIC bus (the system bus of xAPIC systems): what an I/O APIC
+/// redirection entry or a local APIC's interrupt command register sends, and what the local
+/// APICs it names accept (SDM Vol. 3A, 11.6.1 and 11.12; 82093AA I/O APIC datasheet, 3.2.4).
+/// The machine routes messages; devices never call each other.
+public struct InterruptMessage: Sendable, Equatable, CustomStringConvertible {
+    /// How the destination local APICs act on the message.
+    public enum DeliveryMode: UInt8, Sendable {
+        case fixed = 0
+        case lowestPriority = 1
+        case systemManagement = 2
+        case nonMaskable = 4
+        case initialize = 5
+        case startUp = 6
+        case externalInterrupt = 7
+    }
+
+    /// Who the message is for.
+    public enum Destination: Sendable, Equatable {
+        /// APIC ID `id` (0xFF: every local APIC).
+        case physical(UInt8)
+        /// Every local APIC whose logical destination (LDR, under DFR's model) matches the mask.
+        case logical(UInt8)
+        /// The ICR's shorthands.
+        case selfOnly, allIncludingSelf, allExcludingSelf
+    }
+
+    public var mode: DeliveryMode
+    public var destination: Destination
+    public var vector: UInt8
+    /// Level-triggered (the I/O APIC then waits for the EOI before delivering again).
+    public var levelTriggered: Bool
+    /// An INIT with the level bit clear and level trigger: "INIT level de-assert", which
+    /// only resynchronises arbitration IDs (SDM Vol. 3A, 11.6.1).
+    public var assert: Bool
+    /// The local APIC ID of the sender, for shorthands and traces (`nil` from an I/O APIC).
+    public var source: UInt8?
+
+    public init(mode: DeliveryMode, destination: Destination, vector: UInt8, levelTriggered: Bool = false,
+                assert: Bool = true, source: UInt8? = nil) {
+        self.mode = mode
+        self.destination = destination
+        self.vector = vector
+        self.levelTriggered = levelTriggered
+        self.assert = assert
+        self.source = source
+    }
+
+    public var description: String {
+        let target: String = switch destination {
+        case .physical(let id): "physical \(id)"
+        case .logical(let mask): "logical 0x" + String(mask, radix: 16)
+        case .selfOnly: "self"
+        case .allIncludingSelf: "all"
+        case .allExcludingSelf: "all-but-self"
+        }
+        return "\(mode) vector 0x\(String(vector, radix: 16)) to \(target)" + (levelTriggered ? " level" : "")
+    }
+}
