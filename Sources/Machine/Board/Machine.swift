@@ -48,9 +48,10 @@ public final class Machine {
         trace = EventTrace(keepAll: configuration.keepTrace)
         memory = try PhysicalMemory(ramSize: configuration.memorySize)
         memory.installROM(configuration.firmware)
-        bus = SystemBus(memory: memory)
-        cpus = [CPU(bus: bus, index: 0, isBootstrapProcessor: true)]
-        unansweredShutdown = [false]
+        let bus = SystemBus(memory: memory)
+        self.bus = bus
+        cpus = (0..<configuration.processorCount).map { CPU(bus: bus, index: $0, isBootstrapProcessor: $0 == 0) }
+        unansweredShutdown = Array(repeating: false, count: cpus.count)
         devices = BoardDevices()
         controller = PowerResetController(machine: self, board: configuration.board, quirks: configuration.quirks,
                                           onReset: configuration.onReset, onShutdown: configuration.onShutdown,
@@ -69,8 +70,13 @@ public final class Machine {
 
     // MARK: Running
 
-    /// Longest slice between looks at devices, in instructions.
+    /// Longest slice between looks at devices, in instructions, with one processor.
     static let maximumSlice: UInt64 = 1_000_000
+    /// With several processors, the round-robin quantum: each CPU that can run gets a slice of
+    /// at most this many instructions in turn (cut short at the next device deadline, and when
+    /// it halts or waits for a start-up IPI), so a CPU's write is seen by the others within
+    /// a round.
+    static let quantum: UInt64 = 10_000
 
     /// Runs until the guest or a policy ends the run.
     public func run() -> RunOutcome {
@@ -80,33 +86,45 @@ public final class Machine {
                                                   ("memory", .number(UInt64(configuration.memorySize)))]
             if let label = configuration.label { fields.append(("label", .text(label))) }
             emit(TraceEvent("power-on", fields))
-            cpuStarted(0)
+            cpusStarted()
         }
+        let longestSlice = cpus.count == 1 ? Machine.maximumSlice : Machine.quantum
         while outcome == nil {
-            controller.performPending()
-            if outcome != nil { break }
-            var slice = Machine.maximumSlice
-            if let deadline = nextDeadline() { slice = min(slice, max(1, deadline &- now)) }
-            if let limit = configuration.maxInstructions {
-                let done = tickCount
-                if done >= limit {
-                    finish(.instructionLimit)
-                    break
+            for index in cpus.indices {
+                controller.performPending()
+                if outcome != nil { break }
+                // A processor waiting for a start-up IPI costs nothing until one arrives.
+                if cpus[index].activity == .waitingForStartup && !cpus[index].hasStartupPending { continue }
+                var slice = longestSlice
+                if let deadline = nextDeadline() { slice = min(slice, max(1, deadline &- now)) }
+                if let limit = configuration.maxInstructions {
+                    let done = tickCount
+                    if done >= limit {
+                        finish(.instructionLimit)
+                        break
+                    }
+                    slice = min(slice, limit - done)
                 }
-                slice = min(slice, limit - done)
+                runSlice(of: index, limit: slice)
             }
-            let cpu = cpus[0]
-            runningCPU = 0
-            sliceStartTicks = cpu.ticks
-            let reason = cpu.run(limit: Int(slice))
-            clockBase &+= cpu.ticks &- sliceStartTicks
-            sliceStartTicks = cpu.ticks
-            runningCPU = nil
-            pollSerialInput()
-            advanceDevices()
-            handle(reason, cpu: 0)
         }
         return outcome!
+    }
+
+    /// Runs CPU `index` for at most `limit` ticks. Virtual time is shared and advances with
+    /// each slice: the processors take turns on one clock, so every device, and every CPU's
+    /// view of time, sees it only move forward.
+    private func runSlice(of index: Int, limit: UInt64) {
+        let cpu = cpus[index]
+        runningCPU = index
+        sliceStartTicks = cpu.ticks
+        let reason = cpu.run(limit: Int(limit))
+        clockBase &+= cpu.ticks &- sliceStartTicks
+        sliceStartTicks = cpu.ticks
+        runningCPU = nil
+        pollSerialInput()
+        advanceDevices()
+        handle(reason, cpu: index)
     }
 
     private func handle(_ reason: StopReason, cpu index: Int) {
@@ -227,27 +245,31 @@ public final class Machine {
 
     func initAllCPUs() {
         for device in devices.all { device.reset(.initSignal) }
-        for (index, cpu) in cpus.enumerated() {
-            cpu.applyINIT()
-            if cpu.isBootstrapProcessor { cpuStarted(index) }
-        }
+        for cpu in cpus { cpu.applyINIT() }
+        cpusStarted()
     }
 
     func platformReset(_ kind: ResetKind, clearRAM: Bool) {
         if clearRAM { memory.clearRAM() }
         for device in devices.all { device.reset(kind) }
-        for (index, cpu) in cpus.enumerated() {
-            cpu.powerOnReset()
-            if cpu.isBootstrapProcessor { cpuStarted(index) }
-        }
+        for cpu in cpus { cpu.powerOnReset() }
+        cpusStarted()
         applyA20()
     }
 
-    private func cpuStarted(_ index: Int) {
-        let cpu = cpus[index]
-        boots += 1
-        emit(TraceEvent("cpu-start", cpu: index, [("cs", .number(UInt64(cpu.segment(.cs).selector))),
-                                                   ("ip", .number(cpu.instructionPointer))]))
+    /// After power-on, a reset or a board-wide INIT: the bootstrap processor starts at the
+    /// reset vector (`cpu-start`), each application processor waits for a start-up IPI
+    /// (`wait-for-sipi`).
+    private func cpusStarted() {
+        for (index, cpu) in cpus.enumerated() {
+            if cpu.isBootstrapProcessor {
+                boots += 1
+                emit(TraceEvent("cpu-start", cpu: index, [("cs", .number(UInt64(cpu.segment(.cs).selector))),
+                                                           ("ip", .number(cpu.instructionPointer))]))
+            } else {
+                emit(TraceEvent("wait-for-sipi", cpu: index))
+            }
+        }
     }
 
     private func applyA20() {

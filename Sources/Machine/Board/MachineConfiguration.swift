@@ -5,6 +5,9 @@ import Hardware
 public struct MachineConfiguration {
     /// Guest RAM in bytes (1 MiB to 3 GiB, a multiple of 4 KiB).
     public var memorySize: Int = 32 << 20
+    /// Processors (1 to 64): CPU 0 is the bootstrap processor, the others application
+    /// processors that wait for a start-up IPI.
+    public var processorCount = 1
     public var board: BoardProfile = .pc
     public var quirks: Set<Quirk> = []
     public var onReset: ResetPolicy = .reboot
@@ -34,6 +37,7 @@ public struct MachineConfiguration {
     public var label: String?
 
     public static let memorySizeRange = (1 << 20)...(3 << 30)
+    public static let processorCountRange = 1...64
     public static let romSizes: Set<Int> = [64 << 10, 128 << 10, 256 << 10, 512 << 10]
     /// The largest boot payload: 0000:7C00 up to the EBDA's neighbourhood below 640 KiB.
     public static let maximumPayloadSize = 0x70000
@@ -48,6 +52,9 @@ public struct MachineConfiguration {
     public func validate() throws(MachineError) -> MultibootLoad? {
         if !MachineConfiguration.memorySizeRange.contains(memorySize) || memorySize % 4096 != 0 {
             throw .memorySizeOutOfRange(memorySize)
+        }
+        if !MachineConfiguration.processorCountRange.contains(processorCount) {
+            throw .processorCountOutOfRange(processorCount)
         }
         if !MachineConfiguration.romSizes.contains(firmware.count) {
             throw .unsupportedROMSize(firmware.count)
@@ -100,6 +107,7 @@ public protocol SerialInputSource: AnyObject {
 /// A machine that cannot be built as configured.
 public enum MachineError: Error, CustomStringConvertible, Equatable {
     case memorySizeOutOfRange(Int)
+    case processorCountOutOfRange(Int)
     case unsupportedROMSize(Int)
     case payloadTooLarge(Int)
     case payloadAndMultibootKernel
@@ -111,6 +119,8 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .memorySizeOutOfRange(let size):
             "memory size \(size) bytes is out of range (1 MiB to 3 GiB, a multiple of 4 KiB)"
+        case .processorCountOutOfRange(let count):
+            "\(count) processors is out of range (1 to 64)"
         case .unsupportedROMSize(let size):
             "firmware image is \(size) bytes; a ROM must be 64, 128, 256 or 512 KiB"
         case .payloadTooLarge(let size):

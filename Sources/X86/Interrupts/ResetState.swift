@@ -79,6 +79,10 @@ extension CPU {
         enterInitState()
     }
 
+    /// Whether a start-up IPI (or an INIT) waits to be taken at the next instruction boundary:
+    /// a processor waiting for start-up then has something to do.
+    public var hasStartupPending: Bool { startupPending || initPending }
+
     /// A start-up IPI; ignored unless the processor is waiting for one (SDM Vol. 3A, 10.4.4).
     public func signalStartup(vector: UInt8) {
         if activity == .waitingForStartup || initPending {

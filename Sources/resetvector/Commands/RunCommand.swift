@@ -40,6 +40,9 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Guest RAM, e.g. 32M or 1G (1 MiB to 3 GiB).", transform: MemorySize.init(parsing:))
     var memory = MemorySize(bytes: 32 << 20)
 
+    @Option(parsing: .unconditional, help: "Processors, 1 to 64: CPU 0 boots, the others wait for a start-up IPI.")
+    var smp = 1
+
     @OptionGroup var boardOptions: BoardOptions
 
     @Option(name: .customLong("quirk"), help: "Break a reset path on purpose (repeatable).")
@@ -88,6 +91,7 @@ struct RunCommand: ParsableCommand {
         } ?? ResetVectorROM.image()
         var configuration = MachineConfiguration(firmware: rom)
         configuration.memorySize = memory.bytes
+        configuration.processorCount = smp
         configuration.board = boardOptions.board
         configuration.quirks = Set(quirks)
         configuration.onReset = onReset
