@@ -25,3 +25,10 @@ public protocol InterruptController: AnyObject {
     /// pending interrupt, or `nil` when the request went away (the CPU then ignores it).
     func acknowledgeInterrupt() -> UInt8?
 }
+
+/// The platform's clock, which drives the time-stamp counter: virtual nanoseconds shared by
+/// every processor, so that TSCs agree across CPUs and keep counting while every CPU sleeps.
+public protocol TimeSource: AnyObject {
+    /// Virtual time in nanoseconds since power-on.
+    var now: UInt64 { get }
+}

@@ -14,6 +14,8 @@ public final class CPU {
     let bus: any Bus
     /// The controller answering interrupt-acknowledge cycles.
     public weak var interruptController: (any InterruptController)?
+    /// The platform's clock for the TSC; without one the TSC counts this CPU's clock ticks.
+    public weak var timeSource: (any TimeSource)?
     /// Told about deliveries, shutdown and other rare events (for traces and debuggers).
     public weak var observer: (any CPUObserver)? {
         didSet { hasObserver = observer != nil }

@@ -88,6 +88,48 @@ import X86Asm
         return Result(run: run, ticks: tickCapture, clock: clockCapture)
     }
 
+    /// The TSC counts virtual time, so it keeps counting while the CPU sleeps: across three
+    /// PIT ticks spent halted (the first arrives at once, latched before the guest unmasked
+    /// IRQ 0) it advances by about two tick periods (54.9 ms each at one count per nanosecond),
+    /// though the guest retires only a few hundred instructions meanwhile.
+    @Test func timeStampCounterCountsIdleTime() throws {
+        let payload = try SmallGuest.assemble { a in
+            let handler = a.newLabel("tick"), count = a.newLabel("count"), wait = a.newLabel("wait")
+            a.mov(.ax, handler)
+            a.mov(Mem(disp: 0x08 * 4), .ax)
+            a.mov(Mem(disp: 0x08 * 4 + 2, size: .word), 0)
+            a.in(.al, 0x21)
+            a.and(.al, 0xFE)                    // unmask IRQ 0
+            a.out(0x21, .al)
+            a.rdtsc()
+            a.mov(Mem(disp: 0x600, size: .dword), .eax)
+            a.mov(Mem(disp: 0x604, size: .dword), .edx)
+            a.bind(wait)
+            a.sti()
+            a.hlt()
+            a.cmp(Mem(label: count, size: .word), 3)
+            a.jcc(.b, wait)
+            a.rdtsc()
+            a.mov(Mem(disp: 0x608, size: .dword), .eax)
+            a.mov(Mem(disp: 0x60C, size: .dword), .edx)
+            a.haltLoop(interruptsEnabled: false)
+            a.bind(handler)
+            a.inc(Mem(label: count, size: .word))
+            a.outByte(0x20, 0x20)
+            a.iret()
+            a.bind(count)
+            a.dw(0)
+        }
+        let run = try TestBoard.run(payload: payload)
+        #expect(run.outcome == .allHalted)
+        func qword(_ address: UInt64) -> UInt64 {
+            run.machine.readMemory(address, count: 8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        let elapsed = qword(0x608) &- qword(0x600)
+        #expect(elapsed >= UInt64(1.99 * Self.pitPeriod), "TSC advanced \(elapsed) over three ticks")
+        #expect(run.machine.instructionCount < 1_000_000, "the CPU slept through them")
+    }
+
     /// The firmware programmed the PIT with IRQ 0 masked; its first rising edge is latched in
     /// the 8259 and delivered as soon as the guest unmasks IRQ 0. From then on a tick every
     /// 65536 PIT clocks (54.9254 ms), while the CPU sleeps in HLT between them.

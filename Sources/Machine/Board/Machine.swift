@@ -64,6 +64,7 @@ public final class Machine {
         for cpu in cpus {
             cpu.interruptController = self
             cpu.observer = self
+            cpu.timeSource = self
         }
         applyA20()
     }
@@ -310,7 +311,7 @@ public final class Machine {
 
 // MARK: - Services the devices and CPUs use
 
-extension Machine: Platform {
+extension Machine: Platform, TimeSource {
     public var now: UInt64 {
         guard let index = runningCPU else { return clockBase }
         return clockBase &+ (cpus[index].ticks &- sliceStartTicks)

@@ -89,8 +89,12 @@ extension CPU {
         return .exit
     }
 
-    /// The time-stamp counter: one per clock tick (`ticks`), plus the offset WRMSR set.
-    var timeStampCounter: UInt64 { ticks &+ tscOffset }
+    /// The time-stamp counter: one per nanosecond of the platform's clock (or, without one, per
+    /// clock tick of this CPU), plus the offset WRMSR and power-on set.
+    var timeStampCounter: UInt64 { timeStampBase &+ tscOffset }
+
+    /// What the TSC counts: platform time, or this CPU's ticks.
+    var timeStampBase: UInt64 { timeSource?.now ?? ticks }
 
     /// RDTSC, and RDTSCP (`sub` 1), which also loads ECX with IA32_TSC_AUX[31:0]. With CR4.TSD
     /// both are #GP(0) outside CPL 0 (SDM Vol. 2, RDTSC and RDTSCP).

@@ -90,7 +90,7 @@ extension CPU {
         if CPUIDIdentity.reportsLongMode, let written = writeLongModeMSR(index, value) { return written }
         switch index {
         case ModelSpecificRegisters.timeStampCounter:
-            tscOffset = value &- ticks
+            tscOffset = value &- timeStampBase
         case ModelSpecificRegisters.apicBase:
             // Reserved bits (above the physical address width, and 0–7, 9–10) must be zero.
             if value & (CPU.aboveAddressWidth | 0x6FF) != 0 { return false }

@@ -4,7 +4,7 @@ extension CPU {
     public func powerOnReset() {
         enterInitState()
         cr0 = 0x6000_0010
-        tscOffset = 0 &- ticks
+        tscOffset = 0 &- timeStampBase
         msrs = ModelSpecificRegisters()
         fpu = FPUState()
         sse = SSEState()
