@@ -134,6 +134,7 @@ import Testing
         #expect(entry(9) & Self.remoteIRR != 0)
         write(0x10 + 18, UInt32(Self.level) | 0x50)  // writing 0 to remote IRR keeps it
         #expect(entry(9) & Self.remoteIRR != 0)
+        #expect(sent.messages.count == 1)  // and nothing is sent before the EOI
     }
 
     @Test func outOfRangeIndicesReadZeroAndIgnoreWrites() {
