@@ -422,8 +422,9 @@ public final class LocalAPIC: TimedDevice {
         if !isSoftwareEnabled { lvt = lvt.map { $0 | Self.masked } }
     }
 
-    /// Delivers LVT entry `index` if it is unmasked: a fixed one is queued (timer and error
-    /// entries are always fixed and edge-triggered), the other modes are returned.
+    /// Delivers LVT entry `index` if it is unmasked: a fixed one is queued edge-triggered
+    /// (timer and error entries are always fixed; a level-triggered LINT0 goes through
+    /// `deliverLevel(pin:)`), the other modes are returned.
     /// Reserved mode 6 and the modes an entry does not support deliver nothing.
     @discardableResult
     private func deliverLocal(_ index: Int) -> Signal? {
@@ -431,9 +432,7 @@ public final class LocalAPIC: TimedDevice {
         guard entry & Self.masked == 0 else { return nil }
         let supportsModes = index != Self.timerEntry && index != Self.errorEntry
         switch supportsModes ? entry >> 8 & 7 : 0 {
-        case 0:
-            let level = index >= Self.lint0 && index < Self.errorEntry && entry & Self.levelTrigger != 0
-            queue(UInt8(truncatingIfNeeded: entry), levelTriggered: level)
+        case 0: queue(UInt8(truncatingIfNeeded: entry), levelTriggered: false)
         case 2: return .systemManagement
         case 4: return .nmi
         case 5 where index == Self.lint0 || index == Self.lint0 + 1: return .initialize
