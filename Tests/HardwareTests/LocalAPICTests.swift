@@ -270,13 +270,23 @@ import Testing
         #expect(!bit(R.triggerMode, 0x51))
     }
 
-    @Test func softwareDisabledHoldsRequests() {
+    @Test func softwareDisabledHoldsRequestsAndDropsNewOnes() {
+        enable()
         _ = apic.accept(fixed(0x40))
+        write(R.spuriousVector, 0xFF)
+        _ = apic.accept(fixed(0x50))
+        _ = apic.accept(InterruptMessage(mode: .lowestPriority, destination: .logical(1), vector: 0x51))
         #expect(bit(R.interruptRequest, 0x40))
+        #expect(!bit(R.interruptRequest, 0x50))
+        #expect(!bit(R.interruptRequest, 0x51))
         #expect(!apic.hasDeliverableInterrupt)
         #expect(apic.acknowledge() == 0xFF)
+        #expect(apic.accept(InterruptMessage(mode: .nonMaskable, destination: .physical(3), vector: 0)) == .nmi)
+        #expect(apic.accept(InterruptMessage(mode: .startUp, destination: .physical(3), vector: 0x10))
+            == .startUp(vector: 0x10))
         enable()
         #expect(apic.hasDeliverableInterrupt)
+        #expect(apic.acknowledge() == 0x40)
     }
 
     @Test func requestChangesAreReported() {

@@ -59,7 +59,8 @@ public final class LocalAPIC: TimedDevice {
     public var baseAddress: UInt64 = LocalAPIC.defaultBaseAddress
     /// IA32_APIC_BASE bit 11, the global enable, mirrored by the machine. While clear the
     /// APIC is off (SDM 11.4.3): it accepts no messages, delivers nothing, and its LINT0
-    /// and LINT1 pins act as the CPU's INTR and NMI inputs.
+    /// and LINT1 pins act as the CPU's INTR and NMI inputs. Its registers keep their values
+    /// (the SDM allows either; software reprograms the APIC after re-enabling it).
     public var isEnabled = true {
         didSet { requestMayHaveChanged() }
     }
@@ -289,15 +290,17 @@ public final class LocalAPIC: TimedDevice {
     /// Accepts a message addressed to this APIC (the machine has matched the destination
     /// and, for lowest priority, arbitrated). Fixed and lowest-priority vectors are queued
     /// in the IRR, with their TMR bit set for level trigger; vectors 0–15 are refused with
-    /// "receive illegal vector". Queued interrupts are held while the APIC is software
-    /// disabled (SDM 11.4.7.2). The other modes return what the CPU must do; an INIT level
+    /// "receive illegal vector". A software-disabled APIC still answers NMI, SMI, INIT and
+    /// start-up messages (SDM 11.4.7.2) but drops fixed and lowest-priority ones: it holds
+    /// the requests it had, and sets no IRR bit for new ones (as Linux's CPU hot-unplug
+    /// code relies on). The other modes return what the CPU must do; an INIT level
     /// de-assert only resynchronises arbitration IDs, which this machine does not model,
     /// so it returns `nil`.
     public func accept(_ message: InterruptMessage) -> Signal? {
         guard isEnabled else { return nil }
         switch message.mode {
         case .fixed, .lowestPriority:
-            queue(message.vector, levelTriggered: message.levelTriggered)
+            if isSoftwareEnabled { queue(message.vector, levelTriggered: message.levelTriggered) }
             return nil
         case .systemManagement: return .systemManagement
         case .nonMaskable: return .nmi
@@ -310,7 +313,8 @@ public final class LocalAPIC: TimedDevice {
     // MARK: Delivery to the CPU (SDM 11.8.3 to 11.8.5)
 
     /// Whether the CPU should be interrupted: the APIC is enabled, globally and by software,
-    /// and the highest pending vector's priority class is above the PPR's.
+    /// and the highest pending vector's priority class is above the PPR's. Requests held
+    /// while the APIC is software disabled wait for it to be enabled again.
     public var hasDeliverableInterrupt: Bool { deliverableVector != nil }
 
     private var deliverableVector: UInt8? {
@@ -338,8 +342,10 @@ public final class LocalAPIC: TimedDevice {
         guard triggerMode.contains(vector) else { return }
         triggerMode.remove(vector)
         onEndOfInterrupt?(vector)
-        for pin in 0..<2 where lvt[Self.lint0 + pin] & Self.remoteIRR != 0 && UInt8(truncatingIfNeeded: lvt[Self.lint0 + pin]) == vector {
-            lvt[Self.lint0 + pin] &= ~Self.remoteIRR
+        for pin in 0..<2 {
+            let entry = lvt[Self.lint0 + pin]
+            guard entry & Self.remoteIRR != 0, UInt8(truncatingIfNeeded: entry) == vector else { continue }
+            lvt[Self.lint0 + pin] = entry & ~Self.remoteIRR
             deliverLevel(pin: pin)
         }
     }
