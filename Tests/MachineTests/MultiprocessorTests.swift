@@ -6,8 +6,8 @@ import X86
 import X86Asm
 
 /// Several processors (`--smp N`): one bootstrap processor, application processors that wait
-/// for a start-up IPI at no cost, round-robin slices on one shared clock. (The local APIC,
-/// which will send the IPIs, is not wired yet; tests start an AP through the CPU's own input.)
+/// for a start-up IPI at no cost, round-robin slices on one shared clock, and the local APICs'
+/// INIT and start-up IPIs between them.
 @Suite struct MultiprocessorTests {
     /// A reset story with four processors reads as with one for the BSP, and every AP is
     /// parked waiting for a start-up IPI at power-on and again after the board's INIT.
@@ -73,7 +73,63 @@ import X86Asm
         #expect(first.machine.cpus.map(\.instructionsRetired) == second.machine.cpus.map(\.instructionsRetired))
         #expect(first.records.map { EventTrace.humanLine($0) } == second.records.map { EventTrace.humanLine($0) })
     }
+
+    /// The MP specification's start-up from the bootstrap processor, through its local APIC's
+    /// ICR at FEE00300h in flat protected mode: INIT, SIPI, SIPI to all excluding self. Each
+    /// AP starts in real mode at 9000:0000, counts itself in with LOCK INC and halts; the BSP
+    /// waits for the count and reports it through the exit port. The second SIPI finds the
+    /// APs running (the BSP waits in between, as the specification says) and is ignored.
+    @Test func startupIPIsWakeEveryApplicationProcessor() throws {
+        let payload = try SmallGuest.assemble { a in
+            let gdt = a.newLabel("gdt"), gdtr = a.newLabel("gdtr"), wait = a.newLabel("wait")
+            a.enterProtectedMode(gdtr: Mem(label: gdtr), codeSelector: 0x08, dataSelector: 0x10)
+            a.mov(Mem(disp: 0xFEE0_0310, size: .dword), 0)
+            for command in [0x000C_4500, 0x000C_4690, 0x000C_4690] {    // INIT, SIPI 90h, SIPI 90h
+                a.mov(Mem(disp: 0xFEE0_0300, size: .dword), command)
+                // The specification's delays (10 ms, 200 µs) as a busy loop longer than a quantum.
+                let delay = a.newLabel()
+                a.mov(.ecx, 30_000)
+                a.bind(delay)
+                a.loop(delay)
+            }
+            a.bind(wait)
+            a.cmp(Mem(disp: 0x8_0000, size: .word), 3)
+            a.jcc(.b, wait)
+            a.mov(.al, Mem(disp: 0x8_0000, size: .byte))
+            a.out(0xF4, .al)
+            a.align(8)
+            a.bind(gdt)
+            a.db([UInt8](repeating: 0, count: 8))
+            a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0x9A, flags: 0xC)
+            a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0x92, flags: 0xC)
+            a.bind(gdtr)
+            a.dw(0x17)
+            a.dd(gdt)
+        }
+        var ap = Assembler(bits: .b16, origin: 0)
+        let park = ap.newLabel()
+        ap.mov(.ax, 0x8000)
+        ap.mov(.ds, .ax)
+        ap.lock()
+        ap.inc(Mem(disp: 0, size: .word))
+        ap.bind(park)
+        ap.cli()
+        ap.hlt()
+        ap.jmpShort(park)
+        let apCode = try ap.finish()
+        let run = try TestBoard.run(payload: payload, configure: {
+            $0.processorCount = 4
+            $0.exitPort = 0xF4
+        }, prepare: { $0.writeMemory(apCode, at: 0x9_0000) })
+        #expect(run.outcome == .exitRequested(status: 7), "three APs counted in")
+        let ipis = run.records.named("ipi")
+        #expect(ipis.count == 3 && ipis.allSatisfy { $0.event.cpu == 0 && $0.event["to"] == .numbers([1, 2, 3]) })
+        #expect(run.records.named("init").map(\.event.cpu) == [1, 2, 3])
+        #expect(run.records.named("sipi").map(\.event.cpu) == [1, 2, 3], "the second SIPI is ignored")
+        for ap in run.machine.cpus.dropFirst() { #expect(ap.activity == .halted) }
+    }
 }
+
 
 extension MachineConfiguration {
     /// This configuration changed by `change`.

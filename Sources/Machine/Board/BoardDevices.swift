@@ -8,7 +8,14 @@ final class BoardDevices {
     private(set) var serialPort: Uart16550!
     private(set) var keyboardController: I8042!
     private(set) var coprocessorError: CoprocessorErrorPort!
+    /// One local APIC per CPU, in CPU order; all sit at the same address, where
+    /// `LocalAPICWindow` shows each CPU its own.
+    private(set) var localAPICs: [LocalAPIC] = []
+    private(set) var ioAPIC: IOAPIC!
+    /// The devices on the buses (the local APICs are reached through `LocalAPICWindow`).
     private(set) var all: [any Device] = []
+    /// Every device, for resets: those on the buses and the local APICs.
+    var everyDevice: [any Device] { all + localAPICs }
     private(set) var timed: [any TimedDevice] = []
 
     /// - Parameter multiboot: A Multiboot boot, handed to the firmware as a configuration item.
@@ -44,18 +51,30 @@ final class BoardDevices {
             for cpu in machine.cpus { cpu.ignoreNumericErrorInput = ignore }
         }
 
+        // The APICs: messages travel through the machine (`Machine.sendAPICMessage`).
+        let apics = machine.cpus.indices.map { LocalAPIC(platform: machine, id: UInt8($0)) }
+        for (index, apic) in apics.enumerated() {
+            apic.onSend = { [unowned machine] in machine.sendAPICMessage($0, from: index) }
+            apic.onInterruptRequestChanged = { [unowned machine] in machine.interruptOutputChanged() }
+        }
+        let ioapic = IOAPIC(onSend: { [unowned machine] in machine.sendAPICMessage($0, from: nil) })
+        for apic in apics { apic.onEndOfInterrupt = { ioapic.endOfInterrupt(vector: $0) } }
+
         interruptController = pic
+        localAPICs = apics
+        ioAPIC = ioapic
         timer = pit
         serialPort = uart
         keyboardController = kbc
         coprocessorError = fpuError
-        all = [pic, pit, portB, uart, rtc, kbc, portA, resetControl, pciHost, post, firmwareConfig, firmwareLog, fpuError]
+        all = [pic, pit, portB, uart, rtc, kbc, portA, resetControl, pciHost, post, firmwareConfig, firmwareLog, fpuError,
+               ioapic, LocalAPICWindow(machine: machine)]
         for console in configuration.debugConsoles {
             all.append(DebugConsole(port: console.port, output: console.output))
         }
         if let port = configuration.exitPort {
             all.append(ExitDevice(port: port, platform: machine))
         }
-        timed = all.compactMap { $0 as? any TimedDevice }
+        timed = everyDevice.compactMap { $0 as? any TimedDevice }
     }
 }

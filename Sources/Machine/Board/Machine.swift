@@ -57,10 +57,8 @@ public final class Machine {
                                           onReset: configuration.onReset, onShutdown: configuration.onShutdown,
                                           powerCycleMemory: configuration.powerCycleMemory)
         devices.build(for: self, multiboot: multiboot)
-        for device in devices.all {
-            bus.attach(device)
-            device.reset(.full)
-        }
+        for device in devices.all { bus.attach(device) }
+        for device in devices.everyDevice { device.reset(.full) }
         for cpu in cpus {
             cpu.interruptController = self
             cpu.observer = self
@@ -245,14 +243,14 @@ public final class Machine {
     // MARK: Resets (called by the power & reset controller)
 
     func initAllCPUs() {
-        for device in devices.all { device.reset(.initSignal) }
+        for device in devices.everyDevice { device.reset(.initSignal) }
         for cpu in cpus { cpu.applyINIT() }
         cpusStarted()
     }
 
     func platformReset(_ kind: ResetKind, clearRAM: Bool) {
         if clearRAM { memory.clearRAM() }
-        for device in devices.all { device.reset(kind) }
+        for device in devices.everyDevice { device.reset(kind) }
         for cpu in cpus { cpu.powerOnReset() }
         cpusStarted()
         applyA20()
@@ -317,8 +315,11 @@ extension Machine: Platform, TimeSource {
         return clockBase &+ (cpus[index].ticks &- sliceStartTicks)
     }
 
+    /// An ISA interrupt line reaches both the 8259 pair and the I/O APIC, as on a PC: IRQ 0 on
+    /// pin 2 (pin 0 is the 8259's output), every other IRQ on its own pin.
     public func setInterruptLine(_ irq: Int, high: Bool) {
         devices.interruptController.setInterruptLine(irq, high: high)
+        devices.ioAPIC.setPin(irq == 0 ? 2 : irq, asserted: high)
     }
 
     public func requestReset(_ request: ResetRequest) {
@@ -340,14 +341,25 @@ extension Machine: Platform, TimeSource {
         finish(.exitRequested(status: status))
     }
 
+    /// Each CPU's INTR: its local APIC's deliverable interrupt, and for the bootstrap processor
+    /// the 8259 pair's output too (the PIC reaches it directly, as in the MP specification's
+    /// PIC mode, whatever the APIC's LINT0 says).
     public func interruptOutputChanged() {
-        cpus[0].interruptRequested = devices.interruptController.interruptOutput
+        let picOutput = devices.interruptController.interruptOutput
+        for (index, cpu) in cpus.enumerated() {
+            cpu.interruptRequested = devices.localAPICs[index].hasDeliverableInterrupt || (index == 0 && picOutput)
+        }
     }
 }
 
 extension Machine: InterruptController {
+    /// The interrupt-acknowledge cycle of the CPU that is running: its local APIC's interrupt
+    /// first, else (on the bootstrap processor) the 8259's.
     public func acknowledgeInterrupt() -> UInt8? {
-        devices.interruptController.acknowledge()
+        let index = runningCPU ?? 0
+        let apic = devices.localAPICs[index]
+        if apic.hasDeliverableInterrupt { return apic.acknowledge() }
+        return index == 0 ? devices.interruptController.acknowledge() : nil
     }
 }
 
