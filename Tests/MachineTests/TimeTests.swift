@@ -30,12 +30,7 @@ import X86Asm
     static func tickingGuest(ticks: Int, busy: Bool = false) throws -> [UInt8] {
         try SmallGuest.assemble { a in
             let handler = a.newLabel("tick"), count = a.newLabel("count"), wait = a.newLabel("wait")
-            a.mov(.ax, handler)
-            a.mov(Mem(disp: 0x08 * 4), .ax)
-            a.mov(Mem(disp: 0x08 * 4 + 2, size: .word), 0)
-            a.in(.al, 0x21)
-            a.and(.al, 0xFE)                    // unmask IRQ 0
-            a.out(0x21, .al)
+            installTickHandler(&a, handler)
             reportClock(&a)
             if busy { a.pointExtraSegmentAtScratch() }
             a.bind(wait)
@@ -58,6 +53,16 @@ import X86Asm
             a.bind(count)
             a.dw(0)
         }
+    }
+
+    /// Points INT 08h at `handler` and unmasks IRQ 0 at the master 8259.
+    static func installTickHandler(_ a: inout Assembler, _ handler: Label) {
+        a.mov(.ax, handler)
+        a.mov(Mem(disp: 0x08 * 4), .ax)
+        a.mov(Mem(disp: 0x08 * 4 + 2, size: .word), 0)
+        a.in(.al, 0x21)
+        a.and(.al, 0xFE)                    // unmask IRQ 0
+        a.out(0x21, .al)
     }
 
     static func reportClock(_ a: inout Assembler) {
@@ -95,12 +100,7 @@ import X86Asm
     @Test func timeStampCounterCountsIdleTime() throws {
         let payload = try SmallGuest.assemble { a in
             let handler = a.newLabel("tick"), count = a.newLabel("count"), wait = a.newLabel("wait")
-            a.mov(.ax, handler)
-            a.mov(Mem(disp: 0x08 * 4), .ax)
-            a.mov(Mem(disp: 0x08 * 4 + 2, size: .word), 0)
-            a.in(.al, 0x21)
-            a.and(.al, 0xFE)                    // unmask IRQ 0
-            a.out(0x21, .al)
+            Self.installTickHandler(&a, handler)
             a.rdtsc()
             a.mov(Mem(disp: 0x600, size: .dword), .eax)
             a.mov(Mem(disp: 0x604, size: .dword), .edx)
