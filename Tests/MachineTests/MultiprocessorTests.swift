@@ -128,8 +128,26 @@ import X86Asm
         #expect(run.records.named("sipi").map(\.event.cpu) == [1, 2, 3], "the second SIPI is ignored")
         for ap in run.machine.cpus.dropFirst() { #expect(ap.activity == .halted) }
     }
-}
 
+    /// The `mp-startup` guest of `demo --smp 4`: INIT, SIPI, SIPI; each AP reports under a
+    /// lock and halts; the BSP counts them and resets through 0xCF9; after the reset every AP
+    /// waits for a start-up IPI again and the guest is back.
+    @Test func multiprocessorStartupGuestResetsEveryProcessor() throws {
+        let guest = ResetGuest.multiprocessorStartup
+        let run = try TestBoard.run(guest) { $0.processorCount = 4 }
+        #expect(run.outcome == .allHalted)
+        for n in 1...3 { #expect(run.serialText.contains("guest mp-startup: application processor \(n) up")) }
+        #expect(run.serialText.contains("guest mp-startup: 3 application processors started"))
+        #expect(run.serialText.contains(guest.backLine))
+        let records = run.records
+        #expect(records.named("ipi").map { $0.event["mode"] } == ["init", "startup", "startup"])
+        #expect(records.named("sipi").map(\.event.cpu) == [1, 2, 3], "the second SIPI finds them running")
+        let resetIndex = try #require(records.firstIndex(of: "reset"))
+        #expect(records[resetIndex].event["kind"] == .text(ResetKind.hard.rawValue))
+        #expect(records[resetIndex...].filter { $0.event.name == "wait-for-sipi" }.map(\.event.cpu) == [1, 2, 3])
+        for ap in run.machine.cpus.dropFirst() { #expect(ap.activity == .waitingForStartup) }
+    }
+}
 
 extension MachineConfiguration {
     /// This configuration changed by `change`.

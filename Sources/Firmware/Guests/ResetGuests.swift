@@ -19,6 +19,7 @@ public enum ResetGuest: String, CaseIterable, Sendable {
     case i8042From286ProtectedMode = "286-8042-reset"
     case longModeTripleFault = "lm-triple-fault"
     case longModeBIOSReboot = "lm-bios-reboot"
+    case multiprocessorStartup = "mp-startup"
 
     /// What the guest does, for tables and help.
     public var method: String {
@@ -37,6 +38,7 @@ public enum ResetGuest: String, CaseIterable, Sendable {
         case .i8042From286ProtectedMode: "16-bit protected mode, CMOS 0Ah, 8042 command FEh (286 BIOS style)"
         case .longModeTripleFault: "UD2 in 64-bit mode with an empty IDT (triple fault)"
         case .longModeBIOSReboot: "64-bit mode back to real mode, far jump to F000:FFF0 (Linux reboot=b)"
+        case .multiprocessorStartup: "INIT-SIPI-SIPI wakes every AP, then 0xCF9 <- 06h (hard reset)"
         }
     }
 
@@ -153,6 +155,9 @@ public enum ResetGuest: String, CaseIterable, Sendable {
             a.jmpFar(segment: 0xF000, offset: 0xFFF0)
         case .ctrlAltDel:
             emitCtrlAltDelHandler(&a, print: print)
+        case .multiprocessorStartup:
+            emitMultiprocessorStartup(&a, print: print)
+            return
         }
         // Give a reset that takes effect late a moment to arrive.
         a.mov(.cx, 100)

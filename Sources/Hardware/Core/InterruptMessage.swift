@@ -12,6 +12,19 @@ public struct InterruptMessage: Sendable, Equatable, CustomStringConvertible {
         case initialize = 5
         case startUp = 6
         case externalInterrupt = 7
+
+        /// The name traces use.
+        public var name: String {
+            switch self {
+            case .fixed: "fixed"
+            case .lowestPriority: "lowest-priority"
+            case .systemManagement: "smi"
+            case .nonMaskable: "nmi"
+            case .initialize: "init"
+            case .startUp: "startup"
+            case .externalInterrupt: "extint"
+            }
+        }
     }
 
     /// Who the message is for.
@@ -53,6 +66,6 @@ public struct InterruptMessage: Sendable, Equatable, CustomStringConvertible {
         case .allIncludingSelf: "all"
         case .allExcludingSelf: "all-but-self"
         }
-        return "\(mode) vector 0x\(String(vector, radix: 16)) to \(target)" + (levelTriggered ? " level" : "")
+        return "\(mode.name) vector 0x\(String(vector, radix: 16)) to \(target)" + (levelTriggered ? " level" : "")
     }
 }

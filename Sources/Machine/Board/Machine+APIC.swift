@@ -17,7 +17,7 @@ extension Machine {
         }
         if sender != nil {
             emit(TraceEvent("ipi", cpu: sender, [
-                ("to", .numbers(targets.map(UInt64.init))), ("mode", .text("\(message.mode)")),
+                ("to", .numbers(targets.map(UInt64.init))), ("mode", .text(message.mode.name)),
                 ("vector", .number(UInt64(message.vector))), ("destination", .text(destinationText(message.destination))),
             ]))
         }

@@ -18,6 +18,9 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var boardOptions: BoardOptions
 
+    @Option(parsing: .unconditional, help: "Processors, 1 to 64 (mp-startup wakes the others).")
+    var smp = 1
+
     /// Generous cap per guest; each needs well under a million instructions.
     static let instructionCap: UInt64 = 50_000_000
 
@@ -38,6 +41,7 @@ struct DemoCommand: ParsableCommand {
         for guest in ResetGuest.allCases {
             var configuration = MachineConfiguration(firmware: rom)
             configuration.board = boardOptions.board
+            configuration.processorCount = smp
             configuration.bootPayload = try guest.program()
             configuration.exitOnHalt = true
             configuration.keepTrace = true
