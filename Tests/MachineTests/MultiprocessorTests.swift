@@ -147,6 +147,20 @@ import X86Asm
         #expect(records[resetIndex...].filter { $0.event.name == "wait-for-sipi" }.map(\.event.cpu) == [1, 2, 3])
         for ap in run.machine.cpus.dropFirst() { #expect(ap.activity == .waitingForStartup) }
     }
+
+    /// `mp-ap-reset`: an application processor resets the machine through 0xCF9 while the BSP
+    /// waits; the reset request names that CPU, and the board's hard reset brings every CPU back.
+    @Test func anApplicationProcessorResetsTheMachine() throws {
+        let guest = ResetGuest.multiprocessorAPReset
+        let run = try TestBoard.run(guest) { $0.processorCount = 3 }
+        #expect(run.outcome == .allHalted)
+        let request = try #require(run.records.named("reset-request").first)
+        #expect(request.event.cpu == 1 && request.event["source"] == .text(ResetSource.cf9.rawValue))
+        #expect(run.serialText.contains("guest mp-ap-reset: application processor 1 up"))
+        #expect(!run.serialText.contains("none reset the machine"))
+        #expect(run.serialText.contains(guest.backLine))
+        #expect(run.machine.cpus.dropFirst().allSatisfy { $0.activity == .waitingForStartup })
+    }
 }
 
 extension MachineConfiguration {

@@ -1,10 +1,11 @@
 import X86Asm
 
-/// The reset paths of a multiprocessor machine. `mp-startup` wakes every application
-/// processor with the MP specification's universal start-up sequence, lets each report on
-/// COM1 under a lock, and then resets the machine through 0xCF9, after which every processor
-/// is back at its start state (the BSP at the reset vector, the others waiting for a start-up
-/// IPI).
+/// The reset paths of a multiprocessor machine. Both guests wake every application processor
+/// with the MP specification's universal start-up sequence and let each report on COM1 under
+/// a lock. In `mp-startup` the BSP then counts them and resets the machine through 0xCF9; in
+/// `mp-ap-reset` the first AP resets it while the BSP spins (the BSP does it itself when no AP
+/// starts, on a one-processor machine). Afterwards every processor is back at its start state:
+/// the BSP at the reset vector, the others waiting for a start-up IPI.
 extension ResetGuest {
     /// Where the application processors start (SIPI vector 08h: 0800:0000) — a page of the
     /// guest's own image, which begins at 7C00h.
@@ -29,7 +30,7 @@ extension ResetGuest {
         let vector = Int(ResetGuest.startupPage >> 12)
         for (command, delay) in [(0x000C_4500, 10_000_000), (0x000C_4600 | vector, 200_000), (0x000C_4600 | vector, 2_000_000)] {
             a.mov(icrLow, command)                        // INIT or SIPI, assert, all excluding self
-            busyWait(&a, instructions: delay)
+            busyWait(&a, instructions: delay)             // the first AP's reset lands in the last one
         }
         a.mov(.al, Mem(disp: ResetGuest.apCounter, size: .byte))
         a.add(.al, 0x30)                                  // at most nine APs report a digit
@@ -37,9 +38,7 @@ extension ResetGuest {
         let line = a.newLabel()
         a.mov(.si, line)
         a.call(print)
-        a.outByte(0xCF9, 0x02)
-        a.outByte(0x80, 0x00)
-        a.outByte(0xCF9, 0x06)
+        emitHardReset(&a)
         let wait = a.newLabel()
         a.bind(wait)
         a.hlt()
@@ -47,7 +46,8 @@ extension ResetGuest {
         a.bind(line)
         a.ascii("guest \(rawValue): ")
         a.bind(counted)
-        a.ascii("0 application processors started\r\n")
+        a.ascii(self == .multiprocessorAPReset ? "0 application processors started; none reset the machine\r\n"
+                                                : "0 application processors started\r\n")
         a.db([0])
         emitApplicationProcessorEntry(&a, entry: apEntry)
         tables.emit(&a)
@@ -90,6 +90,11 @@ extension ResetGuest {
         a.bind(done)
         a.mov(Mem(disp: ResetGuest.printLock, size: .byte), 0)
         let park = a.newLabel()
+        if self == .multiprocessorAPReset {
+            a.test(.bx, .bx)                              // only the first AP resets the machine
+            a.jccShort(.nz, park)
+            emitHardReset(&a)
+        }
         a.bind(park)
         a.hlt()
         a.jmpShort(park)
@@ -98,6 +103,13 @@ extension ResetGuest {
         a.bind(digit)
         a.ascii("0 up\r\n")
         a.db([0])
+    }
+
+    /// 0xCF9 ← 02h, a short delay, then 06h: a hard reset, as Linux's `reboot=pci` does.
+    private func emitHardReset(_ a: inout Assembler) {
+        a.outByte(0xCF9, 0x02)
+        a.outByte(0x80, 0x00)
+        a.outByte(0xCF9, 0x06)
     }
 
     /// Protected mode for a moment to load DS and ES with flat 4 GiB data descriptors, then

@@ -20,6 +20,7 @@ public enum ResetGuest: String, CaseIterable, Sendable {
     case longModeTripleFault = "lm-triple-fault"
     case longModeBIOSReboot = "lm-bios-reboot"
     case multiprocessorStartup = "mp-startup"
+    case multiprocessorAPReset = "mp-ap-reset"
 
     /// What the guest does, for tables and help.
     public var method: String {
@@ -39,6 +40,7 @@ public enum ResetGuest: String, CaseIterable, Sendable {
         case .longModeTripleFault: "UD2 in 64-bit mode with an empty IDT (triple fault)"
         case .longModeBIOSReboot: "64-bit mode back to real mode, far jump to F000:FFF0 (Linux reboot=b)"
         case .multiprocessorStartup: "INIT-SIPI-SIPI wakes every AP, then 0xCF9 <- 06h (hard reset)"
+        case .multiprocessorAPReset: "INIT-SIPI-SIPI, then the first AP writes 0xCF9 <- 06h while the BSP waits"
         }
     }
 
@@ -155,7 +157,7 @@ public enum ResetGuest: String, CaseIterable, Sendable {
             a.jmpFar(segment: 0xF000, offset: 0xFFF0)
         case .ctrlAltDel:
             emitCtrlAltDelHandler(&a, print: print)
-        case .multiprocessorStartup:
+        case .multiprocessorStartup, .multiprocessorAPReset:
             emitMultiprocessorStartup(&a, print: print)
             return
         }

@@ -18,7 +18,7 @@ extension ResetGuest {
         case .i8042Pulse, .i8042From286ProtectedMode: .i8042Pulse
         case .i8042OutputPort: .i8042OutputPort
         case .port92: .port92
-        case .cf9Warm, .cf9Cold, .multiprocessorStartup: .cf9
+        case .cf9Warm, .cf9Cold, .multiprocessorStartup, .multiprocessorAPReset: .cf9
         case .tripleFault, .protectedTripleFault, .userTripleFault, .taskGateFault, .longModeTripleFault: .tripleFault
         case .resetVectorJump, .ctrlAltDel, .longModeBIOSReboot: nil
         }
@@ -30,7 +30,7 @@ extension ResetGuest {
         case .i8042Pulse, .i8042From286ProtectedMode: 0x64
         case .i8042OutputPort: 0x60
         case .port92: 0x92
-        case .cf9Warm, .cf9Cold, .multiprocessorStartup: 0xCF9
+        case .cf9Warm, .cf9Cold, .multiprocessorStartup, .multiprocessorAPReset: 0xCF9
         default: nil
         }
     }
@@ -39,7 +39,7 @@ extension ResetGuest {
     var expectedValue: UInt64? {
         switch self {
         case .i8042Pulse, .i8042OutputPort, .i8042From286ProtectedMode: 0xFE
-        case .cf9Warm, .multiprocessorStartup: 0x06
+        case .cf9Warm, .multiprocessorStartup, .multiprocessorAPReset: 0x06
         case .cf9Cold: 0x0E
         default: nil
         }
@@ -48,7 +48,7 @@ extension ResetGuest {
     /// The kind the requester itself selects (only 0xCF9 has the bits for it).
     var expectedRequestedKind: ResetKind? {
         switch self {
-        case .cf9Warm, .multiprocessorStartup: .hard
+        case .cf9Warm, .multiprocessorStartup, .multiprocessorAPReset: .hard
         case .cf9Cold: .full
         default: nil
         }
