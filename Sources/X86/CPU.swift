@@ -16,6 +16,9 @@ public final class CPU {
     public weak var interruptController: (any InterruptController)?
     /// The platform's clock for the TSC; without one the TSC counts this CPU's clock ticks.
     public weak var timeSource: (any TimeSource)?
+    /// Whether the platform gives this CPU a local APIC (CPUID then reports it while
+    /// IA32_APIC_BASE enables it).
+    public var hasLocalAPIC = false
     /// Told about deliveries, shutdown and other rare events (for traces and debuggers).
     public weak var observer: (any CPUObserver)? {
         didSet { hasObserver = observer != nil }

@@ -35,6 +35,28 @@ import X86Asm
         #expect(UInt32(TestMachine().cpu.register(.rdx)) == r[0])
     }
 
+    /// CPUID.01H:EDX.APIC (bit 9) follows the platform's local APIC and IA32_APIC_BASE's global
+    /// enable (SDM Vol. 3A, 11.4.3); the owner hears of every IA32_APIC_BASE write.
+    @Test func localAPICBitFollowsThePlatformAndTheGlobalEnable() throws {
+        let m = TestMachine()
+        m.cpu.hasLocalAPIC = true
+        m.expectCleanHalt(try m.run { a in
+            a.mov(.eax, 1)
+            a.cpuid()
+            a.mov(.esi, .edx)
+            a.mov(.ecx, 0x1B)
+            a.rdmsr()
+            a.and(.eax, ~(1 << 11))
+            a.wrmsr()                           // global enable off
+            a.mov(.eax, 1)
+            a.cpuid()
+            a.hlt()
+        })
+        #expect(m.r32(.rsi) & CPUIDIdentity.localAPICFeature != 0)
+        #expect(m.r32(.rdx) & CPUIDIdentity.localAPICFeature == 0)
+        #expect(try cpuid(1)[3] & CPUIDIdentity.localAPICFeature == 0, "no local APIC on a bare CPU")
+    }
+
     @Test func featureBits() throws {
         let r = try cpuid(1)
         #expect(r[2] == 1 << 13, "ECX: CMPXCHG16B only")

@@ -63,6 +63,7 @@ public final class Machine {
             cpu.interruptController = self
             cpu.observer = self
             cpu.timeSource = self
+            cpu.hasLocalAPIC = true
         }
         applyA20()
     }
@@ -399,6 +400,13 @@ extension Machine: CPUObserver {
     /// FERR# goes to the board's coprocessor-error logic (IRQ 13).
     public func cpu(_ cpu: CPU, floatingPointErrorChanged asserted: Bool) {
         devices.coprocessorError.floatingPointErrorChanged(asserted: asserted)
+    }
+
+    /// IA32_APIC_BASE's global enable turns the CPU's local APIC on or off (its base stays at
+    /// FEE00000h: relocation is not followed).
+    public func cpu(_ cpu: CPU, changedAPICBase value: UInt64) {
+        devices.localAPICs[cpu.index].isEnabled = value & 1 << 11 != 0
+        interruptOutputChanged()
     }
 
     /// Every HLT is traced (with IF) and offered to `onHalt` at that instruction boundary.

@@ -77,14 +77,21 @@ public enum CPUIDIdentity {
         }
     }
 
-    /// EAX, EBX, ECX, EDX for a leaf on the processor with local APIC ID `apicID`.
-    public static func leaf(_ eax: UInt32, apicID: UInt8) -> (eax: UInt32, ebx: UInt32, ecx: UInt32, edx: UInt32) {
+    /// CPUID.01H:EDX bit 9: an enabled local APIC.
+    public static let localAPICFeature: UInt32 = 1 << 9
+
+    /// EAX, EBX, ECX, EDX for a leaf on the processor with local APIC ID `apicID`; `localAPIC`
+    /// says whether it has a local APIC that IA32_APIC_BASE leaves enabled (CPUID.01H:EDX.APIC
+    /// reads 0 otherwise, SDM Vol. 3A, 11.4.3).
+    public static func leaf(_ eax: UInt32, apicID: UInt8,
+                            localAPIC: Bool = false) -> (eax: UInt32, ebx: UInt32, ecx: UInt32, edx: UInt32) {
         switch eax {
         case 0:
             let v = littleEndianWords(vendor, count: 3)
             return (1, v[0], v[2], v[1])
         case 1:
-            return (signature, UInt32(apicID) << 24 | 1 << 16 | clflushLineSize << 8, features1ECX, features1EDX)
+            return (signature, UInt32(apicID) << 24 | 1 << 16 | clflushLineSize << 8, features1ECX,
+                    features1EDX | (localAPIC ? localAPICFeature : 0))
         case 0x8000_0000:
             return (0x8000_0008, 0, 0, 0)
         case 0x8000_0001:
@@ -104,7 +111,8 @@ public enum CPUIDIdentity {
 
 extension CPU {
     func execCpuid() -> Step {
-        let r = CPUIDIdentity.leaf(reg32(.rax), apicID: UInt8(truncatingIfNeeded: index))
+        let r = CPUIDIdentity.leaf(reg32(.rax), apicID: UInt8(truncatingIfNeeded: index),
+                                   localAPIC: hasLocalAPIC && msrs.apicBase & ModelSpecificRegisters.apicGlobalEnable != 0)
         setReg32(.rax, r.eax)
         setReg32(.rbx, r.ebx)
         setReg32(.rcx, r.ecx)

@@ -26,7 +26,9 @@ struct ModelSpecificRegisters {
     static let mtrrFixed: [UInt32] = [0x250, 0x258, 0x259] + Array(0x268...0x26F)
 
     /// IA32_APIC_BASE: base FEE00000h, global enable, BSP flag per processor (SDM Vol. 3A, 11.4.4).
-    var apicBase: UInt64 = 0xFEE0_0000 | 1 << 11
+    var apicBase: UInt64 = 0xFEE0_0000 | ModelSpecificRegisters.apicGlobalEnable
+    /// IA32_APIC_BASE bit 11.
+    static let apicGlobalEnable: UInt64 = 1 << 11
     var sysenterCS: UInt64 = 0
     /// SYSENTER's RSP and RIP (only their low halves outside IA-32e mode).
     var sysenterESP: UInt64 = 0
@@ -95,6 +97,7 @@ extension CPU {
             // Reserved bits (above the physical address width, and 0–7, 9–10) must be zero.
             if value & (CPU.aboveAddressWidth | 0x6FF) != 0 { return false }
             msrs.apicBase = value & ~(1 << 8)
+            if hasObserver { observer?.cpu(self, changedAPICBase: msrs.apicBase) }
         case ModelSpecificRegisters.sysenterCS: msrs.sysenterCS = value & 0xFFFF_FFFF
         case ModelSpecificRegisters.sysenterESP, ModelSpecificRegisters.sysenterEIP:
             // Linear addresses: 64 bits and canonical (else #GP) where long mode exists, which

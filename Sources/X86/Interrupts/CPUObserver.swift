@@ -14,6 +14,9 @@ public protocol CPUObserver: AnyObject {
     /// PC-style error reporting (CR0.NE = 0), deasserted when the exception flags are cleared
     /// (SDM Vol. 1, 8.7.2 and Appendix D). A PC routes it to IRQ 13.
     func cpu(_ cpu: CPU, floatingPointErrorChanged asserted: Bool)
+    /// WRMSR wrote IA32_APIC_BASE (`value` without the BSP flag): the owner of the local APIC
+    /// follows its global enable.
+    func cpu(_ cpu: CPU, changedAPICBase value: UInt64)
 }
 
 extension CPUObserver {
@@ -21,6 +24,7 @@ extension CPUObserver {
     public func cpu(_ cpu: CPU, changedModeFrom oldCR0: UInt32, to newCR0: UInt32) {}
     public func cpu(_ cpu: CPU, switchedTask switch: TaskSwitch) {}
     public func cpu(_ cpu: CPU, floatingPointErrorChanged asserted: Bool) {}
+    public func cpu(_ cpu: CPU, changedAPICBase value: UInt64) {}
 }
 
 /// One hardware task switch, as a trace reports it.
