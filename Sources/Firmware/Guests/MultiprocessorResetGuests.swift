@@ -58,7 +58,7 @@ extension ResetGuest {
     /// DS = 0, so it uses no absolute code addresses.
     private func emitApplicationProcessorEntry(_ a: inout Assembler, entry: Label) {
         let message = a.newLabel("apMessage"), digit = a.newLabel("apDigit")
-        let acquire = a.newLabel("acquire"), next = a.newLabel("apNext"), done = a.newLabel("apDone")
+        let acquire = a.newLabel("acquire")
         a.align(0x1000)
         a.bind(entry)                                     // linear 8000h: 0800:0000
         a.cli()
@@ -80,14 +80,7 @@ extension ResetGuest {
         a.lea(.ax, Mem(.bx, disp: 0x31))                  // its number, from 1
         a.mov(Mem(label: digit, size: .byte), .al)
         a.mov(.si, message)
-        a.bind(next)
-        a.lodsb()
-        a.test(.al, .al)
-        a.jccShort(.z, done)
-        a.mov(.ah, 0x0E)
-        a.int(0x10)
-        a.jmpShort(next)
-        a.bind(done)
+        ResetGuest.emitTeletype(&a)
         a.mov(Mem(disp: ResetGuest.printLock, size: .byte), 0)
         let park = a.newLabel()
         if self == .multiprocessorAPReset {

@@ -97,17 +97,8 @@ public enum ResetGuest: String, CaseIterable, Sendable {
         a.call(print)
         a.jmpShort(stop)
 
-        // print: NUL-terminated DS:SI through the firmware's INT 10h teletype.
-        let next = a.newLabel(), done = a.newLabel()
         a.bind(print)
-        a.bind(next)
-        a.lodsb()
-        a.test(.al, .al)
-        a.jccShort(.z, done)
-        a.mov(.ah, 0x0E)
-        a.int(0x10)
-        a.jmpShort(next)
-        a.bind(done)
+        ResetGuest.emitTeletype(&a)
         a.ret()
 
         a.bind(announce)
@@ -124,6 +115,21 @@ public enum ResetGuest: String, CaseIterable, Sendable {
         a.dw(0)
         a.dd(0)
         return try a.finish()
+    }
+
+    /// Writes the NUL-terminated string at DS:SI through the firmware's INT 10h teletype, inline
+    /// (the `print` subroutine, and the application processors, which run in another code
+    /// segment, use it).
+    static func emitTeletype(_ a: inout Assembler) {
+        let next = a.newLabel(), done = a.newLabel()
+        a.bind(next)
+        a.lodsb()
+        a.test(.al, .al)
+        a.jccShort(.z, done)
+        a.mov(.ah, 0x0E)
+        a.int(0x10)
+        a.jmpShort(next)
+        a.bind(done)
     }
 
     private func performReset(_ a: inout Assembler, print: Label, emptyIDT: Label, secondBoot: Label) {
