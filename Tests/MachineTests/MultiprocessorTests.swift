@@ -161,6 +161,58 @@ import X86Asm
         #expect(run.serialText.contains(guest.backLine))
         #expect(run.machine.cpus.dropFirst().allSatisfy { $0.activity == .waitingForStartup })
     }
+
+    /// An IPI storm: every CPU writes pseudo-random destinations and commands to its ICR as
+    /// fast as it can — fixed, lowest-priority, NMI, INIT and start-up IPIs to random targets and
+    /// shorthands, legal vectors or not — so processors are INITed, restarted on random pages
+    /// and interrupted without end. The process survives and `--max-instructions` ends the run.
+    @Test func anIPIStormEndsAtTheInstructionLimit() throws {
+        let stormBase: UInt64 = 0x9_0000, gdtBase: UInt64 = 0x8F00
+        var storm = Assembler(bits: .b16, origin: 0)
+        let loop = storm.newLabel()
+        storm.cli()
+        storm.xor(.ax, .ax)
+        storm.mov(.ds, .ax)
+        storm.lgdt(Mem(disp: Int(gdtBase) + 0x18))
+        storm.mov(.eax, .cr0)
+        storm.or(.al, 1)
+        storm.mov(.cr0, .eax)                             // unreal mode: DS reaches FEE00000h
+        storm.mov(.bx, 0x10)
+        storm.mov(.ds, .bx)
+        storm.and(.al, 0xFE)
+        storm.mov(.cr0, .eax)
+        storm.rdtsc()
+        storm.mov(.esi, .eax)
+        storm.or(.esi, 1)
+        storm.bind(loop)
+        for shift in [13, -17, 5] {                       // xorshift32
+            storm.mov(.eax, .esi)
+            if shift > 0 { storm.shl(.eax, .immediate(UInt8(shift))) } else { storm.shr(.eax, .immediate(UInt8(-shift))) }
+            storm.xor(.esi, .eax)
+        }
+        storm.mov(.eax, .esi)
+        storm.mov(Mem(disp: 0xFEE0_0310, size: .dword), .eax)
+        storm.and(.eax, 0x000C_CFFF)                      // shorthand, level, trigger, mode, vector
+        storm.mov(Mem(disp: 0xFEE0_0300, size: .dword), .eax)
+        storm.jmp(loop)
+        let stormCode = try storm.finish()
+        var gdt = [UInt8](repeating: 0, count: 8)
+        gdt += [0xFF, 0xFF, 0, 0, 0, 0x9A, 0xCF, 0]      // 08h: flat code
+        gdt += [0xFF, 0xFF, 0, 0, 0, 0x92, 0xCF, 0]      // 10h: flat data
+        gdt += [0x17, 0, UInt8(gdtBase & 0xFF), UInt8(gdtBase >> 8), 0, 0]   // the GDTR image at +18h
+        let payload = try SmallGuest.assemble { a in a.jmpFar(segment: UInt16(stormBase >> 4), offset: 0) }
+        let run = try TestBoard.run(payload: payload, configure: {
+            $0.processorCount = 4
+            $0.maxInstructions = 3_000_000
+        }, prepare: { machine in
+            machine.writeMemory(stormCode, at: stormBase)
+            machine.writeMemory(gdt, at: gdtBase)
+            for ap in machine.cpus.dropFirst() { ap.signalStartup(vector: UInt8(stormBase >> 12)) }
+        })
+        #expect(run.outcome == .instructionLimit)
+        #expect(run.records.named("ipi").count > 1_000, "\(run.records.named("ipi").count) IPIs")
+        #expect(run.records.named("init").count > 10 && run.records.named("sipi").count > 10)
+    }
 }
 
 extension MachineConfiguration {
