@@ -20,6 +20,7 @@ import Testing
         BadCommand(["run", "--smp", "0"], "0 processors is out of range (1 to 64)"),
         BadCommand(["run", "--smp", "65"], "65 processors is out of range (1 to 64)"),
         BadCommand(["demo", "--smp", "0"], "0 processors is out of range (1 to 64)"),
+        BadCommand(["bench", "--smp", "1"], "--smp must be from 2 to 64"),
         BadCommand(["run", "--memory", "0"], "'--memory <memory>': guest RAM must be from 1M to 3G"),
         BadCommand(["run", "--memory", "1T"], "'--memory <memory>': guest RAM must be from 1M to 3G"),
         BadCommand(["run", "--memory", "12Q"], "'--memory <memory>': not a size"),

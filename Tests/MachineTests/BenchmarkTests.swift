@@ -45,6 +45,15 @@ import X86
         #expect(dirtyPages == 2000)
     }
 
+    /// `bench --smp`: each machine runs to exactly its instruction budget, busy or not.
+    @Test func multiprocessorComparisonRunsEachMachineToItsBudget() throws {
+        let comparison = try Benchmark.compareMultiprocessor(processors: 3, instructions: 300_000)
+        for result in [comparison.single, comparison.allBusy, comparison.oneBusy] {
+            #expect(result.instructions == 300_000, "\(result.name)")
+        }
+        #expect(comparison.allBusy.name == "smp 3, 3 busy" && comparison.oneBusy.name == "smp 3, 1 busy")
+    }
+
     @Test func comparisonRunsAlternatingRoundsWithTheirShareOfIterations() throws {
         let comparison = try Benchmark.compare(rounds: 3, realModeIterations: 3_000, pagedIterations: 3_000, realCodeIterations: 30,
                                                longModeIterations: 3_000)

@@ -126,9 +126,11 @@ public enum Benchmark {
 
 public enum BenchmarkError: Error, CustomStringConvertible {
     case workloadDidNotFinish(StopReason)
+    case machineDidNotFinish(RunOutcome)
     public var description: String {
         switch self {
         case .workloadDidNotFinish(let reason): "the benchmark workload stopped early: \(reason)"
+        case .machineDidNotFinish(let outcome): "the multiprocessor benchmark ended early: \(outcome)"
         }
     }
 }

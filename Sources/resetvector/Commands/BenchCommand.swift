@@ -37,6 +37,10 @@ struct BenchCommand: ParsableCommand {
             help: "Main-loop iterations of the long-mode workload, over all rounds.")
     var longModeIterations: UInt32 = LongModeBenchmarkWorkload.standardIterations
 
+    @Option(parsing: .unconditional,
+            help: "Instead of the workloads: a whole machine with N processors (2 to 64), all busy and one busy, against one processor alone.")
+    var smp: Int?
+
     @Option(parsing: .unconditional, help: "Alternating rounds of the four workloads.")
     var rounds: Int = 5
 
@@ -50,6 +54,7 @@ struct BenchCommand: ParsableCommand {
         guard pagedIterations > 0 else { throw ValidationError("--paged-iterations must be at least 1") }
         guard realCodeIterations > 0 else { throw ValidationError("--real-code-iterations must be at least 1") }
         guard longModeIterations > 0 else { throw ValidationError("--long-mode-iterations must be at least 1") }
+        if let smp, !(2...64).contains(smp) { throw ValidationError("--smp must be from 2 to 64") }
     }
 
     func run() throws {
@@ -67,6 +72,16 @@ struct BenchCommand: ParsableCommand {
         #if DEBUG
         out.writeLine("note: this is a debug build; build with `swift build -c release` for meaningful figures")
         #endif
+        if let smp {
+            let comparison = try Benchmark.compareMultiprocessor(processors: smp)
+            for (result, ratio) in [(comparison.single, 1.0), (comparison.allBusy, comparison.allBusyRatio),
+                                    (comparison.oneBusy, comparison.oneBusyRatio)] {
+                out.writeLine("\(result.name): \(Int(result.mips.rounded())) MIPS  (\(result.instructions) instructions in "
+                              + "\(String(format: "%.2f", result.seconds)) s; \(Int((ratio * 100).rounded()))% of one processor)")
+            }
+            try out.check()
+            return
+        }
         let comparison = try Benchmark.compare(rounds: rounds, realModeIterations: iterations,
                                                pagedIterations: pagedIterations, realCodeIterations: realCodeIterations,
                                                longModeIterations: longModeIterations)
