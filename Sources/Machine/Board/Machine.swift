@@ -90,11 +90,14 @@ public final class Machine {
         }
         let longestSlice = cpus.count == 1 ? Machine.maximumSlice : Machine.quantum
         while outcome == nil {
+            var ran = false
             for index in cpus.indices {
                 controller.performPending()
                 if outcome != nil { break }
-                // A processor waiting for a start-up IPI costs nothing until one arrives.
-                if cpus[index].activity == .waitingForStartup && !cpus[index].hasStartupPending { continue }
+                // A processor that is waiting (halted, in shutdown, or for a start-up IPI) with
+                // nothing pending to wake it costs nothing.
+                if !cpus[index].canMakeProgress { continue }
+                ran = true
                 var slice = longestSlice
                 if let deadline = nextDeadline() { slice = min(slice, max(1, deadline &- now)) }
                 if let limit = configuration.maxInstructions {
@@ -106,6 +109,12 @@ public final class Machine {
                     slice = min(slice, limit - done)
                 }
                 runSlice(of: index, limit: slice)
+            }
+            if outcome == nil && !ran {
+                // Every processor waits: let time reach the next event that can wake one.
+                pollSerialInput()
+                advanceDevices()
+                if !cpus.contains(where: \.canMakeProgress) { idleUntilNextEvent() }
             }
         }
         return outcome!

@@ -163,6 +163,15 @@ extension CPU {
         return retired
     }
 
+    /// Whether running this CPU now could do anything: it is active, or something it would
+    /// take at the next boundary is pending (INIT, a start-up IPI, an unblocked NMI, or INTR
+    /// with IF set while halted). An owner need not give a slice to a CPU for which this is
+    /// false: it would return at once, having done nothing.
+    public var canMakeProgress: Bool {
+        activity == .active || initPending || startupPending || (nmiPending && !nmiBlocked)
+            || (activity == .halted && interruptRequested && interruptFlag)
+    }
+
     /// Handles INIT, start-up, NMI and INTR at an instruction boundary, and reports
     /// why a non-active CPU cannot run or an owner's stop request. Returns `nil` when
     /// execution can continue.
