@@ -28,13 +28,23 @@ public struct InterruptMessage: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Who the message is for.
-    public enum Destination: Sendable, Equatable {
+    public enum Destination: Sendable, Equatable, CustomStringConvertible {
         /// APIC ID `id` (0xFF: every local APIC).
         case physical(UInt8)
         /// Every local APIC whose logical destination (LDR, under DFR's model) matches the mask.
         case logical(UInt8)
         /// The ICR's shorthands.
         case selfOnly, allIncludingSelf, allExcludingSelf
+
+        public var description: String {
+            switch self {
+            case .physical(let id): "physical \(id)"
+            case .logical(let mask): "logical 0x" + String(mask, radix: 16)
+            case .selfOnly: "self"
+            case .allIncludingSelf: "all"
+            case .allExcludingSelf: "all-but-self"
+            }
+        }
     }
 
     public var mode: DeliveryMode
@@ -59,13 +69,6 @@ public struct InterruptMessage: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        let target: String = switch destination {
-        case .physical(let id): "physical \(id)"
-        case .logical(let mask): "logical 0x" + String(mask, radix: 16)
-        case .selfOnly: "self"
-        case .allIncludingSelf: "all"
-        case .allExcludingSelf: "all-but-self"
-        }
-        return "\(mode.name) vector 0x\(String(vector, radix: 16)) to \(target)" + (levelTriggered ? " level" : "")
+        "\(mode.name) vector 0x\(String(vector, radix: 16)) to \(destination)" + (levelTriggered ? " level" : "")
     }
 }

@@ -18,7 +18,7 @@ extension Machine {
         if sender != nil {
             emit(TraceEvent("ipi", cpu: sender, [
                 ("to", .numbers(targets.map(UInt64.init))), ("mode", .text(message.mode.name)),
-                ("vector", .number(UInt64(message.vector))), ("destination", .text(destinationText(message.destination))),
+                ("vector", .number(UInt64(message.vector))), ("destination", .text(message.destination.description)),
             ]))
         }
         for index in targets {
@@ -43,15 +43,5 @@ extension Machine {
             }
         }
         interruptOutputChanged()
-    }
-
-    private func destinationText(_ destination: InterruptMessage.Destination) -> String {
-        switch destination {
-        case .physical(let id): "physical \(id)"
-        case .logical(let mask): "logical \(mask)"
-        case .selfOnly: "self"
-        case .allIncludingSelf: "all"
-        case .allExcludingSelf: "all-but-self"
-        }
     }
 }

@@ -3,7 +3,7 @@
 /// alike, into 64-bit code.
 extension CPU {
     /// The parts of a 16-byte IDT gate.
-    struct LongModeGate {
+    private struct LongModeGate {
         let low: UInt64
         let high: UInt64
         var type: UInt8 { UInt8((low >> 40) & 0xF) }
