@@ -14,14 +14,22 @@ extension CPU {
     /// The linear address of `size` bytes at `seg`:`offset` checked for a write: the segment
     /// limit and type, and every page translated for writing; `nil` with the fault pending.
     func writableLinearAddress(_ seg: UInt8, _ offset: UInt64, size: Int) -> UInt64? {
-        guard let linear = linearAddress(seg, offset, size, forWrite: true) else { return nil }
+        guard let linear = linearAddress(seg, offset, size, forWrite: true), pagesAreWritable(linear, size: size) else {
+            return nil
+        }
+        return linear
+    }
+
+    /// Whether every page of the `size` bytes at `linear` translates for writing (wrapping at
+    /// 4 GiB outside 64-bit mode); `false` with #PF pending.
+    func pagesAreWritable(_ linear: UInt64, size: Int) -> Bool {
         var page = linear & ~0xFFF
         let last = linear &+ UInt64(size - 1)
         while page <= last {
-            guard translate(self.linear(max(page, linear), plus: 0), .write) != nil else { return nil }
+            guard translate(self.linear(max(page, linear), plus: 0), .write) != nil else { return false }
             page &+= 0x1000
         }
-        return linear
+        return true
     }
 
     /// Reads `count` bytes at a checked linear address into `buffer`.

@@ -31,13 +31,13 @@ extension CPU {
             raiseFault(.generalProtection, errorCode: 0)
             return false
         }
-        guard let segmented = linearAddress(d.segment, offset, 16, forWrite: true) else { return false }
+        guard let linear = linearAddress(d.segment, offset, 16, forWrite: true) else { return false }
         // The TLB maps all 16 bytes for writing: nothing can fault part-way.
-        if let host = mappedLinear(segmented, length: 16, forWrite: true) {
+        if let host = mappedLinear(linear, length: 16, forWrite: true) {
             host.storeBytes(of: value, as: UInt128.self)
             return true
         }
-        guard let linear = writableLinearAddress(d.segment, offset, size: 16) else { return false }
+        guard pagesAreWritable(linear, size: 16) else { return false }
         return writeLinear(linear, value.low64) && writeLinear(self.linear(linear, plus: 8), value.high64)
     }
 
