@@ -17,7 +17,10 @@ import Testing
         let run = try TestBoard.run(guest)
         let records = run.records
         #expect(run.outcome == .allHalted)
-        let modeIndex = try #require(records.firstIndex(of: "mode"))
+        let guestRecords = records.firstGuestRecords
+        try #require(!guestRecords.isEmpty)
+        let guestStart = guestRecords.startIndex
+        let modeIndex = try #require(records.firstIndex(of: "mode", from: guestStart))
         #expect(records[modeIndex].event["pe"] == 1)
         #expect(records[modeIndex].event["pg"] == 0)
         #expect(records.named("mode").contains { $0.event["lma"] == 1 } == (guest == .longModeTripleFault))
@@ -34,7 +37,7 @@ import Testing
     /// its jump to F000:FFF0 (the firmware's side is in `ResetPathTests`).
     @Test func biosRebootLeavesLongModeBeforeTheResetVector() throws {
         let run = try TestBoard.run(.longModeBIOSReboot)
-        let modes = run.records.named("mode").map { record in ["pe", "pg", "lma"].map { record.event[$0] } }
+        let modes = run.records.firstGuestRecords.filter { $0.event.name == "mode" }.map { record in ["pe", "pg", "lma"].map { record.event[$0] } }
         #expect(modes == [[1, 0, 0], [1, 1, 1], [1, 0, 0], [0, 0, 0]])
         #expect(run.records.named("shutdown").isEmpty)
         #expect(run.machine.cpus[0].extendedFeatureEnable == 0)
@@ -75,7 +78,10 @@ import Testing
         let run = try TestBoard.run(guest)
         let records = run.records
         #expect(run.outcome == .allHalted)
-        let modeIndex = try #require(records.firstIndex(of: "mode"))
+        let guestRecords = records.firstGuestRecords
+        try #require(!guestRecords.isEmpty)
+        let guestStart = guestRecords.startIndex
+        let modeIndex = try #require(records.firstIndex(of: "mode", from: guestStart))
         let requestIndex = try #require(records.firstIndex(of: "reset-request", from: modeIndex))
         #expect(records[requestIndex].event["source"] == .text(ResetSource.i8042Pulse.rawValue))
         let resetIndex = try #require(records.firstIndex(of: "reset", from: requestIndex))

@@ -13,8 +13,9 @@ import X86Asm
 ///    from a cold start, and counts boots in CMOS byte 5Fh;
 /// 3. fills the interrupt vector table (IRQ handlers that send EOI, a timer tick counter at
 ///    0040:006C, INT 10h AH=0Eh teletype output to COM1, IRET for the rest);
-/// 4. programs both 8259 PICs (vectors 08h and 70h, everything masked but the cascade) and
-///    the 8254's channel 0 (mode 3, 18.2 Hz);
+/// 4. programs both 8259 PICs (vectors 08h and 70h, everything masked but the cascade),
+///    the bootstrap processor's local APIC as a virtual wire for them
+///    (`LocalAPICSetup.swift`), and the 8254's channel 0 (mode 3, 18.2 Hz);
 /// 5. initializes the 8042 (self-test, command byte, keyboard enabled) and opens the
 ///    A20 gate through its output port;
 /// 6. sets COM1 to 115200 8N1 with FIFOs and prints a banner;
@@ -257,6 +258,7 @@ public enum ResetVectorROM {
         }
         a.outByte(0x21, 0xFB)
         a.outByte(0xA1, 0xFF)
+        a.emitLocalAPICVirtualWire()
         a.outByte(0x80, PostCode.interruptControllers.rawValue)
         a.mov(.si, milestones["pic"]!)
         a.call(logWithNewline)

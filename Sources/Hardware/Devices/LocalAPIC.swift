@@ -46,6 +46,8 @@ public final class LocalAPIC: TimedDevice {
 
     /// The architectural default of IA32_APIC_BASE's base field.
     public static let defaultBaseAddress: UInt64 = 0xFEE0_0000
+    /// IA32_APIC_BASE bits 35:12, the page's physical address (36 address bits).
+    public static let baseAddressMask: UInt64 = 0xF_FFFF_F000
     /// The bus clock the timer counts before its divider (one clock per nanosecond).
     public static let timerFrequency: UInt64 = 1_000_000_000
     /// The version register: version 0x14 (Pentium 4 / Xeon xAPIC), bits 23:16 the index of

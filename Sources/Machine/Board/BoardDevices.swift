@@ -55,7 +55,7 @@ final class BoardDevices {
         let apics = machine.cpus.indices.map { LocalAPIC(platform: machine, id: UInt8($0)) }
         for (index, apic) in apics.enumerated() {
             apic.onSend = { [unowned machine] in machine.sendAPICMessage($0, from: index) }
-            apic.onInterruptRequestChanged = { [unowned machine] in machine.interruptOutputChanged() }
+            apic.onInterruptRequestChanged = { [unowned machine] in machine.updateInterruptRequests() }
         }
         let ioapic = IOAPIC(onSend: { [unowned machine] in machine.sendAPICMessage($0, from: nil) })
         for apic in apics { apic.onEndOfInterrupt = { ioapic.endOfInterrupt(vector: $0) } }

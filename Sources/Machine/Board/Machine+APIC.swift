@@ -22,26 +22,48 @@ extension Machine {
             ]))
         }
         for index in targets {
-            guard let signal = apics[index].accept(message) else { continue }
-            switch signal {
-            case .nmi:
-                cpus[index].signalNMI()
-            case .initialize:
-                emit(TraceEvent("init", cpu: index))
-                apics[index].initialize()
-                cpus[index].signalINIT()
-            case .startUp(let vector):
-                // A start-up IPI to a running processor is ignored (SDM 10.4.4); one that
-                // follows an INIT not yet taken is not.
-                guard cpus[index].activity == .waitingForStartup || cpus[index].hasStartupPending else { continue }
-                emit(TraceEvent("sipi", cpu: index, [("vector", .number(UInt64(vector)))]))
-                cpus[index].signalStartup(vector: vector)
-            case .externalInterrupt, .systemManagement:
-                // No SMM; ExtINT messages would need the 8259 behind the I/O APIC's pin 0,
-                // which reaches the bootstrap processor directly here.
-                break
-            }
+            if let signal = apics[index].accept(message) { apply(signal, toCPU: index) }
         }
-        interruptOutputChanged()
+        updateInterruptRequests()
+    }
+
+    /// What an accepted message or a local interrupt pin does to CPU `index` beyond its IRR.
+    func apply(_ signal: LocalAPIC.Signal, toCPU index: Int) {
+        switch signal {
+        case .nmi:
+            cpus[index].signalNMI()
+        case .initialize:
+            emit(TraceEvent("init", cpu: index))
+            devices.localAPICs[index].initialize()
+            cpus[index].signalINIT()
+        case .startUp(let vector):
+            // A start-up IPI to a running processor is ignored (SDM 10.4.4); one that
+            // follows an INIT not yet taken is not.
+            guard cpus[index].activity == .waitingForStartup || cpus[index].hasStartupPending else { return }
+            emit(TraceEvent("sipi", cpu: index, [("vector", .number(UInt64(vector)))]))
+            cpus[index].signalStartup(vector: vector)
+        case .externalInterrupt:
+            // The CPU takes one interrupt whose vector the 8259 supplies (`acknowledgeInterrupt`).
+            externalInterruptMessagePending[index] = true
+        case .systemManagement:
+            break                                         // no SMM
+        }
+    }
+
+    /// Each CPU's INTR: its local APIC has a deliverable interrupt, or an ExtINT waits for the
+    /// 8259 (through LINT0, or a message from the I/O APIC).
+    func updateInterruptRequests() {
+        for (index, cpu) in cpus.enumerated() {
+            let apic = devices.localAPICs[index]
+            cpu.interruptRequested = apic.hasDeliverableInterrupt || apic.isExternalInterruptRequested
+                || externalInterruptMessagePending[index]
+        }
+    }
+
+    /// The local APIC pages moved or were switched on or off (IA32_APIC_BASE, a reset): the
+    /// bus maps the pages anew and no CPU keeps a translation to what was there before.
+    func remapLocalAPICs() {
+        bus.refreshMemoryRanges()
+        for cpu in cpus { cpu.flushTLB() }
     }
 }

@@ -25,6 +25,8 @@ public final class Machine {
     private var sliceStartTicks: UInt64 = 0
     /// The CPU executing the current slice, if any.
     private(set) var runningCPU: Int?
+    /// Virtual time at which the current slice ends.
+    private var sliceEnd: UInt64 = 0
 
     // MARK: Run state
     private var outcome: RunOutcome?
@@ -32,6 +34,10 @@ public final class Machine {
     /// CPUs that entered shutdown since the machine last answered one (each entry is
     /// answered, however soon it follows the last reset).
     private var unansweredShutdown: [Bool]
+    /// The 8259 pair's INTR output as last driven onto every LINT0 and I/O APIC pin 0.
+    var externalInterruptLevel = false
+    /// CPUs sent an ExtINT message (through the I/O APIC) not yet acknowledged.
+    var externalInterruptMessagePending: [Bool]
     private var started = false
     /// When every CPU last went idle (see `idleUntilNextEvent`).
     private var idleSinceTicks: UInt64 = .max
@@ -52,12 +58,16 @@ public final class Machine {
         self.bus = bus
         cpus = (0..<configuration.processorCount).map { CPU(bus: bus, index: $0, isBootstrapProcessor: $0 == 0) }
         unansweredShutdown = Array(repeating: false, count: cpus.count)
+        externalInterruptMessagePending = Array(repeating: false, count: cpus.count)
         devices = BoardDevices()
         controller = PowerResetController(machine: self, board: configuration.board, quirks: configuration.quirks,
                                           onReset: configuration.onReset, onShutdown: configuration.onShutdown,
                                           powerCycleMemory: configuration.powerCycleMemory)
         devices.build(for: self, multiboot: multiboot)
         for device in devices.all { bus.attach(device) }
+        bus.afterDeviceWrite = { [unowned self] device in
+            if device is any TimedDevice || device is LocalAPICWindow { endSliceBeforeNextDeadline() }
+        }
         for device in devices.everyDevice { device.reset(.full) }
         for cpu in cpus {
             cpu.interruptController = self
@@ -100,6 +110,7 @@ public final class Machine {
                 ran = true
                 var slice = longestSlice
                 if let deadline = nextDeadline() { slice = min(slice, max(1, deadline &- now)) }
+                sliceEnd = now &+ slice
                 if let limit = configuration.maxInstructions {
                     let done = tickCount
                     if done >= limit {
@@ -244,6 +255,13 @@ public final class Machine {
         timedDevices.compactMap { $0.nextDeadline() }.min()
     }
 
+    /// A guest reprogrammed a timer: if it now fires before the running slice ends, the slice
+    /// ends at this instruction boundary, so the next one stops at the new deadline.
+    private func endSliceBeforeNextDeadline() {
+        guard let index = runningCPU, let deadline = nextDeadline(), deadline < sliceEnd else { return }
+        cpus[index].requestStop()
+    }
+
     private func advanceDevices() {
         let time = now
         for device in timedDevices { device.advance(to: time) }
@@ -262,6 +280,7 @@ public final class Machine {
         if clearRAM { memory.clearRAM() }
         for device in devices.everyDevice { device.reset(kind) }
         for cpu in cpus { cpu.powerOnReset() }
+        remapLocalAPICs()
         cpusStarted()
         applyA20()
     }
@@ -351,25 +370,35 @@ extension Machine: Platform, TimeSource {
         finish(.exitRequested(status: status))
     }
 
-    /// Each CPU's INTR: its local APIC's deliverable interrupt, and for the bootstrap processor
-    /// the 8259 pair's output too (the PIC reaches it directly, as in the MP specification's
-    /// PIC mode, whatever the APIC's LINT0 says).
+    /// The 8259 pair's INTR output may have changed: on a PC it is wired to LINT0 of every
+    /// processor and to pin 0 of the I/O APIC, so a guest chooses between "virtual wire"
+    /// through a local APIC (LINT0 in ExtINT mode, as firmware leaves the BSP) and through the
+    /// I/O APIC (MP specification 1.4, 3.6.2.2 and 3.6.2.3).
     public func interruptOutputChanged() {
-        let picOutput = devices.interruptController.interruptOutput
-        for (index, cpu) in cpus.enumerated() {
-            cpu.interruptRequested = devices.localAPICs[index].hasDeliverableInterrupt || (index == 0 && picOutput)
+        let level = devices.interruptController.interruptOutput
+        if level != externalInterruptLevel {
+            externalInterruptLevel = level
+            for (index, apic) in devices.localAPICs.enumerated() {
+                if let signal = apic.setLocalInterruptLine(0, level: level) { apply(signal, toCPU: index) }
+            }
+            devices.ioAPIC.setPin(0, asserted: level)
         }
+        updateInterruptRequests()
     }
 }
 
 extension Machine: InterruptController {
     /// The interrupt-acknowledge cycle of the CPU that is running: its local APIC's interrupt
-    /// first, else (on the bootstrap processor) the 8259's.
+    /// first, else the 8259's when an ExtINT reached the CPU (LINT0, a message, or LINT0 as
+    /// the INTR pin of a globally disabled APIC).
     public func acknowledgeInterrupt() -> UInt8? {
         let index = runningCPU ?? 0
         let apic = devices.localAPICs[index]
         if apic.hasDeliverableInterrupt { return apic.acknowledge() }
-        return index == 0 ? devices.interruptController.acknowledge() : nil
+        guard apic.isExternalInterruptRequested || externalInterruptMessagePending[index] else { return nil }
+        externalInterruptMessagePending[index] = false
+        defer { updateInterruptRequests() }
+        return devices.interruptController.acknowledge()
     }
 }
 
@@ -411,11 +440,14 @@ extension Machine: CPUObserver {
         devices.coprocessorError.floatingPointErrorChanged(asserted: asserted)
     }
 
-    /// IA32_APIC_BASE's global enable turns the CPU's local APIC on or off (its base stays at
-    /// FEE00000h: relocation is not followed).
+    /// IA32_APIC_BASE moves the CPU's local APIC page (bits 35:12) and turns it on or off
+    /// (bit 11); the bus and every CPU's TLB forget the old mapping.
     public func cpu(_ cpu: CPU, changedAPICBase value: UInt64) {
-        devices.localAPICs[cpu.index].isEnabled = value & 1 << 11 != 0
-        interruptOutputChanged()
+        let apic = devices.localAPICs[cpu.index]
+        apic.baseAddress = value & LocalAPIC.baseAddressMask
+        apic.isEnabled = value & 1 << 11 != 0
+        remapLocalAPICs()
+        updateInterruptRequests()
     }
 
     /// Every HLT is traced (with IF) and offered to `onHalt` at that instruction boundary.

@@ -29,13 +29,17 @@ final class PortBus {
         return UInt32.max >> (32 - 8 * UInt32(size))
     }
 
-    func write(_ port: UInt16, size: Int, value: UInt32) {
+    /// Writes `value`; returns the device that took it (the last one, for a split access).
+    @discardableResult
+    func write(_ port: UInt16, size: Int, value: UInt32) -> Device? {
         if let device = claimant(port, size) {
             device.writePort(port, size: size, value: value)
-            return
+            return device
         }
+        var taker: Device?
         if size > 1, devicesByPort[Int(port)].isEmpty {
-            for i in 0..<size { write(port &+ UInt16(i), size: 1, value: value >> (8 * UInt32(i))) }
+            for i in 0..<size { taker = write(port &+ UInt16(i), size: 1, value: value >> (8 * UInt32(i))) ?? taker }
         }
+        return taker
     }
 }

@@ -6,8 +6,13 @@ final class SystemBus: Bus {
     let memory: PhysicalMemory
     let ports = PortBus()
     private var mmioDevices: [Device] = []
-    /// Every MMIO range, gathered once at attach time: `memoryPage` runs on every TLB fill.
+    /// Every MMIO range, gathered at attach time and by `refreshMemoryRanges()`: `memoryPage`
+    /// runs on every TLB fill.
     @exclusivity(unchecked) private var mmioRanges: [ClosedRange<UInt64>] = []
+
+    /// Called after a device took a write (port or MMIO): the machine checks whether a timer
+    /// was reprogrammed to fire before the running slice ends.
+    var afterDeviceWrite: ((Device) -> Void)?
 
     init(memory: PhysicalMemory) {
         self.memory = memory
@@ -19,6 +24,12 @@ final class SystemBus: Bus {
             mmioDevices.append(device)
             mmioRanges += device.memoryRanges
         }
+    }
+
+    /// Gathers the ranges again after a device moved one (the local APIC pages). A device
+    /// with no range left stays attached and may claim one later.
+    func refreshMemoryRanges() {
+        mmioRanges = mmioDevices.flatMap(\.memoryRanges)
     }
 
     func memoryPage(_ pageNumber: UInt64, write: Bool) -> UnsafeMutablePointer<UInt8>? {
@@ -37,9 +48,13 @@ final class SystemBus: Bus {
     }
 
     func writePhysical(_ address: UInt64, size: Int, value: UInt64) {
-        mmioDevice(address)?.writeMemory(address, size: size, value: value)
+        guard let device = mmioDevice(address) else { return }
+        device.writeMemory(address, size: size, value: value)
+        afterDeviceWrite?(device)
     }
 
     func readPort(_ port: UInt16, size: Int) -> UInt32 { ports.read(port, size: size) }
-    func writePort(_ port: UInt16, size: Int, value: UInt32) { ports.write(port, size: size, value: value) }
+    func writePort(_ port: UInt16, size: Int, value: UInt32) {
+        if let device = ports.write(port, size: size, value: value) { afterDeviceWrite?(device) }
+    }
 }

@@ -17,6 +17,16 @@ extension Array where Element == TraceRecord {
         indices.filter { self[$0].event.name == "firmware" && self[$0].event["milestone"] == "reset-vector" }
     }
 
+    /// The records of the first guest the firmware started: from its `boot` or `multiboot`
+    /// milestone up to the firmware's next entry (the firmware's own mode switches, for its
+    /// local APIC set-up, stay out).
+    var firstGuestRecords: ArraySlice<TraceRecord> {
+        let handOver = firstIndex { $0.event.name == "firmware" && ["boot", "multiboot"].contains($0.event["milestone"]?.text) }
+        guard let start = handOver else { return [] }
+        let end = firmwareEntries.first { $0 > start } ?? endIndex
+        return self[start..<end]
+    }
+
     /// The firmware milestones from `start` up to the next firmware entry (or the end).
     func milestones(from start: Int) -> [String] {
         var result: [String] = []
