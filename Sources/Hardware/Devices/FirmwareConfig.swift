@@ -153,6 +153,7 @@ public final class FirmwareConfig: Device {
         }
         guard !sortedFiles.contains(where: { $0.name == nameBytes }) else { throw .duplicateName(name) }
         guard sortedFiles.count < Self.fileSlots else { throw .directoryFull(name) }
+        precondition(bytes.count < Int(UInt32.max), "a fw_cfg item's size is 32-bit")
         let index = sortedFiles.firstIndex { nameBytes.lexicographicallyPrecedes($0.name) } ?? sortedFiles.count
         sortedFiles.insert((nameBytes, bytes), at: index)
         rebuildDirectory()
