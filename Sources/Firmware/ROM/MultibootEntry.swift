@@ -1,30 +1,27 @@
 import X86Asm
 
 /// The ROM's Multiboot boot, in the manner of QEMU's multiboot option ROM: the machine lays
-/// the boot out (``MultibootLoad``) and hands it to the firmware as one firmware
-/// configuration item; the ROM reads it on every boot, enters 32-bit protected mode, copies
-/// each chunk into place and jumps to the kernel.
+/// the boot out (``MultibootLoad``) and hands it to the firmware as one file of the firmware
+/// configuration interface (``fileName``); the ROM finds it in the directory on every boot,
+/// enters 32-bit protected mode, copies each chunk into place and jumps to the kernel.
 ///
-/// The item's format, all fields 32-bit little-endian:
+/// The file's format, all fields 32-bit little-endian:
 ///
 ///     chunk count, entry point, information structure address
 ///     for each chunk: address, byte count, the bytes, zero-fill count
 ///
-/// An absent item reads as zeros: a chunk count of 0 means "no Multiboot kernel".
+/// No file, or a chunk count of 0, means "no Multiboot kernel".
 public enum MultibootEntry {
-    /// The firmware configuration item that carries the load.
-    public static let configurationItem: UInt16 = 0x0004
+    /// The firmware configuration file that carries the load.
+    public static let fileName = "etc/resetvector/multiboot"
     /// Selector 08h: flat 4 GiB 32-bit code; selector 10h: flat 4 GiB data.
     public static let codeSelector: UInt16 = 0x08
     public static let dataSelector: UInt16 = 0x10
-    /// The board's firmware configuration interface: selector and data ports.
-    static let selectorPort: UInt16 = 0x510
-    static let dataPort: UInt16 = 0x511
 }
 
 extension MultibootLoad {
-    /// The load as the ROM reads it from ``MultibootEntry/configurationItem``.
-    public var firmwareConfigurationItem: [UInt8] {
+    /// The load as the ROM reads it from the file ``MultibootEntry/fileName``.
+    public var firmwareConfigurationFile: [UInt8] {
         var item: [UInt8] = []
         item.append(uint32: UInt32(chunks.count))
         item.append(uint32: entry)
@@ -40,10 +37,11 @@ extension MultibootLoad {
 }
 
 extension Assembler {
-    /// Emits the ROM's Multiboot step, for 16-bit real-mode code with DS = CS = F000h.
+    /// Emits the ROM's Multiboot step, for 16-bit real-mode code with DS = CS = F000h;
+    /// `lookup` is the ROM's ``emitFirmwareConfigLookup()`` routine.
     ///
-    /// With no load in the firmware configuration it falls through (AX, DX, EBX clobbered).
-    /// Otherwise it logs `milestone` through `log`, sends `PostCode.multiboot` and never
+    /// With no load in the firmware configuration it falls through (EAX, EBX, ECX, EDX, EDI,
+    /// BP clobbered). Otherwise it logs `milestone` through `log`, sends `PostCode.multiboot` and never
     /// returns: it loads a GDT of its own, sets CR0.PE, far-jumps to 32-bit code, loads every
     /// data segment register with the flat selector, copies each chunk from the data port
     /// with `rep insb` and zero-fills with `rep stosb`, sends `PostCode.multibootEntry`, and
@@ -51,14 +49,14 @@ extension Assembler {
     /// ("Machine state"): EAX = 2BADB002h, EBX = the information structure's address, CS a
     /// flat 32-bit read/execute segment, DS/ES/FS/GS/SS flat read/write, A20 on (POST opened
     /// it), CR0.PG = 0 and PE = 1, IF = 0 and VM = 0; ESP is undefined.
-    mutating func emitMultibootBoot(log: Label, milestone: Label) {
-        let noKernel = newLabel("noMultibootKernel")
+    mutating func emitMultibootBoot(log: Label, milestone: Label, lookup: Label) {
+        let noKernel = newLabel("noMultibootKernel"), fileName = newLabel("multibootFileName")
         let gdt = newLabel("multibootGDT"), gdtPointer = newLabel("multibootGDTPointer")
-        mov(.dx, Int(MultibootEntry.selectorPort))
-        mov(.ax, Int(MultibootEntry.configurationItem))
-        out(.dx, .ax)
-        inc(.dx)
-        `in`(.eax, .dx)
+        mov(.si, fileName)
+        call(lookup)
+        jcc(.c, noKernel)
+        selectFirmwareConfigItemInBX()
+        readLittleEndianDword()
         mov(.ebx, .eax)                   // EBX = chunk count, kept across the mode switch
         test(.ebx, .ebx)
         jcc(.z, noKernel)
@@ -71,19 +69,19 @@ extension Assembler {
                            codeSelector: MultibootEntry.codeSelector, dataSelector: MultibootEntry.dataSelector)
         cld()
         mov(.esi, .ebx)                   // ESI = chunks left
-        mov(.edx, Int(MultibootEntry.dataPort))
-        `in`(.eax, .dx)
+        mov(.edx, Int(FirmwareConfigInterface.dataPort))
+        readLittleEndianDword()
         mov(.ebp, .eax)                   // EBP = entry point
-        `in`(.eax, .dx)
+        readLittleEndianDword()
         mov(.ebx, .eax)                   // EBX = information structure
         let nextChunk = newLabel()
         bind(nextChunk)
-        `in`(.eax, .dx)
+        readLittleEndianDword()
         mov(.edi, .eax)
-        `in`(.eax, .dx)
+        readLittleEndianDword()
         mov(.ecx, .eax)
         insb(.rep)
-        `in`(.eax, .dx)
+        readLittleEndianDword()
         mov(.ecx, .eax)
         xor(.eax, .eax)
         stosb(.rep)
@@ -103,6 +101,7 @@ extension Assembler {
         bind(gdtPointer)
         dw(UInt16(3 * 8 - 1))
         dd(gdt)
+        emitFirmwareConfigName(MultibootEntry.fileName, label: fileName)
         bits(.b16)
         bind(noKernel)
     }

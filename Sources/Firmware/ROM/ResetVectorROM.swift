@@ -20,8 +20,9 @@ import X86Asm
 ///    A20 gate through its output port;
 /// 6. sets COM1 to 115200 8N1 with FIFOs and prints a banner;
 /// 7. boots a Multiboot kernel in 32-bit protected mode when the firmware configuration
-///    interface holds one (`MultibootEntry.swift`); otherwise copies the boot payload from
-///    it to 0000:7C00 and jumps there with DL = 80h.
+///    interface (QEMU's fw_cfg) holds one (`MultibootEntry.swift`); otherwise copies the
+///    boot payload from it to 0000:7C00 and jumps there with DL = 80h. Both are named files
+///    the ROM finds in the interface's directory (`FirmwareConfigLookup.swift`).
 ///
 /// Every step is reported as a milestone line on port 0x402 (a `firmware` trace event)
 /// and as a POST code on port 0x80.
@@ -32,6 +33,8 @@ public enum ResetVectorROM {
     public static let serialPort: UInt16 = 0x3F8
     public static let firmwareLogPort: UInt16 = 0x402
     public static let bootAddress: UInt32 = 0x7C00
+    /// The firmware configuration file holding the boot payload.
+    public static let payloadFileName = "etc/resetvector/boot-payload"
     /// CMOS byte holding the boot counter.
     public static let bootCounterIndex: UInt8 = 0x5F
     /// POST codes, in order.
@@ -59,6 +62,9 @@ public enum ResetVectorROM {
         a.mov(.al, 0x0A)
         a.out(.dx, .al)
         a.ret()
+
+        // firmwareConfigLookup: CS:SI names a file → CF clear, BX = key, ECX = size.
+        let firmwareConfigLookup = a.emitFirmwareConfigLookup()
 
         // serialPutChar: AL → COM1 once the transmitter holding register is empty.
         a.bind(serialPutChar)
@@ -163,6 +169,7 @@ public enum ResetVectorROM {
         let coldText = a.emitString(", cold start\r\n")
         let warmText = a.emitString(", warm start\r\n")
         let noPayloadText = a.emitString("no boot payload; halted\r\n")
+        let payloadFile = a.emitFirmwareConfigName(payloadFileName)
         let milestones = Dictionary(uniqueKeysWithValues: [
             "reset-vector", "cold-start", "warm-start", "resume", "ivt", "pic", "pit", "keyboard", "a20", "serial",
             "boot", "no-payload", "multiboot",
@@ -323,27 +330,19 @@ public enum ResetVectorROM {
         a.call(printString)
 
         // 7. A Multiboot kernel, if there is one (never returns then).
-        a.emitMultibootBoot(log: logWithNewline, milestone: milestones["multiboot"]!)
+        a.emitMultibootBoot(log: logWithNewline, milestone: milestones["multiboot"]!, lookup: firmwareConfigLookup)
 
-        // Boot payload: size from item 1, bytes from item 2, copied in 32 KiB chunks.
+        // Boot payload: found in the directory, copied in 32 KiB chunks.
         let noPayload = a.newLabel(), chunk = a.newLabel(), lastChunk = a.newLabel(), copy = a.newLabel()
-        a.mov(.dx, 0x510)
-        a.mov(.ax, 0x0001)
-        a.out(.dx, .ax)
-        a.inc(.dx)
-        a.in(.al, .dx); a.mov(.cl, .al)
-        a.in(.al, .dx); a.mov(.ch, .al)
-        a.in(.al, .dx); a.mov(.bl, .al)
-        a.in(.al, .dx); a.mov(.bh, .al)   // BX:CX = payload size
-        a.mov(.ax, .cx)
-        a.or(.ax, .bx)
+        a.mov(.si, payloadFile)
+        a.call(firmwareConfigLookup)
+        a.jcc(.c, noPayload)
+        a.test(.ecx, .ecx)
         a.jcc(.z, noPayload)
-        a.push(.cx)
-        a.mov(.dx, 0x510)
-        a.mov(.ax, 0x0002)
-        a.out(.dx, .ax)
-        a.inc(.dx)
-        a.pop(.cx)
+        a.selectFirmwareConfigItemInBX()
+        a.mov(.eax, .ecx)
+        a.shr(.eax, 16)
+        a.mov(.bx, .ax)                   // BX:CX = payload size
         a.mov(.ax, Int(bootAddress >> 4))
         a.mov(.es, .ax)
         a.bind(chunk)                     // BX:CX bytes left, ES:0 the destination

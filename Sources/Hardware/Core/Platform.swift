@@ -15,6 +15,13 @@ public protocol Platform: AnyObject {
     func requestExit(status: Int32)
     /// Notes that the interrupt controller's output (INTR) may have changed.
     func interruptOutputChanged()
+    /// A bus master's (DMA) read of guest physical memory: RAM and ROM as the board decodes
+    /// them, not through the A20 gate. `nil` when any byte of the range is not memory
+    /// (MMIO, the legacy video hole, beyond RAM).
+    func dmaRead(_ address: UInt64, count: Int) -> [UInt8]?
+    /// A bus master's (DMA) write of guest RAM, seen by every CPU (code caches included).
+    /// `false`, and nothing written, when any byte of the range is not RAM.
+    func dmaWrite(_ bytes: [UInt8], at address: UInt64) -> Bool
 }
 
 /// The inputs of the A20 gate.

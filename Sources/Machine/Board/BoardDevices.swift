@@ -12,13 +12,15 @@ final class BoardDevices {
     /// `LocalAPICWindow` shows each CPU its own.
     private(set) var localAPICs: [LocalAPIC] = []
     private(set) var ioAPIC: IOAPIC!
+    /// The firmware configuration interface, where the board's payloads and tables are files.
+    private(set) var firmwareConfig: FirmwareConfig!
     /// The devices on the buses (the local APICs are reached through `LocalAPICWindow`).
     private(set) var all: [any Device] = []
     /// Every device, for resets: those on the buses and the local APICs.
     var everyDevice: [any Device] { all + localAPICs }
     private(set) var timed: [any TimedDevice] = []
 
-    /// - Parameter multiboot: A Multiboot boot, handed to the firmware as a configuration item.
+    /// - Parameter multiboot: A Multiboot boot, handed to the firmware as a configuration file.
     func build(for machine: Machine, multiboot: MultibootLoad?) {
         let configuration = machine.configuration
         let quirks = configuration.quirks
@@ -41,9 +43,15 @@ final class BoardDevices {
         resetControl.resetOutput.onBlocked = { controller.blocked($0, by: .noCF9) }
         let pciHost = PCIHostBridge()
         let post = PostCodePort(platform: machine)
-        let firmwareConfig = FirmwareConfig(
-            payload: configuration.bootPayload, ramSize: configuration.memorySize,
-            extraItems: multiboot.map { [MultibootEntry.configurationItem: $0.firmwareConfigurationItem] } ?? [:])
+        let firmwareConfig = FirmwareConfig(platform: machine, ramSize: configuration.memorySize,
+                                            processorCount: machine.cpus.count)
+        // The ROM finds its payloads by name; a board without one boots without it.
+        if !configuration.bootPayload.isEmpty {
+            try! firmwareConfig.addFile(name: ResetVectorROM.payloadFileName, bytes: configuration.bootPayload)
+        }
+        if let multiboot {
+            try! firmwareConfig.addFile(name: MultibootEntry.fileName, bytes: multiboot.firmwareConfigurationFile)
+        }
         let firmwareLog = FirmwareLogPort(platform: machine)
         // x87 FERR# → IRQ 13; a write to port F0h asserts IGNNE# (PC-style x87 error reporting).
         let fpuError = CoprocessorErrorPort(platform: machine)
@@ -63,6 +71,7 @@ final class BoardDevices {
         interruptController = pic
         localAPICs = apics
         ioAPIC = ioapic
+        self.firmwareConfig = firmwareConfig
         timer = pit
         serialPort = uart
         keyboardController = kbc

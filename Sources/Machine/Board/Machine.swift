@@ -370,6 +370,43 @@ extension Machine: Platform, TimeSource {
         finish(.exitRequested(status: status))
     }
 
+    public func dmaRead(_ address: UInt64, count: Int) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        guard forEachPage(address, count: count, write: false, { page, offset, length in
+            bytes.append(contentsOf: UnsafeBufferPointer(start: page + offset, count: length))
+        }) else { return nil }
+        return bytes
+    }
+
+    public func dmaWrite(_ bytes: [UInt8], at address: UInt64) -> Bool {
+        guard forEachPage(address, count: bytes.count, write: true, { _, _, _ in }) else { return false }
+        var done = 0
+        _ = forEachPage(address, count: bytes.count, write: true) { page, offset, length in
+            bytes.withUnsafeBufferPointer { (page + offset).update(from: $0.baseAddress! + done, count: length) }
+            done += length
+        }
+        for cpu in cpus { cpu.invalidateCode(physicalAddress: address, length: bytes.count) }
+        return true
+    }
+
+    /// Calls `body` with each host page of a physical range, in order; `false` (after the
+    /// pages before it) at the first page that is not memory, or not RAM for a write.
+    private func forEachPage(_ address: UInt64, count: Int, write: Bool,
+                             _ body: (UnsafeMutablePointer<UInt8>, Int, Int) -> Void) -> Bool {
+        guard count > 0 else { return true }
+        guard address <= UInt64.max - UInt64(count) else { return false }
+        var at = address
+        let end = address + UInt64(count)
+        while at < end {
+            let length = Int(min(end, (at | 0xFFF) + 1) - at)
+            guard let page = bus.memoryPage(at >> 12, write: write) else { return false }
+            body(page, Int(at & 0xFFF), length)
+            at += UInt64(length)
+        }
+        return true
+    }
+
     /// The 8259 pair's INTR output may have changed: on a PC it is wired to LINT0 of every
     /// processor and to pin 0 of the I/O APIC, so a guest chooses between "virtual wire"
     /// through a local APIC (LINT0 in ExtINT mode, as firmware leaves the BSP) and through the

@@ -22,6 +22,18 @@ final class FakePlatform: Platform {
     func requestExit(status: Int32) { exitStatus = status }
     func interruptOutputChanged() { interruptOutputChanges += 1 }
 
+    /// Guest RAM for DMA, from address 0; beyond it nothing answers.
+    var ram = [UInt8](repeating: 0, count: 64 << 10)
+    func dmaRead(_ address: UInt64, count: Int) -> [UInt8]? {
+        guard address + UInt64(count) <= UInt64(ram.count) else { return nil }
+        return Array(ram[Int(address)..<Int(address) + count])
+    }
+    func dmaWrite(_ bytes: [UInt8], at address: UInt64) -> Bool {
+        guard address + UInt64(bytes.count) <= UInt64(ram.count) else { return false }
+        ram.replaceSubrange(Int(address)..<Int(address) + bytes.count, with: bytes)
+        return true
+    }
+
     /// Advances the clock and lets a timed device raise what became due.
     func advance(_ device: some TimedDevice, by nanoseconds: UInt64) {
         now += nanoseconds

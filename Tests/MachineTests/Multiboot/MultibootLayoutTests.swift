@@ -110,10 +110,10 @@ import Testing
     }
 
     /// The load as the firmware reads it: count, entry, EBX, then address/length/bytes/zero-fill.
-    @Test func firmwareConfigurationItem() throws {
+    @Test func firmwareConfigurationFile() throws {
         let kernel = try Self.kernel(at: 0x20_0000, size: 16, bss: 0x10)
         let load = try MultibootLoad(kernel: kernel, modules: [.init(bytes: [0xAB, 0xCD], string: "m")], commandLine: "", memoryMap: Self.ram32M)
-        let item = load.firmwareConfigurationItem
+        let item = load.firmwareConfigurationFile
         let block = load.information.encoded(at: 0x9_0000)
         var expected = BootImage.le32(3) + BootImage.le32(0x20_000C) + BootImage.le32(0x9_0000)
         expected += BootImage.le32(0x20_0000) + BootImage.le32(16) + kernel.segments[0].bytes + BootImage.le32(0x10)
