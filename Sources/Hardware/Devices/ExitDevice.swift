@@ -8,8 +8,14 @@ public final class ExitDevice: Device {
     private unowned let platform: any Platform
 
     /// Creates the device at `port`. The platform owns the device.
-    public init(port: UInt16, platform: any Platform) {
-        portRanges = [port...port]
+    public convenience init(port: UInt16, platform: any Platform) {
+        self.init(ports: port...port, platform: platform)
+    }
+
+    /// Creates the device on `ports` (QEMU's `iobase` up to `iobase + iosize - 1`): a write to
+    /// any of them ends the run. The platform owns the device.
+    public init(ports: ClosedRange<UInt16>, platform: any Platform) {
+        portRanges = [ports]
         self.platform = platform
     }
 

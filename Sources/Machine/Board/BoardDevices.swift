@@ -84,6 +84,13 @@ final class BoardDevices {
         if let port = configuration.exitPort {
             all.append(ExitDevice(port: port, platform: machine))
         }
+        for ports in configuration.exitPortRanges {
+            all.append(ExitDevice(ports: ports, platform: machine))
+        }
+        if configuration.pcTestDevice {
+            // Lines 0-15 are ISA lines (`Machine.setInterruptLine`); 16-23 reach the I/O APIC's pins.
+            all.append(PCTestDevice(platform: machine, setIOAPICPin: { [unowned ioapic] in ioapic.setPin($0, asserted: $1) }))
+        }
         timed = everyDevice.compactMap { $0 as? any TimedDevice }
     }
 }

@@ -27,6 +27,12 @@ public struct MachineConfiguration {
     public var debugConsoles: [(port: UInt16, output: ([UInt8]) -> Void)] = []
     /// The QEMU-style exit port, if any.
     public var exitPort: UInt16?
+    /// More exit windows, as QEMU's `-device isa-debug-exit,iobase=B,iosize=N` gives them
+    /// (B...B+N-1): a write to any of their ports ends the run as a write to `exitPort` does.
+    public var exitPortRanges: [ClosedRange<UInt16>] = []
+    /// QEMU's `pc-testdev` (`PCTestDevice`): the echo latch at port 0xE0, the interrupt lines
+    /// at 0x2000 + n and 64 KiB of I/O memory at FF000000h, which kvm-unit-tests use.
+    public var pcTestDevice = false
     /// Stop after this many instructions (all CPUs).
     public var maxInstructions: UInt64?
     /// When every CPU is halted with interrupts disabled: end quietly (`true`) or pause (`false`).

@@ -125,3 +125,68 @@ enum SerialOption {
         }
     }
 }
+
+/// A `--device` value, in QEMU's `-device NAME[,PROPERTY=VALUE...]` form.
+enum DeviceOption: Equatable {
+    /// `pc-testdev`: QEMU's test device (no properties).
+    case pcTestDevice
+    /// `isa-debug-exit[,iobase=PORT][,iosize=N]`: an exit window on iobase...iobase+iosize-1
+    /// (QEMU's defaults: iobase 0x501, iosize 2).
+    case debugExit(ports: ClosedRange<UInt16>)
+
+    static let names = ["pc-testdev", "isa-debug-exit"]
+
+    init(parsing argument: String) throws(ValidationError) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let name = parts[0]
+        guard Self.names.contains(name) else {
+            throw ValidationError("unknown device '\(name)' (known: \(Self.names.joined(separator: ", ")))")
+        }
+        var properties: [(key: String, value: String)] = []
+        for part in parts.dropFirst() {
+            let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard pair.count == 2, !pair[0].isEmpty, !pair[1].isEmpty else {
+                throw ValidationError("expected PROPERTY=VALUE after '\(name),', got '\(part)'")
+            }
+            properties.append((pair[0], pair[1]))
+        }
+        switch name {
+        case "pc-testdev":
+            guard properties.isEmpty else { throw ValidationError("pc-testdev takes no properties") }
+            self = .pcTestDevice
+        case "isa-debug-exit":
+            var base: UInt16 = 0x501, size = 2
+            var seen: Set<String> = []
+            for (key, value) in properties {
+                guard seen.insert(key).inserted else { throw ValidationError("isa-debug-exit: \(key) given twice") }
+                switch key {
+                case "iobase":
+                    do { base = try parsePort(value) } catch { throw ValidationError("isa-debug-exit: iobase: \(error.message)") }
+                case "iosize":
+                    guard let count = parseCount(value), count >= 1 else {
+                        throw ValidationError("isa-debug-exit: iosize '\(value)' is not a number of ports (1 to 0x10000)")
+                    }
+                    size = count
+                default:
+                    throw ValidationError("isa-debug-exit has no property '\(key)' (it has iobase and iosize)")
+                }
+            }
+            guard Int(base) + size - 1 <= Int(UInt16.max) else {
+                throw ValidationError("isa-debug-exit: iobase \(hex(base)) with iosize \(size) runs past port 0xffff")
+            }
+            self = .debugExit(ports: base...UInt16(Int(base) + size - 1))
+        default:
+            preconditionFailure("a name in DeviceOption.names without a case")
+        }
+    }
+}
+
+/// A count in decimal or 0x-prefixed hexadecimal, up to 0x10000; `nil` when it is not one.
+private func parseCount(_ text: String) -> Int? {
+    let hex = text.lowercased().hasPrefix("0x")
+    guard let value = Int(hex ? text.dropFirst(2) : Substring(text), radix: hex ? 16 : 10),
+          value >= 0, value <= 0x1_0000 else { return nil }
+    return value
+}
+
+private func hex(_ port: UInt16) -> String { "0x" + String(port, radix: 16) }

@@ -14,7 +14,7 @@ struct RunCommand: ParsableCommand {
             4 at --max-instructions; 6 when a quirk hung the machine; 8 when --on-reset exit or \
             --on-shutdown exit ended the run; 64 for bad input (one line names it); 74 when an \
             output could not be written; ((v & 0x7F) << 1) | 1, always odd, when the guest wrote v \
-            to --exit-port.
+            to --exit-port or an isa-debug-exit device.
             """
     )
 
@@ -65,6 +65,15 @@ struct RunCommand: ParsableCommand {
             transform: parsePort)
     var exitPort: UInt16?
 
+    @Option(name: .customLong("device"),
+            help: """
+                Add a device, as QEMU's -device names it (repeatable): pc-testdev (QEMU's test device: latch at \
+                port 0xE0, interrupt lines at 0x2000+n, I/O memory at 0xFF000000) or \
+                isa-debug-exit[,iobase=PORT][,iosize=N] (an exit port window, default 0x501 and 2).
+                """,
+            transform: DeviceOption.init(parsing:))
+    var devices: [DeviceOption] = []
+
     @Option(help: "Where COM1 goes: stdio, file:PATH or none.", transform: SerialOption.init(parsing:))
     var serial: SerialOption = .stdio
 
@@ -98,6 +107,12 @@ struct RunCommand: ParsableCommand {
         configuration.onShutdown = onShutdown
         configuration.powerCycleMemory = powerCycleMemory
         configuration.exitPort = exitPort
+        for device in devices {
+            switch device {
+            case .pcTestDevice: configuration.pcTestDevice = true
+            case .debugExit(let ports): configuration.exitPortRanges.append(ports)
+            }
+        }
         configuration.maxInstructions = maxInstructions
         configuration.exitOnHalt = exitOnHalt
         if let payload {
