@@ -24,6 +24,16 @@ public protocol InterruptController: AnyObject {
     /// The interrupt-acknowledge cycle: returns the vector of the highest-priority
     /// pending interrupt, or `nil` when the request went away (the CPU then ignores it).
     func acknowledgeInterrupt() -> UInt8?
+    /// IA32_TSC_DEADLINE (MSR 6E0h) of the CPU's local APIC timer.
+    func readTimeStampDeadline() -> UInt64
+    /// A WRMSR to IA32_TSC_DEADLINE; `timeStampCounter` is the CPU's TSC at the write.
+    func writeTimeStampDeadline(_ value: UInt64, timeStampCounter: UInt64)
+}
+
+extension InterruptController {
+    /// A controller without a TSC-deadline timer: the MSR reads 0 and ignores writes.
+    public func readTimeStampDeadline() -> UInt64 { 0 }
+    public func writeTimeStampDeadline(_ value: UInt64, timeStampCounter: UInt64) {}
 }
 
 /// The platform's clock, which drives the time-stamp counter: virtual nanoseconds shared by

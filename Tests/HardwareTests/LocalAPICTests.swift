@@ -82,7 +82,7 @@ import Testing
         write(R.commandHigh, 0xFFFF_FFFF)
         #expect(read(R.commandHigh) == 0xFF00_0000)
         write(R.lvtTimer, 0xFFFF_FFFF)
-        #expect(read(R.lvtTimer) == 0x0003_00FF)  // bit 18 (TSC deadline) stays clear
+        #expect(read(R.lvtTimer) == 0x0007_00FF)  // mode 11b is reserved but writable
         write(R.lvtThermal, 0xFFFF_FFFF)
         #expect(read(R.lvtThermal) == 0x0001_07FF)
         write(R.lvtPerformance, 0xFFFF_FFFF)
@@ -113,9 +113,77 @@ import Testing
         #expect(readESR() == 0)
     }
 
-    @Test func timerModeTwoIsReserved() {
-        write(R.lvtTimer, 0x0004_0040)  // TSC-deadline mode: not advertised
-        #expect(read(R.lvtTimer) == 0x0001_0040)
+    @Test func timerModeBitsHoldTheTSCDeadlineMode() {
+        write(R.lvtTimer, 0x0004_0040)
+        #expect(read(R.lvtTimer) == 0x0005_0040)  // still masked: software disabled
+        enable()
+        write(R.lvtTimer, 0x0006_0040)
+        #expect(read(R.lvtTimer) == 0x0006_0040)
+    }
+
+    // MARK: TSC-deadline mode (SDM 11.5.4.1)
+
+    @Test func tscDeadlineFiresOnceAtItsTimeAndClearsTheMSR() {
+        enable()
+        write(R.lvtTimer, 0x4_0070)
+        platform.now = 1000
+        apic.writeTimeStampDeadline(5000, timeStampCounter: 4000)   // 1000 TSC ticks on
+        #expect(apic.timeStampDeadlineMSR == 5000)
+        #expect(apic.nextDeadline() == 2000)
+        platform.advance(apic, by: 999)
+        #expect(!bit(R.interruptRequest, 0x70))
+        platform.advance(apic, by: 1)
+        #expect(bit(R.interruptRequest, 0x70))
+        #expect(apic.timeStampDeadlineMSR == 0)
+        #expect(apic.nextDeadline() == nil)
+    }
+
+    @Test func tscDeadlineIgnoresTheCountRegisters() {
+        enable()
+        write(R.lvtTimer, 0x4_0070)
+        write(R.initialCount, 100)
+        #expect(read(R.initialCount) == 0)
+        #expect(read(R.currentCount) == 0)
+        #expect(apic.nextDeadline() == nil)
+    }
+
+    @Test func aPassedTSCDeadlineFiresAtOnceAndZeroDisarms() {
+        enable()
+        write(R.lvtTimer, 0x4_0070)
+        apic.writeTimeStampDeadline(10, timeStampCounter: 500)
+        #expect(bit(R.interruptRequest, 0x70))
+        #expect(apic.timeStampDeadlineMSR == 0)
+        _ = apic.acknowledge()
+        write(R.endOfInterrupt, 0)
+        apic.writeTimeStampDeadline(900, timeStampCounter: 500)
+        apic.writeTimeStampDeadline(0, timeStampCounter: 600)
+        platform.advance(apic, by: 10_000)
+        #expect(!bit(R.interruptRequest, 0x70))
+    }
+
+    @Test func leavingTSCDeadlineModeDisarmsAndTheMSRIsDeadOutsideIt() {
+        enable()
+        write(R.lvtTimer, 0x70)                                       // one-shot
+        apic.writeTimeStampDeadline(900, timeStampCounter: 500)
+        #expect(apic.timeStampDeadlineMSR == 0)
+        #expect(apic.nextDeadline() == nil)
+        write(R.lvtTimer, 0x4_0070)
+        apic.writeTimeStampDeadline(900, timeStampCounter: 500)
+        write(R.lvtTimer, 0x2_0070)                                   // periodic: disarmed
+        write(R.lvtTimer, 0x4_0070)
+        #expect(apic.timeStampDeadlineMSR == 0)
+        platform.advance(apic, by: 10_000)
+        #expect(!bit(R.interruptRequest, 0x70))
+    }
+
+    @Test func aMaskedTSCDeadlineDisarmsWithoutAnInterrupt() {
+        enable()
+        write(R.lvtTimer, 0x5_0070)
+        apic.writeTimeStampDeadline(900, timeStampCounter: 500)
+        #expect(apic.timeStampDeadlineMSR == 900)
+        platform.advance(apic, by: 400)
+        #expect(apic.timeStampDeadlineMSR == 0)
+        #expect(!bit(R.interruptRequest, 0x70))
     }
 
     @Test func softwareDisabledForcesLVTMasks() {

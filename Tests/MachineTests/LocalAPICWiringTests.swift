@@ -100,6 +100,46 @@ import X86Asm
         #expect(words.le32(at: 8) == 0x1234_5678)                 // the RAM, uncovered
         #expect(words.le32(at: 12) == 0x0005_0014)
     }
+
+    /// The local APIC timer in TSC-deadline mode: armed 100 µs of TSC ahead through
+    /// IA32_TSC_DEADLINE, it interrupts when the TSC reaches the deadline (the handler reads
+    /// the TSC) and the MSR reads 0 afterwards.
+    @Test func tscDeadlineTimerFiresAtItsDeadline() throws {
+        let payload = try SmallGuest.assemble { a in
+            let handler = a.newLabel("timer"), wait = a.newLabel()
+            a.emitUnrealMode([.fs])
+            a.mov(.ax, handler)
+            a.mov(Mem(disp: 0x40 * 4, size: .word), .ax)
+            a.mov(Mem(disp: 0x40 * 4 + 2, size: .word), 0)
+            a.mov(Mem(disp: 0xFEE0_0320, size: .dword, segment: .fs), 0x4_0040)   // TSC-deadline, vector 40h
+            a.rdtsc()
+            a.add(.eax, 100_000)
+            a.adc(.edx, 0)
+            a.mov(Mem(disp: Self.results, size: .dword), .eax)                // the deadline
+            a.mov(.ecx, 0x6E0)
+            a.wrmsr()
+            a.sti()
+            a.mov(.ecx, 100_000)                                              // 200 µs
+            a.bind(wait)
+            a.dec(.ecx)
+            a.jccShort(.nz, wait)
+            a.cli()
+            a.mov(.ecx, 0x6E0)
+            a.rdmsr()
+            a.mov(Mem(disp: Self.results + 8, size: .dword), .eax)            // 0: disarmed
+            a.haltLoop(interruptsEnabled: false)
+            a.bind(handler)
+            a.rdtsc()
+            a.mov(Mem(disp: Self.results + 4, size: .dword), .eax)            // when it fired
+            a.mov(Mem(disp: 0xFEE0_00B0, size: .dword, segment: .fs), 0)      // EOI
+            a.iret()
+        }
+        let run = try TestBoard.run(payload: payload)
+        let words = run.machine.readMemory(UInt64(Self.results), count: 12)
+        let deadline = words.le32(at: 0), fired = words.le32(at: 4)
+        #expect(fired >= deadline && fired - deadline < 50, "deadline \(deadline), fired at \(fired)")
+        #expect(words.le32(at: 8) == 0)
+    }
 }
 
 private extension Array where Element == UInt8 {

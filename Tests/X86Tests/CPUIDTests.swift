@@ -44,6 +44,7 @@ import X86Asm
             a.mov(.eax, 1)
             a.cpuid()
             a.mov(.esi, .edx)
+            a.mov(.edi, .ecx)
             a.mov(.ecx, 0x1B)
             a.rdmsr()
             a.and(.eax, ~(1 << 11))
@@ -53,7 +54,9 @@ import X86Asm
             a.hlt()
         })
         #expect(m.r32(.rsi) & CPUIDIdentity.localAPICFeature != 0)
+        #expect(m.r32(.rdi) & CPUIDIdentity.timeStampDeadlineFeature != 0)
         #expect(m.r32(.rdx) & CPUIDIdentity.localAPICFeature == 0)
+        #expect(m.r32(.rcx) & CPUIDIdentity.timeStampDeadlineFeature == 0)
         #expect(try cpuid(1)[3] & CPUIDIdentity.localAPICFeature == 0, "no local APIC on a bare CPU")
     }
 

@@ -96,6 +96,8 @@ public final class LocalAPIC: TimedDevice {
     private var initialCount: UInt32 = 0
     private var divideConfiguration: UInt32 = 0
     private var timer: TimerRun?
+    /// The armed TSC deadline: the MSR's value and the virtual time it stands for.
+    private var timeStampDeadline: (value: UInt64, time: UInt64)?
     /// The levels on the LINT0 and LINT1 pins (inputs: kept across resets).
     private var lintLevels = [false, false]
 
@@ -189,7 +191,7 @@ public final class LocalAPIC: TimedDevice {
         case Register.commandHigh: return commandHigh
         case Register.lvtTimer...Register.lvtError: return lvt[Int(offset - Register.lvtTimer) >> 4]
         case Register.initialCount: return initialCount
-        case Register.currentCount: return currentCount(at: platform.now)
+        case Register.currentCount: return isDeadlineMode ? 0 : currentCount(at: platform.now)
         case Register.divideConfiguration: return divideConfiguration
         default:
             recordError(ErrorBit.illegalRegisterAddress)
@@ -214,11 +216,11 @@ public final class LocalAPIC: TimedDevice {
             send()
         case Register.commandHigh: commandHigh = value & 0xFF00_0000
         case Register.lvtTimer...Register.lvtError: writeLVT(Int(offset - Register.lvtTimer) >> 4, value)
-        case Register.initialCount: startTimer(count: value)
+        case Register.initialCount where !isDeadlineMode: startTimer(count: value)
         case Register.divideConfiguration:
             rebaseTimer { divideConfiguration = value & 0xB }
         case Register.version, Register.arbitrationPriority, Register.processorPriority, Register.remoteRead,
-             Register.inService..<Register.errorStatus, Register.currentCount:
+             Register.inService..<Register.errorStatus, Register.currentCount, Register.initialCount:
             break
         default: recordError(ErrorBit.illegalRegisterAddress)
         }
@@ -404,11 +406,10 @@ public final class LocalAPIC: TimedDevice {
     private static let remoteIRR: UInt32 = 1 << 14
     private static let activeLow: UInt32 = 1 << 13
     private static let levelTrigger: UInt32 = 1 << 15
-    private static let periodic: UInt32 = 1 << 17
-    /// Writable bits per entry: the timer has vector, mask and mode bit 17 (bit 18, the
-    /// TSC-deadline mode, stays clear: CPUID does not advertise it); thermal and performance
-    /// add the delivery mode; LINT0/1 add polarity and trigger mode; error is vector and mask.
-    private static let writableLVTBits: [UInt32] = [0x0003_00FF, 0x0001_07FF, 0x0001_07FF, 0x0001_A7FF,
+    /// Writable bits per entry: the timer has vector, mask and the mode in bits 18:17
+    /// (one-shot, periodic, TSC-deadline); thermal and performance add the delivery mode;
+    /// LINT0/1 add polarity and trigger mode; error is vector and mask.
+    private static let writableLVTBits: [UInt32] = [0x0007_00FF, 0x0001_07FF, 0x0001_07FF, 0x0001_A7FF,
                                                     0x0001_A7FF, 0x0001_00FF]
     private static let powerOnLVT = [UInt32](repeating: masked, count: 6)
 
@@ -417,7 +418,15 @@ public final class LocalAPIC: TimedDevice {
         var entry = value & writable | lvt[index] & Self.remoteIRR
         if !isSoftwareEnabled { entry |= Self.masked }
         if index == Self.timerEntry {
+            let wasDeadlineMode = isDeadlineMode
             rebaseTimer { lvt[index] = entry }
+            // Entering or leaving TSC-deadline mode disarms the timer (SDM 11.5.4.1); KVM
+            // and QEMU keep a count running across one-shot and periodic, and so does this.
+            if isDeadlineMode != wasDeadlineMode {
+                timer = nil
+                initialCount = 0
+                timeStampDeadline = nil
+            }
         } else {
             lvt[index] = entry
         }
@@ -521,7 +530,26 @@ public final class LocalAPIC: TimedDevice {
         return code == 7 ? 1 : 2 << UInt64(code)
     }
 
-    private var isPeriodic: Bool { lvt[Self.timerEntry] & Self.periodic != 0 }
+    /// LVT timer bits 18:17: 00 one-shot, 01 periodic, 10 TSC-deadline (11 reserved,
+    /// counting as one-shot here).
+    private var timerMode: UInt32 { lvt[Self.timerEntry] >> 17 & 3 }
+    private var isPeriodic: Bool { timerMode == 1 }
+    private var isDeadlineMode: Bool { timerMode == 2 }
+
+    /// IA32_TSC_DEADLINE (MSR 6E0h), as the CPU reads it: the armed deadline in TSC ticks,
+    /// 0 when disarmed or outside TSC-deadline mode (SDM 11.5.4.1).
+    public var timeStampDeadlineMSR: UInt64 { isDeadlineMode ? timeStampDeadline?.value ?? 0 : 0 }
+
+    /// A WRMSR to IA32_TSC_DEADLINE, with the CPU's TSC at the time of the write. Outside
+    /// TSC-deadline mode it is ignored; 0 disarms; a deadline already passed fires at once.
+    /// The TSC counts the platform's nanoseconds, so a deadline `d` falls `d - tsc` ns on.
+    public func writeTimeStampDeadline(_ value: UInt64, timeStampCounter tsc: UInt64) {
+        guard isDeadlineMode else { return }
+        let now = platform.now
+        timeStampDeadline = value == 0 ? nil : (value, now &+ (value > tsc ? value - tsc : 0))
+        advance(to: now)
+        requestMayHaveChanged()
+    }
 
     /// A write to the initial count loads the current count and starts counting; 0 stops
     /// the timer (SDM 11.5.4).
@@ -561,7 +589,9 @@ public final class LocalAPIC: TimedDevice {
     /// The next expiry, while the LVT timer entry is unmasked (a masked one raises nothing;
     /// the count is computed on reads whatever the mask).
     public func nextDeadline() -> UInt64? {
-        guard let run = timer, lvt[Self.timerEntry] & Self.masked == 0 else { return nil }
+        guard lvt[Self.timerEntry] & Self.masked == 0 else { return nil }
+        if isDeadlineMode { return timeStampDeadline?.time }
+        guard let run = timer else { return nil }
         let clocks = UInt64(run.count) + run.raised * UInt64(initialCount)
         return run.start + clocks * timerDivisor
     }
@@ -569,6 +599,13 @@ public final class LocalAPIC: TimedDevice {
     /// Raises the expiries due by `now`: one IRR bit for however many (an interrupt already
     /// pending absorbs the others). A one-shot count stops at 0.
     public func advance(to now: UInt64) {
+        if let deadline = timeStampDeadline, isDeadlineMode {
+            // It fires once, disarms itself and clears the MSR, masked or not (SDM 11.5.4.1).
+            guard now >= deadline.time else { return }
+            timeStampDeadline = nil
+            deliverLocal(Self.timerEntry)
+            return
+        }
         guard var run = timer else { return }
         let due = expiries(of: run, at: now)
         guard due > run.raised else { return }
@@ -616,6 +653,7 @@ public final class LocalAPIC: TimedDevice {
         initialCount = 0
         divideConfiguration = 0
         timer = nil
+        timeStampDeadline = nil
         requestMayHaveChanged()
     }
 

@@ -437,6 +437,15 @@ extension Machine: InterruptController {
         defer { updateInterruptRequests() }
         return devices.interruptController.acknowledge()
     }
+
+    public func readTimeStampDeadline() -> UInt64 {
+        devices.localAPICs[runningCPU ?? 0].timeStampDeadlineMSR
+    }
+
+    public func writeTimeStampDeadline(_ value: UInt64, timeStampCounter: UInt64) {
+        devices.localAPICs[runningCPU ?? 0].writeTimeStampDeadline(value, timeStampCounter: timeStampCounter)
+        endSliceBeforeNextDeadline()
+    }
 }
 
 extension Machine: CPUObserver {

@@ -3,6 +3,8 @@
 struct ModelSpecificRegisters {
     static let timeStampCounter: UInt32 = 0x10
     static let apicBase: UInt32 = 0x1B
+    /// IA32_TSC_DEADLINE: the local APIC timer's deadline in TSC-deadline mode.
+    static let timeStampDeadline: UInt32 = 0x6E0
     static let mtrrCapabilities: UInt32 = 0xFE
     static let sysenterCS: UInt32 = 0x174
     static let sysenterESP: UInt32 = 0x175
@@ -71,6 +73,8 @@ extension CPU {
         switch index {
         case ModelSpecificRegisters.timeStampCounter: return timeStampCounter
         case ModelSpecificRegisters.apicBase: return msrs.apicBase | (isBootstrapProcessor ? 1 << 8 : 0)
+        case ModelSpecificRegisters.timeStampDeadline where hasLocalAPIC:
+            return interruptController?.readTimeStampDeadline() ?? 0
         case ModelSpecificRegisters.mtrrCapabilities: return ModelSpecificRegisters.mtrrCapabilityValue
         case ModelSpecificRegisters.sysenterCS: return msrs.sysenterCS
         case ModelSpecificRegisters.sysenterESP: return msrs.sysenterESP
@@ -98,6 +102,8 @@ extension CPU {
             if value & (CPU.aboveAddressWidth | 0x6FF) != 0 { return false }
             msrs.apicBase = value & ~(1 << 8)
             if hasObserver { observer?.cpu(self, changedAPICBase: msrs.apicBase) }
+        case ModelSpecificRegisters.timeStampDeadline where hasLocalAPIC:
+            interruptController?.writeTimeStampDeadline(value, timeStampCounter: timeStampCounter)
         case ModelSpecificRegisters.sysenterCS: msrs.sysenterCS = value & 0xFFFF_FFFF
         case ModelSpecificRegisters.sysenterESP, ModelSpecificRegisters.sysenterEIP:
             // Linear addresses: 64 bits and canonical (else #GP) where long mode exists, which
