@@ -71,7 +71,7 @@ public struct EISAID: Hashable, Sendable, ExpressibleByStringLiteral, CustomStri
     public let description: String
 
     /// The identifier spelled `text`: three letters `A`–`Z`, four hexadecimal digits.
-    public init(_ text: String) throws(AMLError) {
+    public init(parsing text: String) throws(AMLError) {
         let characters = Array(text.utf8)
         guard characters.count == 7,
               characters[0..<3].allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }),
@@ -87,7 +87,7 @@ public struct EISAID: Hashable, Sendable, ExpressibleByStringLiteral, CustomStri
     /// The identifier spelled by a literal in the program; an invalid literal is a programming
     /// error and traps.
     public init(stringLiteral text: String) {
-        do { try self.init(text) } catch { preconditionFailure("\(error)") }
+        do { try self.init(parsing: text) } catch { preconditionFailure("\(error)") }
     }
 }
 

@@ -7,7 +7,7 @@ public struct AMLNameSegment: Hashable, Sendable, AMLEncodable, CustomStringConv
     public let characters: [UInt8]
 
     /// The segment spelled `text` (one to four characters, padded with `_`).
-    public init(_ text: String) throws(AMLError) {
+    public init(parsing text: String) throws(AMLError) {
         let characters = Array(text.utf8)
         guard (1...4).contains(characters.count),
               AMLNameSegment.isLeadCharacter(characters[0]),
@@ -19,7 +19,7 @@ public struct AMLNameSegment: Hashable, Sendable, AMLEncodable, CustomStringConv
     /// The segment spelled by a literal in the program; an invalid literal is a programming
     /// error and traps.
     public init(stringLiteral text: String) {
-        do { try self.init(text) } catch { preconditionFailure("\(error)") }
+        do { try self.init(parsing: text) } catch { preconditionFailure("\(error)") }
     }
 
     public func encode(into bytes: inout [UInt8]) {
@@ -67,7 +67,7 @@ public struct AMLNameString: Hashable, Sendable, AMLEncodable, CustomStringConve
 
     /// The path written in ASL: an optional `\` or `^`s, then segments separated by `.`.
     /// `\` alone is the root itself.
-    public init(_ text: String) throws(AMLError) {
+    public init(parsing text: String) throws(AMLError) {
         var rest = Substring(text)
         var anchor = Anchor.currentScope
         if rest.first == "\\" {
@@ -81,7 +81,7 @@ public struct AMLNameString: Hashable, Sendable, AMLEncodable, CustomStringConve
         var segments: [AMLNameSegment] = []
         if !rest.isEmpty {
             for part in rest.split(separator: ".", omittingEmptySubsequences: false) {
-                guard let segment = try? AMLNameSegment(String(part)) else { throw .invalidNameString(text) }
+                guard let segment = try? AMLNameSegment(parsing: String(part)) else { throw .invalidNameString(text) }
                 segments.append(segment)
             }
         }
@@ -94,7 +94,7 @@ public struct AMLNameString: Hashable, Sendable, AMLEncodable, CustomStringConve
     /// The path written by a literal in the program; an invalid literal is a programming error
     /// and traps.
     public init(stringLiteral text: String) {
-        do { try self.init(text) } catch { preconditionFailure("\(error)") }
+        do { try self.init(parsing: text) } catch { preconditionFailure("\(error)") }
     }
 
     /// The path to `segment` below this one.

@@ -8,12 +8,10 @@ public struct AMLResourceTemplate: Hashable, Sendable {
     }
 
     /// The descriptors, then the End Tag (ACPI 6.5 §6.4.2.9: small item 0Fh, length 1, so
-    /// 79h, and a checksum byte that makes every byte of the template sum to zero).
+    /// 79h, then the checksum byte). The checksum is zero, which the specification defines as
+    /// a checksum that always succeeds, and which is what the ASL compiler `iasl` writes.
     public var bytes: [UInt8] {
-        var bytes = descriptors.flatMap(\.bytes)
-        bytes.append(0x79)
-        bytes.append(0 &- bytes.reduce(0, &+))
-        return bytes
+        descriptors.flatMap(\.bytes) + [0x79, 0x00]
     }
 }
 
