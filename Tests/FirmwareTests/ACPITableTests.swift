@@ -201,7 +201,7 @@ import Testing
         for (state, type) in [("0", 0x00), ("3", 0x01), ("5", 0x0A)] as [(String, UInt8)] {
             let element: [UInt8] = type == 0 ? [0x00] : type == 1 ? [0x01] : [0x0A, 0x02]
             let package = [0x12, UInt8(4 + 2 * element.count), 0x04] + element + element + [0x00, 0x00]
-            let name = [0x08, 0x5C] + Array("_S\(state)_".utf8)
+            let name = [0x08] + Array("_S\(state)_".utf8)
             #expect(contains(dsdt, name + package), "\\_S\(state)")
         }
     }

@@ -97,11 +97,6 @@ public struct AMLNameString: Hashable, Sendable, AMLEncodable, CustomStringConve
         do { try self.init(parsing: text) } catch { preconditionFailure("\(error)") }
     }
 
-    /// The path to `segment` below this one.
-    public func appending(_ segment: AMLNameSegment) -> AMLNameString {
-        AMLNameString(anchor: anchor, segments: segments + [segment])
-    }
-
     public func encode(into bytes: inout [UInt8]) {
         switch anchor {
         case .currentScope: break

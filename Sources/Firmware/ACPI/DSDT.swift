@@ -1,15 +1,15 @@
 /// The Differentiated System Description Table, signature `DSDT`, revision 2 (ACPI 6.5
 /// §5.2.11.1; revision 2 makes AML integers 64 bits wide): the header, then the AML definition
-/// block of the board —
+/// block of the board, whose names are relative to the root —
 ///
 /// ```
-/// Name (\_S0, Package (4) {S0, S0, 0, 0})     // and \_S3, \_S5: SLP_TYP for PM1a and PM1b
-/// Scope (\_SB) {
+/// Name (_S0, Package (4) {S0, S0, 0, 0})      // and _S3, _S5: SLP_TYP for PM1a and PM1b
+/// Scope (_SB) {
 ///     Device (C000) { Name (_HID, "ACPI0007") Name (_UID, 0) }   // one per processor
 ///     Device (PWRB) { Name (_HID, EISAID ("PNP0C0C")) }          // the power button
 ///     Device (MBRS) { PNP0C02: the power-management block and a memory-mapped reset register }
 ///     Device (PCI0) {                                            // the PCI host bridge
-///         Name (_HID, EISAID ("PNP0A03")) Name (_ADR, 0) Name (_UID, 0)
+///         Name (_HID, EISAID ("PNP0A03")) Name (_UID, 0)          // no _ADR beside a _HID (§6.1)
 ///         Name (_CRS, ResourceTemplate () { buses 0-FF, ports CF8-CFF, 0-CF7, D00-FFFF,
 ///                                           memory A0000-BFFFF and the window above RAM })
 ///         Device (LPCB) { Name (_ADR, ...) COM1, RTC, PIC, TMR, KBD }   // the LPC bridge
@@ -27,15 +27,14 @@ enum DSDT {
     static func definitions(_ configuration: ACPIConfiguration) -> [AMLStatement] {
         let sleep = configuration.sleepTypes
         return [
-            sleepPackage("\\_S0", sleep.s0),
-            sleepPackage("\\_S3", sleep.s3),
-            sleepPackage("\\_S5", sleep.s5),
-            .scope("\\_SB", processors(configuration.processorCount) + [
+            sleepPackage("_S0", sleep.s0),
+            sleepPackage("_S3", sleep.s3),
+            sleepPackage("_S5", sleep.s5),
+            .scope("_SB", processors(configuration.processorCount) + [
                 .device("PWRB", [.name("_HID", .eisaID("PNP0C0C"))]),
                 motherboardResources(configuration),
                 .device("PCI0", [
                     .name("_HID", .eisaID("PNP0A03")),
-                    .name("_ADR", 0),
                     .name("_UID", 0),
                     .name("_CRS", .resourceTemplate(hostBridgeResources(configuration))),
                     .device("LPCB", [.name("_ADR", .integer(configuration.lpcBridge.acpiAddress))] + LegacyDevices.all),
