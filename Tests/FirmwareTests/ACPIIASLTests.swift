@@ -11,13 +11,18 @@ struct ACPIIASLTests {
     static let base = ACPIConfiguration(processorCount: 4, pciMemoryWindowStart: 0x0800_0000)
 
     /// Board variants: the reset register in each space and none, ACPI always on, one and
-    /// eight processors, other sleep types and a moved PM block.
+    /// eight processors, other sleep types, a moved PM block and a panic device.
     static let configurations: [ACPIConfiguration] = [
         base,
         changed { $0.resetRegister = .systemMemory(address: 0xFEDF_0000, value: 0x01) },
         changed { $0.resetRegister = .pciConfiguration(PCIFunctionAddress(device: 0x1F, function: 0), offset: 0xAC, value: 0x06) },
         changed { $0.resetRegister = .none; $0.processorCount = 1; $0.modeControl = .alwaysEnabled },
-        changed { $0.processorCount = 8; $0.sleepTypes = ACPISleepTypes(s0: 0, s3: 1, s5: 2); $0.powerManagementBase = 0xB000 },
+        changed {
+            $0.processorCount = 8
+            $0.sleepTypes = ACPISleepTypes(s0: 0, s3: 1, s5: 2)
+            $0.powerManagementBase = 0xB000
+            $0.panicDevicePort = 0x505
+        },
     ]
 
     static func changed(_ change: (inout ACPIConfiguration) -> Void) -> ACPIConfiguration {

@@ -206,6 +206,18 @@ import Testing
         }
     }
 
+    /// A configured panic device appears under the LPC bridge as `PEVT`, `_HID` "QEMU0001",
+    /// with its port; without one there is no `PEVT`.
+    @Test func thePanicDevice() throws {
+        var configuration = Self.configuration
+        #expect(!contains(try Self.table("DSDT", in: try Self.layout(configuration)), Array("PEVT".utf8)))
+        configuration.panicDevicePort = 0x505
+        let dsdt = try Self.table("DSDT", in: try Self.layout(configuration))
+        let device: [UInt8] = Array("PEVT".utf8) + [0x08] + Array("_HID".utf8) + [0x0D] + Array("QEMU0001".utf8) + [0x00]
+            + [0x08] + Array("_CRS".utf8) + [0x11, 0x0D, 0x0A, 0x0A, 0x47, 0x01, 0x05, 0x05, 0x05, 0x05, 0x01, 0x01, 0x79, 0x00]
+        #expect(contains(dsdt, device))
+    }
+
     // MARK: Bad configurations and placements
 
     @Test(arguments: [

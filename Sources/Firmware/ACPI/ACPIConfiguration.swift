@@ -30,6 +30,9 @@ public struct ACPIConfiguration: Hashable, Sendable {
     /// The bus-0 PCI function of the LPC (ISA) bridge, under which the DSDT places the legacy
     /// devices.
     public var lpcBridge: PCIFunctionAddress
+    /// The I/O port of a pvpanic ISA device (QEMU places it at 505h), which the DSDT then lists
+    /// as `PEVT` with `_HID` "QEMU0001" (how Linux's pvpanic driver finds it); `nil` for none.
+    public var panicDevicePort: UInt16?
 
     /// The last address of the PCI memory window above RAM: just below the I/O APIC.
     public static let pciMemoryWindowEnd: UInt32 = 0xFEBF_FFFF
@@ -38,14 +41,15 @@ public struct ACPIConfiguration: Hashable, Sendable {
     /// ICH-class values for the rest: reset through 0xCF9 ← 06h, PM block at 600h, SCI on
     /// IRQ 9, ACPI mode through SMI_CMD at B2h (enable 02h, disable 03h), sleep types of the
     /// ICH (S0 0, S3 5, S5 7), century at CMOS 32h, local APICs at FEE00000h, I/O APIC 0 at
-    /// FEC00000h, LPC bridge at 00:1F.0.
+    /// FEC00000h, LPC bridge at 00:1F.0, no panic device.
     public init(processorCount: Int, pciMemoryWindowStart: UInt32,
                 resetRegister: ACPIResetRegister = .systemIO(port: 0xCF9, value: 0x06),
                 powerManagementBase: UInt16 = 0x600, sciInterrupt: UInt8 = 9,
                 modeControl: ACPIModeControl = .smiCommand(port: 0xB2, enable: 0x02, disable: 0x03),
                 sleepTypes: ACPISleepTypes = .ich, centuryIndex: UInt8 = 0x32,
                 localAPICAddress: UInt32 = 0xFEE0_0000, ioAPICAddress: UInt32 = 0xFEC0_0000, ioAPICID: UInt8 = 0,
-                lpcBridge: PCIFunctionAddress = PCIFunctionAddress(device: 0x1F, function: 0)) {
+                lpcBridge: PCIFunctionAddress = PCIFunctionAddress(device: 0x1F, function: 0),
+                panicDevicePort: UInt16? = nil) {
         self.processorCount = processorCount
         self.pciMemoryWindowStart = pciMemoryWindowStart
         self.resetRegister = resetRegister
@@ -58,6 +62,7 @@ public struct ACPIConfiguration: Hashable, Sendable {
         self.ioAPICAddress = ioAPICAddress
         self.ioAPICID = ioAPICID
         self.lpcBridge = lpcBridge
+        self.panicDevicePort = panicDevicePort
     }
 
     /// Throws the first value the tables cannot describe.

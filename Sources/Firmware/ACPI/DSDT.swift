@@ -12,7 +12,7 @@
 ///         Name (_HID, EISAID ("PNP0A03")) Name (_UID, 0)          // no _ADR beside a _HID (§6.1)
 ///         Name (_CRS, ResourceTemplate () { buses 0-FF, ports CF8-CFF, 0-CF7, D00-FFFF,
 ///                                           memory A0000-BFFFF and the window above RAM })
-///         Device (LPCB) { Name (_ADR, ...) COM1, RTC, PIC, TMR, KBD }   // the LPC bridge
+///         Device (LPCB) { Name (_ADR, ...) COM1, RTC, PIC, TMR, KBD, PEVT }  // the LPC bridge
 ///     }
 /// }
 /// ```
@@ -37,7 +37,8 @@ enum DSDT {
                     .name("_HID", .eisaID("PNP0A03")),
                     .name("_UID", 0),
                     .name("_CRS", .resourceTemplate(hostBridgeResources(configuration))),
-                    .device("LPCB", [.name("_ADR", .integer(configuration.lpcBridge.acpiAddress))] + LegacyDevices.all),
+                    .device("LPCB", [.name("_ADR", .integer(configuration.lpcBridge.acpiAddress))]
+                            + LegacyDevices.all + LegacyDevices.panicDevice(configuration.panicDevicePort)),
                 ]),
             ]),
         ]
@@ -110,6 +111,16 @@ enum LegacyDevices {
         // The 8042 keyboard controller: data port 60h, command/status port 64h.
         device("KBD", "PNP0303", [.fixedIO(0x60, length: 1), .fixedIO(0x64, length: 1), .irqNoFlags(1)]),
     ]
+
+    /// The pvpanic device at `port`, if there is one: `_HID` "QEMU0001" (a string, as QEMU
+    /// gives it), one port.
+    static func panicDevice(_ port: UInt16?) -> [AMLStatement] {
+        guard let port else { return [] }
+        return [.device("PEVT", [
+            .name("_HID", "QEMU0001"),
+            .name("_CRS", .resourceTemplate(AMLResourceTemplate([.fixedIO(port, length: 1)]))),
+        ])]
+    }
 
     static func device(_ name: AMLNameString, _ id: EISAID, uid: UInt64? = nil,
                        _ resources: [AMLResourceDescriptor]) -> AMLStatement {
