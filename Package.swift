@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "X86Tests", dependencies: ["X86", "X86Asm"]),
         .testTarget(name: "X86AsmTests", dependencies: ["X86Asm"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
+        .testTarget(name: "FirmwareTests", dependencies: ["Firmware"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "Firmware", "Hardware", "X86", "X86Asm"]),
         .testTarget(name: "VectorTests", dependencies: ["VectorHarness"]),
         // Runs the built `resetvector` as a user would: options, outputs, statuses.
