@@ -30,9 +30,10 @@ public struct MemoryMap: Equatable, Sendable {
 
     /// Start of extended memory (1 MiB).
     public static let extendedMemoryBase: UInt64 = 0x10_0000
-    /// Where conventional memory ends for the operating system: a PC's last KiB below
-    /// 640 KiB holds the extended BIOS data area, which E820h reports as reserved.
-    public static let conventionalMemoryEnd: UInt64 = 0x9_FC00
+    /// Where conventional memory ends for the operating system: the last 4 KiB below
+    /// 640 KiB hold the extended BIOS data area (the MP floating pointer and configuration
+    /// table, the ACPI RSDP), which E820h reports as reserved.
+    public static let conventionalMemoryEnd: UInt64 = 0x9_F000
     static let legacyHoleStart: UInt64 = 0xA_0000
     static let fourGiB: UInt64 = 1 << 32
 

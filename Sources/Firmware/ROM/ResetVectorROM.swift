@@ -249,7 +249,8 @@ public enum ResetVectorROM {
             for vector in vectors { a.mov(Mem(disp: vector * 4, segment: .es), .ax) }
         }
         a.mov(Mem(disp: 0x400, size: .word, segment: .es), Int(serialPort))   // COM1 base
-        a.mov(Mem(disp: 0x413, size: .word, segment: .es), 640)               // conventional memory, KiB
+        a.mov(Mem(disp: 0x40E, size: .word, segment: .es), Int(MemoryMap.conventionalMemoryEnd >> 4))   // EBDA segment
+        a.mov(Mem(disp: 0x413, size: .word, segment: .es), Int(MemoryMap.conventionalMemoryEnd >> 10)) // KiB below it
         a.mov(Mem(disp: 0x46C, size: .word, segment: .es), 0)
         a.mov(Mem(disp: 0x46E, size: .word, segment: .es), 0)
         a.outByte(0x80, PostCode.interruptTable.rawValue)

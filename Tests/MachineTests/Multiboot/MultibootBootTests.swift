@@ -46,10 +46,10 @@ import Testing
     static func expectedInformation(firstModule: UInt64) -> [String] {
         var lines = [
             "flags=0000024d",                       // mem, cmdline, mods, mmap, boot_loader_name
-            "mem=0000027f 00007c00",                 // 639 KiB below 640 KiB, 31 MiB above 1 MiB
+            "mem=0000027c 00007c00",                 // 636 KiB below 640 KiB, 31 MiB above 1 MiB
             "cmdline=\(commandLine)",
-            "mmap=00000014 0000000000000000 000000000009fc00 00000001",
-            "mmap=00000014 000000000009fc00 0000000000000400 00000002",
+            "mmap=00000014 0000000000000000 000000000009f000 00000001",
+            "mmap=00000014 000000000009f000 0000000000001000 00000002",
             "mmap=00000014 00000000000f0000 0000000000010000 00000002",
             "mmap=00000014 0000000000100000 0000000001f00000 00000001",
             "mmap=00000014 00000000ffff0000 0000000000010000 00000002",

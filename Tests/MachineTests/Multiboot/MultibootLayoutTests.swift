@@ -8,13 +8,13 @@ import Testing
     @Test func pcMemoryMap() {
         let map = MemoryMap.pc(ramSize: 32 << 20, romSize: 64 << 10)
         #expect(map.regions == [
-            Region(base: 0, length: 0x9_FC00, kind: .available),
-            Region(base: 0x9_FC00, length: 0x400, kind: .reserved),
+            Region(base: 0, length: 0x9_F000, kind: .available),
+            Region(base: 0x9_F000, length: 0x1000, kind: .reserved),
             Region(base: 0xF_0000, length: 0x1_0000, kind: .reserved),
             Region(base: 0x10_0000, length: 0x1F0_0000, kind: .available),
             Region(base: 0xFFFF_0000, length: 0x1_0000, kind: .reserved),
         ])
-        #expect(map.lowerMemoryKilobytes == 639)
+        #expect(map.lowerMemoryKilobytes == 636)
         #expect(map.upperMemoryKilobytes == 31 * 1024)
     }
 
@@ -44,7 +44,7 @@ import Testing
         func at(_ address: UInt32) -> Int { Int(address - base) }
 
         #expect(block.le32(at: 0) == 0x24D, "flags: mem, cmdline, mods, mmap, boot_loader_name")
-        #expect(block.le32(at: 4) == 639)
+        #expect(block.le32(at: 4) == 636)
         #expect(block.le32(at: 8) == 31744)
         #expect(block.cString(at: at(block.le32(at: 16))) == "kernel quiet=1")
         #expect(block.le32(at: 20) == 2)
@@ -64,7 +64,7 @@ import Testing
             return [UInt64(block.le32(at: e)), block.le64(at: e + 4), block.le64(at: e + 12), UInt64(block.le32(at: e + 20))]
         }
         #expect(entries == [
-            [20, 0, 0x9_FC00, 1], [20, 0x9_FC00, 0x400, 2], [20, 0xF_0000, 0x1_0000, 2],
+            [20, 0, 0x9_F000, 1], [20, 0x9_F000, 0x1000, 2], [20, 0xF_0000, 0x1_0000, 2],
             [20, 0x10_0000, 0x1F0_0000, 1], [20, 0xFFFF_0000, 0x1_0000, 2],
         ])
         #expect(block.cString(at: at(block.le32(at: 64))) == "ResetVector")
@@ -125,7 +125,7 @@ import Testing
     static let misplaced: [(String, UInt32, Int, MultibootError)] = [
         ("legacy window", 0xA_0000, 0x100, .kernelOutsideRAM(0xA_0000, 0xA_0100)),
         ("ROM", 0xF_0000, 0x100, .kernelOutsideRAM(0xF_0000, 0xF_0100)),
-        ("into the EBDA", 0x9_FB00, 0x200, .kernelOutsideRAM(0x9_FB00, 0x9_FD00)),
+        ("into the EBDA", 0x9_EF00, 0x200, .kernelOutsideRAM(0x9_EF00, 0x9_F100)),
         ("across 1 MiB", 0xF_FF00, 0x200, .kernelOutsideRAM(0xF_FF00, 0x10_0100)),
         ("past RAM", 0x1FF_FF00, 0x200, .kernelOutsideRAM(0x1FF_FF00, 0x200_0100)),
         ("over the information", 0x8_FF00, 0x200, .kernelOverlapsBootInformation(0x8_FF00, 0x9_0100)),
@@ -151,9 +151,9 @@ import Testing
 
     @Test func anOversizedCommandLineIsRefused() throws {
         let kernel = try Self.kernel(at: 0x10_0000)
-        let fits = String(repeating: "x", count: 0xFC00 - 116 - 120 - 12 - 1)
+        let fits = String(repeating: "x", count: 0xF000 - 116 - 120 - 12 - 1)
         #expect(throws: Never.self) { try MultibootLoad(kernel: kernel, modules: [], commandLine: fits, memoryMap: Self.ram32M) }
-        #expect(throws: MultibootError.bootInformationTooLarge(size: 0xFC01, capacity: 0xFC00)) {
+        #expect(throws: MultibootError.bootInformationTooLarge(size: 0xF001, capacity: 0xF000)) {
             try MultibootLoad(kernel: kernel, modules: [], commandLine: fits + "x", memoryMap: Self.ram32M)
         }
     }
