@@ -9,7 +9,7 @@ import Testing
 @Suite struct ResetPathTests {
     /// The firmware's milestones on a boot without the Ctrl-Alt-Del flag.
     static func bootMilestones(warm: Bool) -> [String] {
-        ["reset-vector", warm ? "warm-start" : "cold-start", "ivt", "pic", "pit", "keyboard", "a20", "serial", "boot"]
+        ["reset-vector", warm ? "warm-start" : "cold-start", "ivt", "pic", "pit", "processors", "keyboard", "a20", "serial", "boot"]
     }
 
     @Test(arguments: ResetGuest.rebootingAfterReset, BoardProfile.allCases)

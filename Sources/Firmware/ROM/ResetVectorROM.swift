@@ -15,7 +15,9 @@ import X86Asm
 ///    0040:006C, INT 10h AH=0Eh teletype output to COM1, IRET for the rest);
 /// 4. programs both 8259 PICs (vectors 08h and 70h, everything masked but the cascade),
 ///    the bootstrap processor's local APIC as a virtual wire for them
-///    (`LocalAPICSetup.swift`), and the 8254's channel 0 (mode 3, 18.2 Hz);
+///    (`LocalAPICSetup.swift`), and the 8254's channel 0 (mode 3, 18.2 Hz); counts the
+///    processors with INIT and start-up IPIs, parks the APs waiting for a start-up IPI and
+///    writes the MP tables in the EBDA (`ProcessorCount.swift`);
 /// 5. initializes the 8042 (self-test, command byte, keyboard enabled) and opens the
 ///    A20 gate through its output port;
 /// 6. sets COM1 to 115200 8N1 with FIFOs and prints a banner;
@@ -171,7 +173,7 @@ public enum ResetVectorROM {
         let noPayloadText = a.emitString("no boot payload; halted\r\n")
         let payloadFile = a.emitFirmwareConfigName(payloadFileName)
         let milestones = Dictionary(uniqueKeysWithValues: [
-            "reset-vector", "cold-start", "warm-start", "resume", "ivt", "pic", "pit", "keyboard", "a20", "serial",
+            "reset-vector", "cold-start", "warm-start", "resume", "ivt", "pic", "pit", "processors", "keyboard", "a20", "serial",
             "boot", "no-payload", "multiboot",
         ].map { ($0, a.emitString($0)) })
 
@@ -275,6 +277,9 @@ public enum ResetVectorROM {
         a.outByte(0x40, 0)
         a.outByte(0x80, PostCode.timer.rawValue)
         a.mov(.si, milestones["pit"]!)
+        a.call(logWithNewline)
+        a.emitProcessorCountAndTables()
+        a.mov(.si, milestones["processors"]!)
         a.call(logWithNewline)
 
         // 5. The 8042: self-test (AAh → 55h), command byte 45h (keyboard IRQ on, system flag,
@@ -389,6 +394,8 @@ public enum ResetVectorROM {
 
         // MARK: Reset vector, BIOS date and model byte
 
+        a.fill(to: ProcessorCount.startupPage, byte: 0xFF)
+        a.emitApplicationProcessorCheckIn()
         a.fill(to: 0xFFFF0, byte: 0xFF)
         a.jmpFar(segment: 0xF000, entry)
         a.ascii("11/21/26")

@@ -176,7 +176,8 @@ public final class Machine {
     /// timer's ticks) are not visited one by one: the devices catch up in one jump.
     private func idleUntilNextEvent() {
         // A transition requested meanwhile (the user's reset button) comes first.
-        guard controller.pending == nil, cpus.allSatisfy({ $0.activity != .active }) else { return }
+        // So does a CPU with something to take (an INIT, a start-up IPI) at its next turn.
+        guard controller.pending == nil, !cpus.contains(where: \.canMakeProgress) else { return }
         let canTakeInterrupts = cpus.contains { $0.activity == .halted && $0.eflags & EFlags.interrupt != 0 }
         if tickCount != idleSinceTicks {
             idleSinceTicks = tickCount
