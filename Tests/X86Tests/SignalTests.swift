@@ -229,6 +229,19 @@ import X86Asm
         #expect(m.bus.writes(to: 0x80) == [0x9A00, 0x9A00])
     }
 
+    /// A processor waiting for a start-up IPI takes only INIT and SIPI: an NMI sent to it gives
+    /// it nothing to do (`canMakeProgress` stays false, so an owner gives it no slice) until a
+    /// SIPI comes.
+    @Test func nmiGivesAWaitingProcessorNothingToDo() {
+        let m = applicationProcessor()
+        m.cpu.signalNMI()
+        #expect(!m.cpu.canMakeProgress)
+        #expect(m.run() == .waitingForStartup)
+        #expect(m.cpu.instructionsRetired == 0 && m.handledVectors == [])
+        m.cpu.signalStartup(vector: SignalTests.startupVector)
+        #expect(m.cpu.canMakeProgress)
+    }
+
     /// INIT followed by a SIPI before the AP ran at all (the INIT-SIPI-SIPI sequence).
     @Test func startupIPIRightAfterInitIsAccepted() {
         let m = applicationProcessor()
