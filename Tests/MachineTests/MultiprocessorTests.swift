@@ -166,6 +166,42 @@ import X86Asm
         #expect(run.machine.cpus.dropFirst().allSatisfy { $0.activity == .waitingForStartup })
     }
 
+    /// An NMI sent to application processors that wait for a start-up IPI cannot be taken
+    /// there (a waiting processor takes only INIT and SIPI), so it gives them nothing to do:
+    /// when the BSP then triple-faults on a board that ignores shutdown, every CPU waits and
+    /// the run ends at once, rather than spinning forever on processors that cannot run.
+    @Test func nmiToWaitingProcessorsLeavesThemIdle() throws {
+        let payload = try SmallGuest.assemble { a in
+            let gdt = a.newLabel("gdt"), gdtr = a.newLabel("gdtr"), emptyIDTR = a.newLabel("emptyIDTR")
+            a.enterProtectedMode(gdtr: Mem(label: gdtr), codeSelector: 0x08, dataSelector: 0x10)
+            a.mov(Mem(disp: 0xFEE0_0310, size: .dword), 0)
+            a.mov(Mem(disp: 0xFEE0_0300, size: .dword), 0x000C_4400)    // NMI to all excluding self
+            a.lidt(Mem(label: emptyIDTR))
+            a.int3()                                                      // #GP, #GP, #DF, #GP: shutdown
+            a.align(8)
+            a.bind(gdt)
+            a.db([UInt8](repeating: 0, count: 8))
+            a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0x9A, flags: 0xC)
+            a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0x92, flags: 0xC)
+            a.bind(gdtr)
+            a.dw(0x17)
+            a.dd(gdt)
+            a.bind(emptyIDTR)
+            a.dw(0)
+            a.dd(0)
+        }
+        let run = try TestBoard.run(payload: payload, configure: {
+            $0.processorCount = 3
+            $0.quirks = [.shutdownIgnored]
+        })
+        #expect(run.outcome == .allHalted, "\(run.outcome)")
+        #expect(run.records.named("ipi").first?.event["mode"] == "nmi")
+        #expect(run.records.named("shutdown").map(\.event.cpu) == [0])
+        for ap in run.machine.cpus.dropFirst() {
+            #expect(ap.activity == .waitingForStartup && !ap.canMakeProgress && ap.instructionsRetired == 0)
+        }
+    }
+
     /// An IPI storm: every CPU writes pseudo-random destinations and commands to its ICR as
     /// fast as it can — fixed, lowest-priority, NMI, INIT and start-up IPIs to random targets and
     /// shorthands, legal vectors or not — so processors are INITed, restarted on random pages

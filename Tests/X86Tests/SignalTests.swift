@@ -195,6 +195,53 @@ import X86Asm
         #expect(m.bus.writes(to: 0x81) == [0x77])
     }
 
+    /// An AP that INIT reaches inside its NMI handler (as each AP of Windows's multiprocessor
+    /// reboot is, in shutdown) takes NMIs again once a SIPI restarts it: INIT ends NMI blocking.
+    @Test func initEndsNMIBlocking() {
+        let m = applicationProcessor()
+        m.cpu.signalStartup(vector: SignalTests.startupVector)
+        #expect(m.run() == .halted)
+        m.cpu.signalNMI()
+        #expect(m.run() == .halted)                 // the handler's HLT: NMIs blocked, no IRET
+        #expect(m.handledVectors == [2])
+        m.cpu.signalINIT()
+        #expect(m.run() == .waitingForStartup)
+        m.cpu.signalStartup(vector: SignalTests.startupVector)
+        #expect(m.run() == .halted)
+        m.cpu.signalNMI()
+        #expect(m.run() == .halted)
+        #expect(m.handledVectors == [2, 2], "the NMI after INIT and SIPI was taken")
+        #expect(m.bus.writes(to: 0x80) == [0x9A00, 0x9A00])
+    }
+
+    /// An NMI not yet taken when INIT arrives is dropped with the rest of the processor's state:
+    /// the restarted AP does not take it at its first instruction.
+    @Test func initDropsAPendingNMI() {
+        let m = applicationProcessor()
+        m.cpu.signalStartup(vector: SignalTests.startupVector)
+        #expect(m.run() == .halted)
+        m.cpu.signalNMI()
+        m.cpu.signalINIT()
+        #expect(m.run() == .waitingForStartup)
+        m.cpu.signalStartup(vector: SignalTests.startupVector)
+        #expect(m.run() == .halted)
+        #expect(m.handledVectors == [])
+        #expect(m.bus.writes(to: 0x80) == [0x9A00, 0x9A00])
+    }
+
+    /// A processor waiting for a start-up IPI takes only INIT and SIPI: an NMI sent to it gives
+    /// it nothing to do (`canMakeProgress` stays false, so an owner gives it no slice) until a
+    /// SIPI comes.
+    @Test func nmiGivesAWaitingProcessorNothingToDo() {
+        let m = applicationProcessor()
+        m.cpu.signalNMI()
+        #expect(!m.cpu.canMakeProgress)
+        #expect(m.run() == .waitingForStartup)
+        #expect(m.cpu.instructionsRetired == 0 && m.handledVectors == [])
+        m.cpu.signalStartup(vector: SignalTests.startupVector)
+        #expect(m.cpu.canMakeProgress)
+    }
+
     /// INIT followed by a SIPI before the AP ran at all (the INIT-SIPI-SIPI sequence).
     @Test func startupIPIRightAfterInitIsAccepted() {
         let m = applicationProcessor()

@@ -21,6 +21,7 @@ public enum ResetGuest: String, CaseIterable, Sendable {
     case longModeBIOSReboot = "lm-bios-reboot"
     case multiprocessorStartup = "mp-startup"
     case multiprocessorAPReset = "mp-ap-reset"
+    case multiprocessorWindowsReboot = "mp-windows-reboot"
 
     /// What the guest does, for tables and help.
     public var method: String {
@@ -41,6 +42,8 @@ public enum ResetGuest: String, CaseIterable, Sendable {
         case .longModeBIOSReboot: "64-bit mode back to real mode, far jump to F000:FFF0 (Linux reboot=b)"
         case .multiprocessorStartup: "INIT-SIPI-SIPI wakes every AP, then 0xCF9 <- 06h (hard reset)"
         case .multiprocessorAPReset: "INIT-SIPI-SIPI, then the first AP writes 0xCF9 <- 06h while the BSP waits"
+        case .multiprocessorWindowsReboot:
+            "NMI IPI to the APs: NMI task gate, stack overflow, #DF task gate to a bad TSS (triple faults); BSP halts"
         }
     }
 
@@ -48,7 +51,7 @@ public enum ResetGuest: String, CaseIterable, Sendable {
     public var entersProtectedMode: Bool {
         switch self {
         case .protectedTripleFault, .userTripleFault, .taskGateFault, .i8042From286ProtectedMode, .longModeTripleFault,
-             .longModeBIOSReboot: true
+             .longModeBIOSReboot, .multiprocessorWindowsReboot: true
         default: false
         }
     }
@@ -165,6 +168,9 @@ public enum ResetGuest: String, CaseIterable, Sendable {
             emitCtrlAltDelHandler(&a, print: print)
         case .multiprocessorStartup, .multiprocessorAPReset:
             emitMultiprocessorStartup(&a, print: print)
+            return
+        case .multiprocessorWindowsReboot:
+            emitWindowsStyleReboot(&a)
             return
         }
         // Give a reset that takes effect late a moment to arrive.

@@ -102,7 +102,7 @@ public final class Machine {
         while outcome == nil {
             var ran = false
             for index in cpus.indices {
-                controller.performPending()
+                controller.performPending(beforeTurnOf: index)
                 if outcome != nil { break }
                 // A processor that is waiting (halted, in shutdown, or for a start-up IPI) with
                 // nothing pending to wake it costs nothing.

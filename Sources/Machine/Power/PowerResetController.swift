@@ -12,8 +12,9 @@ final class PowerResetController {
     let onShutdown: ShutdownPolicy
     let powerCycleMemory: PowerCycleMemory
 
-    /// A transition decided during an instruction, performed at its boundary.
-    private(set) var pending: (kind: ResetKind, request: ResetRequest)?
+    /// A transition decided during an instruction, performed at an instruction boundary once
+    /// the round-robin is back at `turn`, the processor that asked (`performPending`).
+    private(set) var pending: (kind: ResetKind, request: ResetRequest, turn: Int?)?
 
     init(machine: Machine, board: BoardProfile, quirks: Set<Quirk>, onReset: ResetPolicy,
          onShutdown: ShutdownPolicy, powerCycleMemory: PowerCycleMemory) {
@@ -79,13 +80,20 @@ final class PowerResetController {
     private func schedule(_ kind: ResetKind, _ request: ResetRequest) {
         // The largest of several requests in one instruction wins.
         if let pending, ResetKind.allCases.firstIndex(of: pending.kind)! >= ResetKind.allCases.firstIndex(of: kind)! { return }
-        pending = (kind, request)
+        pending = (kind, request, request.cpu ?? machine.runningCPU)
         machine.stopCPUsAtBoundary()
     }
 
-    /// Performs the pending transition; called by the machine at an instruction boundary.
-    func performPending() {
-        guard let (kind, request) = pending else { return }
+    /// Performs the pending transition; called by the machine at an instruction boundary before
+    /// the slice of CPU `index`. A transition one processor asked for (its device write, its
+    /// shutdown cycle) waits until the round-robin is back at that processor: every other
+    /// processor has had its slice meanwhile, as on hardware, where the others run on while the
+    /// board answers. So when several processors shut down at once (Windows's multiprocessor
+    /// reboot: every AP takes an NMI and triple-faults), each gets there and its shutdown is
+    /// traced, and the board answers once. With one processor it is at once.
+    func performPending(beforeTurnOf index: Int) {
+        guard let (kind, request, turn) = pending else { return }
+        if let turn, turn != index { return }
         pending = nil
         machine.emit(TraceEvent("reset", cpu: request.cpu, [("kind", .text(kind.rawValue)),
                                                              ("cause", .text(request.source.rawValue))]))

@@ -164,11 +164,13 @@ extension CPU {
     }
 
     /// Whether running this CPU now could do anything: it is active, or something it would
-    /// take at the next boundary is pending (INIT, a start-up IPI, an unblocked NMI, or INTR
-    /// with IF set while halted). An owner need not give a slice to a CPU for which this is
-    /// false: it would return at once, having done nothing.
+    /// take at the next boundary is pending (INIT, a start-up IPI, an unblocked NMI — except
+    /// while waiting for a start-up IPI, where only INIT and SIPI count, as in `serviceEvents` —
+    /// or INTR with IF set while halted). An owner need not give a slice to a CPU for which
+    /// this is false: it would return at once, having done nothing.
     public var canMakeProgress: Bool {
-        activity == .active || initPending || startupPending || (nmiPending && !nmiBlocked)
+        activity == .active || initPending || startupPending
+            || (nmiPending && !nmiBlocked && activity != .waitingForStartup)
             || (activity == .halted && interruptRequested && interruptFlag)
     }
 

@@ -21,7 +21,15 @@ extension CPU {
     /// The INIT state: as power-up, except that CR0.CD/NW keep their values and
     /// caches, MSRs, x87/SSE state and the TSC are untouched. The BSP restarts
     /// at F000:FFF0; an application processor waits for a start-up IPI.
+    ///
+    /// INIT also ends NMI blocking and drops an NMI not yet taken: the handler that blocked
+    /// NMIs is gone, and no IRET will come to unblock them (SDM Vol. 3A, 6.7.1). A processor
+    /// that shut down inside its NMI handler — each AP of Windows's multiprocessor reboot —
+    /// must take NMIs again once INIT and a start-up IPI have restarted it. QEMU's
+    /// `do_cpu_init` (only a start-up IPI survives) and KVM's vCPU reset do the same.
     func enterInitState() {
+        nmiPending = false
+        nmiBlocked = false
         for i in 0..<16 { regs[i] = 0 }
         regs[GeneralRegister.rdx.rawValue] = UInt64(CPUIDIdentity.signature)
         setEFlags(EFlags.reserved1)

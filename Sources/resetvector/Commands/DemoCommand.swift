@@ -18,7 +18,7 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var boardOptions: BoardOptions
 
-    @Option(parsing: .unconditional, help: "Processors, 1 to 64 (mp-startup wakes the others).")
+    @Option(parsing: .unconditional, help: "Processors, 1 to 64 (the mp-* guests wake the others).")
     var smp = 1
 
     /// Generous cap per guest; each needs well under a million instructions.
@@ -94,16 +94,18 @@ struct DemoCommand: ParsableCommand {
 
     /// The reset story: from the guest's entry into protected mode (if any), or else the first
     /// reset request, shutdown or typed key, to the bootstrap
-    /// processor's first start after it (or, for a path with no reset, the firmware's second
-    /// entry at its reset vector).
+    /// processor's first start after it and the application processors' wait for a start-up
+    /// IPI that comes with it (or, for a path with no reset, the firmware's second entry at its
+    /// reset vector).
     static func resetStory(_ records: [TraceRecord]) -> [TraceRecord] {
         let triggers: Set<String> = ["mode", "task-switch", "reset-request", "shutdown", "key", "quirk"]
         let entries = firmwareEntries(records)
         guard entries.count >= 2 || records.contains(where: { triggers.contains($0.event.name) }) else { return [] }
         let secondEntry = entries.count >= 2 ? entries[1] : records.endIndex - 1
         let first = records.firstIndex { triggers.contains($0.event.name) } ?? max(0, secondEntry - 1)
-        let end = records[first...].firstIndex { $0.event.name == "cpu-start" } ?? secondEntry
-        return Array(records[first...min(end, secondEntry)])
+        var end = min(records[first...].firstIndex { $0.event.name == "cpu-start" } ?? secondEntry, secondEntry)
+        while end + 1 < secondEntry, records[end + 1].event.name == "wait-for-sipi" { end += 1 }
+        return Array(records[first...end])
     }
 
     private func printTable(_ rows: [Row], to out: OutputFile) {

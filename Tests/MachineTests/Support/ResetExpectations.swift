@@ -19,7 +19,8 @@ extension ResetGuest {
         case .i8042OutputPort: .i8042OutputPort
         case .port92: .port92
         case .cf9Warm, .cf9Cold, .multiprocessorStartup, .multiprocessorAPReset: .cf9
-        case .tripleFault, .protectedTripleFault, .userTripleFault, .taskGateFault, .longModeTripleFault: .tripleFault
+        case .tripleFault, .protectedTripleFault, .userTripleFault, .taskGateFault, .longModeTripleFault,
+             .multiprocessorWindowsReboot: .tripleFault
         case .resetVectorJump, .ctrlAltDel, .longModeBIOSReboot: nil
         }
     }
