@@ -373,8 +373,13 @@ extension CPU {
             let nextEIP = (eip &+ UInt64(instruction.length)) & ipMask
             if let target = followedTarget(instruction, nextInstructionPointer: nextEIP, blockLinear: linear) {
                 // Decoding goes on at the target: the block runs across the transfer.
-                instruction.op = instruction.op == .jmpRel ? .jmpFollowed
-                    : instruction.op == .callRel ? .callFollowed : .jccFollowed
+                instruction.op = switch instruction.op {
+                case .jmpRel: .jmpFollowed
+                case .callRel: .callFollowed
+                case .jccZero: .jccZeroFollowed
+                case .jccCarry: .jccCarryFollowed
+                default: .jccFollowed
+                }
                 codeCache.pool[start + count] = instruction
                 count += 1
                 resume = Int64(bitPattern: target &- rip)

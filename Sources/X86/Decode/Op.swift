@@ -60,6 +60,8 @@ enum Op: UInt8 {
     /// there (`CPU.decodeBlock`): JMP rel and CALL rel (which pushes its return address) do not
     /// leave the block; a backward Jcc (a loop's branch) leaves it only when not taken.
     case jmpFollowed, callFollowed, jccFollowed
+    /// JZ/JNZ and JC/JNC followed (`sub` as for `jccZero` and `jccCarry`).
+    case jccZeroFollowed, jccCarryFollowed
     case int, int3, into, int1, iret, hlt, bound
     // Strings (rep prefixes in attributes).
     case movs, cmps, stos, lods, scas, ins, outs

@@ -157,10 +157,9 @@ extension CPU {
         case .loop, .loopz, .loopnz, .jcxz: return execLoop(d)
         case .jmpFollowed: return .next
         case .callFollowed: return push(nextInstructionPointer(d), d.size) ? .next : .fault
-        case .jccFollowed:
-            if condition(d.sub) { return .next }
-            rip = nextInstructionPointer(d)
-            return .exit
+        case .jccFollowed: return execFollowedJcc(d, taken: condition(d.sub))
+        case .jccZeroFollowed: return execFollowedJcc(d, taken: zeroFlag != (d.sub & 1 != 0))
+        case .jccCarryFollowed: return execFollowedJcc(d, taken: carryFlag != (d.sub & 1 != 0))
         // Flags, I/O, system
         case .clc, .stc, .cmc, .cld, .std: return execFlagInstruction(d.op)
         case .movFromCR: return execMovFromCR(d)
