@@ -77,19 +77,19 @@ struct CodeCache {
         return page
     }
 
-    /// Adds a block of `count` records at `start` (its end record follows), decoded for the
-    /// code segment with `codeSegmentKey`, to a page.
-    mutating func addBlock(at start: Int, count: Int, pageOffset: Int, to page: UnsafeMutablePointer<CodePage>,
-                           codeSegmentKey: UInt64) {
-        var offset = pageOffset
+    /// Adds a block of `count` records at `start` (its end record follows, resuming at
+    /// `resumeOffset` from the block's start), decoded for the code segment with
+    /// `codeSegmentKey`, to a page. Every record lies on that page, where the block starts at
+    /// `pageOffset` (a followed transfer's target is on the same page).
+    mutating func addBlock(at start: Int, count: Int, pageOffset: Int, resumeOffset: Int16,
+                           to page: UnsafeMutablePointer<CodePage>, codeSegmentKey: UInt64) {
         for record in start..<start + count {
             let length = Int(pool[record].length)
-            page.pointee.cover(offset, count: length)
-            offset += length
+            page.pointee.cover(pageOffset + Int(pool[record].endOffset) - length, count: length)
         }
         pool[start].codeSegmentKey = codeSegmentKey
         var end = DecodedInstruction()
-        end.endOffset = pool[start + count - 1].endOffset
+        end.endOffset = resumeOffset
         end.imm = UInt32(bitPattern: page.pointee.newestBlock)
         end.disp = UInt32(pageOffset)
         pool[start + count] = end
@@ -298,6 +298,31 @@ extension CPU {
         return decodeBlock(linear)
     }
 
+    /// The linear address of CS:`offset`.
+    @inline(__always) func codeLinearAddress(of offset: UInt64) -> UInt64 {
+        executing64 ? offset : (segs[SegmentRegister.cs.rawValue].base &+ offset) & 0xFFFF_FFFF
+    }
+
+    /// Where a block being decoded goes on after `instruction`, if it is a near transfer that
+    /// decoding follows: a JMP or CALL with a relative target, or a backward Jcc (a loop's branch,
+    /// usually taken), whose target is a valid branch target on the page where the block starts
+    /// at `blockLinear`. Staying on that page keeps the block's bytes covered by that page's
+    /// invalidation, and its translation is the one the block was found through.
+    func followedTarget(_ instruction: DecodedInstruction, nextInstructionPointer next: UInt64,
+                        blockLinear: UInt64) -> UInt64? {
+        let displacement = UInt64(bitPattern: Int64(Int32(bitPattern: instruction.imm)))
+        switch instruction.op {
+        case .jmpRel, .callRel: break
+        case .jcc, .jccZero, .jccCarry: if Int32(bitPattern: instruction.imm) >= 0 { return nil }
+        default: return nil
+        }
+        let target = (next &+ displacement) & instruction.size.mask
+        guard isBranchTarget(target),
+              codeLinearAddress(of: target) & ~0xFFF == blockLinear & ~0xFFF,
+              abs(Int64(bitPattern: target &- rip)) < 0x2000 else { return nil }
+        return target
+    }
+
     @inline(never)
     func decodeBlock(_ linear: UInt64) -> UnsafeMutablePointer<DecodedInstruction>? {
         if executing64 && !isCanonical(linear) {
@@ -317,8 +342,8 @@ extension CPU {
 
         var decoder = Decoder(cpu: self, offset: rip, defaultSize32: defaultSize32, longMode: executing64)
         guard var first = decoder.decode() else { return nil }
-        first.endOffset = UInt16(first.length)
-        first.relocateInstructionPointerOperand()
+        first.endOffset = Int16(first.length)
+        _ = first.relocateInstructionPointerOperand()
         if hostPage == nil || pageOffset + Int(first.length) > 4096 {
             // Not cacheable: run it from scratch space, decoded again next time.
             codeCache.scratch[0] = first
@@ -339,28 +364,50 @@ extension CPU {
         let start = codeCache.used
         var count = 0
         var instruction = first
+        // Where `instruction` starts: its page offset and EIP.
         var offsetInPage = pageOffset
         var eip = rip
+        // Where the instruction after the last record starts, from the block's start.
+        var resume: Int64 = 0
         while true {
-            codeCache.pool[start + count] = instruction
-            count += 1
-            if instruction.op.endsBlock { break }
-            offsetInPage += Int(instruction.length)
-            eip = (eip &+ UInt64(instruction.length)) & ipMask
-            if offsetInPage >= 4096 || count == CodeCache.maximumBlockLength { break }
+            let nextEIP = (eip &+ UInt64(instruction.length)) & ipMask
+            if let target = followedTarget(instruction, nextInstructionPointer: nextEIP, blockLinear: linear) {
+                // Decoding goes on at the target: the block runs across the transfer.
+                instruction.op = switch instruction.op {
+                case .jmpRel: .jmpFollowed
+                case .callRel: .callFollowed
+                case .jccZero: .jccZeroFollowed
+                case .jccCarry: .jccCarryFollowed
+                default: .jccFollowed
+                }
+                codeCache.pool[start + count] = instruction
+                count += 1
+                resume = Int64(bitPattern: target &- rip)
+                eip = target
+                offsetInPage = Int(truncatingIfNeeded: codeLinearAddress(of: target) & 0xFFF)
+            } else {
+                codeCache.pool[start + count] = instruction
+                count += 1
+                resume = Int64(instruction.endOffset)
+                if instruction.op.endsBlock { break }
+                offsetInPage += Int(instruction.length)
+                eip = nextEIP
+                if offsetInPage >= 4096 { break }
+            }
+            if count == CodeCache.maximumBlockLength { break }
             var next = Decoder(cpu: self, offset: eip, defaultSize32: defaultSize32, longMode: executing64)
             // A fault here is not raised: the block simply ends before the instruction,
             // which faults for real if execution reaches it.
             guard var decoded = next.decode(), offsetInPage + Int(decoded.length) <= 4096,
                   !decoded.startsBlock else { break }
-            decoded.endOffset = instruction.endOffset &+ UInt16(decoded.length)
-            decoded.relocateInstructionPointerOperand()
+            decoded.endOffset = Int16(truncatingIfNeeded: resume + Int64(decoded.length))
+            guard decoded.relocateInstructionPointerOperand() else { break }
             instruction = decoded
         }
         // Every block ends with the synthetic record, so an instruction that ends a
         // block but completes without a transfer (REP with CX = 0, LOOP not taken) stops here too.
-        codeCache.addBlock(at: start, count: count, pageOffset: pageOffset, to: page,
-                           codeSegmentKey: codeKey)
+        codeCache.addBlock(at: start, count: count, pageOffset: pageOffset,
+                           resumeOffset: Int16(truncatingIfNeeded: resume), to: page, codeSegmentKey: codeKey)
         blocksDecoded &+= 1
         return codeCache.pool + start
     }

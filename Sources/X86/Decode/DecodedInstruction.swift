@@ -31,8 +31,9 @@ struct DecodedInstruction {
     var imm2: UInt16 = 0
     /// Where this instruction ends, in bytes from the start of its block (a block's end
     /// record: where the last instruction ends). EIP after the instruction is the block's
-    /// starting EIP plus this, so the run loop need not advance EIP record by record.
-    var endOffset: UInt16 = 0
+    /// starting EIP plus this, so the run loop need not advance EIP record by record. Negative
+    /// where the block went on at a branch target before its start (a followed transfer).
+    var endOffset: Int16 = 0
     /// In a block's first record, the code segment it was decoded for
     /// (`SegmentCache.decodeKey`: the limit and the default size); a lookup reuses the block
     /// only while CS has the same. It also pads the record to 32 bytes, so that record
@@ -61,9 +62,12 @@ struct DecodedInstruction {
     /// plus the displacement plus where the instruction ends in the block, which is known only
     /// once the instruction has its place: this folds `endOffset` into the displacement, moving
     /// 2^31 into the index (`halfRangeSlot`) when the sum leaves the signed 32-bit range.
-    mutating func relocateInstructionPointerOperand() {
-        guard hasMemoryOperand && base == RegisterFile.instructionPointerSlot else { return }
+    /// Returns false when the sum is below the signed 32-bit range (an instruction after a
+    /// backward followed branch): the block must end before it.
+    mutating func relocateInstructionPointerOperand() -> Bool {
+        guard hasMemoryOperand && base == RegisterFile.instructionPointerSlot else { return true }
         let sum = Int64(Int32(bitPattern: disp)) + Int64(endOffset)
+        if sum < Int64(Int32.min) { return false }
         if sum > Int64(Int32.max) {
             index = RegisterFile.halfRangeSlot
             scale = 0
@@ -71,6 +75,7 @@ struct DecodedInstruction {
         } else {
             disp = UInt32(truncatingIfNeeded: sum)
         }
+        return true
     }
     /// MOV SS or POP SS: opens an interrupt and debug-trap shadow.
     var loadsStackSegment: Bool {
@@ -117,7 +122,7 @@ struct Instruction {
     /// An `.sse` or `.mmx` instruction with REX.W: its general-register or memory integer
     /// operand is 64 bits (MOVQ, CVTSI2SS/SD, CVT(T)SS2SI/SD2SI, MOVNTI).
     @inline(__always) var sseOperand64: Bool { imm & Instruction.sseREXW != 0 }
-    @inline(__always) var endOffset: UInt16 { pointer.pointee.endOffset }
+    @inline(__always) var endOffset: Int16 { pointer.pointee.endOffset }
     @inline(__always) var hasMemoryOperand: Bool { pointer.pointee.hasMemoryOperand }
     @inline(__always) var addressSize32: Bool { pointer.pointee.addressSize32 }
     /// The address size: 16, 32 or (64-bit mode) 64 bits.

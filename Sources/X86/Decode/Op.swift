@@ -56,6 +56,12 @@ enum Op: UInt8 {
     case jmpRel, jcc, jmpRm, jmpFar, jmpFarMem
     case callRel, callRm, callFar, callFarMem, retNear, retFar
     case loop, loopz, loopnz, jcxz
+    /// Near transfers whose target decoding followed, on the same page, so the block goes on
+    /// there (`CPU.decodeBlock`): JMP rel and CALL rel (which pushes its return address) do not
+    /// leave the block; a backward Jcc (a loop's branch) leaves it only when not taken.
+    case jmpFollowed, callFollowed, jccFollowed
+    /// JZ/JNZ and JC/JNC followed (`sub` as for `jccZero` and `jccCarry`).
+    case jccZeroFollowed, jccCarryFollowed
     case int, int3, into, int1, iret, hlt, bound
     // Strings (rep prefixes in attributes).
     case movs, cmps, stos, lods, scas, ins, outs

@@ -34,6 +34,14 @@ extension CPU {
         return .next
     }
 
+    /// A Jcc whose block goes on at its target (`CPU.followedTarget`): the block is left, at the
+    /// instruction after the branch, only when it is not taken.
+    @inline(__always) func execFollowedJcc(_ d: Instruction, taken: Bool) -> Step {
+        if taken { return .next }
+        rip = nextInstructionPointer(d)
+        return .exit
+    }
+
     /// LOOP/LOOPZ/LOOPNZ/JCXZ: the counter is CX or ECX by address size.
     func execLoop(_ d: Instruction) -> Step {
         let counterSize = d.addressSize

@@ -155,6 +155,11 @@ extension CPU {
         case .callRm: return execCallRm(d)
         case .retNear: return execRetNear(d)
         case .loop, .loopz, .loopnz, .jcxz: return execLoop(d)
+        case .jmpFollowed: return .next
+        case .callFollowed: return push(nextInstructionPointer(d), d.size) ? .next : .fault
+        case .jccFollowed: return execFollowedJcc(d, taken: condition(d.sub))
+        case .jccZeroFollowed: return execFollowedJcc(d, taken: zeroFlag != (d.sub & 1 != 0))
+        case .jccCarryFollowed: return execFollowedJcc(d, taken: carryFlag != (d.sub & 1 != 0))
         // Flags, I/O, system
         case .clc, .stc, .cmc, .cld, .std: return execFlagInstruction(d.op)
         case .movFromCR: return execMovFromCR(d)
@@ -178,7 +183,7 @@ extension CPU {
 
     /// The offset of the instruction after `d`, in the current block.
     @inline(__always) func nextInstructionPointer(_ d: Instruction) -> UInt64 {
-        (blockInstructionPointer &+ UInt64(d.endOffset)) & instructionPointerMask
+        (blockInstructionPointer &+ UInt64(bitPattern: Int64(d.endOffset))) & instructionPointerMask
     }
 
     /// Instructions that read or write EIP (control transfers, INT, string repeats, x87

@@ -130,7 +130,8 @@ extension CPU {
 
     /// The offset of the first byte of `d`'s instruction, in the current block.
     @inline(__always) func instructionStart(_ d: UnsafeMutablePointer<DecodedInstruction>) -> UInt64 {
-        (blockInstructionPointer &+ UInt64(d.pointee.endOffset) &- UInt64(d.pointee.length)) & instructionPointerMask
+        (blockInstructionPointer &+ UInt64(bitPattern: Int64(d.pointee.endOffset)) &- UInt64(d.pointee.length))
+            & instructionPointerMask
     }
 
     /// Accounts for a block that stopped at `d` with `step`: brings EIP up to date, counts the
@@ -150,8 +151,10 @@ extension CPU {
             // its instruction's, which has not run.
             rip = instructionStart(d)
         } else if step == .next {
+            // Stopped early (`runCarefully`): EIP is where the next record starts, which after a
+            // followed transfer is its target rather than the instruction's end.
             retired += 1
-            rip = nextInstructionPointer(Instruction(d))
+            rip = instructionStart(d + 1)
         } else if step == .halt {
             retired += 1
             activity = .halted
