@@ -92,7 +92,7 @@ struct DemoCommand: ParsableCommand {
         }
     }
 
-    /// The reset story: from the guest's entry into protected mode (if any), or else the first
+    /// The reset story: from the guest's entry into protected mode (if any), or else its first
     /// reset request, shutdown or typed key, to the bootstrap
     /// processor's first start after it and the application processors' wait for a start-up
     /// IPI that comes with it (or, for a path with no reset, the firmware's second entry at its
@@ -102,7 +102,13 @@ struct DemoCommand: ParsableCommand {
         let entries = firmwareEntries(records)
         guard entries.count >= 2 || records.contains(where: { triggers.contains($0.event.name) }) else { return [] }
         let secondEntry = entries.count >= 2 ? entries[1] : records.endIndex - 1
-        let first = records.firstIndex { triggers.contains($0.event.name) } ?? max(0, secondEntry - 1)
+        // The guest's story starts when the firmware hands over (its own mode switches and
+        // start-up IPIs are not part of it).
+        let handOver = records.firstIndex {
+            $0.event.name == "firmware" && [.text("boot"), .text("multiboot")].contains($0.event["milestone"])
+        } ?? records.startIndex
+        let guestPart = records[min(handOver, secondEntry)..<secondEntry]
+        let first = guestPart.firstIndex { triggers.contains($0.event.name) } ?? max(0, secondEntry - 1)
         var end = min(records[first...].firstIndex { $0.event.name == "cpu-start" } ?? secondEntry, secondEntry)
         while end + 1 < secondEntry, records[end + 1].event.name == "wait-for-sipi" { end += 1 }
         return Array(records[first...end])
