@@ -190,14 +190,7 @@ import X86Asm
             a.db([0])
             a.bind(highCount)
             a.db([0])
-            a.align(8)
-            a.bind(gdt)
-            a.db([UInt8](repeating: 0, count: 8))
-            a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0x9A, flags: 0xC)
-            a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0x92, flags: 0xC)
-            a.bind(gdtr)
-            a.dw(0x17)
-            a.dd(gdt)
+            a.emitFlatGDT(gdt: gdt, gdtr: gdtr)
         }
     }
 
@@ -253,14 +246,7 @@ import X86Asm
 
             a.bind(text)
             a.db(Array("abcdefghijklmnop".utf8))
-            a.align(8)
-            a.bind(gdt)
-            a.db([UInt8](repeating: 0, count: 8))
-            a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0x9A, flags: 0xC)
-            a.segmentDescriptor(base: 0, limit: 0xFFFFF, access: 0x92, flags: 0xC)
-            a.bind(gdtr)
-            a.dw(0x17)
-            a.dd(gdt)
+            a.emitFlatGDT(gdt: gdt, gdtr: gdtr)
         }
         let (run, report) = try Self.run(payload)
         #expect(run.outcome == .allHalted)

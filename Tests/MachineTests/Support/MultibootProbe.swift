@@ -81,36 +81,8 @@ enum MultibootProbe {
             a.dd(entry)                                // entry_addr
         }
 
-        // putHex: EAX as 8 hex digits (EAX kept). putString: NUL-terminated ESI. putBytes:
-        // ECX bytes at ESI.
-        a.bind(putHex)
-        a.push(.ecx)
-        a.mov(.ecx, 8)
-        let digit = a.newLabel(), decimal = a.newLabel()
-        a.bind(digit)
-        a.rol(.eax, 4)
-        a.push(.eax)
-        a.and(.al, 0x0F)
-        a.cmp(.al, 10)
-        a.jccShort(.b, decimal)
-        a.add(.al, Int(UInt8(ascii: "a")) - 10 - 0x30)
-        a.bind(decimal)
-        a.add(.al, 0x30)
-        a.out(.immediate(port), .al)
-        a.pop(.eax)
-        a.loop(digit)
-        a.pop(.ecx)
-        a.ret()
-        a.bind(putString)
-        let stringDone = a.newLabel(), nextCharacter = a.newLabel()
-        a.bind(nextCharacter)
-        a.lodsb()
-        a.test(.al, .al)
-        a.jccShort(.z, stringDone)
-        a.out(.immediate(port), .al)
-        a.jmpShort(nextCharacter)
-        a.bind(stringDone)
-        a.ret()
+        // putHex, putString (`emitPrintRoutines`); putBytes: ECX bytes at ESI.
+        a.emitPrintRoutines(port: port, putHex: putHex, putString: putString)
         a.bind(putBytes)
         let bytesDone = a.newLabel(), nextByte = a.newLabel()
         a.jecxz(bytesDone)
