@@ -143,13 +143,16 @@ import X86Asm
         let console = ByteCapture()
         let kernel = try Self.kernel()
         var loadSize = 0
+        var acpiInstallation: ACPIInstallation?
         let run = try TestBoard.run(payload: []) { configuration in
             configuration.memorySize = 64 << 20
             configuration.processorCount = 4
             configuration.multiboot = MultibootBoot(kernel: kernel, commandLine: "fw_cfg")
             configuration.attachDebugConsole(console, port: UInt16(Self.port))
             loadSize = (try? configuration.validate())?.firmwareConfigurationFile.count ?? -1
+            acpiInstallation = ACPIBoard.installation(configuration)
         }
+        let acpi = try #require(acpiInstallation)
         #expect(run.outcome == .allHalted)
         #expect(loadSize > kernel.count)
         let size = String(loadSize, radix: 16)
@@ -160,10 +163,17 @@ import X86Asm
             "max-cpus=00000004",
             "ram=00000000 04000000",
             "dma-control=00000000",
-            "files=00000002",
+            "files=00000004",
             "file=etc/boot-fail-wait size=00000004 key=00000020",
-            "file=etc/resetvector/multiboot size=\(String(repeating: "0", count: 8 - size.count) + size) key=00000021",
+            "file=etc/resetvector/acpi-rsdp size=\(Self.hex8(acpi.rsdpFile.count)) key=00000021",
+            "file=etc/resetvector/acpi-tables size=\(Self.hex8(acpi.tablesFile.count)) key=00000022",
+            "file=etc/resetvector/multiboot size=\(String(repeating: "0", count: 8 - size.count) + size) key=00000023",
         ])
+    }
+
+    static func hex8(_ value: Int) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 8 - digits.count) + digits
     }
 
     /// A payload that reports through the debug console that it ran.
@@ -191,11 +201,13 @@ import X86Asm
                 try! machine.devices.firmwareConfig.addFile(name: name, bytes: [UInt8](repeating: UInt8(index), count: 600))
             }
         }
-        #expect(run.machine.devices.firmwareConfig.files.count == Self.decoys.count + (payloadPresent ? 2 : 1))
+        // The decoys, etc/boot-fail-wait, the ACPI tables and RSDP, and the payload if any.
+        #expect(run.machine.devices.firmwareConfig.files.count == Self.decoys.count + (payloadPresent ? 4 : 3))
         if payloadPresent {
             let key = run.machine.devices.firmwareConfig.files.first { $0.name == ResetVectorROM.payloadFileName }?.key
-            // etc/acpi/tables, etc/boot-fail-wait, …/Boot-payload, …/boot-payloa, …/boot-payloac first.
-            #expect(key == 0x25)
+            // etc/acpi/tables, etc/boot-fail-wait, …/Boot-payload, …/acpi-rsdp, …/acpi-tables,
+            // …/boot-payloa, …/boot-payloac first.
+            #expect(key == 0x27)
             #expect(console.text == "payload ran")
             #expect(!run.serialText.contains("no boot payload"))
         } else {

@@ -12,6 +12,11 @@ import X86Asm
 /// The sweep keeps its position in RAM at 0000:0600, so after a reset it triggers (INIT, hard,
 /// or a full reset with RAM kept) the firmware boots it again and it resumes after the port
 /// that reset the machine.
+///
+/// The ACPI PM block is taken out of the sweep (on every boot the guest clears ACPI_EN in the
+/// LPC bridge, which the firmware set): a write of SLP_EN with S5's SLP_TYP to PM1_CNT powers
+/// the machine off by design, which no resume can follow. `ACPIPowerManagementTests` writes
+/// garbage to every register of the block instead.
 @Suite struct PortRobustnessTests {
     enum State {
         static let base: UInt64 = 0x600
@@ -32,6 +37,15 @@ import X86Asm
         try SmallGuest.assemble { a in
             let resume = a.newLabel("resume"), loop = a.newLabel("loop"), done = a.newLabel("done")
             let notByte = a.newLabel(), dword = a.newLabel(), next = a.newLabel(), nextPort = a.newLabel()
+            a.mov(.dx, 0xCF8)                    // LPC bridge 00:1F.0, ACPI_CNTL (44h) ← 0
+            a.mov(.eax, 0x8000_F844)
+            a.out(.dx, .eax)
+            a.mov(.dx, 0xCFC)
+            a.mov(.al, 0)
+            a.out(.dx, .al)
+            a.mov(.dx, 0xCF8)                    // and deselect it, so the sweep's CFCh writes miss it
+            a.xor(.eax, .eax)
+            a.out(.dx, .eax)
             a.cmp(Mem(disp: State.valid, size: .word), State.magic)
             a.jcc(.e, resume)
             a.mov(Mem(disp: State.valid, size: .word), State.magic)

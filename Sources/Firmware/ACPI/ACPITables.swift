@@ -22,10 +22,14 @@ public struct ACPITables: Hashable, Sendable {
     /// table is built knowing the others' addresses: the FADT names the FACS and DSDT (in its
     /// 32-bit and 64-bit fields), the RSDT and XSDT name the FADT and MADT, the RSDP names the
     /// RSDT and XSDT, and every checksum covers the final bytes. Everything must lie below
-    /// 4 GiB (the RSDT's pointers are 32-bit); the RSDP goes on a 16-byte boundary in
-    /// E0000h–FFFFFh, where an OS searches for it (ACPI 6.5 §5.2.5.1).
+    /// 4 GiB (the RSDT's pointers are 32-bit); the RSDP goes on a 16-byte boundary where an
+    /// OS searches for it (ACPI 6.5 §5.2.5.1): in the first KiB of the extended BIOS data area
+    /// (this board's is at ``MemoryMap/conventionalMemoryEnd``) or in E0000h–FFFFFh.
     public func layout(at baseAddress: UInt32, rsdpAddress: UInt32) throws(ACPILayoutError) -> ACPITableLayout {
-        guard rsdpAddress % 16 == 0, (0xE_0000...0x10_0000 - UInt32(RSDP.length)).contains(rsdpAddress) else {
+        let ebda = UInt32(MemoryMap.conventionalMemoryEnd)
+        guard rsdpAddress % 16 == 0,
+              (0xE_0000...0x10_0000 - UInt32(RSDP.length)).contains(rsdpAddress)
+                || (ebda...ebda + 0x400 - UInt32(RSDP.length)).contains(rsdpAddress) else {
             throw .rsdpAddress(rsdpAddress)
         }
         let facsAddress = ACPITables.align(UInt64(baseAddress), to: FACS.alignment)
@@ -87,9 +91,11 @@ public struct ACPITableLayout: Hashable, Sendable {
 
 /// Where the tables cannot go.
 public enum ACPILayoutError: Error, Equatable, Sendable {
-    /// The RSDP is not on a 16-byte boundary inside E0000h–FFFFFh.
+    /// The RSDP is not on a 16-byte boundary inside the EBDA's first KiB or E0000h–FFFFFh.
     case rsdpAddress(UInt32)
     /// The tables would end past 4 GiB, where the RSDT and the FADT's 32-bit fields cannot
     /// reach them.
     case tablesPast4GiB(end: UInt64)
+    /// The tables need more bytes than the space set aside for them.
+    case tablesTooLarge(size: Int, capacity: Int)
 }

@@ -7,6 +7,11 @@ public struct MemoryMap: Equatable, Sendable {
         case available = 1
         /// Anything else: firmware, its data, memory-mapped devices.
         case reserved = 2
+        /// ACPI tables, which the operating system may use as RAM once it has read them.
+        case acpiReclaimable = 3
+        /// ACPI non-volatile storage (the FACS), which the operating system must preserve,
+        /// across sleep states too.
+        case acpiNVS = 4
     }
 
     /// One range of physical addresses.
@@ -38,7 +43,9 @@ public struct MemoryMap: Equatable, Sendable {
     static let fourGiB: UInt64 = 1 << 32
 
     /// The map of this project's PC board: RAM from 0 and from 1 MiB up to `ramSize`, the
-    /// extended BIOS data area, and the ROM both where it ends at 1 MiB and below 4 GiB (the
+    /// extended BIOS data area, the ACPI tables in the last 64 KiB of RAM
+    /// (``ACPIInstallation/window(ramSize:)``: its first page ACPI NVS, for the FACS, the rest
+    /// ACPI reclaimable), and the ROM both where it ends at 1 MiB and below 4 GiB (the
     /// board maps it twice; a 512 KiB ROM hides conventional memory from 512 KiB up). The
     /// legacy window from 640 KiB up to the ROM is left out, as PCs leave it out.
     /// - Parameters:
@@ -52,7 +59,14 @@ public struct MemoryMap: Equatable, Sendable {
             regions.append(Region(base: conventionalMemoryEnd, length: legacyHoleStart - conventionalMemoryEnd, kind: .reserved))
         }
         regions.append(Region(base: romLowBase, length: romSize, kind: .reserved))
-        if ramSize > extendedMemoryBase {
+        if let acpi = ACPIInstallation.window(ramSize: Int(ramSize)) {
+            if acpi.lowerBound > extendedMemoryBase {
+                regions.append(Region(base: extendedMemoryBase, length: acpi.lowerBound - extendedMemoryBase, kind: .available))
+            }
+            let nvsEnd = acpi.lowerBound + ACPIInstallation.nvsSize
+            regions.append(Region(base: acpi.lowerBound, length: ACPIInstallation.nvsSize, kind: .acpiNVS))
+            regions.append(Region(base: nvsEnd, length: acpi.upperBound - nvsEnd, kind: .acpiReclaimable))
+        } else if ramSize > extendedMemoryBase {
             regions.append(Region(base: extendedMemoryBase, length: ramSize - extendedMemoryBase, kind: .available))
         }
         regions.append(Region(base: fourGiB - romSize, length: romSize, kind: .reserved))

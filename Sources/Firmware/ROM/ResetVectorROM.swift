@@ -335,6 +335,8 @@ public enum ResetVectorROM {
         a.bind(printedStart)
         a.call(printString)
 
+        a.emitACPISetup(log: logWithNewline, lookup: firmwareConfigLookup)   // PM decode and ACPI tables (ACPISetup.swift)
+
         // 7. A Multiboot kernel, if there is one (never returns then).
         a.emitMultibootBoot(log: logWithNewline, milestone: milestones["multiboot"]!, lookup: firmwareConfigLookup)
 

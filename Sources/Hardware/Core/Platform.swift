@@ -7,6 +7,8 @@ public protocol Platform: AnyObject {
     func setInterruptLine(_ irq: Int, high: Bool)
     /// Asks the power & reset controller for a reset or power transition.
     func requestReset(_ request: ResetRequest)
+    /// Asks the power & reset controller to enter an ACPI sleep state (SLP_EN).
+    func requestSleep(_ request: SleepRequest)
     /// One of the A20 gate's inputs changed (the gate is open when any input enables it).
     func setA20(_ input: A20Input, enabled: Bool)
     /// Records an event in the machine's trace (time, instruction count and CPU are added).

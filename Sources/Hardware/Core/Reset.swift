@@ -21,6 +21,8 @@ public enum ResetSource: String, Sendable, CaseIterable {
     case efi = "efi"
     case watchdog = "watchdog"
     case user = "user"
+    /// PM1_CNT's SLP_EN with the SLP_TYP of S5: ACPI soft-off.
+    case acpiSleep = "acpi-sleep"
 }
 
 /// A request to the power & reset controller. Devices describe the signal they
@@ -34,13 +36,21 @@ public struct ResetRequest: Sendable, Equatable {
     public var value: UInt32?
     /// The CPU whose action caused it, if one did.
     public var cpu: Int?
+    /// For a register that is not an I/O port (the ACPI reset register in System Memory or PCI
+    /// configuration space): its address space as the trace names it (`memory`, `pci`) and
+    /// its address in that space (for `pci`, the FADT's encoding: device << 32 | function
+    /// << 16 | offset).
+    public var space: String?
+    public var address: UInt64?
 
     public init(source: ResetSource, requestedKind: ResetKind? = nil, port: UInt16? = nil,
-                value: UInt32? = nil, cpu: Int? = nil) {
+                value: UInt32? = nil, cpu: Int? = nil, space: String? = nil, address: UInt64? = nil) {
         self.source = source
         self.requestedKind = requestedKind
         self.port = port
         self.value = value
         self.cpu = cpu
+        self.space = space
+        self.address = address
     }
 }

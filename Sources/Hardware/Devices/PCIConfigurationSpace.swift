@@ -11,6 +11,11 @@ public final class PCIConfigurationSpace {
     private var powerOnBytes = [UInt8](repeating: 0, count: PCIConfigurationSpace.size)
     private var writableMask = [UInt8](repeating: 0, count: PCIConfigurationSpace.size)
 
+    /// Called after every guest write with its offset, size and value as written (before the
+    /// writable mask), for functions whose registers do more than hold bits (a base address
+    /// that moves a decoder, a write-only command register).
+    public var onWrite: ((_ offset: Int, _ size: Int, _ value: UInt32) -> Void)?
+
     /// Creates a function with the type-0/1 header's identification fields (read-only):
     /// vendor ID (0x00), device ID (0x02), revision (0x08), the 24-bit class code
     /// (base class, subclass, programming interface at 0x0B, 0x0A, 0x09) and header
@@ -56,6 +61,7 @@ public final class PCIConfigurationSpace {
             let byte = UInt8(truncatingIfNeeded: value >> UInt32(8 * i))
             bytes[index] = bytes[index] & ~writableMask[index] | byte & writableMask[index]
         }
+        onWrite?(offset, size, value)
     }
 
     /// Returns every register to its defined power-on value.

@@ -14,6 +14,9 @@ final class BoardDevices {
     private(set) var ioAPIC: IOAPIC!
     /// The firmware configuration interface, where the board's payloads and tables are files.
     private(set) var firmwareConfig: FirmwareConfig!
+    /// The ICH's LPC bridge (00:1F.0) and the ACPI power-management block behind it.
+    private(set) var lpcBridge: LPCBridge!
+    private(set) var powerManagement: ACPIPowerManagement!
     /// The devices on the buses (the local APICs are reached through `LocalAPICWindow`).
     private(set) var all: [any Device] = []
     /// Every device, for resets: those on the buses and the local APICs.
@@ -41,6 +44,11 @@ final class BoardDevices {
         let resetControl = ResetControl(platform: machine)
         resetControl.resetOutput.isBroken = quirks.contains(.noCF9)
         resetControl.resetOutput.onBlocked = { controller.blocked($0, by: .noCF9) }
+        if configuration.acpiReset == .io && quirks.contains(.noACPIReset) && !quirks.contains(.noCF9) {
+            // The FADT's register is 0xCF9 itself: breaking it breaks 0xCF9.
+            resetControl.resetOutput.isBroken = true
+            resetControl.resetOutput.onBlocked = { controller.blocked($0, by: .noACPIReset) }
+        }
         let pciHost = PCIHostBridge()
         let post = PostCodePort(platform: machine)
         let firmwareConfig = FirmwareConfig(platform: machine, ramSize: configuration.memorySize,
@@ -51,6 +59,10 @@ final class BoardDevices {
         }
         if let multiboot {
             try! firmwareConfig.addFile(name: MultibootEntry.fileName, bytes: multiboot.firmwareConfigurationFile)
+        }
+        if let acpi = ACPIBoard.installation(configuration) {
+            try! firmwareConfig.addFile(name: ACPIInstallation.tablesFileName, bytes: acpi.tablesFile)
+            try! firmwareConfig.addFile(name: ACPIInstallation.rsdpFileName, bytes: acpi.rsdpFile)
         }
         let firmwareLog = FirmwareLogPort(platform: machine)
         // x87 FERR# → IRQ 13; a write to port F0h asserts IGNNE# (PC-style x87 error reporting).
@@ -68,6 +80,33 @@ final class BoardDevices {
         let ioapic = IOAPIC(onSend: { [unowned machine] in machine.sendAPICMessage($0, from: nil) })
         for apic in apics { apic.onEndOfInterrupt = { ioapic.endOfInterrupt(vector: $0) } }
 
+        // The chipset's power management: the PM block behind the LPC bridge, its SCI (active
+        // low) inverted for the 8259 and straight to the I/O APIC pin; an SCI that stops
+        // driving a line leaves it low, as an undriven ISA line.
+        let pm = ACPIPowerManagement(platform: machine)
+        pm.onDecodeChanged = { [unowned machine, unowned pm] in machine.bus.reattachPorts(of: pm) }
+        let lpc = LPCBridge(platform: machine, powerManagement: pm,
+                            resetRegisterOffset: configuration.acpiReset == .pci ? ACPIBoard.pciResetOffset : nil,
+                            resetValue: ACPIBoard.resetValue)
+        lpc.driveSCI = { [unowned pic, unowned ioapic] line, asserted in
+            if line < 16 { pic.setInterruptLine(line, high: asserted == true) }
+            ioapic.setPin(line, asserted: asserted == false)
+        }
+        lpc.resetOutput.isBroken = quirks.contains(.noACPIReset)
+        lpc.resetOutput.onBlocked = { controller.blocked($0, by: .noACPIReset) }
+        pciHost.registerFunction(bus: 0, device: LPCBridge.device, function: LPCBridge.function,
+                                 space: lpc.configurationSpace)
+        var acpiDevices: [any Device] = [pm, lpc]
+        if configuration.acpiReset == .mmio {
+            let register = MemoryResetRegister(platform: machine, address: ACPIBoard.memoryResetAddress,
+                                               resetValue: ACPIBoard.resetValue)
+            register.resetOutput.isBroken = quirks.contains(.noACPIReset)
+            register.resetOutput.onBlocked = { controller.blocked($0, by: .noACPIReset) }
+            acpiDevices.append(register)
+        }
+        lpcBridge = lpc
+        powerManagement = pm
+
         interruptController = pic
         localAPICs = apics
         ioAPIC = ioapic
@@ -77,7 +116,7 @@ final class BoardDevices {
         keyboardController = kbc
         coprocessorError = fpuError
         all = [pic, pit, portB, uart, rtc, kbc, portA, resetControl, pciHost, post, firmwareConfig, firmwareLog, fpuError,
-               ioapic, LocalAPICWindow(machine: machine)]
+               ioapic, LocalAPICWindow(machine: machine)] + acpiDevices
         for console in configuration.debugConsoles {
             all.append(DebugConsole(port: console.port, output: console.output))
         }

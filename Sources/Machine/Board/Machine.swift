@@ -325,6 +325,12 @@ public final class Machine {
         controller.request(ResetRequest(source: .user, requestedKind: .hard))
     }
 
+    /// Presses the power button: PWRBTN_STS in the ACPI PM block (an SCI once the OS enabled it).
+    public func pressPowerButton() {
+        emit(TraceEvent("power-button"))
+        devices.powerManagement.pressPowerButton()
+    }
+
     /// Copies bytes into guest RAM (for loaders and tests).
     public func writeMemory(_ bytes: [UInt8], at address: UInt64) {
         memory.write(bytes, at: address)
@@ -354,6 +360,10 @@ extension Machine: Platform, TimeSource {
 
     public func requestReset(_ request: ResetRequest) {
         controller.request(request)
+    }
+
+    public func requestSleep(_ request: SleepRequest) {
+        controller.requestSleep(request)
     }
 
     public func setA20(_ input: A20Input, enabled: Bool) {

@@ -13,6 +13,8 @@ public struct MachineConfiguration {
     public var onReset: ResetPolicy = .reboot
     public var onShutdown: ShutdownPolicy = .board
     public var powerCycleMemory: PowerCycleMemory = .clear
+    /// The register the FADT names as RESET_REG.
+    public var acpiReset: ACPIResetChoice = .io
     /// The firmware ROM image (64, 128, 256 or 512 KiB).
     public var firmware: [UInt8]
     /// What the firmware boots (read through the firmware configuration interface).

@@ -6,11 +6,24 @@ import Hardware
 /// at 0xCF8) floats: reads all ones, writes vanish; it is not split, so it cannot reach 0xCF9.
 final class PortBus {
     private var devicesByPort = [[Device]](repeating: [], count: 0x10000)
+    /// The ranges each device was attached with, for `reattach(_:)`.
+    private var attachedRanges: [ObjectIdentifier: [ClosedRange<UInt16>]] = [:]
 
     func attach(_ device: Device) {
-        for range in device.portRanges {
+        let ranges = device.portRanges
+        attachedRanges[ObjectIdentifier(device)] = ranges
+        for range in ranges {
             for port in range { devicesByPort[Int(port)].append(device) }
         }
+    }
+
+    /// A device moved its ports (a base address register): it leaves the ports it had and
+    /// takes its current ones, after the devices already there.
+    func reattach(_ device: Device) {
+        for range in attachedRanges[ObjectIdentifier(device)] ?? [] {
+            for port in range { devicesByPort[Int(port)].removeAll { $0 === device } }
+        }
+        attach(device)
     }
 
     private func claimant(_ port: UInt16, _ size: Int) -> Device? {

@@ -26,6 +26,11 @@ final class SystemBus: Bus {
         }
     }
 
+    /// A device moved its I/O ports (the ACPI PM block follows the LPC bridge's PMBASE).
+    func reattachPorts(of device: Device) {
+        ports.reattach(device)
+    }
+
     /// Gathers the ranges again after a device moved one (the local APIC pages). A device
     /// with no range left stays attached and may claim one later.
     func refreshMemoryRanges() {

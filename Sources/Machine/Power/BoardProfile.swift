@@ -21,7 +21,7 @@ public enum BoardProfile: String, Sendable, CaseIterable {
                 return .initSignal
             case .cf9, .acpiResetRegister, .efi, .watchdog:
                 return request.requestedKind ?? .hard
-            case .user:
+            case .user, .acpiSleep:
                 return request.requestedKind ?? .hard
             }
         }
@@ -40,6 +40,12 @@ public enum Quirk: String, Sendable, CaseIterable {
     case i8042ResetHangs = "8042-reset-hangs"
     /// A CPU shutdown (triple fault) is not answered: the CPU stays in shutdown.
     case shutdownIgnored = "shutdown-ignored"
+    /// The register the FADT names as RESET_REG does nothing (with `--acpi-reset io` that
+    /// register is 0xCF9, which then ignores resets as with `no-cf9`).
+    case noACPIReset = "no-acpi-reset"
+    /// The FADT's RESET_VALUE is one the reset register ignores (02h: for 0xCF9, SYS_RST
+    /// without RST_CPU, which starts nothing; the memory and PCI registers take only 06h).
+    case acpiResetWrongValue = "acpi-reset-wrong-value"
 }
 
 /// What a reset does to the emulator.

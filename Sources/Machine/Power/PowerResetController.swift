@@ -32,6 +32,8 @@ final class PowerResetController {
         if let kind = request.requestedKind { fields.append(("requested", .text(kind.rawValue))) }
         if let port = request.port { fields.append(("port", .number(UInt64(port)))) }
         if let value = request.value { fields.append(("value", .number(UInt64(value)))) }
+        if let space = request.space { fields.append(("space", .text(space))) }
+        if let address = request.address { fields.append(("address", .number(address))) }
         machine.emit(TraceEvent("reset-request", cpu: request.cpu ?? machine.runningCPU, fields))
 
         if request.source == .i8042Pulse || request.source == .i8042OutputPort, quirks.contains(.i8042ResetHangs) {
@@ -48,6 +50,29 @@ final class PowerResetController {
             machine.finish(.endedAtReset(kind: kind, source: request.source))
         case .pause:
             machine.finish(.paused(reason: "\(request.source.rawValue) requested a reset (\(kind.rawValue)); stopped before it"))
+        }
+    }
+
+    /// The guest set SLP_EN in PM1_CNT with the SLP_TYP of a sleep state (`sleep-request`).
+    ///
+    /// S5 powers the machine off at the instruction boundary (a `power-off` event; the run
+    /// ends as ``RunOutcome/poweredOff``, status 0). Power-off is not a reset: `--on-reset`
+    /// does not apply to it. S3 (suspend to RAM) is not implemented yet: the machine records
+    /// `sleep-unsupported` and stops with its state intact (``RunOutcome/paused(reason:)``)
+    /// rather than pretend to sleep and wake.
+    func requestSleep(_ request: SleepRequest) {
+        let cpu = request.cpu ?? machine.runningCPU
+        machine.emit(TraceEvent("sleep-request", cpu: cpu, [
+            ("state", .text(request.state.rawValue)), ("slp-typ", .number(UInt64(request.sleepType))),
+            ("port", .number(UInt64(request.port))), ("value", .number(UInt64(request.value))),
+        ]))
+        switch request.state {
+        case .s5:
+            schedule(.powerOff, ResetRequest(source: .acpiSleep, requestedKind: .powerOff, port: request.port,
+                                             value: request.value, cpu: cpu))
+        case .s3:
+            machine.emit(TraceEvent("sleep-unsupported", cpu: cpu, [("state", .text(request.state.rawValue))]))
+            machine.finish(.paused(reason: "the guest entered ACPI S3 (suspend to RAM), which this machine does not implement yet"))
         }
     }
 
@@ -95,8 +120,12 @@ final class PowerResetController {
         guard let (kind, request, turn) = pending else { return }
         if let turn, turn != index { return }
         pending = nil
-        machine.emit(TraceEvent("reset", cpu: request.cpu, [("kind", .text(kind.rawValue)),
-                                                             ("cause", .text(request.source.rawValue))]))
+        if kind == .powerOff {
+            machine.emit(TraceEvent("power-off", cpu: request.cpu, [("cause", .text(request.source.rawValue))]))
+        } else {
+            machine.emit(TraceEvent("reset", cpu: request.cpu, [("kind", .text(kind.rawValue)),
+                                                                 ("cause", .text(request.source.rawValue))]))
+        }
         switch kind {
         case .initSignal:
             machine.initAllCPUs()

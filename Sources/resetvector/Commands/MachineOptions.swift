@@ -20,6 +20,7 @@ extension Quirk: ExpressibleByArgument {}
 extension ResetPolicy: ExpressibleByArgument {}
 extension ShutdownPolicy: ExpressibleByArgument {}
 extension PowerCycleMemory: ExpressibleByArgument {}
+extension ACPIResetChoice: ExpressibleByArgument {}
 
 extension BoardOptions {
     /// Opens what `--trace` and `--trace-json` write to (once per command).

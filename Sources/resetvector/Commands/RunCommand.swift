@@ -9,7 +9,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Boot a PC with a firmware ROM (the project's own by default) and run it.",
         discussion: """
-            Exit status: 0 when every CPU halted (--exit-on-halt) or the machine powered off; \
+            Exit status: 0 when every CPU halted (--exit-on-halt) or the machine powered off (ACPI S5); \
             2 when a pause policy stopped it (registers and the last trace events are printed); \
             4 at --max-instructions; 6 when a quirk hung the machine; 8 when --on-reset exit or \
             --on-shutdown exit ended the run; 64 for bad input (one line names it); 74 when an \
@@ -56,6 +56,12 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .customLong("power-cycle-memory"), help: "Whether a full reset keeps RAM: clear or keep.")
     var powerCycleMemory: PowerCycleMemory = .clear
+
+    @Option(name: .customLong("acpi-reset"),
+            help: """
+                The FADT's reset register: io (port 0xCF9 <- 06h), mmio (memory 0xFEDF0000 <- 06h),                 pci (LPC bridge 00:1F.0 offset 50h <- 06h) or none (no RESET_REG_SUP).
+                """)
+    var acpiReset: ACPIResetChoice = .io
 
     @Option(name: .customLong("debugcon"), help: "PORT=FILE: bytes the guest writes to PORT go to FILE ('-' for stdout). Repeatable.",
             transform: DebugConsoleOption.init(parsing:))
@@ -106,6 +112,7 @@ struct RunCommand: ParsableCommand {
         configuration.onReset = onReset
         configuration.onShutdown = onShutdown
         configuration.powerCycleMemory = powerCycleMemory
+        configuration.acpiReset = acpiReset
         configuration.exitPort = exitPort
         for device in devices {
             switch device {

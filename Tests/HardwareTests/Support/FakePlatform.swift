@@ -7,6 +7,7 @@ final class FakePlatform: Platform {
     /// Every change of an interrupt line, in order: (irq, level).
     private(set) var interruptChanges: [(Int, Bool)] = []
     private(set) var resetRequests: [ResetRequest] = []
+    private(set) var sleepRequests: [SleepRequest] = []
     private(set) var a20Inputs: [A20Input: Bool] = [:]
     private(set) var events: [TraceEvent] = []
     private(set) var exitStatus: Int32?
@@ -17,6 +18,7 @@ final class FakePlatform: Platform {
         interruptChanges.append((irq, high))
     }
     func requestReset(_ request: ResetRequest) { resetRequests.append(request) }
+    func requestSleep(_ request: SleepRequest) { sleepRequests.append(request) }
     func setA20(_ input: A20Input, enabled: Bool) { a20Inputs[input] = enabled }
     func record(_ event: TraceEvent) { events.append(event) }
     func requestExit(status: Int32) { exitStatus = status }

@@ -46,12 +46,14 @@ import Testing
     static func expectedInformation(firstModule: UInt64) -> [String] {
         var lines = [
             "flags=0000024d",                       // mem, cmdline, mods, mmap, boot_loader_name
-            "mem=0000027c 00007c00",                 // 636 KiB below 640 KiB, 31 MiB above 1 MiB
+            "mem=0000027c 00007bc0",                 // 636 KiB below 640 KiB, 31 MiB above 1 MiB less the ACPI tables' 64 KiB
             "cmdline=\(commandLine)",
             "mmap=00000014 0000000000000000 000000000009f000 00000001",
             "mmap=00000014 000000000009f000 0000000000001000 00000002",
             "mmap=00000014 00000000000f0000 0000000000010000 00000002",
-            "mmap=00000014 0000000000100000 0000000001f00000 00000001",
+            "mmap=00000014 0000000000100000 0000000001ef0000 00000001",
+            "mmap=00000014 0000000001ff0000 0000000000001000 00000004",   // ACPI NVS: the FACS
+            "mmap=00000014 0000000001ff1000 000000000000f000 00000003",   // ACPI reclaimable: the tables
             "mmap=00000014 00000000ffff0000 0000000000010000 00000002",
             "mods=00000003",
         ]

@@ -23,7 +23,7 @@ import Testing
 
         var tooBig = try Self.configuration(kernel: Self.kernel, memorySize: 2 << 20)
         tooBig.multiboot?.modules = [MultibootModule(bytes: [UInt8](repeating: 1, count: 1 << 20), string: "big")]
-        #expect(throws: MachineError.multiboot(.modulesDoNotFit(end: 0x20_1000, ramEnd: 0x20_0000))) { _ = try Machine(tooBig) }
+        #expect(throws: MachineError.multiboot(.modulesDoNotFit(end: 0x20_1000, ramEnd: 0x1F_0000))) { _ = try Machine(tooBig) }
     }
 
     @Test func aPayloadAndAKernelConflict() throws {

@@ -11,11 +11,13 @@ import Testing
             Region(base: 0, length: 0x9_F000, kind: .available),
             Region(base: 0x9_F000, length: 0x1000, kind: .reserved),
             Region(base: 0xF_0000, length: 0x1_0000, kind: .reserved),
-            Region(base: 0x10_0000, length: 0x1F0_0000, kind: .available),
+            Region(base: 0x10_0000, length: 0x1EF_0000, kind: .available),
+            Region(base: 0x1FF_0000, length: 0x1000, kind: .acpiNVS),           // the FACS's page
+            Region(base: 0x1FF_1000, length: 0xF000, kind: .acpiReclaimable),    // the other tables
             Region(base: 0xFFFF_0000, length: 0x1_0000, kind: .reserved),
         ])
         #expect(map.lowerMemoryKilobytes == 636)
-        #expect(map.upperMemoryKilobytes == 31 * 1024)
+        #expect(map.upperMemoryKilobytes == 31 * 1024 - 64)
     }
 
     /// 1 MiB of RAM has nothing above 1 MiB; a 512 KiB ROM covers conventional memory from 512 KiB.
@@ -27,11 +29,17 @@ import Testing
         #expect(largeROM.regions == [
             Region(base: 0, length: 0x8_0000, kind: .available),
             Region(base: 0x8_0000, length: 0x8_0000, kind: .reserved),
-            Region(base: 0x10_0000, length: (3 << 30) - 0x10_0000, kind: .available),
+            Region(base: 0x10_0000, length: (3 << 30) - 0x10_0000 - 0x1_0000, kind: .available),
+            Region(base: (3 << 30) - 0x1_0000, length: 0x1000, kind: .acpiNVS),
+            Region(base: (3 << 30) - 0xF000, length: 0xF000, kind: .acpiReclaimable),
             Region(base: 0xFFF8_0000, length: 0x8_0000, kind: .reserved),
         ])
         #expect(largeROM.lowerMemoryKilobytes == 512)
-        #expect(largeROM.upperMemoryKilobytes == 3 * 1024 * 1024 - 1024)
+        #expect(largeROM.upperMemoryKilobytes == 3 * 1024 * 1024 - 1024 - 64)
+        // Just enough RAM for the tables' 64 KiB above 1 MiB: all of it is theirs.
+        let tight = MemoryMap.pc(ramSize: (1 << 20) + (64 << 10), romSize: 64 << 10)
+        #expect(tight.regions.map(\.kind) == [.available, .reserved, .reserved, .acpiNVS, .acpiReclaimable, .reserved])
+        #expect(tight.upperMemoryKilobytes == 0)
     }
 
     /// Every field at its 0.6.96 offset; every pointer leads to what it should.
@@ -45,7 +53,7 @@ import Testing
 
         #expect(block.le32(at: 0) == 0x24D, "flags: mem, cmdline, mods, mmap, boot_loader_name")
         #expect(block.le32(at: 4) == 636)
-        #expect(block.le32(at: 8) == 31744)
+        #expect(block.le32(at: 8) == 31744 - 64)
         #expect(block.cString(at: at(block.le32(at: 16))) == "kernel quiet=1")
         #expect(block.le32(at: 20) == 2)
         let modules = at(block.le32(at: 24))
@@ -57,15 +65,16 @@ import Testing
         #expect(block.le32(at: modules + 16) == 0x10_4000)
         #expect(block.le32(at: modules + 20) == 0x10_4000)
         #expect(block.cString(at: at(block.le32(at: modules + 24))) == "")
-        #expect(block.le32(at: 44) == 5 * 24, "mmap_length")
+        #expect(block.le32(at: 44) == 7 * 24, "mmap_length")
         let map = at(block.le32(at: 48))
-        let entries = (0..<5).map { i in
+        let entries = (0..<7).map { i in
             let e = map + 24 * i
             return [UInt64(block.le32(at: e)), block.le64(at: e + 4), block.le64(at: e + 12), UInt64(block.le32(at: e + 20))]
         }
         #expect(entries == [
             [20, 0, 0x9_F000, 1], [20, 0x9_F000, 0x1000, 2], [20, 0xF_0000, 0x1_0000, 2],
-            [20, 0x10_0000, 0x1F0_0000, 1], [20, 0xFFFF_0000, 0x1_0000, 2],
+            [20, 0x10_0000, 0x1EF_0000, 1], [20, 0x1FF_0000, 0x1000, 4], [20, 0x1FF_1000, 0xF000, 3],
+            [20, 0xFFFF_0000, 0x1_0000, 2],
         ])
         #expect(block.cString(at: at(block.le32(at: 64))) == "ResetVector")
         for unset in [12, 28, 32, 36, 40, 52, 56, 60, 68, 72, 76, 80, 84, 88, 92, 96, 100, 104, 108, 112] {
@@ -142,16 +151,17 @@ import Testing
     @Test func modulesBeyondRAMAreRefused() throws {
         let kernel = try Self.kernel(at: 0x10_0000)
         let big = MultibootModule(bytes: [UInt8](repeating: 0, count: 0x1F0_0000), string: "")
-        #expect(throws: MultibootError.modulesDoNotFit(end: 0x200_1000, ramEnd: 0x200_0000)) {
+        // RAM for the OS ends where the ACPI tables begin, 64 KiB below the end of RAM.
+        #expect(throws: MultibootError.modulesDoNotFit(end: 0x200_1000, ramEnd: 0x1FF_0000)) {
             try MultibootLoad(kernel: kernel, modules: [big], commandLine: "", memoryMap: Self.ram32M)
         }
-        let exact = MultibootModule(bytes: [UInt8](repeating: 0, count: 0x1F0_0000 - 0x1000), string: "")
+        let exact = MultibootModule(bytes: [UInt8](repeating: 0, count: 0x1F0_0000 - 0x1000 - 0x1_0000), string: "")
         #expect(throws: Never.self) { try MultibootLoad(kernel: kernel, modules: [exact], commandLine: "", memoryMap: Self.ram32M) }
     }
 
     @Test func anOversizedCommandLineIsRefused() throws {
         let kernel = try Self.kernel(at: 0x10_0000)
-        let fits = String(repeating: "x", count: 0xF000 - 116 - 120 - 12 - 1)
+        let fits = String(repeating: "x", count: 0xF000 - 116 - 7 * 24 - 12 - 1)
         #expect(throws: Never.self) { try MultibootLoad(kernel: kernel, modules: [], commandLine: fits, memoryMap: Self.ram32M) }
         #expect(throws: MultibootError.bootInformationTooLarge(size: 0xF001, capacity: 0xF000)) {
             try MultibootLoad(kernel: kernel, modules: [], commandLine: fits + "x", memoryMap: Self.ram32M)
