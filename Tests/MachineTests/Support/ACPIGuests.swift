@@ -154,6 +154,9 @@ enum ACPIGuest {
                 a.mov(.al, Mem(.esi, disp: 128, size: .byte))
                 a.out(.dx, .al)
                 a.bind(after)
+                // A moment's wait, as an OS gives a reset register before trying the next way:
+                // an MMIO write's reset lands at the end of the CPU's block, a port access ends it.
+                a.`in`(.al, 0x80)
                 say("no-reset")
                 a.jmp(halt)
                 a.bind(noRegister)
