@@ -348,7 +348,7 @@ public final class LocalAPIC: TimedDevice {
         case Self.selfIPIOffset:
             // A fixed, edge-triggered IPI to this APIC alone (SDM 11.12.11).
             let command = commandLow
-            commandLow = 1 << 18 | low
+            commandLow = 1 << 18 | 1 << 14 | low
             send()
             commandLow = command
         default:
