@@ -28,12 +28,22 @@ public protocol InterruptController: AnyObject {
     func readTimeStampDeadline() -> UInt64
     /// A WRMSR to IA32_TSC_DEADLINE; `timeStampCounter` is the CPU's TSC at the write.
     func writeTimeStampDeadline(_ value: UInt64, timeStampCounter: UInt64)
+    /// RDMSR of an x2APIC register (MSRs 800h–8FFh, register offset = (index − 800h) × 16),
+    /// asked only while the CPU's IA32_APIC_BASE has x2APIC mode on (EXTD). `nil` makes the
+    /// RDMSR #GP(0): a reserved or write-only register (SDM Vol. 3A, 11.12.1.2).
+    func readAPICRegister(_ index: UInt32) -> UInt64?
+    /// WRMSR of an x2APIC register, as `readAPICRegister`. `false` makes the WRMSR #GP(0): a
+    /// reserved or read-only register, or a value with reserved bits set (SDM 11.12.1.3).
+    func writeAPICRegister(_ index: UInt32, _ value: UInt64) -> Bool
 }
 
 extension InterruptController {
     /// A controller without a TSC-deadline timer: the MSR reads 0 and ignores writes.
     public func readTimeStampDeadline() -> UInt64 { 0 }
     public func writeTimeStampDeadline(_ value: UInt64, timeStampCounter: UInt64) {}
+    /// A controller without x2APIC registers: every access is #GP(0).
+    public func readAPICRegister(_ index: UInt32) -> UInt64? { nil }
+    public func writeAPICRegister(_ index: UInt32, _ value: UInt64) -> Bool { false }
 }
 
 /// The platform's clock, which drives the time-stamp counter: virtual nanoseconds shared by

@@ -32,6 +32,7 @@ import Testing
         let nmiIndex = try #require(records.firstIndex { $0.event.name == "ipi" && $0.event["mode"] == "nmi" })
         let nmi = records[nmiIndex].event
         #expect(nmi.cpu == 0 && nmi["destination"] == "all-but-self" && nmi["to"] == .numbers(aps.map(UInt64.init)))
+        #expect(nmi["shorthand"] == "all-but-self" && nmi["vector"] == 0)
         let resets = records.named("reset")
         try #require(resets.count == 1, "resets: \(resets.map(\.line))")
         let resetIndex = try #require(records.firstIndex(of: "reset", from: nmiIndex))
@@ -42,14 +43,17 @@ import Testing
         #expect(bsp.map(\.event.name) == ["ipi", "halt"], "\(bsp.map(\.line))")
         #expect(bsp.last?.event["if"] == 0)
 
-        // Each AP: the task switch, the double fault, the shutdown and its shutdown cycle, in
-        // round-robin order, each AP's story complete before the next one's begins.
+        // Each AP: the NMI from the BSP, the task switch, the double fault, the shutdown and
+        // its shutdown cycle, in round-robin order, each AP's story complete before the next
+        // one's begins.
         var previous = nmiIndex
         for ap in aps {
-            let own = story.filter { $0.event.cpu == ap }
-            #expect(own.map(\.event.name) == ["task-switch", "double-fault", "shutdown", "reset-request"],
+            var own = story.filter { $0.event.cpu == ap }
+            #expect(own.map(\.event.name) == ["nmi", "task-switch", "double-fault", "shutdown", "reset-request"],
                     "CPU \(ap): \(own.map(\.line))")
-            guard own.count == 4 else { continue }
+            guard own.count == 5 else { continue }
+            #expect(own[0].event["source"] == "ipi" && own[0].event["from"] == 0)
+            own.removeFirst()
             #expect(Self.isNMITaskSwitch(own[0]), "\(own[0].line)")
             #expect(own[1].event["vector"] == 8)
             #expect(own[2].event["vector"] == .numbers([12, 8, 10]), "#SS, #DF, #TS: \(own[2].line)")

@@ -181,11 +181,11 @@ import X86Asm
             $0.quirks = [.shutdownIgnored]
         })
         #expect(run.outcome == .allHalted, "\(run.outcome)")
-        let guestIPIs = run.records.firstGuestRecords.filter { $0.event.name == "ipi" }
-        #expect(guestIPIs.first?.event["mode"] == "nmi")
+        #expect(run.records.firstGuestRecords.first { $0.event.name == "ipi" }?.event["mode"] == "nmi")
+        #expect(run.records.firstGuestRecords.filter { $0.event.name == "nmi" }.map(\.event.cpu) == [1, 2])
         #expect(run.records.named("shutdown").map(\.event.cpu) == [0])
         for ap in run.machine.cpus.dropFirst() {
-            // Parked by the firmware after its check-in (11 instructions), idle since.
+            // The firmware's count is all they ran (a check-in of 11 instructions).
             #expect(ap.activity == .waitingForStartup && !ap.canMakeProgress && ap.instructionsRetired == 11)
         }
     }

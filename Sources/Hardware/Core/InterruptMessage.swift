@@ -33,6 +33,12 @@ public struct InterruptMessage: Sendable, Equatable, CustomStringConvertible {
         case physical(UInt8)
         /// Every local APIC whose logical destination (LDR, under DFR's model) matches the mask.
         case logical(UInt8)
+        /// An x2APIC ICR's physical destination: x2APIC ID `id` (0xFFFFFFFF: every local APIC;
+        /// SDM Vol. 3A, 11.12.9).
+        case extendedPhysical(UInt32)
+        /// An x2APIC ICR's logical destination: cluster in bits 31:16, a bit per APIC of the
+        /// cluster in bits 15:0 (0xFFFFFFFF: every local APIC; SDM 11.12.10.2).
+        case extendedLogical(UInt32)
         /// The ICR's shorthands.
         case selfOnly, allIncludingSelf, allExcludingSelf
 
@@ -40,9 +46,21 @@ public struct InterruptMessage: Sendable, Equatable, CustomStringConvertible {
             switch self {
             case .physical(let id): "physical \(id)"
             case .logical(let mask): "logical 0x" + String(mask, radix: 16)
+            case .extendedPhysical(let id): "x2apic-physical \(id)"
+            case .extendedLogical(let mask): "x2apic-logical 0x" + String(mask, radix: 16)
             case .selfOnly: "self"
             case .allIncludingSelf: "all"
             case .allExcludingSelf: "all-but-self"
+            }
+        }
+
+        /// The ICR's destination shorthand as traces name it: `none` for an addressed message.
+        public var shorthand: String {
+            switch self {
+            case .selfOnly: "self"
+            case .allIncludingSelf: "all"
+            case .allExcludingSelf: "all-but-self"
+            case .physical, .logical, .extendedPhysical, .extendedLogical: "none"
             }
         }
     }

@@ -1,6 +1,8 @@
-/// One CPU's local APIC in xAPIC mode (SDM Vol. 3A, chapter 11), modelled on the Pentium 4 /
-/// Xeon generation: version 0x14, six LVT entries (timer, thermal, performance counter,
-/// LINT0, LINT1, error; no CMCI), 8-bit APIC IDs and a fully writable spurious vector.
+/// One CPU's local APIC (SDM Vol. 3A, chapter 11), modelled on the Pentium 4 / Xeon
+/// generation: version 0x14, six LVT entries (timer, thermal, performance counter, LINT0,
+/// LINT1, error; no CMCI), 8-bit APIC IDs and a fully writable spurious vector; with the
+/// x2APIC mode of later processors (SDM 11.12): registers as MSRs, 32-bit IDs, a 64-bit ICR,
+/// the SELF IPI register (see `isX2APICMode`).
 ///
 /// The device owns the register page and the interrupt state; the machine owns the wiring.
 /// It maps the page at `baseAddress` while `isEnabled` (both mirror the CPU's
@@ -42,6 +44,22 @@ public final class LocalAPIC: TimedDevice {
         case externalInterrupt
     }
 
+    /// A moment of the timer's life that the trace shows.
+    public enum TimerEvent: Sendable, Equatable {
+        /// A count or a TSC deadline was set: the timer's mode and the virtual time (ns) of
+        /// its next expiry, whether or not the LVT entry is masked.
+        case armed(mode: TimerMode, deadline: UInt64)
+        /// An expiry raised the LVT timer interrupt, `vector` (unmasked entries only).
+        case fired(vector: UInt8)
+    }
+
+    /// The timer modes of LVT timer bits 18:17, as traces name them.
+    public enum TimerMode: String, Sendable {
+        case oneShot = "one-shot"
+        case periodic
+        case timeStampDeadline = "tsc-deadline"
+    }
+
     public let name = "lapic"
 
     /// The architectural default of IA32_APIC_BASE's base field.
@@ -69,6 +87,9 @@ public final class LocalAPIC: TimedDevice {
 
     /// Sends the message an ICR write describes; the machine delivers it on the APIC bus.
     public var onSend: ((InterruptMessage) -> Void)?
+    /// The timer was armed or fired (`TimerEvent`), for the machine's trace. Called only for
+    /// those two moments, so a machine that traces nothing pays one check per expiry.
+    public var onTimerEvent: ((TimerEvent) -> Void)?
     /// An EOI for a level-triggered vector (its TMR bit set): the machine broadcasts it to the
     /// I/O APICs so they clear their remote IRR (SDM 11.8.5).
     public var onEndOfInterrupt: ((UInt8) -> Void)?
@@ -151,13 +172,13 @@ public final class LocalAPIC: TimedDevice {
     }
 
     public func readMemory(_ address: UInt64, size: Int) -> UInt64 {
-        guard let offset = registerOffset(address, size: size) else { return 0 }
+        guard !isX2APICMode, let offset = registerOffset(address, size: size) else { return 0 }
         advance(to: platform.now)
         return UInt64(readRegister(offset))
     }
 
     public func writeMemory(_ address: UInt64, size: Int, value: UInt64) {
-        guard let offset = registerOffset(address, size: size) else { return }
+        guard !isX2APICMode, let offset = registerOffset(address, size: size) else { return }
         advance(to: platform.now)
         writeRegister(offset, UInt32(truncatingIfNeeded: value))
         requestMayHaveChanged()
@@ -226,6 +247,117 @@ public final class LocalAPIC: TimedDevice {
         }
     }
 
+    // MARK: x2APIC mode (SDM 11.12)
+
+    /// IA32_APIC_BASE bit 10 (EXTD), mirrored by the machine: x2APIC mode. The registers are
+    /// then MSRs 800h + offset / 16 (`readMSR`, `writeMSR`) and the page is not decoded
+    /// (`readMemory` reads 0 and writes do nothing; the machine maps nothing there). The APIC
+    /// ID is the 32-bit x2APIC ID, read-only, and the LDR is derived from it; there is no DFR
+    /// (logical destinations are always clustered), the ICR is one 64-bit register with a
+    /// 32-bit destination, and SELF IPI exists. Entering the mode (only from xAPIC mode; the
+    /// CPU enforces the transitions) sets the ID to the initial one and keeps the other
+    /// registers; leaving it (only for the disabled state) keeps the ID and initializes the
+    /// rest as INIT does, since none of it is preserved (SDM 11.12.5.1). INIT keeps the mode.
+    public var isX2APICMode = false {
+        didSet {
+            guard isX2APICMode != oldValue else { return }
+            id = initialID
+            if !isX2APICMode { initialize() }
+            requestMayHaveChanged()
+        }
+    }
+
+    /// The x2APIC ID (MSR 802h): the initial APIC ID, zero-extended.
+    public var x2APICID: UInt32 { UInt32(initialID) }
+
+    /// The logical x2APIC ID (MSR 80Dh, SDM 11.12.10.2): the cluster, ID bits 31:4, in bits
+    /// 31:16, and bit ID[3:0] of bits 15:0.
+    public var x2APICLogicalID: UInt32 { (x2APICID >> 4) << 16 | 1 << (x2APICID & 0xF) }
+
+    /// The x2APIC register MSRs, where they differ from offset / 16.
+    public enum X2APICRegister {
+        public static let first: UInt32 = 0x800
+        public static let last: UInt32 = 0x8FF
+        /// The 64-bit ICR (offsets 300h and 310h of the page, merged).
+        public static let command: UInt32 = 0x830
+        /// SELF IPI (write-only, x2APIC mode only): bits 7:0 the vector.
+        public static let selfIPI: UInt32 = 0x83F
+    }
+
+    /// The page offset an x2APIC MSR stands for (SELF IPI: 3F0h, an offset with no xAPIC register).
+    private static let selfIPIOffset: UInt64 = 0x3F0
+    /// ICR bits reserved in x2APIC mode (13, 17:16, 31:20 of the low half); bit 12, the
+    /// delivery status of xAPIC mode, is ignored (SDM 11.12.9, Figure 11-28).
+    private static let x2APICCommandReserved: UInt32 = 0xFFF3_2000
+
+    /// RDMSR of MSR `index` in x2APIC mode: the register's value, or `nil` for #GP(0) — outside
+    /// x2APIC mode, a reserved MSR (no register there: 80Eh, the DFR; 831h, the ICR's high
+    /// half; 809h and 80Ch, which x2APIC mode drops; 82Fh, no CMCI), and the write-only EOI
+    /// and SELF IPI (SDM 11.12.1.2, Table 11-6).
+    public func readMSR(_ index: UInt32) -> UInt64? {
+        guard isX2APICMode, (X2APICRegister.first...X2APICRegister.last).contains(index) else { return nil }
+        let offset = UInt64(index - X2APICRegister.first) << 4
+        switch offset {
+        case Register.id:
+            return UInt64(x2APICID)
+        case Register.logicalDestination:
+            return UInt64(x2APICLogicalID)
+        case Register.commandLow:
+            return UInt64(commandHigh) << 32 | UInt64(commandLow)
+        case Register.version, Register.taskPriority, Register.processorPriority, Register.spuriousVector,
+             Register.inService..<Register.errorStatus, Register.errorStatus, Register.lvtTimer...Register.lvtError,
+             Register.initialCount, Register.currentCount, Register.divideConfiguration:
+            advance(to: platform.now)
+            return UInt64(readRegister(offset))
+        default:
+            return nil
+        }
+    }
+
+    /// WRMSR of MSR `index` in x2APIC mode; `false` for #GP(0): outside x2APIC mode, a reserved
+    /// MSR, a read-only register (ID, version, PPR, LDR, ISR, TMR, IRR, current count), bits
+    /// 63:32 set anywhere but the ICR, or a reserved bit set (SDM 11.12.1.3): TPR bits 31:8,
+    /// SVR bits 31:10, the ICR's (`x2APICCommandReserved`), an LVT entry's undefined bits (its
+    /// read-only delivery status and remote IRR are ignored), the divide configuration's bits
+    /// other than 3, 1, 0, SELF IPI bits 31:8, and any bit of EOI and ESR, which take only 0.
+    public func writeMSR(_ index: UInt32, _ value: UInt64) -> Bool {
+        guard isX2APICMode, (X2APICRegister.first...X2APICRegister.last).contains(index) else { return false }
+        let offset = UInt64(index - X2APICRegister.first) << 4
+        if offset != Register.commandLow && value >> 32 != 0 { return false }
+        let low = UInt32(truncatingIfNeeded: value)
+        let reserved: UInt32
+        switch offset {
+        case Register.taskPriority: reserved = 0xFFFF_FF00
+        case Register.endOfInterrupt, Register.errorStatus: reserved = 0xFFFF_FFFF
+        case Register.spuriousVector: reserved = 0xFFFF_FC00
+        case Register.commandLow: reserved = Self.x2APICCommandReserved
+        case Register.lvtTimer...Register.lvtError:
+            reserved = ~(Self.writableLVTBits[Int(offset - Register.lvtTimer) >> 4] | Self.deliveryStatus | Self.remoteIRR)
+        case Register.initialCount: reserved = 0
+        case Register.divideConfiguration: reserved = 0xFFFF_FFF4
+        case Self.selfIPIOffset: reserved = 0xFFFF_FF00
+        default: return false
+        }
+        guard low & reserved == 0 else { return false }
+        advance(to: platform.now)
+        switch offset {
+        case Register.commandLow:
+            commandHigh = UInt32(truncatingIfNeeded: value >> 32)
+            commandLow = low & 0x000C_CFFF
+            send()
+        case Self.selfIPIOffset:
+            // A fixed, edge-triggered IPI to this APIC alone (SDM 11.12.11).
+            let command = commandLow
+            commandLow = 1 << 18 | 1 << 14 | low
+            send()
+            commandLow = command
+        default:
+            writeRegister(offset, low)
+        }
+        requestMayHaveChanged()
+        return true
+    }
+
     // MARK: Priorities (SDM 11.8.3)
 
     /// The task-priority register as CR8 sees it: CR8[3:0] is TPR[7:4], and a CR8 write
@@ -275,20 +407,47 @@ public final class LocalAPIC: TimedDevice {
     /// (SDM 11.6.2.2): in the flat model the LDR's bits 31:24 and the mask share a bit; in the
     /// cluster model the high nibbles (cluster) are equal and the low nibbles share a bit,
     /// or the mask is 0xFF (all). A globally disabled APIC is addressed by nothing.
+    ///
+    /// The 32-bit destinations of an x2APIC's ICR (SDM 11.12.10): physical, the x2APIC ID;
+    /// logical, the cluster (bits 31:16) equals the LDR's and bits 15:0 share a bit with it;
+    /// 0xFFFFFFFF is every APIC in both. An APIC in x2APIC mode reads an 8-bit destination
+    /// (an I/O APIC's, or an xAPIC's IPI) the same way, with 0xFF for all, as KVM does; an
+    /// xAPIC reached by a 32-bit one (the SDM leaves mixed modes undefined; Linux starts its
+    /// processors this way, the BSP in x2APIC mode and the APs still in xAPIC mode) compares
+    /// its 8-bit ID, or its logical ID with the low 8 bits.
     public func isAddressed(by destination: InterruptMessage.Destination, fromSelf: Bool) -> Bool {
         guard isEnabled else { return false }
         switch destination {
         case .physical(let target):
-            return target == 0xFF || target == id
+            if target == 0xFF { return true }
+            return isX2APICMode ? UInt32(target) == x2APICID : target == id
         case .logical(let mask):
-            let logicalID = UInt8(logicalDestination >> 24)
-            if destinationModel == 0xF { return logicalID & mask != 0 }
-            if mask == 0xFF { return true }
-            return logicalID >> 4 == mask >> 4 && logicalID & mask & 0xF != 0
+            if isX2APICMode { return mask == 0xFF || isInCluster(UInt32(mask)) }
+            return matchesLogical(mask)
+        case .extendedPhysical(let target):
+            if target == 0xFFFF_FFFF { return true }
+            return target == (isX2APICMode ? x2APICID : UInt32(id))
+        case .extendedLogical(let mask):
+            if mask == 0xFFFF_FFFF { return true }
+            return isX2APICMode ? isInCluster(mask) : matchesLogical(UInt8(truncatingIfNeeded: mask))
         case .selfOnly: return fromSelf
         case .allIncludingSelf: return true
         case .allExcludingSelf: return !fromSelf
         }
+    }
+
+    /// The xAPIC logical match under the DFR's model (flat or cluster).
+    private func matchesLogical(_ mask: UInt8) -> Bool {
+        let logicalID = UInt8(logicalDestination >> 24)
+        if destinationModel == 0xF { return logicalID & mask != 0 }
+        if mask == 0xFF { return true }
+        return logicalID >> 4 == mask >> 4 && logicalID & mask & 0xF != 0
+    }
+
+    /// The x2APIC logical match (always the cluster model): same cluster, a shared bit.
+    private func isInCluster(_ mask: UInt32) -> Bool {
+        let logicalID = x2APICLogicalID
+        return logicalID >> 16 == mask >> 16 && logicalID & mask & 0xFFFF != 0
     }
 
     /// Accepts a message addressed to this APIC (the machine has matched the destination
@@ -388,11 +547,15 @@ public final class LocalAPIC: TimedDevice {
             return
         }
         let target = UInt8(commandHigh >> 24)
+        let logical = commandLow & 0x800 != 0
         let destination: InterruptMessage.Destination = switch commandLow >> 18 & 3 {
         case 1: .selfOnly
         case 2: .allIncludingSelf
         case 3: .allExcludingSelf
-        default: commandLow & 0x800 != 0 ? .logical(target) : .physical(target)
+        default:
+            // x2APIC mode: the ICR's bits 63:32 are a 32-bit destination (SDM 11.12.9).
+            isX2APICMode ? (logical ? .extendedLogical(commandHigh) : .extendedPhysical(commandHigh))
+                : logical ? .logical(target) : .physical(target)
         }
         onSend?(InterruptMessage(mode: mode, destination: destination, vector: vector,
                                  levelTriggered: commandLow & 0x8000 != 0, assert: commandLow & 0x4000 != 0,
@@ -404,6 +567,7 @@ public final class LocalAPIC: TimedDevice {
     private static let timerEntry = 0, lint0 = 3, errorEntry = 5
     private static let masked: UInt32 = 1 << 16
     private static let remoteIRR: UInt32 = 1 << 14
+    private static let deliveryStatus: UInt32 = 1 << 12
     private static let activeLow: UInt32 = 1 << 13
     private static let levelTrigger: UInt32 = 1 << 15
     /// Writable bits per entry: the timer has vector, mask and the mode in bits 18:17
@@ -547,6 +711,9 @@ public final class LocalAPIC: TimedDevice {
         guard isDeadlineMode else { return }
         let now = platform.now
         timeStampDeadline = value == 0 ? nil : (value, now &+ (value > tsc ? value - tsc : 0))
+        if let deadline = timeStampDeadline, let onTimerEvent {
+            onTimerEvent(.armed(mode: .timeStampDeadline, deadline: deadline.time))
+        }
         advance(to: now)
         requestMayHaveChanged()
     }
@@ -556,6 +723,21 @@ public final class LocalAPIC: TimedDevice {
     private func startTimer(count: UInt32) {
         initialCount = count
         timer = count == 0 ? nil : TimerRun(start: platform.now, count: count)
+        timerArmed()
+    }
+
+    /// Tells `onTimerEvent` that a count now runs (nothing if none does).
+    private func timerArmed() {
+        guard let onTimerEvent, let run = timer else { return }
+        onTimerEvent(.armed(mode: isPeriodic ? .periodic : .oneShot,
+                            deadline: run.start &+ UInt64(run.count) &* timerDivisor))
+    }
+
+    /// Raises the LVT timer interrupt for an expiry, and tells `onTimerEvent` when one is raised.
+    private func timerFired() {
+        let entry = lvt[Self.timerEntry]
+        deliverLocal(Self.timerEntry)
+        if entry & Self.masked == 0, let onTimerEvent { onTimerEvent(.fired(vector: UInt8(truncatingIfNeeded: entry))) }
     }
 
     /// Applies a register write that may change the mode or the divider: if either changes,
@@ -567,6 +749,7 @@ public final class LocalAPIC: TimedDevice {
         change()
         guard timer != nil, setting != (timerDivisor, isPeriodic) else { return }
         timer = count == 0 ? nil : TimerRun(start: now, count: count)
+        timerArmed()
     }
 
     /// Expiries of `run` up to `time`: the first after `count` clocks, then (periodic) one
@@ -603,7 +786,7 @@ public final class LocalAPIC: TimedDevice {
             // It fires once, disarms itself and clears the MSR, masked or not (SDM 11.5.4.1).
             guard now >= deadline.time else { return }
             timeStampDeadline = nil
-            deliverLocal(Self.timerEntry)
+            timerFired()
             return
         }
         guard var run = timer else { return }
@@ -611,7 +794,7 @@ public final class LocalAPIC: TimedDevice {
         guard due > run.raised else { return }
         run.raised = due
         timer = isPeriodic ? run : nil
-        deliverLocal(Self.timerEntry)
+        timerFired()
     }
 
     public var interruptLine: Int? { nil }
@@ -629,6 +812,7 @@ public final class LocalAPIC: TimedDevice {
         id = initialID
         baseAddress = Self.defaultBaseAddress
         isEnabled = true
+        isX2APICMode = false
         initialize()
     }
 

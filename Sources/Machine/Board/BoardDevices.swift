@@ -76,6 +76,7 @@ final class BoardDevices {
         for (index, apic) in apics.enumerated() {
             apic.onSend = { [unowned machine] in machine.sendAPICMessage($0, from: index) }
             apic.onInterruptRequestChanged = { [unowned machine] in machine.updateInterruptRequests() }
+            apic.onTimerEvent = { [unowned machine] in machine.traceTimer($0, cpu: index) }
         }
         let ioapic = IOAPIC(onSend: { [unowned machine] in machine.sendAPICMessage($0, from: nil) })
         for apic in apics { apic.onEndOfInterrupt = { ioapic.endOfInterrupt(vector: $0) } }

@@ -19,19 +19,42 @@ extension Machine {
             emit(TraceEvent("ipi", cpu: sender, [
                 ("to", .numbers(targets.map(UInt64.init))), ("mode", .text(message.mode.name)),
                 ("vector", .number(UInt64(message.vector))), ("destination", .text(message.destination.description)),
+                ("shorthand", .text(message.destination.shorthand)),
             ]))
         }
+        let source: SignalSource = sender.map { .interprocessorInterrupt(from: $0) } ?? .ioAPIC
         for index in targets {
-            if let signal = apics[index].accept(message) { apply(signal, toCPU: index) }
+            if let signal = apics[index].accept(message) { apply(signal, toCPU: index, source: source) }
         }
         updateInterruptRequests()
     }
 
+    /// Where a signal to a CPU came from, for the trace.
+    enum SignalSource {
+        /// An IPI from CPU `from`'s local APIC.
+        case interprocessorInterrupt(from: Int)
+        /// A message from the I/O APIC.
+        case ioAPIC
+        /// The CPU's local APIC's LINT0 or LINT1 pin (`pin` 0 or 1).
+        case localInterrupt(pin: Int)
+        /// Something else on the board (a watchdog, the user), named.
+        case board(String)
+
+        var name: String {
+            switch self {
+            case .interprocessorInterrupt: "ipi"
+            case .ioAPIC: "io-apic"
+            case .localInterrupt(let pin): "lint\(pin)"
+            case .board(let name): name
+            }
+        }
+    }
+
     /// What an accepted message or a local interrupt pin does to CPU `index` beyond its IRR.
-    func apply(_ signal: LocalAPIC.Signal, toCPU index: Int) {
+    func apply(_ signal: LocalAPIC.Signal, toCPU index: Int, source: SignalSource) {
         switch signal {
         case .nmi:
-            cpus[index].signalNMI()
+            deliverNMI(toCPU: index, source: source)
         case .initialize:
             emit(TraceEvent("init", cpu: index))
             devices.localAPICs[index].initialize()
@@ -47,6 +70,30 @@ extension Machine {
             externalInterruptMessagePending[index] = true
         case .systemManagement:
             break                                         // no SMM
+        }
+    }
+
+    /// An NMI reaches CPU `index` (it takes it at its next instruction boundary unless NMIs
+    /// are blocked there): traced as `nmi` on that CPU with its `source` (`ipi` with the
+    /// sender in `from`, `io-apic`, `lint0`, `lint1`, or a board source's name).
+    func deliverNMI(toCPU index: Int, source: SignalSource) {
+        var fields: [(String, TraceValue)] = [("source", .text(source.name))]
+        if case .interprocessorInterrupt(let sender) = source { fields.append(("from", .number(UInt64(sender)))) }
+        emit(TraceEvent("nmi", cpu: index, fields))
+        cpus[index].signalNMI()
+    }
+
+    /// The local APIC timer of CPU `index` was armed or fired: an `apic-timer` event, only
+    /// while the trace has an audience (`EventTrace.isTracing`), since a periodic timer may
+    /// fire thousands of times a second.
+    func traceTimer(_ event: LocalAPIC.TimerEvent, cpu index: Int) {
+        guard trace.isTracing else { return }
+        switch event {
+        case .armed(let mode, let deadline):
+            emit(TraceEvent("apic-timer", cpu: index, [("state", .text("armed")), ("mode", .text(mode.rawValue)),
+                                                      ("deadline", .number(deadline))]))
+        case .fired(let vector):
+            emit(TraceEvent("apic-timer", cpu: index, [("state", .text("fired")), ("vector", .number(UInt64(vector)))]))
         }
     }
 

@@ -427,7 +427,9 @@ extension Machine: Platform, TimeSource {
         if level != externalInterruptLevel {
             externalInterruptLevel = level
             for (index, apic) in devices.localAPICs.enumerated() {
-                if let signal = apic.setLocalInterruptLine(0, level: level) { apply(signal, toCPU: index) }
+                if let signal = apic.setLocalInterruptLine(0, level: level) {
+                    apply(signal, toCPU: index, source: .localInterrupt(pin: 0))
+                }
             }
             devices.ioAPIC.setPin(0, asserted: level)
         }
@@ -456,6 +458,19 @@ extension Machine: InterruptController {
     public func writeTimeStampDeadline(_ value: UInt64, timeStampCounter: UInt64) {
         devices.localAPICs[runningCPU ?? 0].writeTimeStampDeadline(value, timeStampCounter: timeStampCounter)
         endSliceBeforeNextDeadline()
+    }
+
+    /// RDMSR of an x2APIC register by the running CPU: its own local APIC answers.
+    public func readAPICRegister(_ index: UInt32) -> UInt64? {
+        devices.localAPICs[runningCPU ?? 0].readMSR(index)
+    }
+
+    /// WRMSR of an x2APIC register by the running CPU. A timer write may move a deadline
+    /// before the slice's end, as an MMIO write to the page does.
+    public func writeAPICRegister(_ index: UInt32, _ value: UInt64) -> Bool {
+        let written = devices.localAPICs[runningCPU ?? 0].writeMSR(index, value)
+        if written { endSliceBeforeNextDeadline() }
+        return written
     }
 }
 
@@ -497,12 +512,14 @@ extension Machine: CPUObserver {
         devices.coprocessorError.floatingPointErrorChanged(asserted: asserted)
     }
 
-    /// IA32_APIC_BASE moves the CPU's local APIC page (bits 35:12) and turns it on or off
-    /// (bit 11); the bus and every CPU's TLB forget the old mapping.
+    /// IA32_APIC_BASE moves the CPU's local APIC page (bits 35:12), turns it on or off
+    /// (bit 11) and in or out of x2APIC mode (bit 10, where the page is not decoded); the bus
+    /// and every CPU's TLB forget the old mapping. The CPU has refused illegal transitions.
     public func cpu(_ cpu: CPU, changedAPICBase value: UInt64) {
         let apic = devices.localAPICs[cpu.index]
         apic.baseAddress = value & LocalAPIC.baseAddressMask
         apic.isEnabled = value & 1 << 11 != 0
+        apic.isX2APICMode = value & 1 << 10 != 0
         remapLocalAPICs()
         updateInterruptRequests()
     }

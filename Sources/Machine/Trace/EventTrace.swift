@@ -41,6 +41,10 @@ public final class EventTrace {
         jsonOutput?(EventTrace.jsonLine(record))
     }
 
+    /// Whether events reach anyone beyond the ring of recent ones: a renderer, or `keepAll`.
+    /// Frequent events (the local APIC timer's) are recorded only then.
+    public var isTracing: Bool { humanOutput != nil || jsonOutput != nil || kept != nil }
+
     /// The most recent records, oldest first.
     public var recent: [TraceRecord] {
         recentRing.count < EventTrace.recentCapacity

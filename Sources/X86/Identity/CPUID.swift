@@ -6,7 +6,7 @@
 /// | 0 | EBX, EDX, ECX | "ResetVector " | vendor |
 /// | 1 | EAX | 0x000006A1 | family 6, model 10, stepping 1 (also EDX after reset and INIT) |
 /// | 1 | EBX | APIC ID << 24 \| 1 << 16 \| 8 << 8 | one logical processor per package; CLFLUSH line 8 × 8 = 64 bytes |
-/// | 1 | ECX | CX16, TSC-deadline | CMPXCHG16B (64-bit mode), the APIC timer's TSC-deadline mode (with an enabled local APIC); no SSE3 and later features |
+/// | 1 | ECX | CX16, x2APIC, TSC-deadline | CMPXCHG16B (64-bit mode); x2APIC mode and the APIC timer's TSC-deadline mode (with an enabled local APIC); no SSE3 and later features |
 /// | 1 | EDX | FPU, DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36, CLFSH, MMX, FXSR, SSE, SSE2 | see `Feature1EDX` |
 /// | 0x80000000 | EAX | 0x80000008 | highest extended leaf |
 /// | 0x80000001 | ECX | LAHF/SAHF | LAHF and SAHF in 64-bit mode |
@@ -81,6 +81,8 @@ public enum CPUIDIdentity {
     public static let localAPICFeature: UInt32 = 1 << 9
     /// CPUID.01H:ECX bit 24: its timer has TSC-deadline mode (IA32_TSC_DEADLINE).
     public static let timeStampDeadlineFeature: UInt32 = 1 << 24
+    /// CPUID.01H:ECX bit 21: the local APIC has x2APIC mode (IA32_APIC_BASE.EXTD, MSRs 800h–8FFh).
+    public static let x2APICFeature: UInt32 = 1 << 21
 
     /// EAX, EBX, ECX, EDX for a leaf on the processor with local APIC ID `apicID`; `localAPIC`
     /// says whether it has a local APIC that IA32_APIC_BASE leaves enabled (CPUID.01H:EDX.APIC
@@ -93,7 +95,7 @@ public enum CPUIDIdentity {
             return (1, v[0], v[2], v[1])
         case 1:
             return (signature, UInt32(apicID) << 24 | 1 << 16 | clflushLineSize << 8,
-                    features1ECX | (localAPIC ? timeStampDeadlineFeature : 0),
+                    features1ECX | (localAPIC ? x2APICFeature | timeStampDeadlineFeature : 0),
                     features1EDX | (localAPIC ? localAPICFeature : 0))
         case 0x8000_0000:
             return (0x8000_0008, 0, 0, 0)

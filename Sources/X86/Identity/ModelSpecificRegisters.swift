@@ -5,6 +5,9 @@ struct ModelSpecificRegisters {
     static let apicBase: UInt32 = 0x1B
     /// IA32_TSC_DEADLINE: the local APIC timer's deadline in TSC-deadline mode.
     static let timeStampDeadline: UInt32 = 0x6E0
+    /// The x2APIC registers (SDM Vol. 3A, 11.12.1.2): MSR 800h + offset / 16, reached only in
+    /// x2APIC mode, through the CPU's interrupt controller.
+    static let x2APICRegisters: ClosedRange<UInt32> = 0x800...0x8FF
     static let mtrrCapabilities: UInt32 = 0xFE
     static let sysenterCS: UInt32 = 0x174
     static let sysenterESP: UInt32 = 0x175
@@ -31,6 +34,23 @@ struct ModelSpecificRegisters {
     var apicBase: UInt64 = 0xFEE0_0000 | ModelSpecificRegisters.apicGlobalEnable
     /// IA32_APIC_BASE bit 11.
     static let apicGlobalEnable: UInt64 = 1 << 11
+    /// IA32_APIC_BASE bit 10 (EXTD): x2APIC mode, with bit 11 set.
+    static let apicExtendedMode: UInt64 = 1 << 10
+
+    /// Whether a WRMSR may take IA32_APIC_BASE's enable bits from `old` to `new` (SDM Vol. 3A,
+    /// 11.12.5, Figure 11-27): EXTD without EN is an invalid state, x2APIC mode is left only
+    /// for the disabled state (EN = EXTD = 0), and x2APIC mode is entered only from xAPIC mode.
+    /// Every other transition (staying put, xAPIC ↔ disabled) is legal.
+    static func isLegalAPICTransition(from old: UInt64, to new: UInt64) -> Bool {
+        func state(_ value: UInt64) -> (enabled: Bool, extended: Bool) {
+            (value & apicGlobalEnable != 0, value & apicExtendedMode != 0)
+        }
+        let (wasEnabled, wasExtended) = state(old), (enabled, extended) = state(new)
+        if extended && !enabled { return false }
+        if wasExtended && enabled && !extended { return false }
+        if !wasEnabled && extended { return false }
+        return true
+    }
     var sysenterCS: UInt64 = 0
     /// SYSENTER's RSP and RIP (only their low halves outside IA-32e mode).
     var sysenterESP: UInt64 = 0
@@ -68,6 +88,12 @@ struct ModelSpecificRegisters {
 }
 
 extension CPU {
+    /// Whether this CPU's local APIC is in x2APIC mode (IA32_APIC_BASE.EXTD): its registers are
+    /// MSRs 800h–8FFh; outside it those MSRs are #GP(0) (SDM Vol. 3A, 11.12.2).
+    public var isInX2APICMode: Bool {
+        hasLocalAPIC && msrs.apicBase & ModelSpecificRegisters.apicExtendedMode != 0
+    }
+
     func readMSR(_ index: UInt32) -> UInt64? {
         if CPUIDIdentity.reportsLongMode, let value = readLongModeMSR(index) { return value }
         switch index {
@@ -75,6 +101,8 @@ extension CPU {
         case ModelSpecificRegisters.apicBase: return msrs.apicBase | (isBootstrapProcessor ? 1 << 8 : 0)
         case ModelSpecificRegisters.timeStampDeadline where hasLocalAPIC:
             return interruptController?.readTimeStampDeadline() ?? 0
+        case ModelSpecificRegisters.x2APICRegisters where isInX2APICMode:
+            return interruptController?.readAPICRegister(index)
         case ModelSpecificRegisters.mtrrCapabilities: return ModelSpecificRegisters.mtrrCapabilityValue
         case ModelSpecificRegisters.sysenterCS: return msrs.sysenterCS
         case ModelSpecificRegisters.sysenterESP: return msrs.sysenterESP
@@ -98,12 +126,18 @@ extension CPU {
         case ModelSpecificRegisters.timeStampCounter:
             tscOffset = value &- timeStampBase
         case ModelSpecificRegisters.apicBase:
-            // Reserved bits (above the physical address width, and 0–7, 9–10) must be zero.
-            if value & (CPU.aboveAddressWidth | 0x6FF) != 0 { return false }
-            msrs.apicBase = value & ~(1 << 8)
+            // Reserved bits (above the physical address width, 0–7, 9, and 10 without a local
+            // APIC to put in x2APIC mode) must be zero; the BSP flag (8) is read-only.
+            let reserved = CPU.aboveAddressWidth | 0x2FF | (hasLocalAPIC ? 0 : ModelSpecificRegisters.apicExtendedMode)
+            if value & reserved != 0 { return false }
+            let value = value & ~(1 << 8)
+            if !ModelSpecificRegisters.isLegalAPICTransition(from: msrs.apicBase, to: value) { return false }
+            msrs.apicBase = value
             if hasObserver { observer?.cpu(self, changedAPICBase: msrs.apicBase) }
         case ModelSpecificRegisters.timeStampDeadline where hasLocalAPIC:
             interruptController?.writeTimeStampDeadline(value, timeStampCounter: timeStampCounter)
+        case ModelSpecificRegisters.x2APICRegisters where isInX2APICMode:
+            return interruptController?.writeAPICRegister(index, value) ?? false
         case ModelSpecificRegisters.sysenterCS: msrs.sysenterCS = value & 0xFFFF_FFFF
         case ModelSpecificRegisters.sysenterESP, ModelSpecificRegisters.sysenterEIP:
             // Linear addresses: 64 bits and canonical (else #GP) where long mode exists, which

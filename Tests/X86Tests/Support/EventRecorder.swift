@@ -57,6 +57,20 @@ final class TestInterruptController: InterruptController {
         cpu?.interruptRequested = true
     }
 
+    /// x2APIC registers by MSR index (the x2APIC tests fill it): a read of one absent is
+    /// #GP, as is a write to one absent; every write is logged.
+    var apicRegisters: [UInt32: UInt64] = [:]
+    private(set) var apicWrites: [(index: UInt32, value: UInt64)] = []
+
+    func readAPICRegister(_ index: UInt32) -> UInt64? { apicRegisters[index] }
+
+    func writeAPICRegister(_ index: UInt32, _ value: UInt64) -> Bool {
+        apicWrites.append((index, value))
+        guard apicRegisters[index] != nil else { return false }
+        apicRegisters[index] = value
+        return true
+    }
+
     func acknowledgeInterrupt() -> UInt8? {
         acknowledgements += 1
         guard !pending.isEmpty else { return nil }
