@@ -17,20 +17,22 @@ extension ResetGuest {
     /// The BSP's part: into unreal mode (DS and ES reach 4 GiB, for the local APIC at
     /// FEE00000h), INIT, 10 ms, SIPI, 200 µs, SIPI to all excluding self, then a wait of
     /// 2 ms for the APs to report, a line with their count, and a hard reset through 0xCF9.
-    /// The delays are busy loops: one instruction is one nanosecond of virtual time.
+    /// The waits are timed with the local APIC timer (one-shot, a count per nanosecond): the
+    /// BSP halts until its interrupt.
     func emitMultiprocessorStartup(_ a: inout Assembler, print: Label) {
         let tables = Tables(a: &a)
-        let counted = a.newLabel("counted"), apEntry = a.newLabel("apEntry")
+        let counted = a.newLabel("counted"), apEntry = a.newLabel("apEntry"), timerHandler = a.newLabel("timerHandler")
         a.cli()
         a.mov(Mem(disp: ResetGuest.apCounter, size: .word), 0)
         a.mov(Mem(disp: ResetGuest.printLock, size: .word), 0)
         enterUnrealMode(&a, tables)
+        emitTimerSetUp(&a, handler: timerHandler)
         let icrLow = Mem(disp: 0xFEE0_0300, size: .dword), icrHigh = Mem(disp: 0xFEE0_0310, size: .dword)
         a.mov(icrHigh, 0)
         let vector = Int(ResetGuest.startupPage >> 12)
         for (command, delay) in [(0x000C_4500, 10_000_000), (0x000C_4600 | vector, 200_000), (0x000C_4600 | vector, 2_000_000)] {
             a.mov(icrLow, command)                        // INIT or SIPI, assert, all excluding self
-            busyWait(&a, instructions: delay)             // the first AP's reset lands in the last one
+            emitTimerWait(&a, nanoseconds: delay)         // the first AP's reset lands in the last one
         }
         a.mov(.al, Mem(disp: ResetGuest.apCounter, size: .byte))
         a.add(.al, 0x30)                                  // at most nine APs report a digit
@@ -119,12 +121,32 @@ extension ResetGuest {
         a.mov(.cr0, .eax)
     }
 
-    /// About `instructions` instructions of DEC ECX / JNZ.
-    private func busyWait(_ a: inout Assembler, instructions: Int) {
-        let loop = a.newLabel()
-        a.mov(.ecx, instructions / 2)
-        a.bind(loop)
-        a.dec(.ecx)
-        a.jccShort(.nz, loop)
+    /// The local APIC timer's vector for the waits.
+    static let timerVector = 0x40
+
+    /// The BSP's APIC software-enabled, its timer one-shot at vector `timerVector` dividing by
+    /// 1 (a count per nanosecond of virtual time), and `handler` (an EOI) in the IVT. DS is the
+    /// unreal-mode segment at 0.
+    private func emitTimerSetUp(_ a: inout Assembler, handler: Label) {
+        let done = a.newLabel()
+        a.mov(Mem(disp: 0xFEE0_00F0, size: .dword), 0x1FF)
+        a.mov(Mem(disp: 0xFEE0_03E0, size: .dword), 0xB)
+        a.mov(Mem(disp: 0xFEE0_0320, size: .dword), ResetGuest.timerVector)
+        a.mov(.ax, handler)
+        a.mov(Mem(disp: ResetGuest.timerVector * 4, size: .word), .ax)
+        a.mov(Mem(disp: ResetGuest.timerVector * 4 + 2, size: .word), 0)
+        a.jmpShort(done)
+        a.bind(handler)
+        a.mov(Mem(disp: 0xFEE0_00B0, size: .dword), 0)
+        a.iret()
+        a.bind(done)
+    }
+
+    /// Halts until the local APIC timer has counted `nanoseconds`.
+    private func emitTimerWait(_ a: inout Assembler, nanoseconds: Int) {
+        a.mov(Mem(disp: 0xFEE0_0380, size: .dword), nanoseconds)
+        a.sti()
+        a.hlt()
+        a.cli()
     }
 }
