@@ -192,15 +192,26 @@ extension CPU {
 /// or a watched one, a non-canonical address) takes the general path, which raises what it must.
 extension CPU {
     /// Runs a string instruction from the block (`execute`): a repeated one, which needs EIP,
-    /// goes to `executeAtInstructionPointer`.
+    /// goes to `executeAtInstructionPointer` unless `repeatWithinPage` settles it.
     @inline(never)
     func execStringOnce(_ d: Instruction) -> Step {
+        switch d.size {
+        case .byte: stringOnce(d, UInt8.self)
+        case .word: stringOnce(d, UInt16.self)
+        case .dword: stringOnce(d, UInt32.self)
+        case .qword: stringOnce(d, UInt64.self)
+        }
+    }
+
+    /// `execStringOnce` for elements of `Element`'s size.
+    @inline(__always)
+    private func stringOnce<Element: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _: Element.Type) -> Step {
         if d.hasRepeat {
-            if (d.op == .movs || d.op == .stos), let step = repeatWithinPage(d) { return step }
+            if (d.op == .movs || d.op == .stos), let step = repeatWithinPage(d, Element.self) { return step }
             return executeAtInstructionPointer(d)
         }
-        let size = d.size
-        let bytes = size.bytes
+        let size = OperandSize.of(Element.self)
+        let bytes = MemoryLayout<Element>.size
         let addressSize = d.addressSize
         let addressMask = addressSize.mask
         let delta: UInt64 = directionFlag ? 0 &- UInt64(bytes) : UInt64(bytes)
@@ -208,13 +219,13 @@ extension CPU {
         case .lods:
             let si = readRegister(CPU.rsiOffset, addressSize)
             guard let source = mappedOperand(d.segment, si, bytes, forWrite: false) else { break }
-            writeRegister(0, size, loadOperand(source, size))
+            writeRegister(0, size, UInt64(source.loadUnaligned(as: Element.self)))
             writeRegister(CPU.rsiOffset, addressSize, (si &+ delta) & addressMask)
             return .next
         case .stos:
             let di = readRegister(CPU.rdiOffset, addressSize)
             guard let destination = mappedOperand(CPU.esIndex, di, bytes, forWrite: true) else { break }
-            storeOperand(destination, size, readRegister(0, size))
+            destination.storeBytes(of: Element(truncatingIfNeeded: readRegister(0, size)), as: Element.self)
             writeRegister(CPU.rdiOffset, addressSize, (di &+ delta) & addressMask)
             return .next
         case .movs:
@@ -222,14 +233,14 @@ extension CPU {
             let di = readRegister(CPU.rdiOffset, addressSize)
             guard let source = mappedOperand(d.segment, si, bytes, forWrite: false),
                   let destination = mappedOperand(CPU.esIndex, di, bytes, forWrite: true) else { break }
-            storeOperand(destination, size, loadOperand(source, size))
+            destination.storeBytes(of: source.loadUnaligned(as: Element.self), as: Element.self)
             writeRegister(CPU.rsiOffset, addressSize, (si &+ delta) & addressMask)
             writeRegister(CPU.rdiOffset, addressSize, (di &+ delta) & addressMask)
             return .next
         case .scas:
             let di = readRegister(CPU.rdiOffset, addressSize)
             guard let operand = mappedOperand(CPU.esIndex, di, bytes, forWrite: false) else { break }
-            _ = alu(AluKind.cmp.rawValue, readRegister(0, size), loadOperand(operand, size), size)
+            _ = alu(AluKind.cmp.rawValue, readRegister(0, size), UInt64(operand.loadUnaligned(as: Element.self)), size)
             writeRegister(CPU.rdiOffset, addressSize, (di &+ delta) & addressMask)
             return .next
         case .cmps:
@@ -237,7 +248,8 @@ extension CPU {
             let di = readRegister(CPU.rdiOffset, addressSize)
             guard let first = mappedOperand(d.segment, si, bytes, forWrite: false),
                   let second = mappedOperand(CPU.esIndex, di, bytes, forWrite: false) else { break }
-            _ = alu(AluKind.cmp.rawValue, loadOperand(first, size), loadOperand(second, size), size)
+            _ = alu(AluKind.cmp.rawValue, UInt64(first.loadUnaligned(as: Element.self)),
+                    UInt64(second.loadUnaligned(as: Element.self)), size)
             writeRegister(CPU.rsiOffset, addressSize, (si &+ delta) & addressMask)
             writeRegister(CPU.rdiOffset, addressSize, (di &+ delta) & addressMask)
             return .next
@@ -251,9 +263,9 @@ extension CPU {
     /// chunk) and whose elements, in either direction, lie in one page of each operand that the
     /// data TLB maps, inside the segments' limits, the offsets not wrapping. `nil` otherwise.
     @inline(__always)
-    private func repeatWithinPage(_ d: Instruction) -> Step? {
-        let size = d.size
-        let bytes = size.bytes
+    private func repeatWithinPage<Element: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _: Element.Type) -> Step? {
+        let size = OperandSize.of(Element.self)
+        let bytes = MemoryLayout<Element>.size
         let addressSize = d.addressSize
         let count = readRegister(CPU.rcx, addressSize)
         guard count != 0, count <= UInt64(min(CPU.stringChunk, max(1, repeatBudget))) else { return nil }
@@ -265,10 +277,10 @@ extension CPU {
         guard backward ? di >= back : di <= addressSize.mask &- back,
               let destination = mappedOperand(CPU.esIndex, backward ? di &- back : di, Int(span), forWrite: true)
         else { return nil }
-        let newDI = backward ? di &- span : di &+ span
+        let elements = Int(count)
         if d.op == .stos {
-            let value = readRegister(0, size)
-            for i in 0..<Int(count) { storeOperand(destination + i &* bytes, size, value) }
+            let value = Element(truncatingIfNeeded: readRegister(0, size))
+            for i in 0..<elements { destination.storeBytes(of: value, toByteOffset: i &* bytes, as: Element.self) }
         } else {
             let si = readRegister(CPU.rsiOffset, addressSize)
             guard backward ? si >= back : si <= addressSize.mask &- back,
@@ -276,17 +288,19 @@ extension CPU {
             else { return nil }
             // Element by element in the instruction's order: overlapping moves replicate as the hardware's do.
             if backward {
-                for i in stride(from: Int(count) - 1, through: 0, by: -1) {
-                    storeOperand(destination + i &* bytes, size, loadOperand(source + i &* bytes, size))
+                for i in stride(from: elements - 1, through: 0, by: -1) {
+                    destination.storeBytes(of: source.loadUnaligned(fromByteOffset: i &* bytes, as: Element.self),
+                                           toByteOffset: i &* bytes, as: Element.self)
                 }
             } else {
-                for i in 0..<Int(count) {
-                    storeOperand(destination + i &* bytes, size, loadOperand(source + i &* bytes, size))
+                for i in 0..<elements {
+                    destination.storeBytes(of: source.loadUnaligned(fromByteOffset: i &* bytes, as: Element.self),
+                                           toByteOffset: i &* bytes, as: Element.self)
                 }
             }
             writeRegister(CPU.rsiOffset, addressSize, (backward ? si &- span : si &+ span) & addressSize.mask)
         }
-        writeRegister(CPU.rdiOffset, addressSize, newDI & addressSize.mask)
+        writeRegister(CPU.rdiOffset, addressSize, (backward ? di &- span : di &+ span) & addressSize.mask)
         writeRegister(CPU.rcx, addressSize, 0)
         instructionsRetired &+= count &- 1
         return .next
