@@ -23,9 +23,9 @@ for workload in "real-mode:--iterations 100000" "protected-paged:--paged-iterati
 done
 # Dynamic exclusivity checks inside the run loop cost about 75 host instructions each; one that
 # an inlined handler's public or unidentified property brings in is hoisted to every block's
-# start (it once cost 25-30% of every workload). The four at the loop's entry are expected.
+# start (it once cost 25-30% of every workload). The three at the loop's entry are expected.
 if command -v objdump >/dev/null; then
     checks=$(objdump -d --no-show-raw-insn "$binary" --disassemble='$s3X863CPUC3run5limitAA10StopReasonOSi_tF' 2>/dev/null \
              | grep -c 'call.*swift_beginAccess' || true)
-    echo "swift_beginAccess calls in CPU.run(limit:): $checks (4 expected, at its entry)"
+    echo "swift_beginAccess calls in CPU.run(limit:): $checks (3 expected, at its entry)"
 fi

@@ -81,7 +81,8 @@ public final class CPU {
         didSet { setSignal(Signals.inactive, activity != .active) }
     }
     /// Instructions retired since power-on.
-    public internal(set) var instructionsRetired: UInt64 = 0
+    /// Unchecked, as `hasLocalAPIC`: a REP string handler adds its iterations here.
+    @exclusivity(unchecked) public internal(set) var instructionsRetired: UInt64 = 0
     /// Blocks decoded since the CPU was created (the decoded-code cache's misses).
     public internal(set) var blocksDecoded: UInt64 = 0
     /// Events delivered without retiring an instruction since power-on: exceptions raised by

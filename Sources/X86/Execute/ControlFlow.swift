@@ -140,6 +140,7 @@ extension CPU {
         if !isRealAddressing {
             return farCallProtected(selector: selector, offset: offset, size: size) ? .exit : .fault
         }
+        if let step = realModeFarCall(selector: selector, offset: offset, size: size) { return step }
         let savedSP = stackPointer
         let returnSelector = UInt32(segs[SegmentRegister.cs.rawValue].selector)
         guard push(UInt64(returnSelector), rip, size) else { return .fault }
@@ -156,6 +157,7 @@ extension CPU {
         if !isRealAddressing {
             return farReturnProtected(size: size, release: d.imm) ? .exit : .fault
         }
+        if let step = realModeFarReturn(size, release: d.imm) { return step }
         guard let offset = peekStack(0, size), let selector = peekStack(size.bytes, size) else { return .fault }
         guard loadCodeSegment(selector: UInt16(truncatingIfNeeded: selector), offset: UInt32(truncatingIfNeeded: offset)) else { return .fault }
         setStackPointer(stackOffset(stackPointer, adding: 2 * size.bytes + Int(d.imm)))
@@ -177,6 +179,7 @@ extension CPU {
             guard interruptReturnProtected(size: size) else { return .fault }
             return .exit
         }
+        if let step = realModeInterruptReturn(size) { return step }
         if isVirtual8086 && iopl < 3 { return raiseFault(.generalProtection, errorCode: 0) }
         guard let offset = peekStack(0, size),
               let selector = peekStack(size.bytes, size),
@@ -190,6 +193,7 @@ extension CPU {
     /// INT n, INT3, INTO: in virtual-8086 mode with IOPL < 3 they are #GP(0) (SDM Vol. 2, INT n).
     func execInt(_ d: Instruction, vector: UInt8) -> Step {
         if isVirtual8086 && iopl < 3 && d.op != .int1 { return raiseFault(.generalProtection, errorCode: 0) }
+        if d.op != .int1, let step = realModeSoftwareInterrupt(vector: vector) { return step }
         deliverEvent(vector: vector, errorCode: nil, kind: d.op == .int1 ? .privilegedSoftware : .software,
                      instructionLength: d.length)
         return .exit

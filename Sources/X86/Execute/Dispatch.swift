@@ -173,6 +173,7 @@ extension CPU {
         case .lsl: return execLoadSegmentLimit(d)
         case .sse: return execSSE(d)
         case .sseMove: return execSSEMove(d)
+        case .movs, .cmps, .stos, .lods, .scas: return execStringOnce(d)
         case .invalid: return raiseFault(ExceptionVector(rawValue: d.sub) ?? .invalidOpcode)
         default: return executeAtInstructionPointer(d)
         }

@@ -21,7 +21,7 @@ extension CPU {
     private static let es = UInt8(SegmentRegister.es.rawValue)
     private static let rsi = RegisterFile.byteOffset(UInt8(GeneralRegister.rsi.rawValue))
     private static let rdi = RegisterFile.byteOffset(UInt8(GeneralRegister.rdi.rawValue))
-    private static let rcx = RegisterFile.byteOffset(UInt8(GeneralRegister.rcx.rawValue))
+    static let rcx = RegisterFile.byteOffset(UInt8(GeneralRegister.rcx.rawValue))
 
     func execString<Kind: StringInstruction>(_ d: Instruction, _: Kind.Type) -> Step {
         let op = Kind.op
@@ -183,5 +183,166 @@ extension CPU {
         guard offset >= UInt64(forWrite ? s.writeLowest : s.readLowest), offset < highest + 1 else { return nil }
         count = min(count, Int((highest + 1 - offset) / UInt64(elementSize)))
         return count > 0 ? (s.base &+ offset) & 0xFFFF_FFFF : nil
+    }
+}
+
+/// Single (unrepeated) MOVS, CMPS, STOS, LODS and SCAS: when every operand lies in one page the
+/// data TLB maps and inside its segment, the instruction is done on host memory with no other
+/// look; anything else (a limit or wrap, a page crossing, a TLB miss, a page with decoded code
+/// or a watched one, a non-canonical address) takes the general path, which raises what it must.
+extension CPU {
+    /// Runs a string instruction from the block (`execute`): a repeated one, which needs EIP,
+    /// goes to `executeAtInstructionPointer` unless `repeatWithinPage` settles it.
+    @inline(never)
+    func execStringOnce(_ d: Instruction) -> Step {
+        switch d.size {
+        case .byte: stringOnce(d, UInt8.self)
+        case .word: stringOnce(d, UInt16.self)
+        case .dword: stringOnce(d, UInt32.self)
+        case .qword: stringOnce(d, UInt64.self)
+        }
+    }
+
+    /// `execStringOnce` for elements of `Element`'s size.
+    @inline(__always)
+    private func stringOnce<Element: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _: Element.Type) -> Step {
+        if d.hasRepeat {
+            if (d.op == .movs || d.op == .stos), let step = repeatWithinPage(d, Element.self) { return step }
+            return executeAtInstructionPointer(d)
+        }
+        let size = OperandSize.of(Element.self)
+        let bytes = MemoryLayout<Element>.size
+        let addressSize = d.addressSize
+        let addressMask = addressSize.mask
+        let delta: UInt64 = directionFlag ? 0 &- UInt64(bytes) : UInt64(bytes)
+        switch d.op {
+        case .lods:
+            let si = readRegister(CPU.rsiOffset, addressSize)
+            guard let source = mappedOperand(d.segment, si, bytes, forWrite: false) else { break }
+            writeRegister(0, size, UInt64(source.loadUnaligned(as: Element.self)))
+            writeRegister(CPU.rsiOffset, addressSize, (si &+ delta) & addressMask)
+            return .next
+        case .stos:
+            let di = readRegister(CPU.rdiOffset, addressSize)
+            guard let destination = mappedOperand(CPU.esIndex, di, bytes, forWrite: true) else { break }
+            destination.storeBytes(of: Element(truncatingIfNeeded: readRegister(0, size)), as: Element.self)
+            writeRegister(CPU.rdiOffset, addressSize, (di &+ delta) & addressMask)
+            return .next
+        case .movs:
+            let si = readRegister(CPU.rsiOffset, addressSize)
+            let di = readRegister(CPU.rdiOffset, addressSize)
+            guard let source = mappedOperand(d.segment, si, bytes, forWrite: false),
+                  let destination = mappedOperand(CPU.esIndex, di, bytes, forWrite: true) else { break }
+            destination.storeBytes(of: source.loadUnaligned(as: Element.self), as: Element.self)
+            writeRegister(CPU.rsiOffset, addressSize, (si &+ delta) & addressMask)
+            writeRegister(CPU.rdiOffset, addressSize, (di &+ delta) & addressMask)
+            return .next
+        case .scas:
+            let di = readRegister(CPU.rdiOffset, addressSize)
+            guard let operand = mappedOperand(CPU.esIndex, di, bytes, forWrite: false) else { break }
+            _ = alu(AluKind.cmp.rawValue, readRegister(0, size), UInt64(operand.loadUnaligned(as: Element.self)), size)
+            writeRegister(CPU.rdiOffset, addressSize, (di &+ delta) & addressMask)
+            return .next
+        case .cmps:
+            let si = readRegister(CPU.rsiOffset, addressSize)
+            let di = readRegister(CPU.rdiOffset, addressSize)
+            guard let first = mappedOperand(d.segment, si, bytes, forWrite: false),
+                  let second = mappedOperand(CPU.esIndex, di, bytes, forWrite: false) else { break }
+            _ = alu(AluKind.cmp.rawValue, UInt64(first.loadUnaligned(as: Element.self)),
+                    UInt64(second.loadUnaligned(as: Element.self)), size)
+            writeRegister(CPU.rsiOffset, addressSize, (si &+ delta) & addressMask)
+            writeRegister(CPU.rdiOffset, addressSize, (di &+ delta) & addressMask)
+            return .next
+        default:
+            break
+        }
+        return executeAtInstructionPointer(d)
+    }
+
+    /// REP MOVS or REP STOS whose whole run fits what one execution may do (`execString`'s
+    /// chunk) and whose elements, in either direction, lie in one page of each operand that the
+    /// data TLB maps, inside the segments' limits, the offsets not wrapping. `nil` otherwise.
+    @inline(__always)
+    private func repeatWithinPage<Element: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _: Element.Type) -> Step? {
+        let size = OperandSize.of(Element.self)
+        let bytes = MemoryLayout<Element>.size
+        let addressSize = d.addressSize
+        let count = readRegister(CPU.rcx, addressSize)
+        guard count != 0, count <= UInt64(min(CPU.stringChunk, max(1, repeatBudget))) else { return nil }
+        let span = count &* UInt64(bytes)
+        let backward = directionFlag
+        // The lowest offset of each run: the start going forward, the last element going back.
+        let di = readRegister(CPU.rdiOffset, addressSize)
+        let back = span &- UInt64(bytes)
+        guard backward ? di >= back : di <= addressSize.mask &- back,
+              let destination = mappedOperand(CPU.esIndex, backward ? di &- back : di, Int(span), forWrite: true)
+        else { return nil }
+        let elements = Int(count)
+        if d.op == .stos {
+            let value = Element(truncatingIfNeeded: readRegister(0, size))
+            for i in 0..<elements { destination.storeBytes(of: value, toByteOffset: i &* bytes, as: Element.self) }
+        } else {
+            let si = readRegister(CPU.rsiOffset, addressSize)
+            guard backward ? si >= back : si <= addressSize.mask &- back,
+                  let source = mappedOperand(d.segment, backward ? si &- back : si, Int(span), forWrite: false)
+            else { return nil }
+            // Element by element in the instruction's order: overlapping moves replicate as the hardware's do.
+            if backward {
+                for i in stride(from: elements - 1, through: 0, by: -1) {
+                    destination.storeBytes(of: source.loadUnaligned(fromByteOffset: i &* bytes, as: Element.self),
+                                           toByteOffset: i &* bytes, as: Element.self)
+                }
+            } else {
+                for i in 0..<elements {
+                    destination.storeBytes(of: source.loadUnaligned(fromByteOffset: i &* bytes, as: Element.self),
+                                           toByteOffset: i &* bytes, as: Element.self)
+                }
+            }
+            writeRegister(CPU.rsiOffset, addressSize, (backward ? si &- span : si &+ span) & addressSize.mask)
+        }
+        writeRegister(CPU.rdiOffset, addressSize, (backward ? di &- span : di &+ span) & addressSize.mask)
+        writeRegister(CPU.rcx, addressSize, 0)
+        instructionsRetired &+= count &- 1
+        return .next
+    }
+
+    static let esIndex = UInt8(SegmentRegister.es.rawValue)
+    static let rsiOffset = RegisterFile.byteOffset(UInt8(GeneralRegister.rsi.rawValue))
+    static let rdiOffset = RegisterFile.byteOffset(UInt8(GeneralRegister.rdi.rawValue))
+
+    /// The host bytes of a `bytes`-byte operand at `seg`:`offset` when one look settles the
+    /// access: inside the segment's limits for the access (or canonical, in 64-bit mode) and in
+    /// one page the data TLB maps for it. `nil` otherwise, with nothing raised.
+    @inline(__always)
+    func mappedOperand(_ seg: UInt8, _ offset: UInt64, _ bytes: Int, forWrite: Bool) -> UnsafeMutableRawPointer? {
+        if executing64 {
+            // Within one page the TLB maps, the first byte being canonical makes the last one so.
+            let linear = segmentBase(seg) &+ offset
+            return isCanonical(linear) ? mappedLinear(linear, length: bytes, forWrite: forWrite) : nil
+        }
+        let s = segs + Int(seg)
+        let last = offset &+ UInt64(bytes &- 1)
+        let lowest = forWrite ? s.pointee.writeLowest : s.pointee.readLowest
+        let highest = forWrite ? s.pointee.writeHighest : s.pointee.readHighest
+        guard offset >= UInt64(lowest) && last <= UInt64(highest) else { return nil }
+        return mappedLinear((s.pointee.base &+ offset) & 0xFFFF_FFFF, length: bytes, forWrite: forWrite)
+    }
+
+    @inline(__always) func loadOperand(_ p: UnsafeMutableRawPointer, _ size: OperandSize) -> UInt64 {
+        switch size {
+        case .byte: UInt64(p.load(as: UInt8.self))
+        case .word: UInt64(p.loadUnaligned(as: UInt16.self))
+        case .dword: UInt64(p.loadUnaligned(as: UInt32.self))
+        case .qword: p.loadUnaligned(as: UInt64.self)
+        }
+    }
+
+    @inline(__always) func storeOperand(_ p: UnsafeMutableRawPointer, _ size: OperandSize, _ value: UInt64) {
+        switch size {
+        case .byte: p.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
+        case .word: p.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
+        case .dword: p.storeBytes(of: UInt32(truncatingIfNeeded: value), as: UInt32.self)
+        case .qword: p.storeBytes(of: value, as: UInt64.self)
+        }
     }
 }
