@@ -118,12 +118,19 @@ import X86Asm
         #expect(run.records.named("panic").isEmpty)
     }
 
-    @Test func theDSDTPortIsTheDevicePort() {
-        var configuration = MachineConfiguration(firmware: [])
+    /// The DSDT lists the pvpanic device (`QEMU0001`) at the device's port, and only when the
+    /// board has it.
+    @Test func theDSDTPortIsTheDevicePort() throws {
+        var configuration = MachineConfiguration(firmware: try ResetVectorROM.image())
         #expect(configuration.panicDevicePort == 0x505)
         #expect(PVPanic.defaultPort == ResetGuest.panicPort)
+        #expect(ACPIBoard.acpiConfiguration(configuration).panicDevicePort == PVPanic.defaultPort)
+        let tables = try #require(ACPIBoard.installation(configuration)).tablesFile
+        #expect(tables.contains(Array("QEMU0001".utf8)))
         configuration.panicDevice = false
         #expect(configuration.panicDevicePort == nil)
+        let without = try #require(ACPIBoard.installation(configuration)).tablesFile
+        #expect(!without.contains(Array("QEMU0001".utf8)))
     }
 }
 

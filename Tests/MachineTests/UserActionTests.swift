@@ -90,7 +90,7 @@ import X86
     @Test func powerOffIsMechanicalAndIgnoresOnReset() throws {
         let run = try Self.run([Self.at(1, .powerOff)]) { $0.onReset = .pause }
         #expect(run.outcome == .poweredOff)
-        #expect(run.records.named("reset").first?.event["kind"] == "power-off")
+        #expect(run.records.named("power-off").first?.event["cause"] == "user")
     }
 
     @Test func theResetButtonFollowsOnReset() throws {

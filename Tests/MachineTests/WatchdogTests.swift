@@ -54,7 +54,8 @@ import Testing
         #expect(run.outcome == .poweredOff)
         #expect(run.outcome.exitStatus == 0)
         #expect(run.records.named("reset-request").first?.event["requested"] == "power-off")
-        #expect(run.records.named("reset").first?.event["kind"] == "power-off")
+        #expect(run.records.named("power-off").first?.event["cause"] == "watchdog")
+        #expect(run.records.named("reset").isEmpty)
         #expect(run.machine.boots == 1)
     }
 
