@@ -67,9 +67,12 @@ import X86
 
     @Test func nmiReachesTheBootstrapProcessorThroughLINT1() throws {
         let run = try Self.run([Self.at(1, .nmi)])
-        let nmi = try #require(run.records.named("nmi").first)
+        let nmi = try #require(run.records.named("nmi-line").first)
         #expect(nmi.event["cause"] == "user")
         #expect(nmi.event["to"] == .numbers([0]))
+        let taken = try #require(run.records.named("nmi").first)
+        #expect(taken.event.cpu == 0)
+        #expect(taken.event["source"] == "lint1")
     }
 
     @Test func ctrlAltDelTypesTheKeys() throws {

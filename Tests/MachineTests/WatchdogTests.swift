@@ -73,7 +73,7 @@ import Testing
     @Test func nmiActionInterruptsTheProcessorsAndNothingResets() throws {
         let run = try TestBoard.run(.watchdogBite) { $0.watchdogAction = .nmi }
         #expect(run.outcome == .allHalted)
-        let nmi = try #require(run.records.named("nmi").first)
+        let nmi = try #require(run.records.named("nmi-line").first)
         #expect(nmi.event["cause"] == "watchdog")
         #expect(nmi.event["to"] == .numbers([0]), "the firmware leaves the BSP's LINT1 as NMI")
         #expect(run.records.named("reset-request").isEmpty)

@@ -73,18 +73,18 @@ extension Machine {
     /// Pulses the board's NMI line, wired to LINT1 of every processor (MP specification 1.4,
     /// 3.6.2): each CPU whose LINT1 entry is an unmasked NMI (or whose local APIC is globally
     /// disabled) takes an NMI. QEMU's `inject-nmi` and its watchdog's `inject-nmi` action do
-    /// the same (every CPU, through LINT1). Traced as `nmi` with the CPUs that took it.
+    /// the same (every CPU, through LINT1). Traced as `nmi-line` with the cause and the CPUs
+    /// whose LINT1 took it as an NMI, then `nmi` (source `lint1`) on each of them.
     public func injectNMI(cause: String = "user") {
-        var takers: [UInt64] = []
-        for (index, apic) in devices.localAPICs.enumerated() {
-            let signal = apic.setLocalInterruptLine(1, level: true)
-            apic.setLocalInterruptLine(1, level: false)
-            if let signal {
-                if signal == .nmi { takers.append(UInt64(index)) }
-                apply(signal, toCPU: index)
-            }
+        let signals = devices.localAPICs.map { apic in
+            defer { apic.setLocalInterruptLine(1, level: false) }
+            return apic.setLocalInterruptLine(1, level: true)
         }
-        emit(TraceEvent("nmi", [("cause", .text(cause)), ("to", .numbers(takers))]))
+        let takers = signals.indices.filter { signals[$0] == .nmi }.map(UInt64.init)
+        emit(TraceEvent("nmi-line", [("cause", .text(cause)), ("to", .numbers(takers))]))
+        for (index, signal) in signals.enumerated() {
+            if let signal { apply(signal, toCPU: index, source: .localInterrupt(pin: 1)) }
+        }
         updateInterruptRequests()
     }
 }
