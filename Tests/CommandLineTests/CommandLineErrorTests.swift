@@ -35,7 +35,7 @@ import Testing
         BadCommand(["run", "--debugcon", "0xzz=out"], "'--debugcon <debugcon>': '0xzz' is not a port number"),
         BadCommand(["run", "--exit-port", "70000"], "'--exit-port <exit-port>': port 70000 is above 0xFFFF"),
         BadCommand(["run", "--exit-port", "-1"], "'--exit-port <exit-port>': '-1' is not a port number"),
-        BadCommand(["run", "--device", "nosuch"], "'--device <device>': unknown device 'nosuch' (known: pc-testdev, isa-debug-exit)"),
+        BadCommand(["run", "--device", "nosuch"], "'--device <device>': unknown device 'nosuch' (known: pc-testdev, isa-debug-exit, i6300esb)"),
         BadCommand(["run", "--device", "pc-testdev", "--device", "virtio-net"], "'--device <device>': unknown device 'virtio-net'"),
         BadCommand(["run", "--device", "pc-testdev,iobase=0xe0"], "'--device <device>': pc-testdev takes no properties"),
         BadCommand(["run", "--device", "isa-debug-exit,iobase"], "'--device <device>': expected PROPERTY=VALUE after 'isa-debug-exit,', got 'iobase'"),

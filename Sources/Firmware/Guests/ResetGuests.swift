@@ -22,6 +22,8 @@ public enum ResetGuest: String, CaseIterable, Sendable {
     case multiprocessorStartup = "mp-startup"
     case multiprocessorAPReset = "mp-ap-reset"
     case multiprocessorWindowsReboot = "mp-windows-reboot"
+    case watchdogBite = "watchdog-bite"
+    case panic = "panic"
 
     /// What the guest does, for tables and help.
     public var method: String {
@@ -44,6 +46,8 @@ public enum ResetGuest: String, CaseIterable, Sendable {
         case .multiprocessorAPReset: "INIT-SIPI-SIPI, then the first AP writes 0xCF9 <- 06h while the BSP waits"
         case .multiprocessorWindowsReboot:
             "NMI IPI to the APs: NMI task gate, stack overflow, #DF task gate to a bad TSS (triple faults); BSP halts"
+        case .watchdogBite: "6300ESB watchdog armed, then not fed (cli; hlt); stage 2 resets the board"
+        case .panic: "pvpanic port 505h <- 01h (PANICKED); --on-panic decides"
         }
     }
 
@@ -65,6 +69,7 @@ public enum ResetGuest: String, CaseIterable, Sendable {
 
     /// The guest's bytes, to be loaded at 0000:7C00.
     public func program() throws -> [UInt8] {
+        if let program = try abnormalTerminationProgram() { return program }
         var a = Assembler(bits: .b16, origin: ResetGuest.origin)
         let print = a.newLabel("print"), secondBoot = a.newLabel("secondBoot"), failed = a.newLabel("failed")
         let emptyIDT = a.newLabel("emptyIDT")
@@ -172,6 +177,8 @@ public enum ResetGuest: String, CaseIterable, Sendable {
         case .multiprocessorWindowsReboot:
             emitWindowsStyleReboot(&a)
             return
+        case .watchdogBite, .panic:
+            return                        // programs of their own (`abnormalTerminationProgram`)
         }
         // Give a reset that takes effect late a moment to arrive.
         a.mov(.cx, 100)

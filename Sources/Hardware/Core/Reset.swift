@@ -20,6 +20,8 @@ public enum ResetSource: String, Sendable, CaseIterable {
     case acpiResetRegister = "acpi-reset-reg"
     case efi = "efi"
     case watchdog = "watchdog"
+    /// The guest reported a panic (pvpanic PANICKED) and `--on-panic reboot` answers it.
+    case panic = "panic"
     case user = "user"
     /// PM1_CNT's SLP_EN with the SLP_TYP of S5: ACPI soft-off.
     case acpiSleep = "acpi-sleep"

@@ -41,7 +41,8 @@ public enum ACPIBoard {
         let ramEnd = UInt32(configuration.memorySize)
         return ACPIConfiguration(processorCount: configuration.processorCount,
                                  pciMemoryWindowStart: max(ramEnd, UInt32(MemoryMap.extendedMemoryBase)),
-                                 resetRegister: register, powerManagementBase: ACPISetup.powerManagementBase)
+                                 resetRegister: register, powerManagementBase: ACPISetup.powerManagementBase,
+                                 panicDevicePort: configuration.panicDevicePort)
     }
 
     /// The tables laid out for this machine's RAM, or `nil` when it has too little RAM for them

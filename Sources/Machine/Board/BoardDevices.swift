@@ -22,6 +22,13 @@ final class BoardDevices {
     /// Every device, for resets: those on the buses and the local APICs.
     var everyDevice: [any Device] { all + localAPICs }
     private(set) var timed: [any TimedDevice] = []
+    /// The 6300ESB watchdog, when the board has one (`MachineConfiguration.watchdog`).
+    private(set) var watchdog: I6300ESB?
+    /// The user's scripted actions (`--at`).
+    private(set) var userActions: UserActionSchedule!
+    /// Timed sources whose events come whatever the CPUs do (a watchdog expiry, a user action):
+    /// an idle machine's clock runs on to them even when no interrupt can wake a CPU.
+    var boardEventSources: [any TimedDevice] { [watchdog as (any TimedDevice)?, userActions].compactMap { $0 } }
 
     /// - Parameter multiboot: A Multiboot boot, handed to the firmware as a configuration file.
     func build(for machine: Machine, multiboot: MultibootLoad?) {
@@ -131,6 +138,22 @@ final class BoardDevices {
             // Lines 0-15 are ISA lines (`Machine.setInterruptLine`); 16-23 reach the I/O APIC's pins.
             all.append(PCTestDevice(platform: machine, setIOAPICPin: { [unowned ioapic] in ioapic.setPin($0, asserted: $1) }))
         }
-        timed = everyDevice.compactMap { $0 as? any TimedDevice }
+        if configuration.watchdog {
+            let wdt = I6300ESB(platform: machine)
+            wdt.onTimeout = { controller.watchdogExpired() }
+            wdt.onMemoryDecodeChanged = { [unowned machine, unowned wdt] in machine.memoryDecodeChanged(of: wdt) }
+            pciHost.registerFunction(bus: 0, device: WatchdogSlot.device, function: WatchdogSlot.function,
+                                     space: wdt.configurationSpace)
+            all.append(wdt)
+            watchdog = wdt
+        }
+        if configuration.panicDevice {
+            // After the exit devices: an exit port the user puts on 505h wins.
+            let panic = PVPanic()
+            panic.onEvent = { [unowned machine] in controller.guestPanicked(events: $0, cpu: machine.runningCPU) }
+            all.append(panic)
+        }
+        userActions = UserActionSchedule(machine: machine, actions: configuration.userActions)
+        timed = everyDevice.compactMap { $0 as? any TimedDevice } + [userActions]
     }
 }

@@ -97,6 +97,8 @@ public final class Machine {
             if let label = configuration.label { fields.append(("label", .text(label))) }
             emit(TraceEvent("power-on", fields))
             cpusStarted()
+            // User actions scheduled at time 0 come before the first instruction.
+            devices.userActions.advance(to: now)
         }
         let longestSlice = cpus.count == 1 ? Machine.maximumSlice : Machine.quantum
         while outcome == nil {
@@ -179,6 +181,8 @@ public final class Machine {
         // So does a CPU with something to take (an INIT, a start-up IPI) at its next turn.
         guard controller.pending == nil, !cpus.contains(where: \.canMakeProgress) else { return }
         let canTakeInterrupts = cpus.contains { $0.activity == .halted && $0.eflags & EFlags.interrupt != 0 }
+        // A watchdog expiry or a user action comes whatever the CPUs do: time runs on to it.
+        let boardEvent = devices.boardEventSources.compactMap { $0.nextDeadline() }.min()
         if tickCount != idleSinceTicks {
             idleSinceTicks = tickCount
             idleSinceTime = now
@@ -194,8 +198,15 @@ public final class Machine {
                 usleep(10_000)
                 return
             }
+            if let boardEvent {
+                jumpClock(to: min(boardEvent, nextWakeDeadline() ?? .max))
+                return
+            }
             // Nothing can wake a CPU before the idle limit: that much idle time passes at once.
             jumpClock(to: idleEnd)
+        } else if let boardEvent {
+            jumpClock(to: boardEvent)
+            return
         }
         if configuration.exitOnHalt || canTakeInterrupts {
             finish(.allHalted)

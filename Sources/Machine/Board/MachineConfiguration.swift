@@ -35,6 +35,18 @@ public struct MachineConfiguration {
     /// QEMU's `pc-testdev` (`PCTestDevice`): the echo latch at port 0xE0, the interrupt lines
     /// at 0x2000 + n and 64 KiB of I/O memory at FF000000h, which kvm-unit-tests use.
     public var pcTestDevice = false
+    /// An Intel 6300ESB watchdog (``I6300ESB``) at PCI 00:05.0, as QEMU's `-device i6300esb`
+    /// adds one; its BAR is left for the operating system to assign.
+    public var watchdog = false
+    /// What the watchdog's expiry does.
+    public var watchdogAction: WatchdogAction = .reset
+    /// The pvpanic device (``PVPanic``) at port 505h, which the DSDT lists as `QEMU0001`.
+    public var panicDevice = true
+    /// What a guest's panic report does.
+    public var onPanic: PanicPolicy = .pause
+    /// The user's actions at virtual times (`--at`), performed in time order (actions at the
+    /// same time in the order given).
+    public var userActions: [ScheduledUserAction] = []
     /// Stop after this many instructions (all CPUs).
     public var maxInstructions: UInt64?
     /// When every CPU is halted with interrupts disabled: end quietly (`true`) or pause (`false`).
@@ -161,6 +173,8 @@ public enum RunOutcome: Equatable, Sendable {
     case endedAtShutdown(cpu: Int)
     /// A quirk locked the machine up.
     case hung(reason: String)
+    /// `--on-panic exit`: the guest reported a panic (pvpanic event bits).
+    case guestPanicked(events: UInt8)
     /// An output the run writes to (a file, a pipe, the terminal) could not be written.
     case outputFailed(reason: String)
 
@@ -175,6 +189,7 @@ public enum RunOutcome: Equatable, Sendable {
         case .instructionLimit: 4
         case .hung: 6
         case .endedAtReset, .endedAtShutdown: 8
+        case .guestPanicked: 10
         case .outputFailed: 74
         }
     }
@@ -190,6 +205,8 @@ public enum RunOutcome: Equatable, Sendable {
         case .endedAtReset(let kind, let source): "stopped at a \(kind.rawValue) reset requested by \(source.rawValue)"
         case .endedAtShutdown(let cpu): "stopped at CPU \(cpu) shutdown (triple fault)"
         case .hung(let reason): "machine hung: \(reason)"
+        case .guestPanicked(let events):
+            "the guest panicked (pvpanic events 0x\(String(events, radix: 16)): \(PVPanic.eventNames(events).joined(separator: ", ")))"
         case .outputFailed(let reason): "stopped: \(reason)"
         }
     }

@@ -37,6 +37,13 @@ final class SystemBus: Bus {
         mmioRanges = mmioDevices.flatMap(\.memoryRanges)
     }
 
+    /// A device moved its memory ranges (a PCI base address register): it joins the memory
+    /// decoders if it was not one yet, and every range is gathered again.
+    func refreshMemoryRanges(of device: Device) {
+        if !mmioDevices.contains(where: { $0 === device }) { mmioDevices.append(device) }
+        refreshMemoryRanges()
+    }
+
     func memoryPage(_ pageNumber: UInt64, write: Bool) -> UnsafeMutablePointer<UInt8>? {
         let address = pageNumber << 12
         for range in mmioRanges where range.overlaps(address...(address + 0xFFF)) { return nil }

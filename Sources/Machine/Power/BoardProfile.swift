@@ -19,7 +19,7 @@ public enum BoardProfile: String, Sendable, CaseIterable {
             switch request.source {
             case .i8042Pulse, .i8042OutputPort, .port92, .tripleFault:
                 return .initSignal
-            case .cf9, .acpiResetRegister, .efi, .watchdog:
+            case .cf9, .acpiResetRegister, .efi, .watchdog, .panic:
                 return request.requestedKind ?? .hard
             case .user, .acpiSleep:
                 return request.requestedKind ?? .hard

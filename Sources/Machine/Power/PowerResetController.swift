@@ -102,7 +102,7 @@ final class PowerResetController {
         machine.emit(TraceEvent("quirk", cpu: machine.runningCPU, fields))
     }
 
-    private func schedule(_ kind: ResetKind, _ request: ResetRequest) {
+    func schedule(_ kind: ResetKind, _ request: ResetRequest) {
         // The largest of several requests in one instruction wins.
         if let pending, ResetKind.allCases.firstIndex(of: pending.kind)! >= ResetKind.allCases.firstIndex(of: kind)! { return }
         pending = (kind, request, request.cpu ?? machine.runningCPU)

@@ -47,6 +47,9 @@ struct DemoCommand: ParsableCommand {
             configuration.keepTrace = true
             configuration.maxInstructions = DemoCommand.instructionCap
             configuration.label = guest.rawValue
+            configuration.addDevices(neededBy: guest)
+            // The panic row shows a production answer to a panic: a reboot (the default pauses).
+            if guest == .panic { configuration.onPanic = .reboot }
             var serial: [UInt8] = []
             configuration.serialOutput = { serial.append($0) }
             let machine = try Machine(configuration)
@@ -98,7 +101,7 @@ struct DemoCommand: ParsableCommand {
     /// IPI that comes with it (or, for a path with no reset, the firmware's second entry at its
     /// reset vector).
     static func resetStory(_ records: [TraceRecord]) -> [TraceRecord] {
-        let triggers: Set<String> = ["mode", "task-switch", "reset-request", "shutdown", "key", "quirk"]
+        let triggers: Set<String> = ["mode", "task-switch", "reset-request", "shutdown", "key", "quirk", "watchdog", "panic"]
         let entries = firmwareEntries(records)
         guard entries.count >= 2 || records.contains(where: { triggers.contains($0.event.name) }) else { return [] }
         let secondEntry = entries.count >= 2 ? entries[1] : records.endIndex - 1

@@ -134,8 +134,10 @@ enum DeviceOption: Equatable {
     /// `isa-debug-exit[,iobase=PORT][,iosize=N]`: an exit window on iobase...iobase+iosize-1
     /// (QEMU's defaults: iobase 0x501, iosize 2).
     case debugExit(ports: ClosedRange<UInt16>)
+    /// `i6300esb`: the Intel 6300ESB PCI watchdog at 00:05.0 (no properties).
+    case watchdog
 
-    static let names = ["pc-testdev", "isa-debug-exit"]
+    static let names = ["pc-testdev", "isa-debug-exit", "i6300esb"]
 
     init(parsing argument: String) throws(ValidationError) {
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -155,6 +157,9 @@ enum DeviceOption: Equatable {
         case "pc-testdev":
             guard properties.isEmpty else { throw ValidationError("pc-testdev takes no properties") }
             self = .pcTestDevice
+        case "i6300esb":
+            guard properties.isEmpty else { throw ValidationError("i6300esb takes no properties") }
+            self = .watchdog
         case "isa-debug-exit":
             var base: UInt16 = 0x501, size = 2
             var seen: Set<String> = []

@@ -12,7 +12,7 @@ struct RunCommand: ParsableCommand {
             Exit status: 0 when every CPU halted (--exit-on-halt) or the machine powered off (ACPI S5); \
             2 when a pause policy stopped it (registers and the last trace events are printed); \
             4 at --max-instructions; 6 when a quirk hung the machine; 8 when --on-reset exit or \
-            --on-shutdown exit ended the run; 64 for bad input (one line names it); 74 when an \
+            --on-shutdown exit ended the run; 10 when --on-panic exit ended it at a guest's panic report; 64 for bad input (one line names it); 74 when an \
             output could not be written; ((v & 0x7F) << 1) | 1, always odd, when the guest wrote v \
             to --exit-port or an isa-debug-exit device.
             """
@@ -54,6 +54,22 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("on-shutdown"), help: "What a CPU shutdown (triple fault) does: board, pause or exit.")
     var onShutdown: ShutdownPolicy = .board
 
+    @Option(name: .customLong("watchdog-action"),
+            help: "What the i6300esb watchdog's expiry does: reset (default), power-off, pause, nmi or none.")
+    var watchdogAction: WatchdogAction?
+
+    @Option(name: .customLong("on-panic"),
+            help: "What a guest's panic report (pvpanic PANICKED at port 0x505) does: pause (default), exit (status 10), reboot or none.")
+    var onPanic: PanicPolicy = .pause
+
+    @Option(name: .customLong("at"),
+            help: """
+                TIME=ACTION: at virtual TIME (a number with ns, us, ms or s, e.g. 5ms or 1.5s) the user does ACTION: \
+                power-button, reset, ctrl-alt-del, nmi or power-off. Repeatable.
+                """,
+            transform: UserActionOption.parse)
+    var userActions: [ScheduledUserAction] = []
+
     @Option(name: .customLong("power-cycle-memory"), help: "Whether a full reset keeps RAM: clear or keep.")
     var powerCycleMemory: PowerCycleMemory = .clear
 
@@ -74,8 +90,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("device"),
             help: """
                 Add a device, as QEMU's -device names it (repeatable): pc-testdev (QEMU's test device: latch at \
-                port 0xE0, interrupt lines at 0x2000+n, I/O memory at 0xFF000000) or \
-                isa-debug-exit[,iobase=PORT][,iosize=N] (an exit port window, default 0x501 and 2).
+                port 0xE0, interrupt lines at 0x2000+n, I/O memory at 0xFF000000), \
+                isa-debug-exit[,iobase=PORT][,iosize=N] (an exit port window, default 0x501 and 2) or \
+                i6300esb (the Intel 6300ESB PCI watchdog at 00:05.0; --guest watchdog-bite adds it).
                 """,
             transform: DeviceOption.init(parsing:))
     var devices: [DeviceOption] = []
@@ -98,6 +115,9 @@ struct RunCommand: ParsableCommand {
         } else if !modules.isEmpty || cmdline != nil {
             throw ValidationError("--module and --cmdline need --multiboot")
         }
+        if watchdogAction != nil, !devices.contains(.watchdog), guest?.needsWatchdog != true {
+            throw ValidationError("--watchdog-action needs a watchdog: add --device i6300esb")
+        }
     }
 
     func run() throws {
@@ -118,14 +138,21 @@ struct RunCommand: ParsableCommand {
             switch device {
             case .pcTestDevice: configuration.pcTestDevice = true
             case .debugExit(let ports): configuration.exitPortRanges.append(ports)
+            case .watchdog: configuration.watchdog = true
             }
         }
+        configuration.watchdogAction = watchdogAction ?? .reset
+        configuration.onPanic = onPanic
+        configuration.userActions = userActions
         configuration.maxInstructions = maxInstructions
         configuration.exitOnHalt = exitOnHalt
         if let payload {
             configuration.bootPayload = try readFile(payload, what: "payload", maximumSize: MachineConfiguration.maximumPayloadSize)
         }
-        if let guest { configuration.bootPayload = try guest.program() }
+        if let guest {
+            configuration.bootPayload = try guest.program()
+            configuration.addDevices(neededBy: guest)
+        }
         if let multiboot {
             // Nothing larger than guest RAM can be loaded into it.
             configuration.multiboot = MultibootBoot(

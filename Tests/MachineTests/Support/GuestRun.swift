@@ -66,7 +66,10 @@ enum TestBoard {
     static func run(_ guest: ResetGuest, board: BoardProfile = .pc,
                     configure: (inout MachineConfiguration) -> Void = { _ in },
                     prepare: (Machine) -> Void = { _ in }) throws -> GuestRun {
-        try run(payload: guest.program(), board: board, configure: configure) { machine in
+        try run(payload: guest.program(), board: board, configure: {
+            $0.addDevices(neededBy: guest)
+            configure(&$0)
+        }) { machine in
             var typed = false
             machine.onHalt = { machine, cpu in
                 if !typed, !guest.scancodesToType.isEmpty, machine.cpus[cpu].eflags & (1 << 9) != 0 {

@@ -22,6 +22,8 @@ extension ResetGuest {
         case .tripleFault, .protectedTripleFault, .userTripleFault, .taskGateFault, .longModeTripleFault,
              .multiprocessorWindowsReboot: .tripleFault
         case .resetVectorJump, .ctrlAltDel, .longModeBIOSReboot: nil
+        // Abnormal ends with policies of their own (WatchdogTests, PanicTests), not guest resets.
+        case .watchdogBite, .panic: nil
         }
     }
 
@@ -65,6 +67,5 @@ extension ResetGuest {
         }
     }
 
-    var backLine: String { "guest \(rawValue): back after the reset" }
     var nothingLine: String { "guest \(rawValue): the reset did nothing" }
 }
