@@ -21,7 +21,8 @@ final class BoardDevices {
     private(set) var timed: [any TimedDevice] = []
 
     /// - Parameter multiboot: A Multiboot boot, handed to the firmware as a configuration file.
-    func build(for machine: Machine, multiboot: MultibootLoad?) {
+    /// - Parameter linux: A Linux boot, likewise.
+    func build(for machine: Machine, multiboot: MultibootLoad?, linux: LinuxLoad? = nil) {
         let configuration = machine.configuration
         let quirks = configuration.quirks
         let controller = machine.controller!
@@ -51,6 +52,9 @@ final class BoardDevices {
         }
         if let multiboot {
             try! firmwareConfig.addFile(name: MultibootEntry.fileName, bytes: multiboot.firmwareConfigurationFile)
+        }
+        if let linux {
+            try! firmwareConfig.addFile(name: LinuxEntry.fileName, bytes: linux.firmwareConfigurationFile)
         }
         let firmwareLog = FirmwareLogPort(platform: machine)
         // x87 FERR# → IRQ 13; a write to port F0h asserts IGNNE# (PC-style x87 error reporting).

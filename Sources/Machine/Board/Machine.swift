@@ -50,6 +50,7 @@ public final class Machine {
     /// Builds the machine in its power-on state.
     public init(_ configuration: MachineConfiguration) throws(MachineError) {
         let multiboot = try configuration.validate()
+        let linux = try configuration.linuxLoad()
         self.configuration = configuration
         trace = EventTrace(keepAll: configuration.keepTrace)
         memory = try PhysicalMemory(ramSize: configuration.memorySize)
@@ -63,7 +64,7 @@ public final class Machine {
         controller = PowerResetController(machine: self, board: configuration.board, quirks: configuration.quirks,
                                           onReset: configuration.onReset, onShutdown: configuration.onShutdown,
                                           powerCycleMemory: configuration.powerCycleMemory)
-        devices.build(for: self, multiboot: multiboot)
+        devices.build(for: self, multiboot: multiboot, linux: linux)
         for device in devices.all { bus.attach(device) }
         bus.afterDeviceWrite = { [unowned self] device in
             if device is any TimedDevice || device is LocalAPICWindow { endSliceBeforeNextDeadline() }
