@@ -55,6 +55,28 @@ import X86Asm
         }
     }
 
+    /// MOV SS with a null selector in 64-bit mode at level 0 loads it (SDM Vol. 2, MOV: #GP only
+    /// outside 64-bit mode, at CPL 3 or with RPL ≠ CPL); the stack keeps working. Linux's
+    /// startup_64 does `xor %eax,%eax; mov %eax,%ss`. RPL ≠ CPL (selector 3) and ring 3 fault.
+    @Test(arguments: [(UInt16(0), false, false), (3, false, true), (0, true, true)])
+    func nullStackSegmentIn64BitMode(_ selector: UInt16, _ ring3: Bool, _ faults: Bool) throws {
+        let (m, run) = try LongModeExecutionTests.run64(prepare: { m, _ in Gates.prepare(m) }) { a in
+            Gates.begin(&a, ring3: ring3)
+            a.mov(.eax, Int(selector))
+            a.mov(.ss, .ax)
+            a.push(0x1234)
+            a.pop(.rbx)
+        }
+        #expect(run.reason == .halted)
+        if faults {
+            #expect(m.events.deliveries.map(\.vector) == [13], "\(m.events.deliveries)")
+        } else {
+            #expect(m.events.deliveries.isEmpty, "\(m.events.deliveries)")
+            #expect(m.cpu.segs[SegmentRegister.ss.rawValue].selector == 0)
+            #expect(m.cpu.register(.rbx) == 0x1234)
+        }
+    }
+
     /// MOV to CR3 in IA-32e mode: a bit at or above MAXPHYADDR (CPUID 80000008h EAX[7:0]), bit 63
     /// included, is #GP(0) and CR3 keeps its value (SDM Vol. 3A, 4.5.2; Vol. 2, MOV CR). Bits
     /// below it load (PWT here).
