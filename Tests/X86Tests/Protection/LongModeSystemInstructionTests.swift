@@ -77,6 +77,30 @@ import X86Asm
         }
     }
 
+    /// A REP string instruction in 64-bit code above 64 KiB that repeats in several chunks
+    /// resumes at its own RIP: rewinding the instruction pointer between chunks masked it to
+    /// 16 bits (CS.D is 0 in 64-bit code), so Linux's decompressor, copying itself with
+    /// `std; rep movsq` at 0x10002AA, went on at 0x2AA.
+    @Test func repeatedStringInstructionAbove64KiBResumesAtItsRIP() throws {
+        let code = 0x1_2000, count = 3 * CPU.stringChunk + 5
+        let (m, run) = try LongModeExecutionTests.run64(prepare: { m, _ in
+            Gates.prepare(m)
+            m.bus.load([0xF3, 0xA4, 0xF4], at: code)     // rep movsb; hlt
+        }) { a in
+            Gates.begin(&a)
+            a.mov(.ecx, count)
+            a.mov(.esi, 0x4_0000)
+            a.mov(.edi, 0x8_0000)
+            a.mov(.eax, code)
+            a.jmp(Reg64.rax)
+        }
+        #expect(run.reason == .halted)
+        #expect(m.events.deliveries.isEmpty, "\(m.events.deliveries)")
+        #expect(m.cpu.register(.rcx) == 0)
+        #expect(m.cpu.register(.rdi) == UInt64(0x8_0000 + count))
+        #expect(m.cpu.instructionPointer == UInt64(code + 3), "halted after the HLT at \(code + 2)")
+    }
+
     /// MOV to CR3 in IA-32e mode: a bit at or above MAXPHYADDR (CPUID 80000008h EAX[7:0]), bit 63
     /// included, is #GP(0) and CR3 keeps its value (SDM Vol. 3A, 4.5.2; Vol. 2, MOV CR). Bits
     /// below it load (PWT here).
