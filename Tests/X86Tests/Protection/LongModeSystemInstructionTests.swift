@@ -101,6 +101,46 @@ import X86Asm
         #expect(m.cpu.instructionPointer == UInt64(code + 3), "halted after the HLT at \(code + 2)")
     }
 
+    /// In 64-bit mode RBP and RSP are 64-bit stack addresses whatever SS.B says (a null SS has
+    /// B = 0, a flat data SS B = 1): LEAVE takes all of RBP, ENTER stores and loads all of the
+    /// frame pointer, and POP FS moves all of RSP. The stack here is at 4 GiB + 8000h (a 1 GiB page
+    /// at 4 GiB mapping physical 0); Linux runs with a null SS and its stacks at FFFFFFFF8xxxxxxxh.
+    @Test(arguments: [false, true])
+    func stackAddressesAre64BitIn64BitMode(_ nullStackSegment: Bool) throws {
+        let high: Int = 0x1_0000_8000
+        let (m, run) = try LongModeExecutionTests.run64(prepare: { m, _ in
+            Gates.prepare(m)
+            m.setQword(0x87, at: LongModePagingTests.pdpt + 4 * 8)
+            m.setQword(0x1122_3344_5566_7788, at: 0x8000)
+        }) { a in
+            Gates.begin(&a)
+            if nullStackSegment {
+                a.xor(.eax, .eax)
+                a.mov(.ss, .ax)
+            }
+            a.movabs(.rbp, high)
+            a.leave()                             // RSP = 4 GiB + 8008h, RBP = [4 GiB + 8000h]
+            a.mov(.r8, .rbp)
+            a.mov(.r9, .rsp)
+            a.movabs(.rsp, high + 0x100)
+            a.movabs(.rbp, 0x5555_6666_7777_8888)
+            a.enter(0x10, 0)                      // push RBP; RBP = RSP; RSP -= 10h
+            a.mov(.r10, .rbp)
+            a.mov(.r11, .rsp)
+            a.push(0)
+            a.pop(.fs)
+            a.mov(.r12, .rsp)
+        }
+        #expect(run.reason == .halted)
+        #expect(m.events.deliveries.isEmpty, "\(m.events.deliveries)")
+        #expect(m.cpu.register(.r8) == 0x1122_3344_5566_7788)
+        #expect(m.cpu.register(.r9) == UInt64(high + 8))
+        #expect(m.cpu.register(.r10) == UInt64(high + 0xF8))
+        #expect(m.cpu.register(.r11) == UInt64(high + 0xE8))
+        #expect(m.cpu.register(.r12) == UInt64(high + 0xE8))
+        #expect(m.physicalQword(at: 0x80F8) == 0x5555_6666_7777_8888)
+    }
+
     /// MOV to CR3 in IA-32e mode: a bit at or above MAXPHYADDR (CPUID 80000008h EAX[7:0]), bit 63
     /// included, is #GP(0) and CR3 keeps its value (SDM Vol. 3A, 4.5.2; Vol. 2, MOV CR). Bits
     /// below it load (PWT here).
