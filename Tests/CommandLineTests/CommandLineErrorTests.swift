@@ -180,6 +180,18 @@ import Testing
         #expect(try String(contentsOfFile: echo, encoding: .utf8) == expected + "|")
     }
 
+    /// `--kernel` with a file that is no bzImage boots it as Multiboot, as QEMU's -kernel does;
+    /// `--append` follows the kernel's path on its command line, as QEMU passes it.
+    @Test func kernelWithoutHdrSIsMultiboot() throws {
+        let directory = try TemporaryDirectory()
+        let kernel = try directory.file("kernel", TestGuest.multibootCommandLineEcho())
+        let echo = directory.path("echo")
+        let result = try Invocation.run(["run", "--kernel", kernel, "--append", "a=b c", "--exit-on-halt", "--serial", "none",
+                                         "--debugcon", "0xe9=\(echo)"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(try String(contentsOfFile: echo, encoding: .utf8) == kernel + " a=b c|")
+    }
+
     /// The exit port's status is ((v & 0x7F) << 1) | 1: odd, so never 64 or another of the
     /// emulator's own statuses, and 8 bits wide as every process status is.
     @Test(arguments: [(UInt8(0x00), Int32(1)), (0x01, 3), (0x1F, 63), (0x7F, 255), (0x80, 1), (0xFF, 255)])
