@@ -57,6 +57,14 @@ import Testing
         BadCommand(["run", "--multiboot", "k", "--guest", "port92"], "give --multiboot or a payload"),
         BadCommand(["run", "--multiboot", "k", "--firmware", "rom"], "--multiboot needs the built-in firmware"),
         BadCommand(["run", "--multiboot", "k", "--module", ",string"], "'--module <module>': expected FILE[,STRING]"),
+        BadCommand(["run", "--initrd", "initrd.img"], "--initrd and --append need --kernel"),
+        BadCommand(["run", "--append", "quiet"], "--initrd and --append need --kernel"),
+        BadCommand(["run", "--kernel", "k", "--multiboot", "m"], "give --kernel or --multiboot, not both"),
+        BadCommand(["run", "--kernel", "k", "--firmware", "rom"], "--kernel needs the built-in firmware"),
+        BadCommand(["run", "--kernel", "k", "--guest", "port92"], "give --kernel or a payload"),
+        BadCommand(["run", "--kernel", "k", "--cmdline", "quiet"], "use --initrd and --append with --kernel"),
+        BadCommand(["run", "--kernel", "/nonexistent"], "kernel /nonexistent does not exist"),
+        BadCommand(["run", "--kernel", "/dev/null"], "/dev/null: not a Multiboot kernel"),
         BadCommand(["run", "--guest", "nosuch"], "'--guest <guest>'. Please provide one of the following: 8042-pulse, "),
         BadCommand(["run", "--board", "nosuch"], "'--board <board>'. Please provide one of 'pc' and 'qemu'"),
         BadCommand(["run", "--quirk", "nosuch"], "'--quirk <quirk>'"),
@@ -115,6 +123,53 @@ import Testing
         #expect(result.errorLines.first?.contains("\(what) \(path) is 1073741824 bytes; at most ") == true, "\(result.standardError)")
     }
 
+    /// A bzImage's setup header: "HdrS", protocol 2.15, LOADED_HIGH, relocatable with 2 MiB
+    /// alignment, cmdline_size 16, pref_address 16 MiB, init_size 1 MiB; `paragraphs` of
+    /// protected-mode kernel claimed, `present` bytes of it in the file.
+    static func bzImage(paragraphs: UInt32, present: Int) -> [UInt8] {
+        var file = [UInt8](repeating: 0, count: 5 * 512 + present)
+        func put(_ value: UInt64, _ offset: Int, _ bytes: Int) {
+            for i in 0..<bytes { file[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+        }
+        file[0x1F1] = 4
+        put(UInt64(paragraphs), 0x1F4, 4)
+        put(0xAA55, 0x1FE, 2)
+        file[0x200] = 0xEB; file[0x201] = 0x6A
+        file.replaceSubrange(0x202..<0x206, with: Array("HdrS".utf8))
+        put(0x020F, 0x206, 2)
+        file[0x211] = 1
+        put(0x7FFF_FFFF, 0x22C, 4)
+        put(0x20_0000, 0x230, 4)
+        file[0x234] = 1
+        put(16, 0x238, 4)
+        put(0x100_0000, 0x258, 8)
+        put(0x10_0000, 0x260, 4)
+        return file
+    }
+
+    /// A bad bzImage, initrd or command line: one line naming the kernel file and the problem,
+    /// status 64, nothing started.
+    @Test func badLinuxBootsAreOneLine() throws {
+        let directory = try TemporaryDirectory()
+        let truncated = try directory.file("truncated", Self.bzImage(paragraphs: 100, present: 16))
+        let good = try directory.file("bzImage", Self.bzImage(paragraphs: 1, present: 16))
+        let initrd = try directory.file("initrd", [UInt8](repeating: 1, count: 4096))
+        let cases: [([String], String)] = [
+            (["--kernel", truncated], "\(truncated): truncated bzImage: its setup header asks for 4160 bytes, the file has 2576"),
+            (["--kernel", good, "--append", String(repeating: "x", count: 17)],
+             "\(good): the kernel command line is 17 bytes; this kernel takes at most 16 (cmdline_size)"),
+            (["--kernel", good, "--memory", "16M"], "\(good): the kernel needs RAM up to 0x1100000"),
+            (["--kernel", good, "--memory", "17M", "--initrd", initrd], "\(good): the initrd (4096 bytes) does not fit"),
+        ]
+        for (arguments, fragment) in cases {
+            let result = try Invocation.run(["run", "--serial", "none"] + arguments)
+            #expect(result.status == 64, "\(arguments)")
+            #expect(result.standardOutput.isEmpty)
+            #expect(result.errorLines.count == 1, "\(result.standardError)")
+            #expect(result.errorLines.first?.contains(fragment) == true, "\(result.standardError)")
+        }
+    }
+
     /// `--cmdline=` and `--cmdline ""` give the kernel an empty command line; the guest echoes
     /// what it got, then "|".
     @Test(arguments: [["--cmdline="], ["--cmdline", ""], ["--cmdline=a=b c"], []])
@@ -127,6 +182,18 @@ import Testing
         #expect(result.status == 0, "\(result.standardError)")
         let expected = cmdline.isEmpty ? kernel : cmdline == ["--cmdline=a=b c"] ? "a=b c" : ""
         #expect(try String(contentsOfFile: echo, encoding: .utf8) == expected + "|")
+    }
+
+    /// `--kernel` with a file that is no bzImage boots it as Multiboot, as QEMU's -kernel does;
+    /// `--append` follows the kernel's path on its command line, as QEMU passes it.
+    @Test func kernelWithoutHdrSIsMultiboot() throws {
+        let directory = try TemporaryDirectory()
+        let kernel = try directory.file("kernel", TestGuest.multibootCommandLineEcho())
+        let echo = directory.path("echo")
+        let result = try Invocation.run(["run", "--kernel", kernel, "--append", "a=b c", "--exit-on-halt", "--serial", "none",
+                                         "--debugcon", "0xe9=\(echo)"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(try String(contentsOfFile: echo, encoding: .utf8) == kernel + " a=b c|")
     }
 
     /// The exit port's status is ((v & 0x7F) << 1) | 1: odd, so never 64 or another of the

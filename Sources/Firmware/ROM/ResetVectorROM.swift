@@ -339,6 +339,7 @@ public enum ResetVectorROM {
 
         // 7. A Multiboot kernel, if there is one (never returns then).
         a.emitMultibootBoot(log: logWithNewline, milestone: milestones["multiboot"]!, lookup: firmwareConfigLookup)
+        a.emitLinuxBoot(log: logWithNewline, lookup: firmwareConfigLookup)   // a Linux bzImage (LinuxEntry.swift)
 
         // Boot payload: found in the directory, copied in 32 KiB chunks.
         let noPayload = a.newLabel(), chunk = a.newLabel(), lastChunk = a.newLabel(), copy = a.newLabel()

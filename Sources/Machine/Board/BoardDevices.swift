@@ -31,7 +31,8 @@ final class BoardDevices {
     var boardEventSources: [any TimedDevice] { [watchdog as (any TimedDevice)?, userActions].compactMap { $0 } }
 
     /// - Parameter multiboot: A Multiboot boot, handed to the firmware as a configuration file.
-    func build(for machine: Machine, multiboot: MultibootLoad?) {
+    /// - Parameter linux: A Linux boot, likewise.
+    func build(for machine: Machine, multiboot: MultibootLoad?, linux: LinuxLoad? = nil) {
         let configuration = machine.configuration
         let quirks = configuration.quirks
         let controller = machine.controller!
@@ -70,6 +71,9 @@ final class BoardDevices {
         if let acpi = ACPIBoard.installation(configuration) {
             try! firmwareConfig.addFile(name: ACPIInstallation.tablesFileName, bytes: acpi.tablesFile)
             try! firmwareConfig.addFile(name: ACPIInstallation.rsdpFileName, bytes: acpi.rsdpFile)
+        }
+        if let linux {
+            try! firmwareConfig.addFile(name: LinuxEntry.fileName, bytes: linux.firmwareConfigurationFile)
         }
         let firmwareLog = FirmwareLogPort(platform: machine)
         // x87 FERR# → IRQ 13; a write to port F0h asserts IGNNE# (PC-style x87 error reporting).

@@ -50,6 +50,7 @@ public final class Machine {
     /// Builds the machine in its power-on state.
     public init(_ configuration: MachineConfiguration) throws(MachineError) {
         let multiboot = try configuration.validate()
+        let linux = try configuration.linuxLoad()
         self.configuration = configuration
         trace = EventTrace(keepAll: configuration.keepTrace)
         memory = try PhysicalMemory(ramSize: configuration.memorySize)
@@ -63,7 +64,7 @@ public final class Machine {
         controller = PowerResetController(machine: self, board: configuration.board, quirks: configuration.quirks,
                                           onReset: configuration.onReset, onShutdown: configuration.onShutdown,
                                           powerCycleMemory: configuration.powerCycleMemory)
-        devices.build(for: self, multiboot: multiboot)
+        devices.build(for: self, multiboot: multiboot, linux: linux)
         for device in devices.all { bus.attach(device) }
         bus.afterDeviceWrite = { [unowned self] device in
             if device is any TimedDevice || device is LocalAPICWindow { endSliceBeforeNextDeadline() }
@@ -82,6 +83,8 @@ public final class Machine {
 
     /// Longest slice between looks at devices, in instructions, with one processor.
     static let maximumSlice: UInt64 = 1_000_000
+    /// Developer aid: every exception delivered, on standard error (RESETVECTOR_DEBUG_EXCEPTIONS set).
+    static let debugExceptions = ProcessInfo.processInfo.environment["RESETVECTOR_DEBUG_EXCEPTIONS"] != nil
     /// With several processors, the round-robin quantum: each CPU that can run gets a slice of
     /// at most this many instructions in turn (cut short at the next device deadline, and when
     /// it halts or waits for a start-up IPI), so a CPU's write is seen by the others within
@@ -487,6 +490,9 @@ extension Machine: InterruptController {
 
 extension Machine: CPUObserver {
     public func cpu(_ cpu: CPU, delivers vector: UInt8, source: InterruptSource, errorCode: UInt32?) {
+        if Machine.debugExceptions && source == .exception {
+            FileHandle.standardError.write(Data("exception cpu\(cpu.index) #\(tickCount) vector=\(vector) error=\(errorCode.map { String($0, radix: 16) } ?? "-") rip=\(String(cpu.instructionPointer, radix: 16)) cr2=\(String(cpu.controlRegister2, radix: 16))\n".utf8))
+        }
         if vector == ExceptionVector.doubleFault.rawValue && source == .exception {
             emit(TraceEvent("double-fault", cpu: cpu.index, [("vector", .number(UInt64(vector)))]))
         }

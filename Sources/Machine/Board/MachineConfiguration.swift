@@ -21,6 +21,8 @@ public struct MachineConfiguration {
     public var bootPayload: [UInt8] = []
     /// A Multiboot kernel the firmware boots instead of a payload (the built-in ROM does).
     public var multiboot: MultibootBoot?
+    /// A Linux bzImage the firmware boots instead of a payload (the built-in ROM does).
+    public var linux: LinuxBoot?
     /// Receives bytes the guest transmits on COM1; `nil` drops them.
     public var serialOutput: ((UInt8) -> Void)?
     /// Bytes for COM1's receiver (the terminal), if any.
@@ -85,6 +87,10 @@ public struct MachineConfiguration {
         if multiboot != nil && !bootPayload.isEmpty {
             throw .payloadAndMultibootKernel
         }
+        if linux != nil && (multiboot != nil || !bootPayload.isEmpty) {
+            throw .linuxAndOtherBoot
+        }
+        _ = try linuxLoad()
         return try multibootLoad()
     }
 
@@ -98,6 +104,33 @@ public struct MachineConfiguration {
         } catch {
             throw .multiboot(error)
         }
+    }
+}
+
+extension MachineConfiguration {
+    /// The Linux boot laid out in this machine's memory map, or `nil` without a kernel.
+    public func linuxLoad() throws(MachineError) -> LinuxLoad? {
+        guard let linux else { return nil }
+        do {
+            return try LinuxLoad(kernel: LinuxKernelImage(linux.kernel), initrd: linux.initrd,
+                                 commandLine: linux.commandLine,
+                                 memoryMap: .pc(ramSize: memorySize, romSize: firmware.count))
+        } catch {
+            throw .linux(error)
+        }
+    }
+}
+
+/// A Linux kernel (a bzImage) to boot by the 32-bit boot protocol, with its initrd and command line.
+public struct LinuxBoot: Sendable {
+    public var kernel: [UInt8]
+    public var initrd: [UInt8]?
+    public var commandLine: String
+
+    public init(kernel: [UInt8], initrd: [UInt8]? = nil, commandLine: String = "") {
+        self.kernel = kernel
+        self.initrd = initrd
+        self.commandLine = commandLine
     }
 }
 
@@ -132,6 +165,8 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
     case payloadTooLarge(Int)
     case payloadAndMultibootKernel
     case multiboot(MultibootError)
+    case linuxAndOtherBoot
+    case linux(LinuxBootError)
     /// The host could not provide the guest's RAM.
     case memoryUnavailable(Int)
 
@@ -148,6 +183,10 @@ public enum MachineError: Error, CustomStringConvertible, Equatable {
         case .payloadAndMultibootKernel:
             "both a boot payload and a Multiboot kernel were given; the firmware boots one"
         case .multiboot(let error):
+            error.description
+        case .linuxAndOtherBoot:
+            "a Linux kernel and a boot payload or Multiboot kernel were given; the firmware boots one"
+        case .linux(let error):
             error.description
         case .memoryUnavailable(let size):
             "the host cannot provide \(size) bytes of guest RAM"

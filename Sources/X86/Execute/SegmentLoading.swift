@@ -23,6 +23,13 @@ extension CPU {
             return true
         }
         if index == SegmentRegister.ss.rawValue {
+            // 64-bit code below level 3 may load a null SS whose RPL is the CPL (SDM Vol. 2,
+            // MOV and LSS: "IF segment selector is NULL ... IF SS and (not 64-bit mode or
+            // CPL = 3 or RPL ≠ CPL) THEN #GP(0)"); Linux's startup_64 does `mov %eax, %ss` with 0.
+            if selector.isNullSelector && executing64 && cpl != 3 && selector.requestedPrivilegeLevel == cpl {
+                segs[index] = SegmentCache.null(selector)
+                return true
+            }
             guard let cache = checkStackSegment(selector, privilegeLevel: cpl, vector: .generalProtection) else {
                 return false
             }

@@ -3,6 +3,9 @@ extension CPU {
     @inline(__always) var stackIs32: Bool { segs[SegmentRegister.ss.rawValue].defaultSize32 }
     /// The stack's address size: RSP in 64-bit mode, else ESP or SP by SS.B.
     @inline(__always) var stackAddressMask: UInt64 { executing64 ? ~0 : stackIs32 ? 0xFFFF_FFFF : 0xFFFF }
+    /// The width of RSP/RBP as a stack address: 64 bits in 64-bit mode (whatever SS holds, a
+    /// null SS included), else SS.B's.
+    @inline(__always) var stackAddressSize: OperandSize { executing64 ? .qword : stackIs32 ? .dword : .word }
     @inline(__always) var stackPointer: UInt64 {
         regs[GeneralRegister.rsp.rawValue] & stackAddressMask
     }
@@ -115,7 +118,13 @@ extension CPU {
         let was32 = stackIs32
         let newSP = stackOffset(stackPointer, adding: d.size.bytes)
         guard loadSegment(Int(d.sub), selector: UInt16(truncatingIfNeeded: v)) else { return .fault }
-        if was32 { setReg32(.rsp, UInt32(truncatingIfNeeded: newSP)) } else { setReg16(.rsp, UInt16(truncatingIfNeeded: newSP)) }
+        if executing64 {
+            regs[GeneralRegister.rsp.rawValue] = newSP          // POP FS/GS: RSP is 64-bit whatever SS.B says
+        } else if was32 {
+            setReg32(.rsp, UInt32(truncatingIfNeeded: newSP))
+        } else {
+            setReg16(.rsp, UInt16(truncatingIfNeeded: newSP))
+        }
         if d.sub == UInt8(SegmentRegister.ss.rawValue) { interruptShadow = true }
         return .exit
     }
@@ -194,14 +203,14 @@ extension CPU {
         let level = Int(d.imm2 & 31)
         let bpOffset = RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue))
         var sp = stackPointer
-        var bp = readRegister(bpOffset, stackIs32 ? .dword : .word)
+        var bp = readRegister(bpOffset, stackAddressSize)
         // Compute every write first against scratch SP, then commit.
         sp = stackOffset(sp, adding: -size.bytes)
         guard write(CPU.ss, sp, size, readRegister(bpOffset, size)) else { return .fault }
         // FrameTemp is the whole ESP after the push, even on a 16-bit stack whose pushes
         // leave ESP's upper half alone; a 32-bit ENTER stores and loads all 32 bits of it
         // (SDM Vol. 2, ENTER: FrameTemp ← ESP; EBP ← FrameTemp).
-        let frameTemp = stackIs32 ? sp : (UInt64(reg32(.rsp)) & 0xFFFF_0000) | sp
+        let frameTemp = executing64 || stackIs32 ? sp : (UInt64(reg32(.rsp)) & 0xFFFF_0000) | sp
         if level > 0 {
             for _ in 1..<level {
                 bp = stackOffset(bp, adding: -size.bytes)
@@ -226,7 +235,7 @@ extension CPU {
     }
 
     func execLeave(_ d: Instruction) -> Step {
-        let bp = readRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), stackIs32 ? .dword : .word)
+        let bp = readRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), stackAddressSize)
         guard let v = read(CPU.ss, bp, d.size) else { return .fault }
         setStackPointer(stackOffset(bp, adding: d.size.bytes))
         writeRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), d.size, v)

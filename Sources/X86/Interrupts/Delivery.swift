@@ -16,7 +16,7 @@ enum EventKind {
 extension CPU {
     /// Moves EIP back to the start of the instruction that just advanced it.
     func rewindInstructionPointer(by length: UInt8) {
-        let mask: UInt64 = segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
+        let mask: UInt64 = executing64 ? ~0 : segs[SegmentRegister.cs.rawValue].defaultSize32 ? 0xFFFF_FFFF : 0xFFFF
         rip = (rip &- UInt64(length)) & mask
     }
 

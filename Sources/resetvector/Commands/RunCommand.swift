@@ -37,8 +37,21 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The Multiboot kernel's command line (default: the kernel's path, as GRUB passes it).")
     var cmdline: String?
 
-    @Option(parsing: .unconditional, help: "Guest RAM, e.g. 32M or 1G (1 MiB to 3 GiB).", transform: MemorySize.init(parsing:))
-    var memory = MemorySize(bytes: 32 << 20)
+    @Option(help: """
+        A kernel the built-in firmware boots, as QEMU's -kernel: a Linux bzImage (the boot protocol's "HdrS" \
+        signature; entered by the 32-bit boot protocol) or else a Multiboot kernel.
+        """)
+    var kernel: String?
+
+    @Option(help: "The initrd (initramfs) for a Linux --kernel; with a Multiboot --kernel, a boot module.")
+    var initrd: String?
+
+    @Option(help: "The --kernel's command line (a Multiboot kernel's default: the kernel's path).")
+    var append: String?
+
+    @Option(parsing: .unconditional, help: "Guest RAM, e.g. 32M or 1G (1 MiB to 3 GiB; default 32M, 256M with a Linux --kernel).",
+            transform: MemorySize.init(parsing:))
+    var memory: MemorySize?
 
     @Option(parsing: .unconditional, help: "Processors, 1 to 64: CPU 0 boots, the others wait for a start-up IPI.")
     var smp = 1
@@ -109,6 +122,14 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if payload != nil && guest != nil { throw ValidationError("give --payload or --guest, not both") }
+        if kernel != nil {
+            if firmware != nil { throw ValidationError("--kernel needs the built-in firmware, not --firmware") }
+            if multiboot != nil { throw ValidationError("give --kernel or --multiboot, not both") }
+            if payload != nil || guest != nil { throw ValidationError("give --kernel or a payload (--payload, --guest), not both") }
+            if !modules.isEmpty || cmdline != nil { throw ValidationError("--module and --cmdline go with --multiboot; use --initrd and --append with --kernel") }
+        } else if initrd != nil || append != nil {
+            throw ValidationError("--initrd and --append need --kernel")
+        }
         if multiboot != nil {
             if firmware != nil { throw ValidationError("--multiboot needs the built-in firmware, not --firmware") }
             if payload != nil || guest != nil { throw ValidationError("give --multiboot or a payload (--payload, --guest), not both") }
@@ -125,6 +146,10 @@ struct RunCommand: ParsableCommand {
             try readFile($0, what: "firmware image", maximumSize: MachineConfiguration.romSizes.max()!)
         } ?? ResetVectorROM.image()
         var configuration = MachineConfiguration(firmware: rom)
+        // The kernel is read first: a Linux one changes the default RAM size.
+        let kernelBytes = try kernel.map { try readFile($0, what: "kernel", maximumSize: self.memory?.bytes ?? MachineConfiguration.memorySizeRange.upperBound) }
+        let isLinux = kernelBytes.map(LinuxKernelImage.isBzImage) ?? false
+        let memory = self.memory ?? MemorySize(bytes: isLinux ? 256 << 20 : 32 << 20)
         configuration.memorySize = memory.bytes
         configuration.processorCount = smp
         configuration.board = boardOptions.board
@@ -162,6 +187,17 @@ struct RunCommand: ParsableCommand {
                 },
                 commandLine: cmdline ?? multiboot)
         }
+        if let kernel, let kernelBytes {
+            let initrdBytes = try initrd.map { try readFile($0, what: "initrd", maximumSize: memory.bytes) }
+            if isLinux {
+                configuration.linux = LinuxBoot(kernel: kernelBytes, initrd: initrdBytes, commandLine: append ?? "")
+            } else {
+                configuration.multiboot = MultibootBoot(
+                    kernel: kernelBytes,
+                    modules: initrdBytes.map { [MultibootModule(bytes: $0, string: initrd!)] } ?? [],
+                    commandLine: append.map { "\(kernel) \($0)" } ?? kernel)
+            }
+        }
         var outputs: [OutputFile] = []
         switch serial {
         case .stdio:
@@ -186,7 +222,9 @@ struct RunCommand: ParsableCommand {
         do {
             machine = try Machine(configuration)
         } catch .multiboot(let error) {
-            throw UserError("\(multiboot ?? "Multiboot kernel"): \(error)")
+            throw UserError("\(multiboot ?? kernel ?? "Multiboot kernel"): \(error)")
+        } catch .linux(let error) {
+            throw UserError("\(kernel ?? "Linux kernel"): \(error)")
         } catch {
             throw UserError(error.description)
         }
