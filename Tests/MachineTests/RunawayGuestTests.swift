@@ -89,7 +89,8 @@ import X86Asm
         #expect(resets.count >= shutdowns.count - 1)
         #expect(resets.allSatisfy { $0.event["kind"] == "init" && $0.event["cause"] == "triple-fault" })
         let gaps = zip(resets, shutdowns.dropFirst()).map { $1.instructionCount - $0.instructionCount }
-        #expect(gaps.allSatisfy { $0 < 10_000 }, "shutdowns came \(gaps) instructions after the resets")
+        // A boot of the firmware is about 10,000 instructions; the guest faults right after it.
+        #expect(gaps.allSatisfy { $0 < 20_000 }, "shutdowns came \(gaps) instructions after the resets")
     }
 }
 

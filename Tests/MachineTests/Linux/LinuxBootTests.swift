@@ -57,7 +57,7 @@ import Testing
         var configuration = try TestBoard.configuration(payload: [])
         configuration.memorySize = 16 << 20
         configuration.linux = LinuxBoot(kernel: try LinuxProbe.kernel(), commandLine: "")
-        #expect(throws: MachineError.linux(.notEnoughMemory(needed: 0x110_0000, ramEnd: 0x100_0000))) {
+        #expect(throws: MachineError.linux(.notEnoughMemory(needed: 0x110_0000, ramEnd: 0xFF_0000))) {
             try Machine(configuration)
         }
         configuration.memorySize = 64 << 20

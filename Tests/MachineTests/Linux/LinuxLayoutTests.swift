@@ -19,9 +19,9 @@ import Testing
         let load = try LinuxLoad(kernel: kernel, initrd: initrd, commandLine: "console=ttyS0", memoryMap: Self.map)
         #expect(load.loadAddress == 0x100_0000)
         #expect(load.entry == 0x100_0000)
-        #expect(load.initrdAddress == 0x400_0000 - 0x2000, "page-aligned, its end at most at the RAM top")
+        #expect(load.initrdAddress == 0x3FF_0000 - 0x2000, "page-aligned, its end at most at the RAM top (below the ACPI tables' 64 KiB)")
         #expect(load.initrdSize == 5000)
-        #expect(load.chunks.map(\.address) == [0x100_0000, 0x3FF_E000, 0x9_0000, 0x9_1000])
+        #expect(load.chunks.map(\.address) == [0x100_0000, 0x3FE_E000, 0x9_0000, 0x9_1000])
         #expect(load.chunks[3].bytes == Array("console=ttyS0".utf8) + [0])
         #expect(load.chunks[2].bytes == load.bootParams)
     }
@@ -41,7 +41,7 @@ import Testing
         #expect(p[0x224] == 0x00 && p[0x225] == 0xFE, "heap_end_ptr 0xFE00")
         #expect(Self.u32(p, 0x228) == 0x9_1000, "cmd_line_ptr")
         #expect(Self.u64(p, 0x070) == 0x9_F010, "acpi_rsdp_addr (protocol 2.14 and later)")
-        #expect(Self.u32(p, 0x1E0) == (64 << 10) - 1024, "alt_mem_k: KiB above 1 MiB")
+        #expect(Self.u32(p, 0x1E0) == (64 << 10) - 1024 - 64, "alt_mem_k: KiB of RAM above 1 MiB, up to the ACPI tables")
         #expect(p[0x1EF] == 0, "the sentinel stays 0")
         // The e820 table: one 20-byte entry (base, length, type) per memory map region.
         #expect(Int(p[0x1E8]) == Self.map.regions.count)
@@ -94,12 +94,12 @@ import Testing
         }
         // 16 MiB + 1 MiB of init_size does not fit in 16 MiB of RAM.
         let small = MemoryMap.pc(ramSize: 16 << 20, romSize: 64 << 10)
-        #expect(throws: LinuxBootError.notEnoughMemory(needed: 0x110_0000, ramEnd: 0x100_0000)) {
+        #expect(throws: LinuxBootError.notEnoughMemory(needed: 0x110_0000, ramEnd: 0xFF_0000)) {
             try LinuxLoad(kernel: kernel, initrd: nil, commandLine: "", memoryMap: small)
         }
         // An initrd that would reach down into the kernel's init_size.
         let big = [UInt8](repeating: 0, count: (64 - 17) << 20 + 1)
-        #expect(throws: LinuxBootError.initrdDoesNotFit(size: UInt64(big.count), kernelEnd: 0x110_0000, top: 0x400_0000)) {
+        #expect(throws: LinuxBootError.initrdDoesNotFit(size: UInt64(big.count), kernelEnd: 0x110_0000, top: 0x3FF_0000)) {
             try LinuxLoad(kernel: kernel, initrd: big, commandLine: "", memoryMap: Self.map)
         }
         #expect(LinuxBootError.initrdDoesNotFit(size: 5, kernelEnd: 0x110_0000, top: 0x400_0000).description
