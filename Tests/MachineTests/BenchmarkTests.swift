@@ -54,6 +54,17 @@ import X86
         #expect(comparison.allBusy.name == "smp 3, 3 busy" && comparison.oneBusy.name == "smp 3, 1 busy")
     }
 
+    /// The busy application processors do spin (the BSP's payload starts them after the
+    /// firmware parked them) and the idle ones halt.
+    @Test(arguments: [3, 1]) func busyProcessorsSpinAndTheOthersHalt(busy: Int) throws {
+        let machine = try Benchmark.multiprocessorMachine(processors: 3, busy: busy, instructions: 600_000)
+        #expect(machine.run() == .instructionLimit)
+        for ap in machine.cpus.dropFirst() {
+            #expect(ap.activity == (busy == 3 ? .active : .halted), "AP \(ap.index)")
+            #expect((ap.instructionsRetired > 100_000) == (busy == 3), "AP \(ap.index): \(ap.instructionsRetired)")
+        }
+    }
+
     @Test func comparisonRunsAlternatingRoundsWithTheirShareOfIterations() throws {
         let comparison = try Benchmark.compare(rounds: 3, realModeIterations: 3_000, pagedIterations: 3_000, realCodeIterations: 30,
                                                longModeIterations: 3_000)

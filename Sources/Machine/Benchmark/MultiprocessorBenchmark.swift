@@ -33,23 +33,26 @@ extension Benchmark {
     /// A machine with `processors` CPUs, of which the first `busy` spin and the others halt,
     /// run until `instructions` instructions retired in all.
     static func multiprocessor(processors: Int, busy: Int, instructions: UInt64) throws -> Result {
-        var configuration = MachineConfiguration(firmware: try ResetVectorROM.image())
-        configuration.processorCount = processors
-        configuration.bootPayload = try MultiprocessorBenchmarkWorkload.spin(origin: 0x7C00)
-        configuration.maxInstructions = instructions
-        let machine = try Machine(configuration)
-        let workload = MultiprocessorBenchmarkWorkload.self
-        machine.writeMemory(try workload.spin(origin: 0), at: workload.spinAddress)
-        machine.writeMemory(try workload.park(origin: 0), at: workload.parkAddress)
-        for index in 1..<processors {
-            let start = index < busy ? workload.spinAddress : workload.parkAddress
-            machine.cpus[index].signalStartup(vector: UInt8(start >> 12))
-        }
+        let machine = try multiprocessorMachine(processors: processors, busy: busy, instructions: instructions)
         let start = ContinuousClock.now
         let outcome = machine.run()
         let elapsed = ContinuousClock.now - start
         guard outcome == .instructionLimit else { throw BenchmarkError.machineDidNotFinish(outcome) }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return Result(name: "smp \(processors), \(busy) busy", instructions: machine.instructionCount, seconds: seconds)
+    }
+
+    /// The machine of `multiprocessor`, at power-on: the BSP's payload starts the APs (the
+    /// firmware parks them first), busy ones at the spin loop, the others at the idle loop.
+    static func multiprocessorMachine(processors: Int, busy: Int, instructions: UInt64) throws -> Machine {
+        var configuration = MachineConfiguration(firmware: try ResetVectorROM.image())
+        configuration.processorCount = processors
+        let workload = MultiprocessorBenchmarkWorkload.self
+        configuration.bootPayload = try workload.bootstrap(processors: processors, busy: busy)
+        configuration.maxInstructions = instructions
+        let machine = try Machine(configuration)
+        machine.writeMemory(try workload.spin(origin: 0), at: workload.spinAddress)
+        machine.writeMemory(try workload.park(origin: 0), at: workload.parkAddress)
+        return machine
     }
 }
