@@ -77,21 +77,23 @@ public enum MultiprocessorTable {
     /// The entries that follow the processors: the ISA bus (Table 4-5), the I/O APIC
     /// (Table 4-6), an interrupt assignment for each ISA IRQ but the cascade (Table 4-7),
     /// and the local interrupts: ExtINT on the BSP's LINT0, NMI on every LINT1 (Table 4-8).
-    public static var fixedEntries: [UInt8] {
-        var bytes = [EntryType.bus.rawValue, isaBus] + Array("ISA   ".utf8)
-        bytes += [EntryType.ioAPIC.rawValue, ioAPICID, ioAPICVersion, 1]
-        bytes.append(uint32: ioAPICAddress)
-        for irq in UInt8(0)..<16 where irq != 2 {
-            bytes += [EntryType.ioInterrupt.rawValue, InterruptType.vectored.rawValue, 0, 0, isaBus, irq, ioAPICID,
-                      irq == 0 ? 2 : irq]
-        }
-        bytes += [EntryType.localInterrupt.rawValue, InterruptType.externalInterrupt.rawValue, 0, 0, isaBus, 0, 0, 0]
-        bytes += [EntryType.localInterrupt.rawValue, InterruptType.nmi.rawValue, 0, 0, isaBus, 0, 0xFF, 1]
-        return bytes
-    }
+    public static var fixedEntries: [UInt8] { fixedEntryList.flatMap { $0 } }
 
     /// How many entries `fixedEntries` holds.
-    public static let fixedEntryCount = 2 + 15 + 2
+    public static var fixedEntryCount: Int { fixedEntryList.count }
+
+    private static var fixedEntryList: [[UInt8]] {
+        var ioAPIC = [EntryType.ioAPIC.rawValue, ioAPICID, ioAPICVersion, 1]
+        ioAPIC.append(uint32: ioAPICAddress)
+        var entries = [[EntryType.bus.rawValue, isaBus] + Array("ISA   ".utf8), ioAPIC]
+        for irq in UInt8(0)..<16 where irq != 2 {
+            entries.append([EntryType.ioInterrupt.rawValue, InterruptType.vectored.rawValue, 0, 0, isaBus, irq, ioAPICID,
+                            irq == 0 ? 2 : irq])
+        }
+        entries.append([EntryType.localInterrupt.rawValue, InterruptType.externalInterrupt.rawValue, 0, 0, isaBus, 0, 0, 0])
+        entries.append([EntryType.localInterrupt.rawValue, InterruptType.nmi.rawValue, 0, 0, isaBus, 0, 0xFF, 1])
+        return entries
+    }
 
     /// The configuration table the ROM builds for `processors` (APIC IDs, the BSP's first).
     public static func configurationTable(processors: [UInt8], signature: UInt32, features: UInt32) -> [UInt8] {

@@ -6,9 +6,10 @@ final class SystemBus: Bus {
     let memory: PhysicalMemory
     let ports = PortBus()
     private var mmioDevices: [Device] = []
-    /// Every MMIO range, gathered at attach time and by `refreshMemoryRanges()`: `memoryPage`
-    /// runs on every TLB fill.
-    @exclusivity(unchecked) private var mmioRanges: [ClosedRange<UInt64>] = []
+    /// Every MMIO range with its device, gathered at attach time and by
+    /// `refreshMemoryRanges()` (a device's `memoryRanges` may be computed): `memoryPage` runs
+    /// on every TLB fill, `mmioDevice` on every MMIO access.
+    @exclusivity(unchecked) private var mmioRanges: [(range: ClosedRange<UInt64>, device: Device)] = []
 
     /// Called after a device took a write (port or MMIO): the machine checks whether a timer
     /// was reprogrammed to fire before the running slice ends.
@@ -22,7 +23,7 @@ final class SystemBus: Bus {
         ports.attach(device)
         if !device.memoryRanges.isEmpty {
             mmioDevices.append(device)
-            mmioRanges += device.memoryRanges
+            mmioRanges += device.memoryRanges.map { ($0, device) }
         }
     }
 
@@ -34,7 +35,7 @@ final class SystemBus: Bus {
     /// Gathers the ranges again after a device moved one (the local APIC pages). A device
     /// with no range left stays attached and may claim one later.
     func refreshMemoryRanges() {
-        mmioRanges = mmioDevices.flatMap(\.memoryRanges)
+        mmioRanges = mmioDevices.flatMap { device in device.memoryRanges.map { ($0, device) } }
     }
 
     /// A device moved its memory ranges (a PCI base address register): it joins the memory
@@ -46,12 +47,12 @@ final class SystemBus: Bus {
 
     func memoryPage(_ pageNumber: UInt64, write: Bool) -> UnsafeMutablePointer<UInt8>? {
         let address = pageNumber << 12
-        for range in mmioRanges where range.overlaps(address...(address + 0xFFF)) { return nil }
+        for entry in mmioRanges where entry.range.overlaps(address...(address + 0xFFF)) { return nil }
         return memory.page(pageNumber, write: write)
     }
 
     private func mmioDevice(_ address: UInt64) -> Device? {
-        mmioDevices.first { d in d.memoryRanges.contains { $0.contains(address) } }
+        mmioRanges.first { $0.range.contains(address) }?.device
     }
 
     func readPhysical(_ address: UInt64, size: Int) -> UInt64 {
