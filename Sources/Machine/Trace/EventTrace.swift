@@ -20,6 +20,9 @@ public final class EventTrace {
     /// When set, every record is also kept here (the demo and tests read it back).
     public private(set) var kept: [TraceRecord]?
 
+    /// Further receivers of every record (the control socket turns some into its events).
+    private var observers: [(TraceRecord) -> Void] = []
+
     private var recentRing: [TraceRecord] = []
     private var recentNext = 0
     static let recentCapacity = 64
@@ -39,6 +42,13 @@ public final class EventTrace {
         kept?.append(record)
         humanOutput?(EventTrace.humanLine(record))
         jsonOutput?(EventTrace.jsonLine(record))
+        for observer in observers { observer(record) }
+    }
+
+    /// Calls `observer` with every record from now on, on the machine's thread. Observing does
+    /// not make the trace record its frequent events (``isTracing`` is unchanged).
+    public func addObserver(_ observer: @escaping (TraceRecord) -> Void) {
+        observers.append(observer)
     }
 
     /// Whether events reach anyone beyond the ring of recent ones: a renderer, or `keepAll`.
