@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "Firmware", "Hardware", "X86", "X86Asm"]),
         .testTarget(name: "VectorTests", dependencies: ["VectorHarness"]),
-        .testTarget(name: "ControlTests", dependencies: ["Control"]),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "Machine", "Hardware"]),
         // Runs the built `resetvector` as a user would: options, outputs, statuses.
         .testTarget(name: "CommandLineTests", dependencies: ["resetvector", "X86Asm"]),
     ]
