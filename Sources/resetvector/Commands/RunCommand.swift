@@ -10,7 +10,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Boot a PC with a firmware ROM (the project's own by default) and run it.",
         discussion: """
-            Exit status: 0 when every CPU halted (--exit-on-halt) or the machine powered off (ACPI S5); \
+            Exit status: 0 when every CPU halted (--exit-on-halt) or the machine powered off (ACPI S5), or at a QMP quit; \
             2 when a pause policy stopped it (registers and the last trace events are printed); \
             4 at --max-instructions; 6 when a quirk hung the machine; 8 when --on-reset exit or \
             --on-shutdown exit ended the run; 10 when --on-panic exit ended it at a guest's panic report; 64 for bad input (one line names it); 74 when an \
