@@ -24,13 +24,15 @@ let package = Package(
         .target(name: "Firmware", dependencies: ["X86Asm"]),
         // The board: memory, devices, power & reset controller, trace; and the benchmark.
         .target(name: "Machine", dependencies: ["X86", "Hardware", "Firmware"]),
+        // The control socket (QMP): a user's scripts drive a running machine.
+        .target(name: "Control", dependencies: ["Machine", "Hardware", "X86"]),
         // Runs hardware-captured single-instruction vectors, and the differential oracle's
         // cases (Tools/differential), against the CPU.
         .target(name: "VectorHarness", dependencies: ["X86", "X86Asm", "CZlib"]),
         .executableTarget(
             name: "resetvector",
             dependencies: [
-                "Machine", "Hardware", "Firmware", "VectorHarness",
+                "Machine", "Hardware", "Firmware", "VectorHarness", "Control",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,6 +42,7 @@ let package = Package(
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "Firmware", "Hardware", "X86", "X86Asm"]),
         .testTarget(name: "VectorTests", dependencies: ["VectorHarness"]),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "Machine", "Hardware"]),
         // Runs the built `resetvector` as a user would: options, outputs, statuses.
         .testTarget(name: "CommandLineTests", dependencies: ["resetvector", "X86Asm"]),
     ]

@@ -12,7 +12,7 @@ import Testing
         let heading = try #require(lines.firstIndex { $0.hasPrefix("== 8042-pulse:") })
         let story = lines[(heading + 1)...].prefix { !$0.hasPrefix("==") && !$0.isEmpty }.filter { !$0.contains("serial:") }
         #expect(story.count == 6, "\(story)")
-        #expect(story.first?.hasSuffix("cpu0 reset-request source=8042-pulse port=0x64 value=0xfe") == true, "\(story)")
+        #expect(story.first?.hasSuffix("cpu0 reset-request source=8042-pulse port=0x64 value=0xfe answer=init") == true, "\(story)")
         #expect(story.dropFirst().first?.hasSuffix("reset kind=init cause=8042-pulse") == true)
         #expect(story.last?.hasSuffix("cpu3 wait-for-sipi") == true)
     }

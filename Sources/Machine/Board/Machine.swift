@@ -46,6 +46,10 @@ public final class Machine {
     public private(set) var boots = 0
     /// Called when a CPU enters HLT (the demo types keys here); the CPU's index is passed.
     public var onHalt: ((Machine, Int) -> Void)?
+    /// The control socket, asked for its commands between slices (``MachineControl``).
+    public var control: (any MachineControl)?
+    /// Whether the user stopped the machine (``stop(cause:)``): no CPU runs, time stands still.
+    public internal(set) var isStopped = false
 
     /// Builds the machine in its power-on state.
     public init(_ configuration: MachineConfiguration) throws(MachineError) {
@@ -105,6 +109,14 @@ public final class Machine {
         }
         let longestSlice = cpus.count == 1 ? Machine.maximumSlice : Machine.quantum
         while outcome == nil {
+            if let control {
+                control.performPendingCommands(on: self)
+                if outcome != nil { break }
+                if isStopped {
+                    control.waitForCommands(milliseconds: 50)
+                    continue
+                }
+            }
             var ran = false
             for index in cpus.indices {
                 controller.performPending(beforeTurnOf: index)
@@ -205,10 +217,13 @@ public final class Machine {
                 jumpClock(to: min(boardEvent, nextWakeDeadline() ?? .max))
                 return
             }
+            if waitForControl() { return }
             // Nothing can wake a CPU before the idle limit: that much idle time passes at once.
             jumpClock(to: idleEnd)
         } else if let boardEvent {
             jumpClock(to: boardEvent)
+            return
+        } else if waitForControl() {
             return
         }
         if configuration.exitOnHalt || canTakeInterrupts {
@@ -216,6 +231,14 @@ public final class Machine {
         } else {
             finish(.paused(reason: "every CPU is halted with interrupts disabled or in shutdown; nothing can wake it"))
         }
+    }
+
+    /// With a control socket, an idle machine waits for the user's commands (a reset, the power
+    /// button, `quit`) rather than end the run, as QEMU does; `--exit-on-halt` still ends it.
+    private func waitForControl() -> Bool {
+        guard let control, !configuration.exitOnHalt else { return false }
+        control.waitForCommands(milliseconds: 50)
+        return true
     }
 
     /// The next device deadline that can wake a CPU: one of a device whose interrupt request

@@ -216,6 +216,8 @@ public enum RunOutcome: Equatable, Sendable {
     case guestPanicked(events: UInt8)
     /// An output the run writes to (a file, a pipe, the terminal) could not be written.
     case outputFailed(reason: String)
+    /// The user quit through the control socket (QMP `quit`).
+    case quit
 
     /// The process exit status for this outcome (documented in the README). A status holds
     /// 8 bits, so the exit port's (v << 1) | 1 keeps v's low 7 bits and is always odd; every
@@ -223,7 +225,7 @@ public enum RunOutcome: Equatable, Sendable {
     public var exitStatus: Int32 {
         switch self {
         case .exitRequested(let status): status & 0xFF
-        case .allHalted, .poweredOff: 0
+        case .allHalted, .poweredOff, .quit: 0
         case .paused: 2
         case .instructionLimit: 4
         case .hung: 6
@@ -247,6 +249,7 @@ public enum RunOutcome: Equatable, Sendable {
         case .guestPanicked(let events):
             "the guest panicked (pvpanic events 0x\(String(events, radix: 16)): \(PVPanic.eventNames(events).joined(separator: ", ")))"
         case .outputFailed(let reason): "stopped: \(reason)"
+        case .quit: "quit (control socket)"
         }
     }
 }

@@ -58,10 +58,20 @@ final class UserActionSchedule: TimedDevice {
 }
 
 extension Machine {
-    /// Performs a user action now (traced as `user-action` with its scheduled time).
+    /// Performs a scheduled user action (traced as `user-action` with its scheduled time).
     func perform(_ scheduled: ScheduledUserAction) {
-        emit(TraceEvent("user-action", [("action", .text(scheduled.action.rawValue)), ("at", .number(scheduled.time))]))
-        switch scheduled.action {
+        perform(scheduled.action, traceFields: [("at", .number(scheduled.time))])
+    }
+
+    /// Performs a user action now, between two instructions, as the control socket's commands
+    /// do (traced as `user-action` with `from`, e.g. `qmp`).
+    public func perform(_ action: UserAction, from origin: String) {
+        perform(action, traceFields: [("from", .text(origin))])
+    }
+
+    private func perform(_ action: UserAction, traceFields: [(String, TraceValue)]) {
+        emit(TraceEvent("user-action", [("action", .text(action.rawValue))] + traceFields))
+        switch action {
         case .powerButton: pressPowerButton()
         case .reset: pressResetButton()
         case .ctrlAltDel: typeScancodes(UserAction.ctrlAltDelScancodes)

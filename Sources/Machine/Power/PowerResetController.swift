@@ -34,15 +34,17 @@ final class PowerResetController {
         if let value = request.value { fields.append(("value", .number(UInt64(value)))) }
         if let space = request.space { fields.append(("space", .text(space))) }
         if let address = request.address { fields.append(("address", .number(address))) }
+        let hangs = (request.source == .i8042Pulse || request.source == .i8042OutputPort) && quirks.contains(.i8042ResetHangs)
+        let kind = board.answer(to: request)
+        fields.append(("answer", .text(hangs ? "hang" : kind.rawValue)))
         machine.emit(TraceEvent("reset-request", cpu: request.cpu ?? machine.runningCPU, fields))
 
-        if request.source == .i8042Pulse || request.source == .i8042OutputPort, quirks.contains(.i8042ResetHangs) {
+        if hangs {
             machine.emit(TraceEvent("quirk", [("quirk", .text(Quirk.i8042ResetHangs.rawValue)),
                                                ("effect", .text("machine hung"))]))
             machine.finish(.hung(reason: "the 8042 reset line locked the machine up (quirk \(Quirk.i8042ResetHangs.rawValue))"))
             return
         }
-        let kind = board.answer(to: request)
         switch onReset {
         case .reboot:
             schedule(kind, request)

@@ -7,6 +7,12 @@ public struct TraceRecord: Sendable, Equatable {
     /// Instructions retired by all CPUs.
     public let instructionCount: UInt64
     public let event: TraceEvent
+
+    public init(time: UInt64, instructionCount: UInt64, event: TraceEvent) {
+        self.time = time
+        self.instructionCount = instructionCount
+        self.event = event
+    }
 }
 
 /// The machine's event trace: every reset-relevant event, in order, rendered as human
@@ -19,6 +25,9 @@ public final class EventTrace {
     public var jsonOutput: ((String) -> Void)?
     /// When set, every record is also kept here (the demo and tests read it back).
     public private(set) var kept: [TraceRecord]?
+
+    /// Further receivers of every record (the control socket turns some into its events).
+    private var observers: [(TraceRecord) -> Void] = []
 
     private var recentRing: [TraceRecord] = []
     private var recentNext = 0
@@ -39,6 +48,13 @@ public final class EventTrace {
         kept?.append(record)
         humanOutput?(EventTrace.humanLine(record))
         jsonOutput?(EventTrace.jsonLine(record))
+        for observer in observers { observer(record) }
+    }
+
+    /// Calls `observer` with every record from now on, on the machine's thread. Observing does
+    /// not make the trace record its frequent events (``isTracing`` is unchanged).
+    public func addObserver(_ observer: @escaping (TraceRecord) -> Void) {
+        observers.append(observer)
     }
 
     /// Whether events reach anyone beyond the ring of recent ones: a renderer, or `keepAll`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Control
 import Firmware
 import Foundation
 import Hardware
@@ -9,7 +10,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Boot a PC with a firmware ROM (the project's own by default) and run it.",
         discussion: """
-            Exit status: 0 when every CPU halted (--exit-on-halt) or the machine powered off (ACPI S5); \
+            Exit status: 0 when every CPU halted (--exit-on-halt) or the machine powered off (ACPI S5), or at a QMP quit; \
             2 when a pause policy stopped it (registers and the last trace events are printed); \
             4 at --max-instructions; 6 when a quirk hung the machine; 8 when --on-reset exit or \
             --on-shutdown exit ended the run; 10 when --on-panic exit ended it at a guest's panic report; 64 for bad input (one line names it); 74 when an \
@@ -120,6 +121,18 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("exit-on-halt"), help: "When every CPU is halted with interrupts disabled, report \"all CPUs halted\" and exit 0.")
     var exitOnHalt = false
 
+    @Option(help: """
+                A QMP control socket (QEMU's machine protocol): unix:PATH (created 0600) or tcp:HOST:PORT \
+                (port 0 picks one; the address is printed). Scripts send commands and receive events.
+                """,
+            transform: { text throws(ValidationError) in
+                do throws(ControlSocketError) { return try ControlAddress(parsing: text) } catch { throw ValidationError(error.description) }
+            })
+    var qmp: ControlAddress?
+
+    @Flag(help: "Start with every CPU stopped, until a QMP `cont` (QEMU's -S).")
+    var paused = false
+
     func validate() throws {
         if payload != nil && guest != nil { throw ValidationError("give --payload or --guest, not both") }
         if kernel != nil {
@@ -136,6 +149,7 @@ struct RunCommand: ParsableCommand {
         } else if !modules.isEmpty || cmdline != nil {
             throw ValidationError("--module and --cmdline need --multiboot")
         }
+        if paused && qmp == nil { throw ValidationError("--paused needs --qmp (its `cont` starts the machine)") }
         if watchdogAction != nil, !devices.contains(.watchdog), guest?.needsWatchdog != true {
             throw ValidationError("--watchdog-action needs a watchdog: add --device i6300esb")
         }
@@ -231,7 +245,11 @@ struct RunCommand: ParsableCommand {
         let traceOutputs = try boardOptions.openTraceOutputs()
         traceOutputs.attach(to: machine.trace)
         machine.stopOnFailure(of: outputs + traceOutputs.all)
+        let control = try qmp.map(startControlSocket)
+        control?.attach(to: machine)
+        if paused { machine.stop(cause: "--paused") }
         let outcome = machine.run()
+        control?.close(after: outcome)
         let standardError = StandardStreams.error()
         standardError.writeLine("resetvector: \(outcome.summary)")
         switch outcome {
@@ -241,6 +259,19 @@ struct RunCommand: ParsableCommand {
             break
         }
         throw ExitCode(outcome.exitStatus)
+    }
+}
+
+extension RunCommand {
+    /// Listens on `--qmp`'s address and says where on standard error.
+    private func startControlSocket(_ address: ControlAddress) throws(UserError) -> QMPServer {
+        do {
+            let server = try QMPServer(listeningOn: address)
+            StandardStreams.error().writeLine("resetvector: QMP socket at \(server.address)")
+            return server
+        } catch {
+            throw UserError(error.description)
+        }
     }
 }
 
