@@ -4,7 +4,7 @@
 /// run of it); a message larger than the limit is dropped and reported.
 public struct JSONStreamSplitter {
     /// What the stream yielded.
-    public enum Piece: Equatable {
+    public enum Piece: Equatable, Sendable {
         /// The bytes of one complete top-level object or array.
         case message([UInt8])
         /// Bytes that cannot start a message (reported once per run).

@@ -10,38 +10,25 @@ import X86
 /// describes the machine at an instruction boundary.
 public final class QMPServer: MachineControl, @unchecked Sendable {
     /// The address bound (with the port the kernel chose for `tcp:...:0`).
-    public var address: ControlAddress { listener.address }
+    public var address: ControlAddress { server.address }
 
-    /// What a connection's reader hands to the machine's thread.
-    private enum Arrival {
-        case piece(JSONStreamSplitter.Piece)
-        case disconnected
-    }
-
-    private let listener: SocketListener
-    private let mailbox = NSCondition()
-    private var arrivals: [(ClientConnection, Arrival)] = []
-    /// Connections that completed the greeting and may receive events (mailbox lock).
-    private var clients: [ClientConnection] = []
-    private var nextClientID = 0
+    private let server: SocketServer<JSONStreamSplitter.Piece>
     private var mapper = QMPEventMapper()
-    /// Readers wait while this many arrivals are queued (a flooding client slows to the
-    /// machine's pace instead of growing the queue).
-    static let maximumQueued = 256
     /// Clients served at once; more are refused.
     static let maximumClients = 16
 
     /// Listens on `address` and starts accepting clients.
     public init(listeningOn address: ControlAddress) throws(ControlSocketError) {
-        listener = try SocketListener(address)
-        let thread = Thread { [self] in acceptClients() }
-        thread.name = "qmp-accept"
-        thread.start()
+        let refusal = Self.line(Self.greeting) + Self.line(.object([("error", QMPError("too many QMP clients (at most \(Self.maximumClients))").json)]))
+        server = try SocketServer(listeningOn: address, maximumClients: Self.maximumClients, refusal: refusal) {
+            var splitter = JSONStreamSplitter()
+            return { splitter.feed($0) }
+        }
     }
 
-    /// Makes this server the machine's control and its trace the source of events.
+    /// Makes the machine's trace the source of events (the machine's control is set by the
+    /// caller: this server, or a ``ControlGroup`` with it).
     public func attach(to machine: Machine) {
-        machine.control = self
         machine.trace.addObserver { [unowned self] record in
             for event in mapper.events(for: record) { broadcast(event) }
         }
@@ -51,34 +38,7 @@ public final class QMPServer: MachineControl, @unchecked Sendable {
     /// socket (a Unix socket's file is removed).
     public func close(after outcome: RunOutcome) {
         for event in QMPEventMapper.finalEvents(for: outcome) { broadcast(event) }
-        listener.close()
-        mailbox.lock()
-        let open = clients
-        clients = []
-        mailbox.unlock()
-        for client in open { client.hangUp() }
-    }
-
-    // MARK: Connections
-
-    private func acceptClients() {
-        while let descriptor = listener.accept() {
-            mailbox.lock()
-            let full = clients.count >= Self.maximumClients
-            let client = ClientConnection(id: nextClientID, descriptor: descriptor)
-            nextClientID += 1
-            if !full { clients.append(client) }
-            mailbox.unlock()
-            client.send(Self.greeting)
-            guard !full else {
-                client.send(.object([("error", QMPError("too many QMP clients (at most \(Self.maximumClients))").json)]))
-                client.close()
-                continue
-            }
-            let reader = Thread { [self] in read(from: client) }
-            reader.name = "qmp-client-\(client.id)"
-            reader.start()
-        }
+        server.close()
     }
 
     /// QEMU's greeting; this server offers no capabilities (no out-of-band execution).
@@ -88,46 +48,21 @@ public final class QMPServer: MachineControl, @unchecked Sendable {
         ("capabilities", .array([])),
     ]))])
 
-    private func read(from client: ClientConnection) {
-        var splitter = JSONStreamSplitter()
-        while let bytes = client.read() {
-            for piece in splitter.feed(bytes) { enqueue(client, .piece(piece)) }
-        }
-        enqueue(client, .disconnected)
-    }
-
-    private func enqueue(_ client: ClientConnection, _ arrival: Arrival) {
-        mailbox.lock()
-        while arrivals.count >= Self.maximumQueued, case .piece = arrival { mailbox.wait() }
-        arrivals.append((client, arrival))
-        mailbox.broadcast()
-        mailbox.unlock()
-    }
+    /// A message as QEMU writes it: compact JSON and a line end.
+    static func line(_ message: JSONValue) -> [UInt8] { Array((message.text + "\r\n").utf8) }
 
     // MARK: MachineControl
 
     public func waitForCommands(milliseconds: Int) {
-        mailbox.lock()
-        if arrivals.isEmpty { _ = mailbox.wait(until: Date(timeIntervalSinceNow: Double(milliseconds) / 1000)) }
-        mailbox.unlock()
+        server.wait(milliseconds: milliseconds)
     }
 
     public func performPendingCommands(on machine: Machine) {
-        mailbox.lock()
-        guard !arrivals.isEmpty else {
-            mailbox.unlock()
-            return
-        }
-        let batch = arrivals
-        arrivals = []
-        mailbox.broadcast()
-        mailbox.unlock()
-        for (client, arrival) in batch {
+        for (client, arrival) in server.take() {
             switch arrival {
+            case .connected:
+                client.send(bytes: Self.line(Self.greeting))
             case .disconnected:
-                mailbox.lock()
-                clients.removeAll { $0 === client }
-                mailbox.unlock()
                 client.close()
             case .piece(.message(let bytes)):
                 let reply: JSONValue
@@ -136,11 +71,11 @@ public final class QMPServer: MachineControl, @unchecked Sendable {
                 } catch {
                     reply = .object([("error", QMPError("JSON parse error, \(error.description)").json)])
                 }
-                client.send(reply)
+                client.send(bytes: Self.line(reply))
             case .piece(.garbage):
-                client.send(.object([("error", QMPError("JSON parse error, invalid text outside a JSON object").json)]))
+                client.send(bytes: Self.line(.object([("error", QMPError("JSON parse error, invalid text outside a JSON object").json)])))
             case .piece(.tooLarge):
-                client.send(.object([("error", QMPError("JSON parse error, message larger than 1 MiB").json)]))
+                client.send(bytes: Self.line(.object([("error", QMPError("JSON parse error, message larger than 1 MiB").json)])))
             }
         }
     }
@@ -151,10 +86,7 @@ public final class QMPServer: MachineControl, @unchecked Sendable {
         var members: [(String, JSONValue)] = [("event", .string(event.name))]
         if let data = event.data { members.append(("data", data)) }
         members.append(("timestamp", .object([("seconds", .integer(now.tv_sec)), ("microseconds", .integer(now.tv_usec))])))
-        mailbox.lock()
-        let negotiated = clients.filter(\.negotiated)
-        mailbox.unlock()
-        for client in negotiated { client.send(.object(members)) }
+        for client in server.clients where client.negotiated { client.send(bytes: Self.line(.object(members))) }
     }
 
     // MARK: Commands
@@ -176,9 +108,7 @@ public final class QMPServer: MachineControl, @unchecked Sendable {
             guard !client.negotiated else {
                 throw QMPError(.commandNotFound, "Capabilities negotiation is already complete, command ignored")
             }
-            mailbox.lock()
             client.negotiated = true
-            mailbox.unlock()
             return .object([])
         }
         guard client.negotiated else {

@@ -108,7 +108,7 @@ final class ClientConnection: @unchecked Sendable {
     private let descriptor: Int32
     private let writeLock = NSLock()
     private var closed = false
-    /// Whether the client has completed capabilities negotiation (machine thread only).
+    /// Whether a QMP client has completed capabilities negotiation (machine thread only).
     var negotiated = false
 
     init(id: Int, descriptor: Int32) {
@@ -129,9 +129,8 @@ final class ClientConnection: @unchecked Sendable {
         }
     }
 
-    /// Sends one message and its line end; a failed or timed-out send ends the connection.
-    func send(_ message: JSONValue) {
-        let bytes = Array((message.text + "\r\n").utf8)
+    /// Sends bytes; a failed or timed-out send ends the connection.
+    func send(bytes: [UInt8]) {
         writeLock.withLock {
             guard !closed else { return }
             var offset = 0

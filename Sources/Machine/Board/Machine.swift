@@ -50,6 +50,9 @@ public final class Machine {
     public var control: (any MachineControl)?
     /// Whether the user stopped the machine (``stop(cause:)``): no CPU runs, time stands still.
     public internal(set) var isStopped = false
+    /// CPUs whose shutdown the control caught (``MachineControl/catchesShutdown(of:on:)``),
+    /// answered when the machine resumes.
+    var caughtShutdowns: Set<Int> = []
 
     /// Builds the machine in its power-on state.
     public init(_ configuration: MachineConfiguration) throws(MachineError) {
@@ -117,6 +120,7 @@ public final class Machine {
                     continue
                 }
             }
+            let everyInstruction = control?.wantsEveryInstruction == true
             var ran = false
             for index in cpus.indices {
                 controller.performPending(beforeTurnOf: index)
@@ -125,7 +129,7 @@ public final class Machine {
                 // nothing pending to wake it costs nothing.
                 if !cpus[index].canMakeProgress { continue }
                 ran = true
-                var slice = longestSlice
+                var slice = everyInstruction ? 1 : longestSlice
                 if let deadline = nextDeadline() { slice = min(slice, max(1, deadline &- now)) }
                 sliceEnd = now &+ slice
                 if let limit = configuration.maxInstructions {
@@ -137,6 +141,8 @@ public final class Machine {
                     slice = min(slice, limit - done)
                 }
                 runSlice(of: index, limit: slice)
+                if everyInstruction { control?.instructionRetired(by: index, on: self) }
+                if isStopped { break }
             }
             if outcome == nil && !ran {
                 // Every processor waits: let time reach the next event that can wake one.
@@ -174,6 +180,10 @@ public final class Machine {
         case .shutdown:
             if unansweredShutdown[index] {
                 unansweredShutdown[index] = false
+                if let control, control.catchesShutdown(of: index, on: self) {
+                    caughtShutdowns.insert(index)
+                    return
+                }
                 controller.cpuShutdown(index, chain: cpu.shutdownChain)
             } else {
                 idleUntilNextEvent()

@@ -9,6 +9,24 @@ public protocol MachineControl: AnyObject {
     /// Blocks until a command arrives or `milliseconds` pass. The machine calls it while it
     /// is stopped, and while every CPU waits with nothing that could wake one but a command.
     func waitForCommands(milliseconds: Int)
+    /// Whether the machine should run one instruction per slice and report each with
+    /// ``instructionRetired(by:on:)`` (a debugger with breakpoints or watchpoints, or stepping).
+    var wantsEveryInstruction: Bool { get }
+    /// Called after each slice while ``wantsEveryInstruction``; the control may stop the machine.
+    func instructionRetired(by cpu: Int, on machine: Machine)
+    /// A CPU entered shutdown (a triple fault): return true to stop the machine before the
+    /// board answers, with the faulting state intact; the board answers at ``Machine/resume(cause:)``.
+    func catchesShutdown(of cpu: Int, on machine: Machine) -> Bool
+    /// Whether a pause policy (`--on-reset pause`) stops the machine and keeps the run going
+    /// (a debugger is attached; resuming lets the reset happen) rather than end the run.
+    var holdsPausedMachine: Bool { get }
+}
+
+extension MachineControl {
+    public var wantsEveryInstruction: Bool { false }
+    public func instructionRetired(by cpu: Int, on machine: Machine) {}
+    public func catchesShutdown(of cpu: Int, on machine: Machine) -> Bool { false }
+    public var holdsPausedMachine: Bool { false }
 }
 
 extension Machine {
@@ -26,6 +44,10 @@ extension Machine {
         guard isStopped else { return }
         isStopped = false
         emit(TraceEvent("resume", [("cause", .text(cause))]))
+        // Shutdowns a debugger caught are answered now, as they would have been then.
+        let caught = caughtShutdowns.sorted()
+        caughtShutdowns = []
+        for index in caught { controller.cpuShutdown(index, chain: cpus[index].shutdownChain) }
     }
 
     /// Ends the run now, as the user's `quit` (``RunOutcome/quit``).

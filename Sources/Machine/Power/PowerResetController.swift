@@ -50,6 +50,10 @@ final class PowerResetController {
             schedule(kind, request)
         case .exit:
             machine.finish(.endedAtReset(kind: kind, source: request.source))
+        case .pause where machine.control?.holdsPausedMachine == true:
+            // A debugger is attached: stop before the reset; it happens when the user resumes.
+            machine.stop(cause: "on-reset-pause")
+            schedule(kind, request)
         case .pause:
             machine.finish(.paused(reason: "\(request.source.rawValue) requested a reset (\(kind.rawValue)); stopped before it"))
         }

@@ -39,6 +39,16 @@ extension CPU {
         }
     }
 
+    /// The x87, MMX and SSE state as FXSAVE stores it in its 32-bit form, with all sixteen
+    /// XMM registers (for debuggers): 416 bytes.
+    public var fxsaveImage: [UInt8] {
+        let size = CPU.fxsaveLegacyBytes + 16 * 16
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            encodeFxsaveImage(into: UnsafeMutableRawBufferPointer(buffer), widePointers: false)
+            count = size
+        }
+    }
+
     /// The image; `widePointers` (FXSAVE64, REX.W in 64-bit mode) stores FIP and FDP as 64-bit
     /// offsets in place of the 32-bit offsets and their selectors (SDM Vol. 2, FXSAVE, Table 3-55).
     private func encodeFxsaveImage(into buffer: UnsafeMutableRawBufferPointer, widePointers: Bool) {

@@ -130,8 +130,20 @@ struct RunCommand: ParsableCommand {
             })
     var qmp: ControlAddress?
 
-    @Flag(help: "Start with every CPU stopped, until a QMP `cont` (QEMU's -S).")
+    @Flag(help: "Start with every CPU stopped, until a QMP `cont` or gdb's `continue` (QEMU's -S).")
     var paused = false
+
+    @Option(help: """
+                A gdb remote stub: tcp:HOST:PORT (e.g. tcp:127.0.0.1:1234) or unix:PATH. The machine stops \
+                when gdb attaches; `target remote` sees one thread per CPU.
+                """,
+            transform: { text throws(ValidationError) in
+                do throws(ControlSocketError) { return try ControlAddress(parsing: text) } catch { throw ValidationError(error.description) }
+            })
+    var gdb: ControlAddress?
+
+    @Option(name: .customLong("gdb-catch"), help: "shutdown: stop for gdb when a CPU triple-faults, before the board answers.")
+    var gdbCatch: GDBCatch?
 
     func validate() throws {
         if payload != nil && guest != nil { throw ValidationError("give --payload or --guest, not both") }
@@ -149,7 +161,8 @@ struct RunCommand: ParsableCommand {
         } else if !modules.isEmpty || cmdline != nil {
             throw ValidationError("--module and --cmdline need --multiboot")
         }
-        if paused && qmp == nil { throw ValidationError("--paused needs --qmp (its `cont` starts the machine)") }
+        if paused && qmp == nil && gdb == nil { throw ValidationError("--paused needs --qmp or --gdb (their `cont` starts the machine)") }
+        if gdbCatch != nil && gdb == nil { throw ValidationError("--gdb-catch needs --gdb") }
         if watchdogAction != nil, !devices.contains(.watchdog), guest?.needsWatchdog != true {
             throw ValidationError("--watchdog-action needs a watchdog: add --device i6300esb")
         }
@@ -245,11 +258,16 @@ struct RunCommand: ParsableCommand {
         let traceOutputs = try boardOptions.openTraceOutputs()
         traceOutputs.attach(to: machine.trace)
         machine.stopOnFailure(of: outputs + traceOutputs.all)
-        let control = try qmp.map(startControlSocket)
-        control?.attach(to: machine)
+        let qmpServer = try qmp.map(startControlSocket)
+        let gdbStub = try gdb.map { address throws(UserError) in try startGDBStub(address) }
+        qmpServer?.attach(to: machine)
+        gdbStub?.attach(to: machine)
+        let controls: [any MachineControl] = [qmpServer as (any MachineControl)?, gdbStub].compactMap { $0 }
+        machine.control = controls.count > 1 ? ControlGroup(controls) : controls.first
         if paused { machine.stop(cause: "--paused") }
         let outcome = machine.run()
-        control?.close(after: outcome)
+        qmpServer?.close(after: outcome)
+        gdbStub?.close(after: outcome)
         let standardError = StandardStreams.error()
         standardError.writeLine("resetvector: \(outcome.summary)")
         switch outcome {
@@ -269,6 +287,24 @@ extension RunCommand {
             let server = try QMPServer(listeningOn: address)
             StandardStreams.error().writeLine("resetvector: QMP socket at \(server.address)")
             return server
+        } catch {
+            throw UserError(error.description)
+        }
+    }
+}
+
+extension RunCommand {
+    /// What `--gdb-catch` stops for.
+    enum GDBCatch: String, ExpressibleByArgument {
+        case shutdown
+    }
+
+    /// Listens for gdb on `--gdb`'s address and says where on standard error.
+    private func startGDBStub(_ address: ControlAddress) throws(UserError) -> GDBStub {
+        do {
+            let stub = try GDBStub(listeningOn: address, catchShutdown: gdbCatch == .shutdown)
+            StandardStreams.error().writeLine("resetvector: gdb stub at \(stub.address)")
+            return stub
         } catch {
             throw UserError(error.description)
         }

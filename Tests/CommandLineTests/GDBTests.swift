@@ -1,0 +1,89 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The gdb stub, driven by Debian's gdb in batch mode as a user would drive it.
+@Suite(.serialized) struct GDBTests {
+    /// Runs the emulator with `arguments` and `--gdb tcp:127.0.0.1:0`, then gdb with
+    /// `commands` against the port it printed; gdb's output and the emulator's exit status.
+    static func session(_ arguments: [String], _ commands: [String]) throws -> (gdb: String, status: Int32)? {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else {
+            print("GDBTests: skipped: no /usr/bin/gdb (apt-get install gdb)")
+            return nil
+        }
+        let directory = try TemporaryDirectory()
+        let stderrPath = directory.path("stderr")
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        let emulator = Process()
+        emulator.executableURL = Invocation.executable
+        emulator.arguments = ["run", "--gdb", "tcp:127.0.0.1:0", "--serial", "none"] + arguments
+        emulator.standardInput = FileHandle.nullDevice
+        emulator.standardOutput = FileHandle.nullDevice
+        emulator.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        try emulator.run()
+        defer { if emulator.isRunning { Invocation.kill(emulator) } }
+        var port: String?
+        for _ in 0..<500 where port == nil {
+            let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+            port = text.split(separator: "\n").first { $0.contains("gdb stub at tcp:") }.map { String($0.split(separator: ":").last!) }
+            if port == nil { usleep(10_000) }
+        }
+        let gdbPort = try #require(port, "the emulator did not say where its stub listens")
+        let gdb = Process()
+        gdb.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
+        gdb.arguments = ["-batch", "-nx", "-ex", "target remote 127.0.0.1:\(gdbPort)"] + commands.flatMap { ["-ex", $0] }
+        let output = Pipe()
+        gdb.standardOutput = output
+        gdb.standardError = output
+        gdb.standardInput = FileHandle.nullDevice
+        try gdb.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try Invocation.wait(for: gdb, timeout: 60)
+        try Invocation.wait(for: emulator, timeout: 30)
+        return (text, emulator.terminationStatus)
+    }
+
+    @Test func breakpointStepAndRegistersInRealMode() throws {
+        guard let run = try Self.session(["--guest", "cf9-warm", "--paused"], [
+            "info registers eip cs", "break *0x7c00", "continue", "info registers eip", "stepi", "info registers eip",
+            "info threads", "x/2xb 0x7c00", "kill",
+        ]) else { return }
+        // Attached at the reset vector, F000:FFF0.
+        #expect(run.gdb.contains("eip            0xfff0"), "\(run.gdb)")
+        #expect(run.gdb.contains("cs             0xf000"))
+        #expect(run.gdb.contains("Breakpoint 1, 0x00007c00"))
+        // The step executed one instruction of the payload.
+        let eips = run.gdb.split(separator: "\n").filter { $0.hasPrefix("eip") }
+        #expect(eips.count == 3)
+        #expect(eips.last != eips.dropLast().last)
+        #expect(run.gdb.contains("Thread 1 (CPU 0"))
+        #expect(run.status == 0, "kill ends the run")
+    }
+
+    @Test func aTripleFaultIsCaughtBeforeTheBoardAnswers() throws {
+        guard let run = try Self.session(["--guest", "pm-triple-fault", "--paused", "--gdb-catch", "shutdown"], [
+            "continue", "info registers eip cr0", "info threads", "kill",
+        ]) else { return }
+        #expect(run.gdb.contains("Program received signal SIGSEGV"), "\(run.gdb)")
+        // The state is the faulting one: protected mode, in the guest's code, CPU in shutdown.
+        #expect(run.gdb.contains("eip            0x7c"), "\(run.gdb)")
+        #expect(run.gdb.contains("CPU 0 shutdown"))
+    }
+
+    @Test func aResetHeldByOnResetPauseStopsGdbFirst() throws {
+        guard let run = try Self.session(["--guest", "8042-pulse", "--paused", "--on-reset", "pause"], [
+            "continue", "info registers eip cs", "x/2xb $eip-2", "kill",
+        ]) else { return }
+        #expect(run.gdb.contains("Program received signal SIGABRT"), "\(run.gdb)")
+        // Stopped right after the guest's OUT 64h, AL (E6 64) that asked for the reset.
+        #expect(run.gdb.contains("0xe6\t0x64"), "\(run.gdb)")
+    }
+
+    @Test func longModeStateReadsAsX86_64() throws {
+        guard let run = try Self.session(["--guest", "lm-triple-fault", "--gdb-catch", "shutdown"], [
+            "info registers rip", "show architecture", "kill",
+        ]) else { return }
+        #expect(run.gdb.contains("rip "), "\(run.gdb)")
+        #expect(run.gdb.contains("i386:x86-64"))
+    }
+}
