@@ -86,4 +86,59 @@ import Testing
         #expect(run.gdb.contains("rip "), "\(run.gdb)")
         #expect(run.gdb.contains("i386:x86-64"))
     }
+
+    /// Garbage on the stub's socket: random bytes, half packets, bad checksums, oversize
+    /// packets and a second client never stop it; a client that speaks the protocol is then
+    /// answered.
+    @Test func garbageNeverKillsTheStub() throws {
+        let directory = try TemporaryDirectory()
+        let socket = directory.path("gdb.sock")
+        let emulator = Process()
+        emulator.executableURL = Invocation.executable
+        emulator.arguments = ["run", "--gdb", "unix:\(socket)", "--serial", "none", "--guest", "ctrl-alt-del"]
+        emulator.standardOutput = FileHandle.nullDevice
+        emulator.standardError = FileHandle.nullDevice
+        try emulator.run()
+        defer { if emulator.isRunning { Invocation.kill(emulator) } }
+        func connect() throws -> QMPTestClient {
+            for _ in 0..<400 {
+                if let client = QMPTestClient(path: socket) { return client }
+                usleep(10_000)
+            }
+            throw QMPTestFailure("no gdb socket")
+        }
+        var generator = SplitMix64(seed: 0x6DB)
+        let deadline = Date(timeIntervalSinceNow: 2)
+        while Date() < deadline {
+            let client = try connect()
+            switch generator.next() % 4 {
+            case 0: client.send(bytes: (0..<4096).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
+            case 1: client.send("$qSupported:multiprocess+;swbreak+")
+            case 2: client.send("$g#00$m0,ffffffff#00$Z0,zz,1#00")
+            default: client.send("$" + String(repeating: "M", count: 100_000) + "#00")
+            }
+        }
+        func exchange(_ client: QMPTestClient, _ packet: String) -> String {
+            client.send(packet)
+            var replies = ""
+            for _ in 0..<300 where !replies.contains("thread:") && !replies.contains("E01") {
+                var chunk = [UInt8](repeating: 0, count: 4096)
+                let got = chunk.withUnsafeMutableBytes { recv(client.descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                if got > 0 { replies += String(decoding: chunk[..<got], as: UTF8.self) } else { usleep(10_000) }
+            }
+            return replies
+        }
+        // Once the fuzzing clients have gone, a client is served; a second one at the same
+        // time is refused (gdb's protocol has one client).
+        var served: QMPTestClient?
+        for _ in 0..<100 where served == nil {
+            let client = try connect()
+            if exchange(client, "$?#3f").hasPrefix("+$T") { served = client } else { usleep(20_000) }
+        }
+        let first = try #require(served)
+        #expect(exchange(try connect(), "$?#3f").contains("$E01#a6"))
+        first.send("+$k#6b")
+        try Invocation.wait(for: emulator, timeout: 30)
+        #expect(emulator.terminationStatus == 0)
+    }
 }
