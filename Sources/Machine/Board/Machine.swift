@@ -39,6 +39,8 @@ public final class Machine {
     /// CPUs sent an ExtINT message (through the I/O APIC) not yet acknowledged.
     var externalInterruptMessagePending: [Bool]
     private var started = false
+    /// Whether the board is in S3 (from the `sleep` event to the wake): no processor runs.
+    private(set) var isAsleep = false
     /// When every CPU last went idle (see `idleUntilNextEvent`).
     private var idleSinceTicks: UInt64 = .max
     private var idleSinceTime: UInt64 = 0
@@ -105,10 +107,14 @@ public final class Machine {
         }
         let longestSlice = cpus.count == 1 ? Machine.maximumSlice : Machine.quantum
         while outcome == nil {
+            if isAsleep {
+                controller.passTimeAsleep()
+                continue
+            }
             var ran = false
             for index in cpus.indices {
                 controller.performPending(beforeTurnOf: index)
-                if outcome != nil { break }
+                if outcome != nil || isAsleep { break }
                 // A processor that is waiting (halted, in shutdown, or for a start-up IPI) with
                 // nothing pending to wake it costs nothing.
                 if !cpus[index].canMakeProgress { continue }
@@ -230,7 +236,7 @@ public final class Machine {
     }
 
     /// Moves idle virtual time forward to `time` and lets the devices catch up.
-    private func jumpClock(to time: UInt64) {
+    func jumpClock(to time: UInt64) {
         clockBase = max(clockBase, time)
         advanceDevices()
     }
@@ -294,6 +300,21 @@ public final class Machine {
     func platformReset(_ kind: ResetKind, clearRAM: Bool) {
         if clearRAM { memory.clearRAM() }
         for device in devices.everyDevice { device.reset(kind) }
+        restartCPUs()
+    }
+
+    /// S3: every device takes its sleep state (``ResetKind/sleep``) and no CPU runs until
+    /// `leaveSleep()`; RAM is untouched.
+    func enterSleep() {
+        for device in devices.everyDevice { device.reset(.sleep) }
+        isAsleep = true
+    }
+
+    /// Every CPU at its power-on state, after a platform reset or the wake from S3 (which
+    /// asserts PLTRST# too; the devices took their sleep state on entry): the bootstrap
+    /// processor at the reset vector, the others waiting for a start-up IPI.
+    func restartCPUs() {
+        isAsleep = false
         for cpu in cpus { cpu.powerOnReset() }
         remapLocalAPICs()
         cpusStarted()
