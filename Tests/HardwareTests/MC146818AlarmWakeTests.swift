@@ -3,25 +3,12 @@ import Testing
 
 /// The RTC alarm as a wake source: `onAlarm` when the alarm interrupt rises, the time of the
 /// next alarm for a sleeping board, and an alarm that S3 leaves armed.
-@Suite struct MC146818AlarmWakeTests {
-    let platform = FakePlatform()
-    static let second: UInt64 = 1_000_000_000
-
+extension MC146818Tests {
     final class Counter { var count = 0 }
-
-    private func write(_ rtc: MC146818, _ index: Int, _ value: UInt8) {
-        rtc.writePort(0x70, size: 1, value: UInt32(index))
-        rtc.writePort(0x71, size: 1, value: UInt32(value))
-    }
-
-    private func read(_ rtc: MC146818, _ index: Int) -> UInt8 {
-        rtc.writePort(0x70, size: 1, value: UInt32(index))
-        return UInt8(truncatingIfNeeded: rtc.readPort(0x71, size: 1))
-    }
 
     /// A clock at 00:00:00 with the alarm at `seconds`:`minutes`:`hours` and AIE on.
     private func armedClock(seconds: UInt8, minutes: UInt8 = 0xFF, hours: UInt8 = 0xFF) -> (MC146818, Counter) {
-        let rtc = MC146818(platform: platform)
+        let rtc = makeClock()
         let alarms = Counter()
         rtc.onAlarm = { alarms.count += 1 }
         write(rtc, 0x01, seconds)

@@ -28,6 +28,33 @@ extension ResetGuest {
         a.pop(.esi)
     }
 
+    /// For each (entry, text): at `entry`, prints `text` and stops.
+    private static func emitReports(_ a: inout Assembler, _ reports: [(entry: Label, text: Label)], print: Label, stop: Label) {
+        for report in reports {
+            a.bind(report.entry)
+            emitSay(&a, report.text, print: print)
+            a.jmp(stop)
+        }
+    }
+
+    /// Takes `state`'s SLP_TYP from the DSDT, prints `typeText` and the value, and writes
+    /// SLP_TYP | SLP_EN to PM1a_CNT (ESI = the FADT); prints `stillOn` and stops if the board
+    /// is still running a moment later.
+    private static func emitSleep(_ a: inout Assembler, state: String, typeText: Label, stillOn: Label,
+                                  print: Label, printDigit: Label, stop: Label, fail: Label) {
+        a.emitSleepTypeLookup(state: state, fail: fail)
+        a.push(.ax)
+        emitSay(&a, typeText, print: print)
+        a.pop(.ax)
+        a.push(.ax)
+        a.call(printDigit)
+        a.pop(.ax)
+        a.emitEnterSleepState()
+        a.`in`(.al, 0x80)
+        emitSay(&a, stillOn, print: print)
+        a.jmp(stop)
+    }
+
     /// The program of a guest of this file, or `nil` for the others.
     func acpiProgram() throws -> [UInt8]? {
         switch self {
@@ -111,15 +138,7 @@ extension ResetGuest {
             a.`in`(.al, 0x80)
             ResetGuest.emitSay(&a, nothing, print: print)
             a.jmp(stop)
-            a.bind(noRegister)
-            ResetGuest.emitSay(&a, none, print: print)
-            a.jmp(stop)
-            a.bind(otherSpace)
-            ResetGuest.emitSay(&a, unknown, print: print)
-            a.jmp(stop)
-            a.bind(later)
-            ResetGuest.emitSay(&a, back, print: print)
-            a.jmp(stop)
+            ResetGuest.emitReports(&a, [(noRegister, none), (otherSpace, unknown), (later, back)], print: print, stop: stop)
             let prefix = "guest \(rawValue): "
             return [(announce, prefix + "found RSDP, XSDT and FADT by signature\r\n"),
                     (nothing, prefix + "the reset did nothing\r\n"),
@@ -137,17 +156,8 @@ extension ResetGuest {
             let announce = a.newLabel(), type = a.newLabel(), stillOn = a.newLabel()
             ResetGuest.emitSay(&a, announce, print: print)
             a.emitEnterACPIMode()
-            a.emitSleepTypeLookup(state: "S5", fail: fail)
-            a.push(.ax)
-            ResetGuest.emitSay(&a, type, print: print)
-            a.pop(.ax)
-            a.push(.ax)
-            a.call(printDigit)
-            a.pop(.ax)
-            a.emitEnterSleepState()
-            a.`in`(.al, 0x80)
-            ResetGuest.emitSay(&a, stillOn, print: print)
-            a.jmp(stop)
+            ResetGuest.emitSleep(&a, state: "S5", typeText: type, stillOn: stillOn, print: print, printDigit: printDigit,
+                                 stop: stop, fail: fail)
             let prefix = "guest \(rawValue): "
             return [(announce, prefix + "found the FADT; entering ACPI mode\r\n"),
                     (type, prefix + "\\_S5 gives SLP_TYP "),
@@ -224,17 +234,8 @@ extension ResetGuest {
             a.`in`(.ax, .dx)
             a.or(.ax, 1 << 10)
             a.out(.dx, .ax)
-            a.emitSleepTypeLookup(state: "S3", fail: fail)
-            a.push(.ax)
-            ResetGuest.emitSay(&a, type, print: print)
-            a.pop(.ax)
-            a.push(.ax)
-            a.call(printDigit)
-            a.pop(.ax)
-            a.emitEnterSleepState()
-            a.`in`(.al, 0x80)
-            ResetGuest.emitSay(&a, stillOn, print: print)
-            a.jmp(stop)
+            ResetGuest.emitSleep(&a, state: "S3", typeText: type, stillOn: stillOn, print: print, printDigit: printDigit,
+                                 stop: stop, fail: fail)
             a.bind(noFACS)
             a.mov(.bp, ACPITableWalkStep.noFACS.rawValue)
             a.jmp(fail)
@@ -262,15 +263,8 @@ extension ResetGuest {
             a.jcc(.nz, reportAlarm)
             a.test(.ax, 1 << 8)                                    // PWRBTN_STS
             a.jcc(.nz, reportButton)
-            a.bind(noWakeStatus)
-            ResetGuest.emitSay(&a, noWake, print: print)
-            a.jmp(stop)
-            a.bind(reportAlarm)
-            ResetGuest.emitSay(&a, byAlarm, print: print)
-            a.jmp(stop)
-            a.bind(reportButton)
-            ResetGuest.emitSay(&a, byButton, print: print)
-            a.jmp(stop)
+            ResetGuest.emitReports(&a, [(noWakeStatus, noWake), (reportAlarm, byAlarm), (reportButton, byButton)],
+                                   print: print, stop: stop)
             a.bind(pm1Event)
             a.dw(0)
             let prefix = "guest \(rawValue): "

@@ -40,13 +40,7 @@ extension Assembler {
     /// RSDT, checked; and among its entries the table signed "FACP", checked. Out: ESI = the
     /// FADT. `sum` is ``emitACPIChecksumRoutine()``. Clobbers EAX, EBX, ECX, EDX, EDI.
     public mutating func emitFindFADT(sum: Label, fail: Label) {
-        func check(_ failing: Condition, _ step: ACPITableWalkStep) {
-            let ok = newLabel()
-            jcc(failing.negated, ok)
-            mov(.bp, step.rawValue)
-            jmp(fail)
-            bind(ok)
-        }
+        func check(_ failing: Condition, _ step: ACPITableWalkStep) { failWalk(if: failing, step, to: fail) }
         let scan = newLabel(), next = newLabel(), found = newLabel(), notInArea = newLabel()
         movzx(.esi, Mem(disp: 0x40E, size: .word))
         shl(.esi, 4)
@@ -120,13 +114,7 @@ extension Assembler {
     /// package, its first element (ZeroOp, OneOp or BytePrefix and a byte). Out: AL = SLP_TYP.
     /// Clobbers ECX, EDI.
     public mutating func emitSleepTypeLookup(state: String, fail: Label) {
-        func check(_ failing: Condition, _ step: ACPITableWalkStep) {
-            let ok = newLabel()
-            jcc(failing.negated, ok)
-            mov(.bp, step.rawValue)
-            jmp(fail)
-            bind(ok)
-        }
+        func check(_ failing: Condition, _ step: ACPITableWalkStep) { failWalk(if: failing, step, to: fail) }
         mov(.edi, Mem(.esi, disp: 40, size: .dword))             // DSDT
         mov(.ecx, Mem(.edi, disp: 4, size: .dword))
         sub(.ecx, 36 + 8)                                        // the AML, less a package's head
@@ -165,6 +153,15 @@ extension Assembler {
         bind(byteConstant)
         mov(.al, Mem(.edi, disp: 8, size: .byte))
         bind(haveType)
+    }
+
+    /// Jumps to `fail` with BP = `step` when `failing` holds.
+    private mutating func failWalk(if failing: Condition, _ step: ACPITableWalkStep, to fail: Label) {
+        let ok = newLabel()
+        jcc(failing.negated, ok)
+        mov(.bp, step.rawValue)
+        jmp(fail)
+        bind(ok)
     }
 
     /// Emits, inline, for ESI = the FADT: ACPI mode as an OS enters it (ACPI 6.5 §16.3.1) —
