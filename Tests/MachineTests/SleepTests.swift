@@ -3,6 +3,7 @@ import Hardware
 @testable import Machine
 import Testing
 import X86
+import X86Asm
 
 /// ACPI S3 on a whole machine with the built-in `s3-resume` guest: it sets the FACS waking
 /// vector, arms an RTC alarm with RTC_EN and suspends through `\_S3`; the board sleeps until
@@ -77,5 +78,43 @@ import X86
         #expect(run.records.named("wake").isEmpty)
         #expect(run.records.named("reset").first?.event["kind"] == "hard")
         #expect(run.serialText.contains("guest s3-resume: booted again instead of resuming"), "\(run.serialText)")
+    }
+
+    /// SLP_EN with SLP_TYP values no `\_Sx` package names (1, 2, 4, 6) and S0's: each only
+    /// traced, and the guest runs on to its HLT.
+    @Test func sleepTypesWithNoPackageAreIgnored() throws {
+        let types: [UInt16] = [1, 2, 4, 6, 0]
+        let run = try TestBoard.run(payload: try SmallGuest.assemble { a in
+            a.mov(.dx, 0x604)
+            for type in types {
+                a.mov(.ax, Int(type << 10 | 1 << 13))
+                a.out(.dx, .ax)
+            }
+            a.haltLoop(interruptsEnabled: false)
+        })
+        #expect(run.records.named("sleep-type-ignored").compactMap { $0.event["slp-typ"]?.number } == types.map(UInt64.init))
+        #expect(run.records.named("sleep").isEmpty && run.records.named("sleep-request").isEmpty)
+        #expect(run.outcome == .allHalted)
+    }
+
+    /// A garbage waking vector (above 1 MiB, which real mode cannot reach): the firmware does
+    /// not jump there; it says so and boots normally.
+    @Test func aWakingVectorRealModeCannotReachBootsNormally() throws {
+        let facs = try #require(ACPIBoard.installation(try TestBoard.configuration(payload: []))).layout.baseAddress
+        let run = try TestBoard.run(payload: try SmallGuest.assemble { a in
+            a.emitUnrealMode([.ds])
+            a.mov(.ebx, Int(facs))
+            a.mov(Mem(.ebx, disp: 12, size: .dword), Int(0xFFFF_FFF0 as UInt32))
+            a.mov(.dx, 0x604)
+            a.mov(.ax, 5 << 10 | 1 << 13)
+            a.out(.dx, .ax)
+            a.haltLoop(interruptsEnabled: false)
+        }) {
+            $0.userActions = [ScheduledUserAction(time: Self.second, action: .powerButton)]
+        }
+        let wake = try #require(run.records.firstIndex(of: "wake"))
+        #expect(run.records.milestones(from: wake).prefix(4) == ["reset-vector", S3Resume.milestone, S3Resume.noVectorMilestone, "cold-start"])
+        #expect(run.records.named("sleep").count == 2, "booted again, the guest sleeps again")
+        #expect(run.outcome.pauseReason?.contains("S3") == true, "and nothing wakes it the second time")
     }
 }
