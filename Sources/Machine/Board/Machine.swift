@@ -303,8 +303,8 @@ public final class Machine {
         restartCPUs()
     }
 
-    /// S3: every device takes its sleep state (``ResetKind/sleep``) and no CPU runs until
-    /// `leaveSleep()`; RAM is untouched.
+    /// S3: every device takes its sleep state (``ResetKind/sleep``) and no CPU runs until the
+    /// wake (`restartCPUs()`); RAM is untouched.
     func enterSleep() {
         for device in devices.everyDevice { device.reset(.sleep) }
         isAsleep = true
