@@ -2,6 +2,7 @@ import Firmware
 import Hardware
 @testable import Machine
 import Testing
+import X86Asm
 
 /// The built-in ACPI guests (`resetvector demo` rows): each finds the tables as an OS does and
 /// uses what they say.
@@ -58,5 +59,59 @@ import Testing
             #expect(guest.method.contains("--acpi-reset \(guest.acpiResetSpace!)"))
         }
         #expect(ResetGuest.acpiPowerOff.acpiResetSpace == nil)
+    }
+
+    /// Runs the Firmware's walk to the FADT after `patch` changed the RSDP the firmware
+    /// installed at 9F010h (flat DS); the console gets the FADT's address (4 bytes), or `F`
+    /// and the failing step.
+    static func walk(patch: (inout Assembler) -> Void) throws -> (address: UInt32?, failure: UInt8?, expected: UInt32) {
+        let console = ByteCapture()
+        let run = try TestBoard.run(payload: try SmallGuest.assemble { a in
+            let start = a.newLabel(), fail = a.newLabel()
+            a.jmp(start)
+            let sum = a.emitACPIChecksumRoutine()
+            a.bind(start)
+            a.emitUnrealMode([.ds, .es])
+            patch(&a)
+            a.emitFindFADT(sum: sum, fail: fail)
+            a.mov(.eax, .esi)
+            a.writeBytes(ofEAXTo: UInt8(SmallGuest.debugPort))
+            a.haltLoop(interruptsEnabled: false)
+            a.bind(fail)
+            a.mov(.al, 0x46)
+            a.out(.immediate(UInt8(SmallGuest.debugPort)), .al)
+            a.mov(.ax, .bp)
+            a.out(.immediate(UInt8(SmallGuest.debugPort)), .al)
+            a.haltLoop(interruptsEnabled: false)
+        }) { $0.attachDebugConsole(console) }
+        let expected = try #require(ACPIBoard.installation(run.machine.configuration)?.layout.address(of: "FACP"))
+        let bytes = console.bytes
+        if bytes.count == 2, bytes[0] == 0x46 { return (nil, bytes[1], expected) }
+        try #require(bytes.count == 4, "\(bytes)")
+        return (bytes.reversed().reduce(0) { $0 << 8 | UInt32($1) }, nil, expected)
+    }
+
+    @Test func theWalkFindsTheFADTThroughTheXSDT() throws {
+        let result = try Self.walk { _ in }
+        #expect(result.address == result.expected)
+    }
+
+    /// An RSDP of revision 0 has no XSDT: the walk takes the RSDT (the XSDT address, garbage
+    /// here, is not looked at).
+    @Test func aRevision0RSDPLeadsThroughTheRSDT() throws {
+        let result = try Self.walk { a in
+            a.mov(Mem(disp: 0x9F010 + 15, size: .byte), 0)                   // revision 0
+            a.add(Mem(disp: 0x9F010 + 8, size: .byte), 2)                     // checksum kept
+            a.mov(Mem(disp: 0x9F010 + 24, size: .dword), 0x1234_5678)
+        }
+        #expect(result.address == result.expected)
+    }
+
+    /// Garbage where the tables should be: the walk stops at the failing step, never running
+    /// off into memory.
+    @Test(arguments: [(0x9F010, ACPITableWalkStep.noRSDP), (0x9F010 + 9, .rsdpChecksum), (0x9F010 + 33, .extendedChecksum)])
+    func aDamagedRSDPStopsTheWalk(address: Int, step: ACPITableWalkStep) throws {
+        let result = try Self.walk { a in a.xor(Mem(disp: address, size: .byte), 0x5A) }
+        #expect(result.failure == UInt8(step.rawValue))
     }
 }
