@@ -118,8 +118,8 @@ public final class QMPServer: MachineControl, @unchecked Sendable {
         case .capabilities:
             return .object([])
         case .queryStatus:
-            return .object([("status", .string(machine.isStopped ? "paused" : "running")),
-                            ("singlestep", .bool(false)), ("running", .bool(!machine.isStopped))])
+            let status = machine.isStopped ? "paused" : machine.isAsleep ? "suspended" : "running"
+            return .object([("status", .string(status)), ("singlestep", .bool(false)), ("running", .bool(status == "running"))])
         case .stop:
             machine.stop(cause: "qmp")
         case .cont:
@@ -130,7 +130,7 @@ public final class QMPServer: MachineControl, @unchecked Sendable {
         case .systemPowerdown:
             machine.perform(.powerButton, from: "qmp")
         case .systemWakeup:
-            throw QMPError("Unable to wake up: guest is not in suspended state")
+            guard machine.wakeFromSleep() else { throw QMPError("Unable to wake up: guest is not in suspended state") }
         case .sendKey(let makeCodes):
             let presses = makeCodes.flatMap { QEMUKeyCodes.bytes(of: $0, released: false) }
             let releases = makeCodes.reversed().flatMap { QEMUKeyCodes.bytes(of: $0, released: true) }

@@ -63,4 +63,15 @@ import X86Asm
         #expect(text.contains("\"power-off\""))
         #expect(text.contains("\"sleep-request\""))
     }
+
+    /// An `acpi-reset-*` guest brings the reset register it is named after; an explicit
+    /// `--acpi-reset` wins, and the guest writes where that FADT says.
+    @Test(arguments: [(["--guest", "acpi-reset-pci"], "space=pci"), (["--guest", "acpi-reset-pci", "--acpi-reset", "io"], "source=cf9"),
+                      (["--acpi-reset", "mmio", "--guest", "acpi-reset-io"], "space=memory")])
+    func aResetGuestBringsItsRegisterUnlessOneIsGiven(arguments: [String], request: String) throws {
+        let result = try Invocation.run(["run", "--exit-on-halt", "--trace"] + arguments)
+        #expect(result.status == 0, "\(result.standardError)")
+        let requests = result.standardError.split(separator: "\n").filter { $0.contains("reset-request") }
+        #expect(requests.count == 1 && requests[0].contains(request), "\(requests)")
+    }
 }

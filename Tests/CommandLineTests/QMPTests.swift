@@ -126,6 +126,24 @@ import Testing
         #expect(try session.exitStatus() == 0)
     }
 
+    @Test func suspendAndSystemWakeup() throws {
+        let directory = try TemporaryDirectory()
+        let payload = try directory.file("s3.bin", try TestGuest.suspendToRAM())
+        let session = try QMPSession(["--payload", payload, "--paused"])
+        let client = try session.connect()
+        try client.negotiate()
+        _ = try client.execute(#"{"execute": "cont"}"#)
+        _ = try client.waitForEvent("SUSPEND")
+        let status = try client.execute(#"{"execute": "query-status"}"#)
+        #expect((status["return"] as? [String: Any])?["status"] as? String == "suspended")
+        #expect(try client.execute(#"{"execute": "system_wakeup"}"#)["return"] != nil)
+        _ = try client.waitForEvent("WAKEUP")
+        // Woken with no waking vector, the firmware boots the payload, which suspends again.
+        _ = try client.waitForEvent("SUSPEND")
+        _ = try client.execute(#"{"execute": "quit"}"#)
+        #expect(try session.exitStatus() == 0)
+    }
+
     @Test func watchdogAndPanicEvents() throws {
         let watchdog = try QMPSession(["--guest", "watchdog-bite", "--paused"])
         let client = try watchdog.connect()

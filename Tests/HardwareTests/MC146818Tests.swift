@@ -14,16 +14,16 @@ import Testing
     static let hours = 0x04, alarmHours = 0x05, weekday = 0x06, day = 0x07, month = 0x08, year = 0x09
     static let registerA = 0x0A, registerB = 0x0B, registerC = 0x0C, registerD = 0x0D, century = 0x32
 
-    private func makeClock(_ base: RTCTime = RTCTime()) -> MC146818 {
+    func makeClock(_ base: RTCTime = RTCTime()) -> MC146818 {
         MC146818(platform: platform, baseTime: base)
     }
 
-    private func write(_ rtc: MC146818, _ index: Int, _ value: UInt8) {
+    func write(_ rtc: MC146818, _ index: Int, _ value: UInt8) {
         rtc.writePort(0x70, size: 1, value: UInt32(index))
         rtc.writePort(0x71, size: 1, value: UInt32(value))
     }
 
-    private func read(_ rtc: MC146818, _ index: Int) -> UInt8 {
+    func read(_ rtc: MC146818, _ index: Int) -> UInt8 {
         rtc.writePort(0x70, size: 1, value: UInt32(index))
         return UInt8(truncatingIfNeeded: rtc.readPort(0x71, size: 1))
     }

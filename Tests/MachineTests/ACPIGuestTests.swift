@@ -192,11 +192,28 @@ import Testing
         #expect(guest.run.outcome == .poweredOff)
     }
 
-    @Test func s3IsNotImplementedAndSaysSo() throws {
+    /// The test guest sets no waking vector and arms no alarm: the board sleeps with nothing
+    /// that can wake it, and the run ends paused.
+    @Test func s3WithNothingToWakeTheBoardEndsTheRun() throws {
         let guest = try Self.run(.sleep(state: "S3"))
         #expect(guest.text == "rsdp fadt ")
         #expect(guest.run.outcome.pauseReason?.contains("S3") == true)
-        #expect(guest.run.records.named("sleep-unsupported").first?.event["state"] == "S3")
+        #expect(guest.run.records.named("sleep").first?.event["state"] == "S3")
         #expect(guest.run.records.named("sleep-request").first?.event["slp-typ"] == 5)
+        #expect(guest.run.records.named("wake").isEmpty)
+    }
+
+    /// A wake with no waking vector in the FACS: the firmware says so and boots normally.
+    @Test func aWakeWithoutAWakingVectorBootsNormally() throws {
+        let guest = try Self.run(.sleep(state: "S3")) {
+            $0.userActions = [ScheduledUserAction(time: 1_000_000_000, action: .powerButton)]
+        }
+        let records = guest.run.records
+        #expect(records.named("wake").first?.event["source"] == "power-button")
+        let milestones = records.milestones(from: try #require(records.firstIndex(of: "wake")))
+        #expect(milestones.prefix(4) == ["reset-vector", S3Resume.milestone, S3Resume.noVectorMilestone, "cold-start"],
+                "the second boot is a boot")
+        #expect(guest.text == "rsdp fadt rsdp fadt ", "the guest ran again from the start and slept again")
+        #expect(records.named("sleep").count == 2)
     }
 }

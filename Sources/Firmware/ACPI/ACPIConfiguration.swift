@@ -45,7 +45,7 @@ public struct ACPIConfiguration: Hashable, Sendable {
     public init(processorCount: Int, pciMemoryWindowStart: UInt32,
                 resetRegister: ACPIResetRegister = .systemIO(port: 0xCF9, value: 0x06),
                 powerManagementBase: UInt16 = 0x600, sciInterrupt: UInt8 = 9,
-                modeControl: ACPIModeControl = .smiCommand(port: 0xB2, enable: 0x02, disable: 0x03),
+                modeControl: ACPIModeControl = .ich,
                 sleepTypes: ACPISleepTypes = .ich, centuryIndex: UInt8 = 0x32,
                 localAPICAddress: UInt32 = 0xFEE0_0000, ioAPICAddress: UInt32 = 0xFEC0_0000, ioAPICID: UInt8 = 0,
                 lpcBridge: PCIFunctionAddress = PCIFunctionAddress(device: 0x1F, function: 0),
@@ -156,6 +156,9 @@ public enum ACPIModeControl: Hashable, Sendable {
     case alwaysEnabled
     /// Writing `enable` to the System I/O port `port` sets SCI_EN; writing `disable` clears it.
     case smiCommand(port: UInt16, enable: UInt8, disable: UInt8)
+
+    /// The ICH's APM control port B2h, enable 02h, disable 03h (the values QEMU's ICH9 takes).
+    public static let ich = ACPIModeControl.smiCommand(port: 0xB2, enable: 0x02, disable: 0x03)
 }
 
 /// The SLP_TYP value (0–7) PM1_CNT takes for each sleep state the DSDT offers (`\_S0`, `\_S3`,

@@ -10,6 +10,8 @@
 ///   floating pointer takes 9F000h–9F00Fh), where an OS searches for it.
 /// - Both travel as files of the firmware configuration interface: ``tablesFileName`` and
 ///   ``rsdpFileName``, each a 32-bit little-endian destination address followed by the bytes.
+///   The tables file's destination is the FACS's address: the ROM's S3 resume path finds the
+///   waking vector there (``S3Resume``).
 public struct ACPIInstallation: Equatable, Sendable {
     public static let tablesFileName = "etc/resetvector/acpi-tables"
     public static let rsdpFileName = "etc/resetvector/acpi-rsdp"

@@ -29,7 +29,7 @@ extension ResetGuest {
     }
 
     /// Sets up segments and stack, and jumps to `later` when this is not the first boot.
-    private static func emitPrologue(_ a: inout Assembler, later: Label) {
+    static func emitPrologue(_ a: inout Assembler, later: Label) {
         a.cli()
         a.xor(.ax, .ax)
         a.mov(.ds, .ax)
@@ -43,7 +43,7 @@ extension ResetGuest {
     }
 
     /// Prints the string at `label` (the `print` subroutine).
-    private static func emitPrint(_ a: inout Assembler, _ label: Label, print: Label) {
+    static func emitPrint(_ a: inout Assembler, _ label: Label, print: Label) {
         a.mov(.si, label)
         a.call(print)
     }

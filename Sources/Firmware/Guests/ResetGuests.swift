@@ -24,6 +24,11 @@ public enum ResetGuest: String, CaseIterable, Sendable {
     case multiprocessorWindowsReboot = "mp-windows-reboot"
     case watchdogBite = "watchdog-bite"
     case panic = "panic"
+    case acpiResetIO = "acpi-reset-io"
+    case acpiResetMemory = "acpi-reset-mmio"
+    case acpiResetPCI = "acpi-reset-pci"
+    case acpiPowerOff = "acpi-poweroff"
+    case s3Resume = "s3-resume"
 
     /// What the guest does, for tables and help.
     public var method: String {
@@ -48,6 +53,10 @@ public enum ResetGuest: String, CaseIterable, Sendable {
             "NMI IPI to the APs: NMI task gate, stack overflow, #DF task gate to a bad TSS (triple faults); BSP halts"
         case .watchdogBite: "6300ESB watchdog armed, then not fed (cli; hlt); stage 2 resets the board"
         case .panic: "pvpanic port 505h <- 01h (PANICKED); --on-panic decides"
+        case .acpiResetIO, .acpiResetMemory, .acpiResetPCI:
+            "RSDP -> XSDT -> FADT, RESET_VALUE to RESET_REG (--acpi-reset \(acpiResetSpace!))"
+        case .acpiPowerOff: "\\_S5's SLP_TYP from the DSDT, SLP_TYP|SLP_EN to PM1a_CNT (S5)"
+        case .s3Resume: "FACS waking vector, RTC alarm and RTC_EN, \\_S3 (suspend to RAM), woken by the alarm"
         }
     }
 
@@ -69,7 +78,7 @@ public enum ResetGuest: String, CaseIterable, Sendable {
 
     /// The guest's bytes, to be loaded at 0000:7C00.
     public func program() throws -> [UInt8] {
-        if let program = try abnormalTerminationProgram() { return program }
+        if let program = try abnormalTerminationProgram() ?? acpiProgram() { return program }
         var a = Assembler(bits: .b16, origin: ResetGuest.origin)
         let print = a.newLabel("print"), secondBoot = a.newLabel("secondBoot"), failed = a.newLabel("failed")
         let emptyIDT = a.newLabel("emptyIDT")
@@ -177,8 +186,8 @@ public enum ResetGuest: String, CaseIterable, Sendable {
         case .multiprocessorWindowsReboot:
             emitWindowsStyleReboot(&a)
             return
-        case .watchdogBite, .panic:
-            return                        // programs of their own (`abnormalTerminationProgram`)
+        case .watchdogBite, .panic, .acpiResetIO, .acpiResetMemory, .acpiResetPCI, .acpiPowerOff, .s3Resume:
+            return                        // programs of their own (`abnormalTerminationProgram`, `acpiProgram`)
         }
         // Give a reset that takes effect late a moment to arrive.
         a.mov(.cx, 100)

@@ -1,7 +1,8 @@
 import X86Asm
 
-/// The ROM's ACPI step, as a BIOS's POST does it: program the chipset's power-management
-/// decode and install the ACPI tables the machine built (``ACPIInstallation``).
+/// The ROM's ACPI steps, as a BIOS's POST does them: program the chipset's power-management
+/// decode (early, for the S3 resume check) and install the ACPI tables the machine built
+/// (``ACPIInstallation``).
 public enum ACPISetup {
     /// The I/O base the ROM gives the power-management block (the FADT's, by default).
     public static let powerManagementBase: UInt16 = 0x600
@@ -21,26 +22,13 @@ public enum ACPISetup {
 }
 
 extension Assembler {
-    /// Emits the ACPI step, for 16-bit real-mode code with DS = CS = F000h and SS = 0 (the
-    /// DMA descriptor lives on the stack, whose offset is then its physical address).
-    ///
-    /// 1. The LPC bridge (00:1F.0, through CF8h/CFCh): PMBASE ← ``ACPISetup/powerManagementBase``
-    ///    (bit 0 is the read-only I/O indicator), ACPI_CNTL ← ACPI_EN with the SCI on IRQ 9;
-    ///    the ELCR marks IRQ 9 level-triggered (the SCI is a level interrupt).
-    /// 2. For each of ``ACPIInstallation/tablesFileName`` and ``ACPIInstallation/rsdpFileName``
-    ///    present in the firmware configuration: reads the 32-bit destination through the data
-    ///    port, then has the fw_cfg DMA interface copy the rest of the file there (an
-    ///    `FWCfgDmaAccess` with control READ, big-endian, written to 514h/518h). A DMA error
-    ///    logs ``ACPISetup/failureMilestone`` through `log` and sends ``ACPISetup/failurePostCode``.
-    ///
-    /// `lookup` is the ROM's ``emitFirmwareConfigLookup()`` routine. Clobbers EAX, EBX, ECX,
-    /// EDX, EDI, SI and BP.
-    public mutating func emitACPISetup(log: Label, lookup: Label) {
-        let done = newLabel("acpiSetupDone"), failed = newLabel("acpiSetupFailed")
-        let tablesName = newLabel("acpiTablesName"), rsdpName = newLabel("acpiRSDPName")
-        let failureText = newLabel("acpiFailureText")
-
-        // 1. Chipset.
+    /// Emits the chipset's power-management decode, for 16-bit real-mode code, early in POST
+    /// (before the S3 resume check reads the PM block): the LPC bridge (00:1F.0, through
+    /// CF8h/CFCh) gets PMBASE ← ``ACPISetup/powerManagementBase`` (bit 0 is the read-only I/O
+    /// indicator) and ACPI_CNTL ← ACPI_EN with the SCI on IRQ 9; the ELCR marks IRQ 9
+    /// level-triggered (the SCI is a level interrupt). Both are core-well registers, lost in
+    /// every reset and in S3. Clobbers EAX and DX.
+    public mutating func emitPowerManagementDecode() {
         mov(.dx, Int(PCIMechanism1.addressPort))
         mov(.eax, Int(ACPISetup.pmBaseAddress))
         out(.dx, .eax)
@@ -57,8 +45,23 @@ extension Assembler {
         `in`(.al, .dx)
         or(.al, Int(ACPISetup.elcrIRQ9))
         out(.dx, .al)
+    }
 
-        // 2. Tables and RSDP.
+    /// Emits the ACPI table step, for 16-bit real-mode code with DS = CS = F000h and SS = 0
+    /// (the DMA descriptor lives on the stack, whose offset is then its physical address):
+    /// for each of ``ACPIInstallation/tablesFileName`` and ``ACPIInstallation/rsdpFileName``
+    /// present in the firmware configuration, reads the 32-bit destination through the data
+    /// port, then has the fw_cfg DMA interface copy the rest of the file there (an
+    /// `FWCfgDmaAccess` with control READ, big-endian, written to 514h/518h). A DMA error
+    /// logs ``ACPISetup/failureMilestone`` through `log` and sends ``ACPISetup/failurePostCode``.
+    ///
+    /// `lookup` is the ROM's ``emitFirmwareConfigLookup()`` routine. Clobbers EAX, EBX, ECX,
+    /// EDX, EDI, SI and BP.
+    public mutating func emitACPISetup(log: Label, lookup: Label) {
+        let done = newLabel("acpiSetupDone"), failed = newLabel("acpiSetupFailed")
+        let tablesName = newLabel("acpiTablesName"), rsdpName = newLabel("acpiRSDPName")
+        let failureText = newLabel("acpiFailureText")
+
         for name in [tablesName, rsdpName] {
             let skip = newLabel()
             mov(.si, name)

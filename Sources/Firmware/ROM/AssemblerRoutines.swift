@@ -13,6 +13,18 @@ extension Assembler {
         }
     }
 
+    /// COM1 at 115200 baud, 8N1, FIFOs on, DTR/RTS/OUT2, interrupts off (the ROM's set-up,
+    /// which an OS restores after S3, where the UART lost power). Clobbers AL, DX.
+    public mutating func emitSerialSetup() {
+        outByte(0x3FB, 0x80)
+        outByte(0x3F8, 0x01)
+        outByte(0x3F9, 0x00)
+        outByte(0x3FB, 0x03)
+        outByte(0x3FA, 0xC7)
+        outByte(0x3FC, 0x0B)
+        outByte(0x3F9, 0x00)
+    }
+
     /// Waits until the 8042 can take a byte (status bit 1, input buffer full, clear).
     public mutating func waitKeyboardControllerReady() {
         let wait = newLabel()

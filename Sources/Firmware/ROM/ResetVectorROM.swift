@@ -8,7 +8,9 @@ import X86Asm
 ///
 /// 1. reads the CMOS shutdown status byte (0x0F) and clears it. Codes 05h and 0Ah resume a
 ///    program through the far pointer at 0040:0067 (05h sends the PICs an EOI first), as
-///    AT BIOSes do for software that reset the CPU to leave protected mode;
+///    AT BIOSes do for software that reset the CPU to leave protected mode; then programs the
+///    chipset's power-management decode and, on a wake from S3 (WAK_STS with SLP_TYP still
+///    S3's), resumes the OS at the FACS waking vector (`S3Resume.swift`);
 /// 2. tells a warm restart (BIOS data area word 0040:0072 = 1234h, left by Ctrl-Alt-Del)
 ///    from a cold start, and counts boots in CMOS byte 5Fh;
 /// 3. fills the interrupt vector table (IRQ handlers that send EOI, a timer tick counter at
@@ -173,7 +175,7 @@ public enum ResetVectorROM {
         let noPayloadText = a.emitString("no boot payload; halted\r\n")
         let payloadFile = a.emitFirmwareConfigName(payloadFileName)
         let milestones = Dictionary(uniqueKeysWithValues: [
-            "reset-vector", "cold-start", "warm-start", "resume", "ivt", "pic", "pit", "processors", "keyboard", "a20", "serial",
+            "reset-vector", "cold-start", "warm-start", "resume", S3Resume.milestone, S3Resume.noVectorMilestone, "ivt", "pic", "pit", "processors", "keyboard", "a20", "serial",
             "boot", "no-payload", "multiboot",
         ].map { ($0, a.emitString($0)) })
 
@@ -211,6 +213,12 @@ public enum ResetVectorROM {
         a.mov(.ds, .ax)
         a.jmpFar(Mem(disp: 0x467, size: .word))
         a.bind(notResume)
+
+        // 1b. The power-management decode, and a wake from S3 (S3Resume.swift): on a resume
+        //     the ROM jumps to the OS's waking vector here.
+        a.emitPowerManagementDecode()
+        a.emitS3Resume(log: logWithNewline, lookup: firmwareConfigLookup, milestone: milestones[S3Resume.milestone]!,
+                       noVector: milestones[S3Resume.noVectorMilestone]!)
 
         // 2. Warm or cold; boot counter.
         let cold = a.newLabel(), startKnown = a.newLabel()
@@ -311,13 +319,7 @@ public enum ResetVectorROM {
         a.call(logWithNewline)
 
         // 6. COM1: 115200 8N1, FIFOs on, DTR/RTS/OUT2; banner.
-        a.outByte(0x3FB, 0x80)
-        a.outByte(0x3F8, 0x01)
-        a.outByte(0x3F9, 0x00)
-        a.outByte(0x3FB, 0x03)
-        a.outByte(0x3FA, 0xC7)
-        a.outByte(0x3FC, 0x0B)
-        a.outByte(0x3F9, 0x00)
+        a.emitSerialSetup()
         a.outByte(0x80, PostCode.serial.rawValue)
         a.mov(.si, milestones["serial"]!)
         a.call(logWithNewline)

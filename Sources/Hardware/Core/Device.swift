@@ -22,7 +22,9 @@ public protocol Device: AnyObject {
     func writeMemory(_ address: UInt64, size: Int, value: UInt64)
 
     /// Returns the device to its state after the given reset (power-on for `.full`).
-    /// An INIT resets CPUs only, so most devices ignore it.
+    /// An INIT resets CPUs only, so most devices ignore it. `.sleep` is the entry into S3:
+    /// a device of the core well takes its state after a platform reset (the wake asserts
+    /// PLTRST#); battery- and resume-well state stays.
     func reset(_ kind: ResetKind)
 }
 

@@ -2,6 +2,10 @@
 public enum ResetKind: String, Sendable, CaseIterable {
     /// INIT#: CPU registers to the INIT state; memory and devices untouched.
     case initSignal = "init"
+    /// ACPI S3 (suspend to RAM), as each device sees it on entry: the core well loses power
+    /// (devices there come back at their power-on state at the wake), while RAM, the RTC
+    /// well (the clock and CMOS) and the chipset's resume well keep theirs.
+    case sleep
     /// Platform reset (PLTRST#): every device and CPU reset, RAM kept.
     case hard
     /// Power cycle through a power-off state.
@@ -23,7 +27,7 @@ public enum ResetSource: String, Sendable, CaseIterable {
     /// The guest reported a panic (pvpanic PANICKED) and `--on-panic reboot` answers it.
     case panic = "panic"
     case user = "user"
-    /// PM1_CNT's SLP_EN with the SLP_TYP of S5: ACPI soft-off.
+    /// PM1_CNT's SLP_EN with the SLP_TYP of a sleep state: ACPI soft-off (S5) or S3.
     case acpiSleep = "acpi-sleep"
 }
 

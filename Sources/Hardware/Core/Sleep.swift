@@ -27,3 +27,15 @@ public struct SleepRequest: Sendable, Equatable {
         self.cpu = cpu
     }
 }
+
+/// What woke the board from S3 (the `wake` trace event's `source`; ACPI 6.5 §4.8.2.1, ICH9
+/// datasheet "Wake Events").
+public enum WakeSource: String, Sendable, CaseIterable {
+    /// The power button: a wake event whatever PWRBTN_EN says, as on the ICH.
+    case powerButton = "power-button"
+    /// The RTC alarm (the clock's alarm interrupt), with RTC_EN set in PM1_EN.
+    case rtcAlarm = "rtc-alarm"
+    /// The user's wake request with no status bit of its own (QMP `system_wakeup`, QEMU's
+    /// "other" wake reason): only WAK_STS is set.
+    case user
+}

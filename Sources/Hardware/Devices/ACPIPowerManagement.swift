@@ -23,6 +23,14 @@
 /// the LPC bridge has ACPI_EN set (`setDecode(base:)`); accesses of 1, 2 or 4 bytes at any
 /// offset work byte by byte, little-endian, as on the ICH.
 ///
+/// S3: the `.sleep` reset (the board entering S3) keeps the resume-well bits — PWRBTN_STS,
+/// RTC_STS and WAK_STS, PWRBTN_EN and RTC_EN, and PM1_CNT's SLP_TYP — and clears the rest as
+/// a platform reset does; the block then sleeps (`isSleeping`) until a wake event: the power
+/// button (whatever PWRBTN_EN says, as on the ICH) or the RTC alarm with RTC_EN set (ICH9
+/// datasheet, "Sleep States" and PM1_STS/PM1_EN; ACPI 6.5 §4.8.2.1 and §16.1.3). The wake
+/// sets WAK_STS and calls `onWake`. Firmware tells a resume from a boot by WAK_STS with
+/// SLP_TYP still reading the S3 value, as ICH firmware does.
+///
 /// The SCI: asserted while SCI_EN is set and some status bit is set with its enable bit
 /// (PM1: TMR, GBL, PWRBTN, RTC; every GPE0 bit). The LPC bridge routes it (`onSCIChanged`).
 /// With SCI_EN clear these events would raise an SMI on real hardware; there is no SMM here,
@@ -88,6 +96,8 @@ public final class ACPIPowerManagement: TimedDevice {
     public var onSCIChanged: ((Bool) -> Void)?
     /// Called when the decoded port ranges change (the board re-attaches the device).
     public var onDecodeChanged: (() -> Void)?
+    /// Called when a wake event ends S3 (WAK_STS is already set).
+    public var onWake: ((WakeSource) -> Void)?
 
     private unowned let platform: any Platform
     private let sleepTypes: SleepTypes
@@ -104,6 +114,8 @@ public final class ACPIPowerManagement: TimedDevice {
     /// How many times bit 23 of the timer had changed when TMR_STS was last brought up to date.
     private var timerFlipsSeen: UInt64 = 0
     private(set) public var sciLevel = false
+    /// Whether the board is in S3: from the `.sleep` reset to the wake event.
+    private(set) public var isSleeping = false
 
     /// - Parameters:
     ///   - sleepTypes: SLP_TYP of each sleep state (the DSDT's `\_S0`, `\_S3`, `\_S5`).
@@ -143,10 +155,32 @@ public final class ACPIPowerManagement: TimedDevice {
         updateSCI()
     }
 
+    /// Wakes the board from S3 without a status bit of its own (QMP `system_wakeup`): only
+    /// WAK_STS. Nothing happens unless it sleeps.
+    public func wakeByUser() {
+        guard isSleeping else { return }
+        wake(from: .user)
+        updateSCI()
+    }
+
     private func raise(_ bits: UInt16) {
         synchronizeTimer()
         pm1Status |= bits
+        if isSleeping, let source = wakeSource(of: bits) { wake(from: source) }
         updateSCI()
+    }
+
+    private func wake(from source: WakeSource) {
+        isSleeping = false
+        pm1Status |= PM1.wake
+        onWake?(source)
+    }
+
+    /// The wake event that status `bits` make in S3, if any.
+    private func wakeSource(of bits: UInt16) -> WakeSource? {
+        if bits & PM1.powerButton != 0 { return .powerButton }
+        if bits & PM1.rtc != 0, pm1Enable & PM1.rtc != 0 { return .rtcAlarm }
+        return nil
     }
 
     // MARK: The timer
@@ -331,17 +365,20 @@ public final class ACPIPowerManagement: TimedDevice {
     /// A platform reset or power cycle clears the core-well registers: PM1_EN, PM1_CNT
     /// (SCI_EN off: the board starts in legacy mode), TMR_STS, GPE0 and the APM ports. The
     /// resume-well status bits (PWRBTN_STS, RTC_STS, WAK_STS) survive, as on the ICH, so
-    /// firmware and OS can see why the machine woke. INIT changes nothing.
+    /// firmware and OS can see why the machine woke. Entering S3 (`.sleep`) also keeps the
+    /// wake enables PWRBTN_EN and RTC_EN and SLP_TYP, and the block sleeps. INIT changes nothing.
     public func reset(_ kind: ResetKind) {
         guard kind != .initSignal else { return }
         synchronizeTimer()
+        let sleeping = kind == .sleep
         pm1Status &= PM1.powerButton | PM1.rtc | PM1.wake
-        pm1Enable = 0
-        pm1Control = 0
+        pm1Enable &= sleeping ? PM1.powerButton | PM1.rtc : 0
+        pm1Control &= sleeping ? Control.sleepTypeMask : 0
         gpe0Status = [UInt8](repeating: 0, count: Self.gpe0Length)
         gpe0Enable = [UInt8](repeating: 0, count: Self.gpe0Length)
         apmControl = 0
         apmStatus = 0
+        isSleeping = sleeping
         updateSCI()
     }
 }

@@ -30,6 +30,11 @@ public final class MC146818: TimedDevice {
     public let name = "rtc"
     public var portRanges: [ClosedRange<UInt16>] { [Self.indexPort...Self.dataPort] }
 
+    /// Called when the alarm interrupt rises (AF with AIE: the clock drives IRQ 8 for its
+    /// alarm). The ICH sets RTC_STS then, a wake event from S3 with RTC_EN (ICH9 datasheet,
+    /// PM1_STS bit 10: "set when the RTC generates an alarm").
+    public var onAlarm: (() -> Void)?
+
     /// Port 0x70 bit 7 as last written: set means the board blocks NMI. A platform reset
     /// clears it.
     public private(set) var nmiMasked = false
@@ -108,6 +113,8 @@ public final class MC146818: TimedDevice {
     /// Register C's PF, AF and UF.
     private var flags: UInt8 = 0
     private var interruptLineHigh = false
+    /// AF·AIE as last seen (`onAlarm` is called when it rises).
+    private var alarmInterruptAsserted = false
 
     /// The divider chain had counted `chainEpochCycles` time-base cycles at virtual time
     /// `chainEpochTime`. Each stage with a period of P cycles has its edge at P/2 + kP, so
@@ -210,10 +217,30 @@ public final class MC146818: TimedDevice {
 
     public var interruptLine: Int? { Self.irq }
 
+    /// The virtual time of the next update cycle whose new time matches the alarm (registers
+    /// 1, 3 and 5, a byte of C0h–FFh matching every value), while AIE is set, the clock
+    /// counts and the alarm interrupt is not already asserted (it stays asserted until
+    /// software reads register C, so no later alarm can raise it again); `nil` otherwise.
+    /// A sleeping board's clock jumps straight there (`nextDeadline()` gives every update).
+    public func nextAlarmTime() -> UInt64? {
+        sync(to: platform.now)
+        updateInterruptLine()
+        guard registerB & Self.alarmInterruptEnable != 0, isCounting, !alarmInterruptAsserted else { return nil }
+        let firstUpdate = Self.nextEdge(period: Self.cyclesPerSecond, after: syncedCycles)
+        let seconds = clockSeconds(atCycle: syncedCycles)
+        let alarm = alarmBytes, format = format
+        // Any alarm that can match does so within a day.
+        for update in 0..<Self.secondsPerDay where Self.matches(alarm, seconds + update + 1, format: format) {
+            return time(ofCycle: firstUpdate + UInt64(update) * Self.cyclesPerSecond)
+        }
+        return nil
+    }
+
     /// A platform reset or power cycle drives the chip's RESET pin, which clears PIE, AIE,
     /// UIE and SQWE and register C's flags, lowering IRQ 8; the datasheet leaves the time,
     /// calendar, RAM and registers A and D alone. INIT does not reach the clock, and in
-    /// the off state it runs on its battery.
+    /// the off state and in S3 (`.sleep`) it runs on its battery with its RESET pin
+    /// untouched, so an armed alarm stays armed to wake the board.
     public func reset(_ kind: ResetKind) {
         guard kind == .hard || kind == .full else { return }
         sync(to: platform.now)
@@ -385,23 +412,31 @@ public final class MC146818: TimedDevice {
     }
 
     /// Whether any of the last `updates` update cycles, the latest giving `seconds`, left a
-    /// time matching the alarm. The chip compares the register bytes, so the alarm is in
-    /// the clock's current format. Any alarm that can match does so within a day.
+    /// time matching the alarm. Any alarm that can match does so within a day.
     private func alarmMatched(inLast updates: UInt64, endingAt seconds: Int) -> Bool {
-        let alarm = [Index.alarmSeconds, Index.alarmMinutes, Index.alarmHours].map { ram[$0] }
-        let format = format
-        for back in 0..<Int(min(updates, UInt64(Self.secondsPerDay))) {
-            let secondOfDay = (seconds - back) % Self.secondsPerDay
-            let current = [format.encode(secondOfDay % 60), format.encode(secondOfDay / 60 % 60),
-                           format.encodeHour(secondOfDay / 3600)]
-            if zip(alarm, current).allSatisfy({ $0 & Self.alarmDontCare == Self.alarmDontCare || $0 == $1 }) {
-                return true
-            }
-        }
-        return false
+        let alarm = alarmBytes, format = format
+        return (0..<Int(min(updates, UInt64(Self.secondsPerDay)))).contains { Self.matches(alarm, seconds - $0, format: format) }
+    }
+
+    /// The alarm seconds, minutes and hours bytes.
+    private var alarmBytes: [UInt8] { [Index.alarmSeconds, Index.alarmMinutes, Index.alarmHours].map { ram[$0] } }
+
+    /// Whether the clock reading `seconds` matches `alarm`. The chip compares the register
+    /// bytes, so the alarm is in the clock's current format; a byte with both high bits set
+    /// matches every value.
+    private static func matches(_ alarm: [UInt8], _ seconds: Int, format: TimeFormat) -> Bool {
+        let secondOfDay = (seconds % secondsPerDay + secondsPerDay) % secondsPerDay
+        let current = [format.encode(secondOfDay % 60), format.encode(secondOfDay / 60 % 60),
+                       format.encodeHour(secondOfDay / 3600)]
+        return zip(alarm, current).allSatisfy { $0 & alarmDontCare == alarmDontCare || $0 == $1 }
     }
 
     private func updateInterruptLine() {
+        let alarm = flags & registerB & Self.alarmFlag != 0
+        if alarm != alarmInterruptAsserted {
+            alarmInterruptAsserted = alarm
+            if alarm { onAlarm?() }
+        }
         let high = interruptRequested
         guard high != interruptLineHigh else { return }
         interruptLineHigh = high

@@ -164,7 +164,8 @@ public final class Uart16550: TimedDevice {
     /// A platform reset drives the chip's MR pin: IER, FCR, LCR and MCR clear, both FIFOs
     /// empty, IIR reads 0x01 and LSR 0x60 (PC16550D master-reset table). The divisor latch
     /// and scratch register are not on that list and survive; power-on (`.full`, and
-    /// `.powerOff`, after which the chip has lost power) also sets them to 9600 baud and 0.
+    /// `.powerOff` and `.sleep`, after which the chip has lost power) also sets them to 9600
+    /// baud and 0.
     /// INIT does not reach the UART.
     public func reset(_ kind: ResetKind) {
         switch kind {
@@ -172,7 +173,7 @@ public final class Uart16550: TimedDevice {
             return
         case .hard:
             break
-        case .full, .powerOff:
+        case .full, .powerOff, .sleep:
             divisor = Self.powerOnDivisor
             scratch = 0
         }

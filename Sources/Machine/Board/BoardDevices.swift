@@ -7,6 +7,8 @@ final class BoardDevices {
     private(set) var timer: I8254!
     private(set) var serialPort: Uart16550!
     private(set) var keyboardController: I8042!
+    /// The RTC and CMOS (its alarm wakes the board from S3).
+    private(set) var realTimeClock: MC146818!
     private(set) var coprocessorError: CoprocessorErrorPort!
     /// One local APIC per CPU, in CPU order; all sit at the same address, where
     /// `LocalAPICWindow` shows each CPU its own.
@@ -96,6 +98,8 @@ final class BoardDevices {
         // low) inverted for the 8259 and straight to the I/O APIC pin; an SCI that stops
         // driving a line leaves it low, as an undriven ISA line.
         let pm = ACPIPowerManagement(platform: machine)
+        pm.onWake = { controller.wake(from: $0) }
+        rtc.onAlarm = { [unowned pm] in pm.signalRTCAlarm() }
         pm.onDecodeChanged = { [unowned machine, unowned pm] in machine.bus.reattachPorts(of: pm) }
         let lpc = LPCBridge(platform: machine, powerManagement: pm,
                             resetRegisterOffset: configuration.acpiReset == .pci ? ACPIBoard.pciResetOffset : nil,
@@ -126,6 +130,7 @@ final class BoardDevices {
         timer = pit
         serialPort = uart
         keyboardController = kbc
+        realTimeClock = rtc
         coprocessorError = fpuError
         all = [pic, pit, portB, uart, rtc, kbc, portA, resetControl, pciHost, post, firmwareConfig, firmwareLog, fpuError,
                ioapic, LocalAPICWindow(machine: machine)] + acpiDevices

@@ -39,6 +39,8 @@ public final class Machine {
     /// CPUs sent an ExtINT message (through the I/O APIC) not yet acknowledged.
     var externalInterruptMessagePending: [Bool]
     private var started = false
+    /// Whether the board is in S3 (from the `sleep` event to the wake): no processor runs.
+    public private(set) var isAsleep = false
     /// When every CPU last went idle (see `idleUntilNextEvent`).
     private var idleSinceTicks: UInt64 = .max
     private var idleSinceTime: UInt64 = 0
@@ -121,10 +123,14 @@ public final class Machine {
                 }
             }
             let everyInstruction = control?.wantsEveryInstruction == true
+            if isAsleep {
+                controller.passTimeAsleep()
+                continue
+            }
             var ran = false
             for index in cpus.indices {
                 controller.performPending(beforeTurnOf: index)
-                if outcome != nil { break }
+                if outcome != nil || isAsleep { break }
                 // A processor that is waiting (halted, in shutdown, or for a start-up IPI) with
                 // nothing pending to wake it costs nothing.
                 if !cpus[index].canMakeProgress { continue }
@@ -263,7 +269,7 @@ public final class Machine {
     }
 
     /// Moves idle virtual time forward to `time` and lets the devices catch up.
-    private func jumpClock(to time: UInt64) {
+    func jumpClock(to time: UInt64) {
         clockBase = max(clockBase, time)
         advanceDevices()
     }
@@ -327,6 +333,21 @@ public final class Machine {
     func platformReset(_ kind: ResetKind, clearRAM: Bool) {
         if clearRAM { memory.clearRAM() }
         for device in devices.everyDevice { device.reset(kind) }
+        restartCPUs()
+    }
+
+    /// S3: every device takes its sleep state (``ResetKind/sleep``) and no CPU runs until the
+    /// wake (`restartCPUs()`); RAM is untouched.
+    func enterSleep() {
+        for device in devices.everyDevice { device.reset(.sleep) }
+        isAsleep = true
+    }
+
+    /// Every CPU at its power-on state, after a platform reset or the wake from S3 (which
+    /// asserts PLTRST# too; the devices took their sleep state on entry): the bootstrap
+    /// processor at the reset vector, the others waiting for a start-up IPI.
+    func restartCPUs() {
+        isAsleep = false
         for cpu in cpus { cpu.powerOnReset() }
         remapLocalAPICs()
         cpusStarted()
@@ -370,6 +391,13 @@ public final class Machine {
     /// Requests a reset as the user (the reset button).
     public func pressResetButton() {
         controller.request(ResetRequest(source: .user, requestedKind: .hard))
+    }
+
+    /// Wakes the board from S3 as the user (QMP `system_wakeup`); false when it is not asleep.
+    public func wakeFromSleep() -> Bool {
+        guard isAsleep else { return false }
+        devices.powerManagement.wakeByUser()
+        return true
     }
 
     /// Presses the power button: PWRBTN_STS in the ACPI PM block (an SCI once the OS enabled it).

@@ -5,10 +5,12 @@ extension MachineConfiguration {
     /// The port the DSDT's pvpanic device (`QEMU0001`) names: the device's, when the board has it.
     public var panicDevicePort: UInt16? { panicDevice ? PVPanic.defaultPort : nil }
 
-    /// Adds the devices a built-in guest needs (the watchdog for `watchdog-bite`).
+    /// Adds the devices a built-in guest needs (the watchdog for `watchdog-bite`), and gives
+    /// an `acpi-reset-*` guest the reset register it is named after (`--acpi-reset`).
     public mutating func addDevices(neededBy guest: ResetGuest) {
         if guest.needsWatchdog { watchdog = true }
         if guest.needsPanicDevice { panicDevice = true }
+        if let space = guest.acpiResetSpace, let choice = ACPIResetChoice(rawValue: space) { acpiReset = choice }
     }
 }
 

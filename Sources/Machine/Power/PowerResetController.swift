@@ -59,29 +59,6 @@ final class PowerResetController {
         }
     }
 
-    /// The guest set SLP_EN in PM1_CNT with the SLP_TYP of a sleep state (`sleep-request`).
-    ///
-    /// S5 powers the machine off at the instruction boundary (a `power-off` event; the run
-    /// ends as ``RunOutcome/poweredOff``, status 0). Power-off is not a reset: `--on-reset`
-    /// does not apply to it. S3 (suspend to RAM) is not implemented yet: the machine records
-    /// `sleep-unsupported` and stops with its state intact (``RunOutcome/paused(reason:)``)
-    /// rather than pretend to sleep and wake.
-    func requestSleep(_ request: SleepRequest) {
-        let cpu = request.cpu ?? machine.runningCPU
-        machine.emit(TraceEvent("sleep-request", cpu: cpu, [
-            ("state", .text(request.state.rawValue)), ("slp-typ", .number(UInt64(request.sleepType))),
-            ("port", .number(UInt64(request.port))), ("value", .number(UInt64(request.value))),
-        ]))
-        switch request.state {
-        case .s5:
-            schedule(.powerOff, ResetRequest(source: .acpiSleep, requestedKind: .powerOff, port: request.port,
-                                             value: request.value, cpu: cpu))
-        case .s3:
-            machine.emit(TraceEvent("sleep-unsupported", cpu: cpu, [("state", .text(request.state.rawValue))]))
-            machine.finish(.paused(reason: "the guest entered ACPI S3 (suspend to RAM), which this machine does not implement yet"))
-        }
-    }
-
     /// A CPU entered shutdown (a triple fault, or a fault while delivering #DF).
     func cpuShutdown(_ cpu: Int, chain: [UInt8]) {
         machine.emit(TraceEvent("shutdown", cpu: cpu, [("vector", .numbers(chain.map(UInt64.init)))]))
@@ -122,12 +99,15 @@ final class PowerResetController {
     /// board answers. So when several processors shut down at once (Windows's multiprocessor
     /// reboot: every AP takes an NMI and triple-faults), each gets there and its shutdown is
     /// traced, and the board answers once. With one processor it is at once.
-    func performPending(beforeTurnOf index: Int) {
+    /// While the board sleeps no processor runs: `index` is `nil` and it is performed at once.
+    func performPending(beforeTurnOf index: Int?) {
         guard let (kind, request, turn) = pending else { return }
-        if let turn, turn != index { return }
+        if let turn, let index, turn != index { return }
         pending = nil
         if kind == .powerOff {
             machine.emit(TraceEvent("power-off", cpu: request.cpu, [("cause", .text(request.source.rawValue))]))
+        } else if kind == .sleep {
+            machine.emit(TraceEvent("sleep", cpu: request.cpu, [("state", .text(SleepRequest.State.s3.rawValue))]))
         } else {
             machine.emit(TraceEvent("reset", cpu: request.cpu, [("kind", .text(kind.rawValue)),
                                                                  ("cause", .text(request.source.rawValue))]))
@@ -141,6 +121,8 @@ final class PowerResetController {
             machine.platformReset(.full, clearRAM: powerCycleMemory == .clear)
         case .powerOff:
             machine.finish(.poweredOff)
+        case .sleep:
+            machine.enterSleep()
         }
     }
 }

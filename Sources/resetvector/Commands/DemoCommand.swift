@@ -74,10 +74,7 @@ struct DemoCommand: ParsableCommand {
             for record in DemoCommand.resetStory(records) {
                 out.writeLine("   " + EventTrace.humanLine(record))
             }
-            let answer = records.first { $0.event.name == "reset" }.flatMap { record -> String? in
-                if case .text(let kind)? = record.event["kind"] { return kind }
-                return nil
-            } ?? "no reset (firmware re-entered)"
+            let answer = DemoCommand.boardAnswer(records)
             rows.append(Row(guest: guest, answer: answer, boots: DemoCommand.firmwareEntries(records).count,
                             instructions: machine.instructionCount,
                             virtualTime: machine.now, outcome: outcome.summary))
@@ -101,7 +98,8 @@ struct DemoCommand: ParsableCommand {
     /// IPI that comes with it (or, for a path with no reset, the firmware's second entry at its
     /// reset vector).
     static func resetStory(_ records: [TraceRecord]) -> [TraceRecord] {
-        let triggers: Set<String> = ["mode", "task-switch", "reset-request", "shutdown", "key", "quirk", "watchdog", "panic"]
+        let triggers: Set<String> = ["mode", "task-switch", "reset-request", "shutdown", "key", "quirk", "watchdog", "panic",
+                                     "sleep-request"]
         let entries = firmwareEntries(records)
         guard entries.count >= 2 || records.contains(where: { triggers.contains($0.event.name) }) else { return [] }
         let secondEntry = entries.count >= 2 ? entries[1] : records.endIndex - 1
@@ -115,6 +113,19 @@ struct DemoCommand: ParsableCommand {
         var end = min(records[first...].firstIndex { $0.event.name == "cpu-start" } ?? secondEntry, secondEntry)
         while end + 1 < secondEntry, records[end + 1].event.name == "wait-for-sipi" { end += 1 }
         return Array(records[first...end])
+    }
+
+    /// What the board did: the first reset's kind, a power-off, or a sleep and its wake.
+    static func boardAnswer(_ records: [TraceRecord]) -> String {
+        for record in records {
+            switch (record.event.name, record.event["kind"], record.event["source"]) {
+            case ("reset", .text(let kind)?, _): return kind
+            case ("power-off", _, _): return "power-off"
+            case ("wake", _, .text(let source)?): return "S3, woken by \(source)"
+            default: continue
+            }
+        }
+        return "no reset (firmware re-entered)"
     }
 
     private func printTable(_ rows: [Row], to out: OutputFile) {

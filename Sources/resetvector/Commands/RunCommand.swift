@@ -89,9 +89,10 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .customLong("acpi-reset"),
             help: """
-                The FADT's reset register: io (port 0xCF9 <- 06h), mmio (memory 0xFEDF0000 <- 06h),                 pci (LPC bridge 00:1F.0 offset 50h <- 06h) or none (no RESET_REG_SUP).
+                The FADT's reset register: io (port 0xCF9 <- 06h), mmio (memory 0xFEDF0000 <- 06h),                 pci (LPC bridge 00:1F.0 offset 50h <- 06h) or none (no RESET_REG_SUP). Default: io, or the space an \
+                acpi-reset-* guest is named after.
                 """)
-    var acpiReset: ACPIResetChoice = .io
+    var acpiReset: ACPIResetChoice?
 
     @Option(name: .customLong("debugcon"), help: "PORT=FILE: bytes the guest writes to PORT go to FILE ('-' for stdout). Repeatable.",
             transform: DebugConsoleOption.init(parsing:))
@@ -184,7 +185,6 @@ struct RunCommand: ParsableCommand {
         configuration.onReset = onReset
         configuration.onShutdown = onShutdown
         configuration.powerCycleMemory = powerCycleMemory
-        configuration.acpiReset = acpiReset
         configuration.exitPort = exitPort
         for device in devices {
             switch device {
@@ -205,6 +205,7 @@ struct RunCommand: ParsableCommand {
             configuration.bootPayload = try guest.program()
             configuration.addDevices(neededBy: guest)
         }
+        if let acpiReset { configuration.acpiReset = acpiReset }
         if let multiboot {
             // Nothing larger than guest RAM can be loaded into it.
             configuration.multiboot = MultibootBoot(

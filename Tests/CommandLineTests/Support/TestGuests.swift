@@ -18,6 +18,19 @@ enum TestGuest {
         return try a.finish()
     }
 
+    /// Enters ACPI S3 through PM1a_CNT (the firmware's PMBASE 600h: SLP_TYP 101b, SLP_EN)
+    /// with no wake source armed, then halts; woken, the firmware boots it again (no waking
+    /// vector), so it suspends again.
+    static func suspendToRAM() throws -> [UInt8] {
+        var a = Assembler(bits: .b16, origin: origin)
+        a.mov(.dx, 0x604)
+        a.mov(.ax, 0x3400)
+        a.out(.dx, .ax)
+        a.cli()
+        a.hlt()
+        return try a.finish()
+    }
+
     /// Writes `value` to the exit port 0xF4.
     static func exitPortWrite(_ value: UInt8) throws -> [UInt8] {
         var a = Assembler(bits: .b16, origin: origin)

@@ -24,6 +24,8 @@ extension ResetGuest {
         case .resetVectorJump, .ctrlAltDel, .longModeBIOSReboot: nil
         // Abnormal ends with policies of their own (WatchdogTests, PanicTests), not guest resets.
         case .watchdogBite, .panic: nil
+        // Paths the FADT and DSDT choose (ACPIDemoGuestTests).
+        case .acpiResetIO, .acpiResetMemory, .acpiResetPCI, .acpiPowerOff, .s3Resume: nil
         }
     }
 
