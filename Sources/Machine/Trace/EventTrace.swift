@@ -7,6 +7,12 @@ public struct TraceRecord: Sendable, Equatable {
     /// Instructions retired by all CPUs.
     public let instructionCount: UInt64
     public let event: TraceEvent
+
+    public init(time: UInt64, instructionCount: UInt64, event: TraceEvent) {
+        self.time = time
+        self.instructionCount = instructionCount
+        self.event = event
+    }
 }
 
 /// The machine's event trace: every reset-relevant event, in order, rendered as human
