@@ -25,13 +25,14 @@ struct TraceRenderCommand: ParsableCommand {
     /// A trace of a Linux boot is a few megabytes; this bounds what is held in memory.
     static let maximumTraceSize = 1 << 30
 
-    @Argument(help: "A trace written by `resetvector run --trace-json FILE` (JSON Lines).")
+    @Argument(help: ArgumentHelp("A trace written by `resetvector run --trace-json FILE` (JSON Lines).", valueName: "FILE"))
     var file: String
 
-    @Option(help: "Write the timeline as an SVG picture to OUT ('-' for standard output).")
+    @Option(help: ArgumentHelp("Write the timeline as an SVG picture to OUT ('-' for standard output).", valueName: "OUT"))
     var svg: String?
 
-    @Option(help: "Write the Chrome trace-event format (JSON, opens in Perfetto) to OUT ('-' for standard output).")
+    @Option(help: ArgumentHelp("Write the Chrome trace-event format (JSON, opens in Perfetto) to OUT ('-' for standard output).",
+                                valueName: "OUT"))
     var chrome: String?
 
     func validate() throws {

@@ -104,7 +104,10 @@ private struct TimelineBuilder {
             mark(.board, .boardAnswer, "board: \(text(event["kind"]).uppercased()) reset (\(text(event["cause"])))", record)
         case "power-off":
             answerRequests(at: time)
-            for other in lanes.keys { closeBand(on: other, at: time) }
+            for other in lanes.keys {
+                closeHalt(on: other, at: time)
+                closeBand(on: other, at: time)
+            }
             mark(.board, .powerOff, "power off" + describe(event, ["cause"]), record)
         default:
             mark(lane, .other, event.name + describe(event, event.fields.map(\.0).prefix(3)), record)
