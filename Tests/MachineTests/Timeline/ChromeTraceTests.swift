@@ -38,4 +38,22 @@ import Testing
         let ids = events.filter { $0["ph"] as? String == "s" }.compactMap { $0["id"] as? Int }
         #expect(Set(ids).count == ids.count && ids.count == events.filter { $0["ph"] as? String == "f" }.count)
     }
+
+    /// Complete events on one thread nest (Perfetto drops slices that overlap partly).
+    @Test func slicesOnAThreadNest() throws {
+        var byThread: [Int: [(start: Double, end: Double)]] = [:]
+        for event in try Self.events() where event["ph"] as? String == "X" {
+            let start = try #require(event["ts"] as? Double), duration = try #require(event["dur"] as? Double)
+            byThread[event["tid"] as? Int ?? -1, default: []].append((start, start + duration))
+        }
+        for (thread, slices) in byThread {
+            var open: [Double] = []
+            for slice in slices.sorted(by: { ($0.start, -$0.end) < ($1.start, -$1.end) }) {
+                // Microseconds with three decimals: compare to well under a nanosecond.
+                while let end = open.last, end <= slice.start + 1e-6 { open.removeLast() }
+                #expect(open.last.map { slice.end <= $0 + 1e-6 } ?? true, "thread \(thread): \(slice) overlaps its parent")
+                open.append(slice.end)
+            }
+        }
+    }
 }

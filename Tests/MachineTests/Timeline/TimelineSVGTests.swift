@@ -102,8 +102,10 @@ import Testing
         #expect(ticks.first?.text == "0 ns")
         for tick in ticks {
             let time = try #require(UInt64(tick.attributes["data-time"] ?? ""))
-            #expect(tick.text == TimelineScale.text(for: time))
+            #expect([3, 6, 9].map { TimelineScale.text(for: time, decimals: $0) }.contains(tick.text), "\(tick.text) at \(time)")
         }
+        let texts = ticks.map(\.text)
+        #expect(zip(texts, texts.dropFirst()).allSatisfy { $0 != $1 }, "neighbouring ticks differ: \(texts)")
     }
 }
 
@@ -137,5 +139,8 @@ import Testing
         #expect(TimelineScale.text(for: 10_000) == "10 µs")
         #expect(TimelineScale.text(for: 12_222_000) == "12.222 ms")
         #expect(TimelineScale.text(for: 1_502_000_000) == "1.502 s")
+        #expect(TimelineScale.text(for: 1_569_518_123, decimals: 6) == "1.569518 s")
+        #expect(TimelineScale.text(for: 1_569_518_123, decimals: 9) == "1.569518123 s")
+        #expect(TimelineScale.text(for: 836_125, decimals: 9) == "836.125 µs")
     }
 }

@@ -80,10 +80,14 @@ public struct TimelineSVG: Sendable {
         svg.open("g", ["class": "axis"])
         svg.element("line", ["x1": number(Self.left), "y1": number(y), "x2": number(x(timeline.end)), "y2": number(y), "stroke": "#333"])
         var lastLabelEnd = -Double.infinity
+        var lastLabel = ""
         for time in scale.times {
             let position = x(time)
-            let text = TimelineScale.text(for: time)
             guard position >= lastLabelEnd + 8 else { continue }
+            // As many digits as it takes to tell this tick from the one before.
+            let text = stride(from: 3, through: 9, by: 3).lazy.map { TimelineScale.text(for: time, decimals: $0) }
+                .first { $0 != lastLabel } ?? TimelineScale.text(for: time, decimals: 9)
+            lastLabel = text
             svg.element("line", ["x1": number(position), "y1": number(y - 4), "x2": number(position), "y2": number(y + 4), "stroke": "#333"])
             svg.text(text, ["class": "tick", "x": number(position), "y": number(y - 7), "data-time": String(time)])
             lastLabelEnd = position + Double(text.count) * Self.characterWidth

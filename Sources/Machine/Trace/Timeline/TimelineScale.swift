@@ -66,22 +66,25 @@ public struct TimelineScale: Sendable, Equatable {
 }
 
 extension TimelineScale {
-    /// `836.125 µs`, `1.502 s`, `42 ns`: a virtual time as the picture's axis shows it.
-    public static func text(for nanoseconds: UInt64) -> String {
-        func decimal(_ value: UInt64, _ unit: UInt64, _ name: String) -> String {
-            let whole = value / unit
-            let fraction = (value % unit) * 1000 / unit
-            guard fraction != 0 else { return "\(whole) \(name)" }
-            var digits = String(fraction)
-            digits = String(repeating: "0", count: 3 - digits.count) + digits
+    /// `836.125 µs`, `1.502 s`, `42 ns`: a virtual time as the picture shows it, in its largest
+    /// unit with up to `decimals` digits after the point (trailing zeros dropped; at most the
+    /// nanoseconds).
+    public static func text(for nanoseconds: UInt64, decimals: Int = 3) -> String {
+        let (unit, name): (UInt64, String) = switch nanoseconds {
+        case ..<1_000: (1, "ns")
+        case ..<1_000_000: (1_000, "µs")
+        case ..<1_000_000_000: (1_000_000, "ms")
+        default: (1_000_000_000, "s")
+        }
+        let places = min(decimals, String(unit).count - 1)
+        var digits = ""
+        if places > 0 {
+            var scale: UInt64 = 1
+            for _ in 0..<places { scale *= 10 }
+            let fraction = String((nanoseconds % unit) / (unit / scale))
+            digits = String(repeating: "0", count: places - fraction.count) + fraction
             while digits.hasSuffix("0") { digits.removeLast() }
-            return "\(whole).\(digits) \(name)"
         }
-        switch nanoseconds {
-        case ..<1_000: return "\(nanoseconds) ns"
-        case ..<1_000_000: return decimal(nanoseconds, 1_000, "µs")
-        case ..<1_000_000_000: return decimal(nanoseconds, 1_000_000, "ms")
-        default: return decimal(nanoseconds, 1_000_000_000, "s")
-        }
+        return "\(nanoseconds / unit)" + (digits.isEmpty ? "" : "." + digits) + " " + name
     }
 }
