@@ -135,3 +135,31 @@ import Testing
         #expect(spans.contains { $0.kind == .timer(armed: 1, fired: 2) && $0.start == 10 && $0.end == 2000 })
     }
 }
+
+/// A file with several machines, as `resetvector demo --trace-json` writes (one per guest,
+/// each from time 0): drawn one after another.
+@Suite struct SeveralMachinesTimelineTests {
+    @Test func eachMachineFollowsTheLastOne() throws {
+        var records: [TraceRecord] = []
+        for guest in [ResetGuest.port92, .multiprocessorStartup] {
+            let run = try TestBoard.run(guest) {
+                $0.processorCount = 2
+                $0.label = guest.rawValue
+            }
+            records += run.records
+        }
+        let firstEnd = try #require(records.firstIndex { $0.event.name == "power-on" && $0.time == 0 && $0.event["label"] == "mp-startup" })
+        let timeline = Timeline(records: records)
+        let powerOns = timeline.markers.filter { $0.kind == .powerOn }
+        #expect(powerOns.map(\.label) == ["power on (label=port92, board=pc)", "power on (label=mp-startup, board=pc)"])
+        #expect(powerOns.last?.time == records[firstEnd - 1].time, "the second machine starts where the first one ended")
+        #expect(timeline.end == records[firstEnd - 1].time + records.last!.time)
+        for span in timeline.spans { #expect(span.start <= span.end, "\(span)") }
+        // The first machine's lanes end at the second one's power-on; its CPUs start afresh.
+        let secondStart = try #require(powerOns.last?.time)
+        #expect(timeline.spans.filter { $0.lane == .cpu(1) && $0.isBand && $0.start < secondStart }.allSatisfy { $0.end <= secondStart })
+        #expect(timeline.markers.filter { $0.kind == .start && $0.time == secondStart }.map(\.label) == ["start at F000:FFF0"])
+        // Both writers take it.
+        #expect(!TimelineSVG(timeline).render().isEmpty && !ChromeTrace(timeline).render().isEmpty)
+    }
+}

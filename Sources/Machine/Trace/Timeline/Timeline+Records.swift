@@ -5,10 +5,21 @@ extension Timeline {
     /// adds a marker or arrows. Noise is folded: the firmware's milestones and POST codes
     /// become one span per stretch, local APIC timer events one counting span per mode band.
     /// Events this model does not know are kept as generic markers.
+    ///
+    /// A trace of several machines one after another (`resetvector demo` writes one per
+    /// guest, each starting again at time 0) is drawn as one machine after the other: where
+    /// time goes back, the records that follow are moved to start where the previous ones
+    /// ended, so times count from the first record.
     public init(records: [TraceRecord]) {
         var builder = TimelineBuilder(start: records.first?.time ?? 0)
-        for record in records { builder.add(record) }
-        self = builder.finish(at: records.last?.time ?? 0)
+        var offset: UInt64 = 0
+        var previous = records.first?.time ?? 0
+        for record in records {
+            if record.time < previous { offset = offset &+ previous &- record.time }
+            previous = record.time
+            builder.add(TraceRecord(time: record.time &+ offset, instructionCount: record.instructionCount, event: record.event))
+        }
+        self = builder.finish(at: (records.last?.time ?? 0) &+ offset)
     }
 }
 
@@ -59,8 +70,11 @@ private struct TimelineBuilder {
         closeHalt(on: lane, at: time)
         switch event.name {
         case "power-on":
+            // A new machine: whatever the last one was doing ends here.
+            endEveryLane(at: time)
+            lanes = [:]
             setBand(.powered, on: .board, at: time)
-            mark(.board, .powerOn, "power on" + describe(event, ["board"]), record)
+            mark(.board, .powerOn, "power on" + describe(event, ["label", "board"]), record)
         case "cpu-start":
             let restart = lanes[lane]?.started == true
             setBand(.mode(.real), on: lane, at: time)
@@ -104,10 +118,7 @@ private struct TimelineBuilder {
             mark(.board, .boardAnswer, "board: \(text(event["kind"]).uppercased()) reset (\(text(event["cause"])))", record)
         case "power-off":
             answerRequests(at: time)
-            for other in lanes.keys {
-                closeHalt(on: other, at: time)
-                closeBand(on: other, at: time)
-            }
+            endEveryLane(at: time)
             mark(.board, .powerOff, "power off" + describe(event, ["cause"]), record)
         default:
             mark(lane, .other, event.name + describe(event, event.fields.map(\.0).prefix(3)), record)
@@ -116,10 +127,7 @@ private struct TimelineBuilder {
 
     mutating func finish(at end: UInt64) -> Timeline {
         timeline.end = max(end, timeline.start)
-        for lane in lanes.keys {
-            closeHalt(on: lane, at: end)
-            closeBand(on: lane, at: end)
-        }
+        endEveryLane(at: timeline.end)
         timeline.spans.sort { ($0.start, $0.lane, $0.isBand ? 0 : 1) < ($1.start, $1.lane, $1.isBand ? 0 : 1) }
         return timeline
     }
@@ -144,6 +152,14 @@ private struct TimelineBuilder {
                 lanes[lane]?[keyPath: keyPath] = nil
             }
         }
+    }
+
+    private mutating func endEveryLane(at time: UInt64) {
+        for lane in lanes.keys {
+            closeHalt(on: lane, at: time)
+            closeBand(on: lane, at: time)
+        }
+        pendingRequests.removeAll()
     }
 
     private mutating func closeHalt(on lane: TimelineLane, at time: UInt64) {
