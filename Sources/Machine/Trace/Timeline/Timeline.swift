@@ -20,7 +20,7 @@ public struct Timeline: Sendable, Equatable {
         var all = Set([start, end])
         for span in spans { all.insert(span.start); all.insert(span.end) }
         for marker in markers { all.insert(marker.time) }
-        for arrow in arrows { all.insert(arrow.time) }
+        for arrow in arrows { all.insert(arrow.time); all.insert(arrow.arrival) }
         return all.sorted()
     }
 }
