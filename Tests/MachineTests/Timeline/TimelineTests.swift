@@ -80,6 +80,13 @@ import Testing
         }
     }
 
+    @Test func onQEMUsBoardTheAnswerIsAHardReset() throws {
+        let run = try TestBoard.run(.multiprocessorWindowsReboot, board: .qemu) { $0.processorCount = 2 }
+        let timeline = Timeline(records: run.records)
+        #expect(timeline.markers.filter { $0.kind == .boardAnswer }.map(\.label) == ["board: hard reset (triple-fault)"])
+        #expect(timeline.arrows.filter { $0.kind == .answer }.map(\.from) == [.cpu(1)])
+    }
+
     @Test func modeBandsFollowTheControlRegisters() throws {
         let spans = Self.timeline.spans.filter { $0.isBand && $0.lane == .cpu(1) }
         // Each AP: waiting, then real mode after its SIPI, protected mode after MOV CR0.

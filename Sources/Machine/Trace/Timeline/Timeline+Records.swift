@@ -115,7 +115,9 @@ private struct TimelineBuilder {
             mark(lane, .resetRequest, label, record)
         case "reset":
             answerRequests(at: time)
-            mark(.board, .boardAnswer, "board: \(text(event["kind"]).uppercased()) reset (\(text(event["cause"])))", record)
+            // `board: INIT reset (triple-fault)`, `board: hard reset (cf9)`.
+            let kind = event["kind"] == "init" ? "INIT" : text(event["kind"])
+            mark(.board, .boardAnswer, "board: \(kind) reset (\(text(event["cause"])))", record)
         case "power-off":
             answerRequests(at: time)
             endEveryLane(at: time)
