@@ -51,6 +51,7 @@ import Testing
         BadCommand(["run", "--serial", "file:"], "'--serial <serial>': expected stdio, file:PATH or none"),
         BadCommand(["run", "--max-instructions", "-5"], "'--max-instructions <max-instructions>'"),
         BadCommand(["run", "--max-instructions", "lots"], "'--max-instructions <max-instructions>'"),
+        BadCommand(["run", "--clock", "wall"], "The value 'wall' is invalid for '--clock <clock>'. Please provide one of 'virtual' and 'realtime'."),
         BadCommand(["run", "--payload", "x.bin", "--guest", "port92"], "give --payload or --guest, not both"),
         BadCommand(["run", "--module", "m.bin"], "--module and --cmdline need --multiboot"),
         BadCommand(["run", "--cmdline", "quiet"], "--module and --cmdline need --multiboot"),

@@ -44,6 +44,8 @@ public final class Machine {
     /// When every CPU last went idle (see `idleUntilNextEvent`).
     private var idleSinceTicks: UInt64 = .max
     private var idleSinceTime: UInt64 = 0
+    /// Paces virtual time to the host's clock (`ClockMode.realtime`), from the run's start.
+    private var pacer: RealTimePacer?
     /// Times the bootstrap processor began at the reset vector (power-on, resets, INIT).
     public private(set) var boots = 0
     /// Called when a CPU enters HLT (the demo types keys here); the CPU's index is passed.
@@ -108,6 +110,7 @@ public final class Machine {
                                                   ("memory", .number(UInt64(configuration.memorySize)))]
             if let label = configuration.label { fields.append(("label", .text(label))) }
             emit(TraceEvent("power-on", fields))
+            if configuration.clock == .realtime { pacer = RealTimePacer(virtualStart: now) }
             cpusStarted()
             // User actions scheduled at time 0 come before the first instruction.
             devices.userActions.advance(to: now)
@@ -171,6 +174,7 @@ public final class Machine {
         clockBase &+= cpu.ticks &- sliceStartTicks
         sliceStartTicks = cpu.ticks
         runningCPU = nil
+        pacer?.catchUp(to: clockBase)
         pollSerialInput()
         advanceDevices()
         handle(reason, cpu: index)
@@ -235,7 +239,7 @@ public final class Machine {
             }
             if waitForControl() { return }
             // Nothing can wake a CPU before the idle limit: that much idle time passes at once.
-            jumpClock(to: idleEnd)
+            guard jumpClock(to: idleEnd) else { return }
         } else if let boardEvent {
             jumpClock(to: boardEvent)
             return
@@ -268,10 +272,16 @@ public final class Machine {
         }.min()
     }
 
-    /// Moves idle virtual time forward to `time` and lets the devices catch up.
-    func jumpClock(to time: UInt64) {
-        clockBase = max(clockBase, time)
+    /// Moves idle virtual time forward to `time` and lets the devices catch up. With the
+    /// real-time clock it goes only as far as the host's clock has come after a short wait;
+    /// false when it stopped short of `time` (the run loop comes back: terminal input and
+    /// devices are looked at meanwhile).
+    @discardableResult
+    func jumpClock(to time: UInt64) -> Bool {
+        let reached = pacer?.wait(until: time) ?? time
+        clockBase = max(clockBase, reached)
         advanceDevices()
+        return reached >= time
     }
 
     /// Ends the run with `outcome` at the next instruction boundary (the first outcome wins):

@@ -53,6 +53,8 @@ public struct MachineConfiguration {
     public var maxInstructions: UInt64?
     /// When every CPU is halted with interrupts disabled: end quietly (`true`) or pause (`false`).
     public var exitOnHalt = false
+    /// Whether virtual time runs freely (deterministic, the default) or is paced to the host's clock.
+    public var clock: ClockMode = .virtual
     /// Keep every trace record in `Machine.trace.kept` (the demo and tests read them back).
     public var keepTrace = false
     /// A name for this run, recorded in the `power-on` event.

@@ -21,6 +21,7 @@ extension ResetPolicy: ExpressibleByArgument {}
 extension ShutdownPolicy: ExpressibleByArgument {}
 extension PowerCycleMemory: ExpressibleByArgument {}
 extension ACPIResetChoice: ExpressibleByArgument {}
+extension ClockMode: ExpressibleByArgument {}
 
 extension BoardOptions {
     /// Opens what `--trace` and `--trace-json` write to (once per command).

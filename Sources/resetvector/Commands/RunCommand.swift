@@ -119,6 +119,9 @@ struct RunCommand: ParsableCommand {
             help: "Stop a runaway guest after this many instructions, each exception or interrupt delivered counting as one (exit status 4).")
     var maxInstructions: UInt64?
 
+    @Option(help: "virtual (default: deterministic, idle time passes at once) or realtime (virtual time paced to the host's clock, for interactive use).")
+    var clock: ClockMode = .virtual
+
     @Flag(name: .customLong("exit-on-halt"), help: "When every CPU is halted with interrupts disabled, report \"all CPUs halted\" and exit 0.")
     var exitOnHalt = false
 
@@ -198,6 +201,7 @@ struct RunCommand: ParsableCommand {
         configuration.userActions = userActions
         configuration.maxInstructions = maxInstructions
         configuration.exitOnHalt = exitOnHalt
+        configuration.clock = clock
         if let payload {
             configuration.bootPayload = try readFile(payload, what: "payload", maximumSize: MachineConfiguration.maximumPayloadSize)
         }
