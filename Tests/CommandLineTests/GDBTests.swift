@@ -60,6 +60,15 @@ import Testing
         #expect(run.status == 0, "kill ends the run")
     }
 
+    @Test func aWriteWatchpointStopsAfterTheWrite() throws {
+        // The firmware stores the EBDA's segment (9F00h) in the BIOS data area at 40Eh.
+        guard let run = try Self.session(["--guest", "8042-pulse", "--paused"], [
+            "watch *(short*)0x40e", "continue", "x/hx 0x40e", "kill",
+        ]) else { return }
+        #expect(run.gdb.contains("Old value = 0\nNew value = -24832"), "\(run.gdb)")
+        #expect(run.gdb.contains("0x40e:\t0x9f00"), "\(run.gdb)")
+    }
+
     @Test func aTripleFaultIsCaughtBeforeTheBoardAnswers() throws {
         guard let run = try Self.session(["--guest", "pm-triple-fault", "--paused", "--gdb-catch", "shutdown"], [
             "continue", "info registers eip cr0", "info threads", "kill",
