@@ -1,3 +1,5 @@
+import Machine
+
 /// A JSON value as QMP exchanges it (RFC 8259). Objects keep their members' order, so what
 /// the server writes reads the way QEMU's does.
 public enum JSONValue: Sendable, Equatable {
@@ -79,20 +81,6 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     private static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        out += EventTrace.jsonString(s)
     }
 }

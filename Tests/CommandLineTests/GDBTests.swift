@@ -11,21 +11,10 @@ import Testing
             print("GDBTests: skipped: no /usr/bin/gdb (apt-get install gdb)")
             return nil
         }
-        let directory = try TemporaryDirectory()
-        let stderrPath = directory.path("stderr")
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        let emulator = Process()
-        emulator.executableURL = Invocation.executable
-        emulator.arguments = ["run", "--gdb", "tcp:127.0.0.1:0", "--serial", "none"] + arguments
-        emulator.standardInput = FileHandle.nullDevice
-        emulator.standardOutput = FileHandle.nullDevice
-        emulator.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        try emulator.run()
-        defer { if emulator.isRunning { Invocation.kill(emulator) } }
+        let emulator = try BackgroundRun(["run", "--gdb", "tcp:127.0.0.1:0", "--serial", "none"] + arguments)
         var port: String?
         for _ in 0..<500 where port == nil {
-            let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
-            port = text.split(separator: "\n").first { $0.contains("gdb stub at tcp:") }.map { String($0.split(separator: ":").last!) }
+            port = emulator.standardError.split(separator: "\n").first { $0.contains("gdb stub at tcp:") }.map { String($0.split(separator: ":").last!) }
             if port == nil { usleep(10_000) }
         }
         let gdbPort = try #require(port, "the emulator did not say where its stub listens")
@@ -39,8 +28,7 @@ import Testing
         try gdb.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         try Invocation.wait(for: gdb, timeout: 60)
-        try Invocation.wait(for: emulator, timeout: 30)
-        return (text, emulator.terminationStatus)
+        return (text, try emulator.exitStatus())
     }
 
     @Test func breakpointStepAndRegistersInRealMode() throws {
@@ -102,13 +90,7 @@ import Testing
     @Test func garbageNeverKillsTheStub() throws {
         let directory = try TemporaryDirectory()
         let socket = directory.path("gdb.sock")
-        let emulator = Process()
-        emulator.executableURL = Invocation.executable
-        emulator.arguments = ["run", "--gdb", "unix:\(socket)", "--serial", "none", "--guest", "ctrl-alt-del"]
-        emulator.standardOutput = FileHandle.nullDevice
-        emulator.standardError = FileHandle.nullDevice
-        try emulator.run()
-        defer { if emulator.isRunning { Invocation.kill(emulator) } }
+        let emulator = try BackgroundRun(["run", "--gdb", "unix:\(socket)", "--serial", "none", "--guest", "ctrl-alt-del"])
         func connect() throws -> QMPTestClient {
             for _ in 0..<400 {
                 if let client = QMPTestClient(path: socket) { return client }
@@ -116,7 +98,7 @@ import Testing
             }
             throw QMPTestFailure("no gdb socket")
         }
-        var generator = SplitMix64(seed: 0x6DB)
+        var generator = FuzzBytes(seed: 0x6DB)
         let deadline = Date(timeIntervalSinceNow: 2)
         while Date() < deadline {
             let client = try connect()
@@ -147,7 +129,6 @@ import Testing
         let first = try #require(served)
         #expect(exchange(try connect(), "$?#3f").contains("$E01#a6"))
         first.send("+$k#6b")
-        try Invocation.wait(for: emulator, timeout: 30)
-        #expect(emulator.terminationStatus == 0)
+        #expect(try emulator.exitStatus() == 0)
     }
 }

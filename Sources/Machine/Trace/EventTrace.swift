@@ -112,7 +112,8 @@ public final class EventTrace {
         return s + "}"
     }
 
-    static func jsonString(_ text: String) -> String {
+    /// `text` as a JSON string literal (RFC 8259 escapes).
+    public static func jsonString(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -2,23 +2,19 @@ import Foundation
 import Glibc
 import Testing
 
-/// `resetvector run ... --qmp unix:PATH` in the background, and a raw QMP client for it:
-/// what goes over the socket is checked byte for byte as a script would see it.
-final class QMPSession {
+/// `resetvector ARGUMENTS` in the background, its standard error kept in a file.
+final class BackgroundRun {
     let directory: TemporaryDirectory
-    let socketPath: String
     let process: Process
     private let stderrPath: String
 
-    /// Starts the emulator with `arguments` plus `--qmp unix:PATH --serial none`.
     init(_ arguments: [String]) throws {
         directory = try TemporaryDirectory()
-        socketPath = directory.path("qmp.sock")
         stderrPath = directory.path("stderr")
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process = Process()
         process.executableURL = Invocation.executable
-        process.arguments = ["run", "--qmp", "unix:\(socketPath)", "--serial", "none"] + arguments
+        process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
@@ -29,20 +25,39 @@ final class QMPSession {
 
     var standardError: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
+    /// Waits for the emulator to exit; its status.
+    func exitStatus(timeout: Double = 30) throws -> Int32 {
+        try Invocation.wait(for: process, timeout: timeout)
+        return process.terminationStatus
+    }
+}
+
+/// `resetvector run ... --qmp unix:PATH` in the background, and raw QMP clients for it:
+/// what goes over the socket is checked byte for byte as a script would see it.
+final class QMPSession {
+    let run: BackgroundRun
+    let socketPath: String
+
+    /// Starts the emulator with `arguments` plus `--qmp unix:PATH --serial none`.
+    init(_ arguments: [String]) throws {
+        let directory = try TemporaryDirectory()
+        socketPath = directory.path("qmp.sock")
+        run = try BackgroundRun(["run", "--qmp", "unix:\(socketPath)", "--serial", "none"] + arguments)
+        socketDirectory = directory
+    }
+
+    private let socketDirectory: TemporaryDirectory
+
     /// A new connection to the socket (retried while the emulator starts).
     func connect() throws -> QMPTestClient {
         for _ in 0..<400 {
             if let client = QMPTestClient(path: socketPath) { return client }
             usleep(10_000)
         }
-        throw QMPTestFailure("no QMP socket at \(socketPath): \(standardError)")
+        throw QMPTestFailure("no QMP socket at \(socketPath): \(run.standardError)")
     }
 
-    /// Waits for the emulator to exit; its status.
-    func exitStatus(timeout: Double = 30) throws -> Int32 {
-        try Invocation.wait(for: process, timeout: timeout)
-        return process.terminationStatus
-    }
+    func exitStatus(timeout: Double = 30) throws -> Int32 { try run.exitStatus(timeout: timeout) }
 }
 
 struct QMPTestFailure: Error, CustomStringConvertible {
