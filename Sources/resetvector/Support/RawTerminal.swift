@@ -73,7 +73,7 @@ enum RawTerminal {
             #endif
             // The default action comes back on entry: the re-raised signal, delivered when the
             // handler returns, ends the process as it would have without the handler.
-            action.sa_flags = Int32(SA_RESETHAND)
+            action.sa_flags = Int32(truncatingIfNeeded: SA_RESETHAND)
             sigemptyset(&action.sa_mask)
             _ = sigaction(signal, &action, nil)
         }
