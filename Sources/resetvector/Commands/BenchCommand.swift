@@ -162,7 +162,7 @@ extension BenchCommand {
         out.writeLine("boot to \(LinuxBootBenchmark.marker): \(kernelPath), 1 CPU, 256 MiB, \"\(commandLine)\"")
         let ours = try benchmark.run(commandLine: commandLine, boots: 1)
         out.writeLine("resetvector: \(ours.instructions) instructions in \(seconds(ours.seconds)) (CPU \(seconds(ours.cpuSeconds))): "
-                      + "\(Int(ours.mips.rounded())) MIPS")
+                      + "\(Int(ours.mips.rounded())) MIPS (\(Int((Double(ours.instructions) / ours.cpuSeconds / 1e6).rounded())) per CPU second)")
         guard let qemu else { return }
         let theirs = try QEMUBoot.bootToMarker(qemu: qemu, kernel: kernelPath, initrd: initrdPath, commandLine: commandLine)
         out.writeLine("\(QEMUBoot.executable) -accel tcg: \(seconds(theirs.seconds)) (CPU \(seconds(theirs.cpuSeconds)))")

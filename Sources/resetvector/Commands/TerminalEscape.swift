@@ -24,7 +24,7 @@ struct TerminalEscape {
     static let keys: [(key: Character, result: Result, help: String)] = [
         ("x", .command(.stop(reason: "the user (Ctrl-A X)")), "end the run (exit status 12; the run's report is printed)"),
         ("r", .command(.perform(.reset)), "press the reset button (a hard reset)"),
-        ("p", .command(.perform(.powerButton)), "press the power button (ACPI: the guest shuts down)"),
+        ("p", .command(.perform(.powerButton)), "press the power button (an ACPI power-button event)"),
         ("h", .help, "print this help"),
     ]
 
