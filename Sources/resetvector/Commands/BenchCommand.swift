@@ -98,14 +98,12 @@ struct BenchCommand: ParsableCommand {
             try out.check()
             return
         }
-        #if DEBUG
-        out.writeLine("note: this is a debug build; build with `swift build -c release` for meaningful figures")
-        #endif
         if linux {
             try runLinux(to: out)
             try out.check()
             return
         }
+        noteDebugBuild(out)
         if let smp {
             let comparison = try Benchmark.compareMultiprocessor(processors: smp)
             for (result, ratio) in [(comparison.single, 1.0), (comparison.allBusy, comparison.allBusyRatio),
@@ -151,18 +149,20 @@ extension BenchCommand {
             qemu = QEMUBoot.find()
             if qemu == nil { throw UserError("\(QEMUBoot.executable) is not on the PATH (Debian: apt-get install qemu-system-x86)") }
         }
-        let benchmark = LinuxBootBenchmark(
-            kernel: try readFile(kernelPath, what: "kernel", maximumSize: LinuxBootBenchmark.memorySize),
-            initrd: try readFile(initrdPath, what: "initrd", maximumSize: LinuxBootBenchmark.memorySize))
+        let kernelBytes = try readFile(kernelPath, what: "kernel", maximumSize: LinuxBootBenchmark.memorySize)
+        let initrdBytes = try readFile(initrdPath, what: "initrd", maximumSize: LinuxBootBenchmark.memorySize)
+        let commandLine = "console=ttyS0 rv.action=\(reboots == nil ? "poweroff" : "reboot")"
+        let benchmark = try LinuxBootBenchmark(kernel: kernelBytes, kernelName: kernelPath, initrd: initrdBytes,
+                                               commandLine: commandLine, boots: (reboots ?? 0) + 1)
+        noteDebugBuild(out)
         if let reboots {
             try rebootLoop(benchmark, reboots: reboots, to: out)
             return
         }
-        let commandLine = "console=ttyS0 rv.action=poweroff"
         out.writeLine("boot to \(LinuxBootBenchmark.marker): \(kernelPath), 1 CPU, 256 MiB, \"\(commandLine)\"")
-        let ours = try benchmark.run(commandLine: commandLine, boots: 1)
+        let ours = try benchmark.run()
         out.writeLine("resetvector: \(ours.instructions) instructions in \(seconds(ours.seconds)) (CPU \(seconds(ours.cpuSeconds))): "
-                      + "\(Int(ours.mips.rounded())) MIPS (\(Int((Double(ours.instructions) / ours.cpuSeconds / 1e6).rounded())) per CPU second)")
+                      + "\(Int(ours.mips.rounded())) MIPS (\(Int(ours.mipsPerCPUSecond.rounded())) per CPU second)")
         guard let qemu else { return }
         let theirs = try QEMUBoot.bootToMarker(qemu: qemu, kernel: kernelPath, initrd: initrdPath, commandLine: commandLine)
         out.writeLine("\(QEMUBoot.executable) -accel tcg: \(seconds(theirs.seconds)) (CPU \(seconds(theirs.cpuSeconds)))")
@@ -174,9 +174,9 @@ extension BenchCommand {
     private func rebootLoop(_ benchmark: LinuxBootBenchmark, reboots: Int, to out: OutputFile) throws {
         func mebibytes(_ kibibytes: Int?) -> String { kibibytes.map { String(format: "%.1f MiB", Double($0) / 1024) } ?? "unknown" }
         out.writeLine("reboot loop: \(reboots) reboots (rv.action=reboot), every boot to \(LinuxBootBenchmark.marker); "
-                      + "resident set before the machine: \(mebibytes(residentKiB()))")
+                      + "resident set before the first boot: \(mebibytes(residentKiB()))")
         var first: Int?, last: Int?
-        let total = try benchmark.run(commandLine: "console=ttyS0 rv.action=reboot", boots: reboots + 1) { boot, measurement in
+        let total = try benchmark.run { boot, measurement in
             last = residentKiB()
             if first == nil { first = last }
             out.writeLine("boot \(boot): \(measurement.instructions) instructions in \(seconds(measurement.seconds)); "
@@ -188,4 +188,10 @@ extension BenchCommand {
     }
 
     private func seconds(_ value: Double) -> String { String(format: "%.2f s", value) }
+
+    private func noteDebugBuild(_ out: OutputFile) {
+        #if DEBUG
+        out.writeLine("note: this is a debug build; build with `swift build -c release` for meaningful figures")
+        #endif
+    }
 }

@@ -2,26 +2,25 @@ import Firmware
 import Foundation
 import Machine
 
-/// Boots a Linux kernel with the fetched initramfs (`Tools/guests/fetch-debian.sh`) to the
+/// A Linux kernel with the fetched initramfs (`Tools/guests/fetch-debian.sh`), booted to the
 /// line its `/init` prints, `RESETVECTOR-INIT-OK`, on one processor with 256 MiB: the boot
 /// the README's figures and the QEMU comparison measure. The serial output is watched and the
 /// run ends at the marker, so the workload is the same whatever `rv.action=` says.
-struct LinuxBootBenchmark {
+final class LinuxBootBenchmark {
     static let marker = "RESETVECTOR-INIT-OK"
     static let memorySize = 256 << 20
     /// A boot that has not reached the marker after this many instructions has gone wrong
     /// (the cloud kernel needs about 1.5 billion, the 686-pae one about 4.6 billion).
     static let instructionsPerBootLimit: UInt64 = 20_000_000_000
 
-    let kernel: [UInt8]
-    let initrd: [UInt8]
-
-    /// One stretch of a run: from power-on, or from the previous marker, to a marker.
+    /// One stretch of a run: from before the machine was built, or from the previous marker,
+    /// to a marker.
     struct Measurement {
         var instructions: UInt64
         var seconds: Double
         var cpuSeconds: Double
         var mips: Double { Double(instructions) / seconds / 1e6 }
+        var mipsPerCPUSecond: Double { Double(instructions) / cpuSeconds / 1e6 }
     }
 
     /// The fetch script's cache: `$RESETVECTOR_CACHE`, else `$XDG_CACHE_HOME/resetvector`, else
@@ -34,29 +33,41 @@ struct LinuxBootBenchmark {
         return "\(root)/debian/\(architecture)/\(name)"
     }
 
-    /// Boots `commandLine` until the marker has appeared `boots` times (the kernel reboots in
-    /// between when the command line asks it to: every reset boots it again); `onBoot` gets
-    /// each boot's number (from 1) and its measurement. Returns the whole run's measurement.
-    func run(commandLine: String, boots: Int,
-             onBoot: @escaping (Int, Measurement) -> Void = { _, _ in }) throws(UserError) -> Measurement {
-        let start = Clock.now
-        let watcher = MarkerWatcher(Self.marker)
-        let machine: Machine
+    private let start = Clock.now
+    private let machine: Machine
+    private let watcher = MarkerWatcher(LinuxBootBenchmark.marker)
+    private let boots: Int
+
+    /// Builds the machine that boots `kernel` with `initrd` and `commandLine` until the marker
+    /// has appeared `boots` times (the kernel reboots in between when the command line asks
+    /// it to: every reset boots it again). A kernel the loader refuses is a one-line error
+    /// naming `kernelName`.
+    init(kernel: [UInt8], kernelName: String, initrd: [UInt8], commandLine: String, boots: Int) throws(UserError) {
+        self.boots = boots
+        let firmware: [UInt8]
+        do { firmware = try ResetVectorROM.image() } catch { throw UserError(error) }
+        var configuration = MachineConfiguration(firmware: firmware)
+        configuration.memorySize = Self.memorySize
+        configuration.linux = LinuxBoot(kernel: kernel, initrd: initrd, commandLine: commandLine)
+        configuration.maxInstructions = Self.instructionsPerBootLimit * UInt64(boots)
+        configuration.serialOutput = { [watcher] in watcher.feed($0) }
         do {
-            var configuration = MachineConfiguration(firmware: try ResetVectorROM.image())
-            configuration.memorySize = Self.memorySize
-            configuration.linux = LinuxBoot(kernel: kernel, initrd: initrd, commandLine: commandLine)
-            configuration.maxInstructions = Self.instructionsPerBootLimit * UInt64(boots)
-            configuration.serialOutput = { watcher.feed($0) }
             machine = try Machine(configuration)
+        } catch .linux(let error) {
+            throw UserError("\(kernelName): \(error)")
         } catch {
-            throw UserError("kernel: \(error)")
+            throw UserError(error.description)
         }
-        var last = start
-        watcher.onMarker = { [unowned machine] count in
-            let now = Clock.now
-            onBoot(count, now.since(last, instructions: machine.instructionCount - last.instructions))
-            last = Clock.Reading(wall: now.wall, cpu: now.cpu, instructions: machine.instructionCount)
+    }
+
+    /// Runs the boots; `onBoot` gets each boot's number (from 1) and its measurement. Returns
+    /// the whole run's measurement.
+    func run(onBoot: @escaping (Int, Measurement) -> Void = { _, _ in }) throws(UserError) -> Measurement {
+        var last = (reading: start, instructions: UInt64(0))
+        watcher.onMarker = { [unowned self] count in
+            let now = Clock.now, instructions = machine.instructionCount
+            onBoot(count, now.since(last.reading, instructions: instructions - last.instructions))
+            last = (now, instructions)
             if count == boots { machine.finish(.stopped(reason: "the benchmark at \(Self.marker)")) }
         }
         let outcome = machine.run()
@@ -95,7 +106,6 @@ enum Clock {
     struct Reading {
         var wall: Double
         var cpu: Double
-        var instructions: UInt64 = 0
 
         func since(_ start: Reading, instructions: UInt64) -> LinuxBootBenchmark.Measurement {
             LinuxBootBenchmark.Measurement(instructions: instructions, seconds: wall - start.wall, cpuSeconds: cpu - start.cpu)
