@@ -36,6 +36,22 @@ import Testing
         #expect(session.settings.modes == cooked)
     }
 
+    @Test func ctrlARAndCtrlAPPressTheResetAndPowerButtons() throws {
+        let directory = try TemporaryDirectory()
+        let session = try TerminalSession(["run", "--payload", try Self.echoGuest(in: directory), "--trace"])
+        #expect(session.read(until: Self.prompt))
+        session.type([0x01, UInt8(ascii: "P")])
+        #expect(session.read(until: "user-action action=power-button"), "\(String(decoding: session.output, as: UTF8.self))")
+        #expect(session.read(until: "power-button\r\n"))
+        session.type([0x01, UInt8(ascii: "r")])
+        #expect(session.read(until: "reset-request source=user"), "\(String(decoding: session.output, as: UTF8.self))")
+        // The reset boots the guest again: its prompt comes a second time.
+        #expect(session.read(until: "boot 2, cold start"))
+        #expect(session.read(until: Self.prompt, count: 2))
+        session.type([0x01, UInt8(ascii: "x")])
+        #expect(session.waitForExit() == .exited(status: 12))
+    }
+
     @Test(arguments: [SIGTERM, SIGINT, SIGHUP])
     func aSignalRestoresTheTerminalAndEndsTheProcess(signal: Int32) throws {
         let directory = try TemporaryDirectory()

@@ -175,16 +175,18 @@ extension BenchCommand {
         func mebibytes(_ kibibytes: Int?) -> String { kibibytes.map { String(format: "%.1f MiB", Double($0) / 1024) } ?? "unknown" }
         out.writeLine("reboot loop: \(reboots) reboots (rv.action=reboot), every boot to \(LinuxBootBenchmark.marker); "
                       + "resident set before the first boot: \(mebibytes(residentKiB()))")
-        var first: Int?, last: Int?
+        var resident: [Int?] = []
         let total = try benchmark.run { boot, measurement in
-            last = residentKiB()
-            if first == nil { first = last }
+            resident.append(residentKiB())
             out.writeLine("boot \(boot): \(measurement.instructions) instructions in \(seconds(measurement.seconds)); "
-                          + "resident set \(mebibytes(last))")
+                          + "resident set \(mebibytes(resident.last!))")
         }
+        // The first boot leaves part of guest RAM untouched; a later one may touch it.
+        let after = [1, 2, reboots + 1].filter { $0 <= resident.count }.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
         out.writeLine("\(reboots + 1) boots: \(total.instructions) instructions in \(seconds(total.seconds)) "
-                      + "(\(Int(total.mips.rounded())) MIPS); resident set \(mebibytes(first)) after boot 1, "
-                      + "\(mebibytes(last)) after boot \(reboots + 1)")
+                      + "(\(Int(total.mips.rounded())) MIPS); resident set "
+                      + after.map { "\(mebibytes(resident[$0 - 1])) after boot \($0)" }.joined(separator: ", ")
+                      + " (guest RAM \(LinuxBootBenchmark.memorySize >> 20) MiB)")
     }
 
     private func seconds(_ value: Double) -> String { String(format: "%.2f s", value) }

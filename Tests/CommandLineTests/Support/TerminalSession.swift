@@ -70,13 +70,12 @@ final class TerminalSession {
         _ = bytes.withUnsafeBytes { write(controller, $0.baseAddress, $0.count) }
     }
 
-    /// Reads what the process writes until `text` has appeared, at most `timeout` seconds;
-    /// returns whether it appeared.
+    /// Reads what the process writes until `text` has appeared `count` times in all, at most
+    /// `timeout` seconds; returns whether it did.
     @discardableResult
-    func read(until text: String, timeout: Double = 60) -> Bool {
-        let wanted = Array(text.utf8)
+    func read(until text: String, count: Int = 1, timeout: Double = 60) -> Bool {
         let deadline = Date(timeIntervalSinceNow: timeout)
-        while !contains(wanted) {
+        while occurrences(of: text) < count {
             guard Date() < deadline else { return false }
             readAvailable(waitingMilliseconds: 50)
         }
@@ -117,11 +116,6 @@ final class TerminalSession {
     /// How often `text` appears in the output.
     func occurrences(of text: String) -> Int {
         String(decoding: output, as: UTF8.self).components(separatedBy: text).count - 1
-    }
-
-    private func contains(_ wanted: [UInt8]) -> Bool {
-        guard output.count >= wanted.count else { return false }
-        return (0...(output.count - wanted.count)).contains { output[$0..<($0 + wanted.count)].elementsEqual(wanted) }
     }
 
     private func readAvailable(waitingMilliseconds: Int32) {
