@@ -182,7 +182,7 @@ extension BenchCommand {
                           + "resident set \(mebibytes(resident.last!))")
         }
         // The first boot leaves part of guest RAM untouched; a later one may touch it.
-        let after = [1, 2, reboots + 1].filter { $0 <= resident.count }.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
+        let after = Set([1, 2, reboots + 1]).sorted()
         out.writeLine("\(reboots + 1) boots: \(total.instructions) instructions in \(seconds(total.seconds)) "
                       + "(\(Int(total.mips.rounded())) MIPS); resident set "
                       + after.map { "\(mebibytes(resident[$0 - 1])) after boot \($0)" }.joined(separator: ", ")
