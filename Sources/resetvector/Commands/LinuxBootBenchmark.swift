@@ -33,7 +33,7 @@ final class LinuxBootBenchmark {
         return "\(root)/debian/\(architecture)/\(name)"
     }
 
-    private let start = Clock.now
+    private let start = ProcessTime.now
     private let machine: Machine
     private let watcher = MarkerWatcher(LinuxBootBenchmark.marker)
     private let boots: Int
@@ -65,7 +65,7 @@ final class LinuxBootBenchmark {
     func run(onBoot: @escaping (Int, Measurement) -> Void = { _, _ in }) throws(UserError) -> Measurement {
         var last = (reading: start, instructions: UInt64(0))
         watcher.onMarker = { [unowned self] count in
-            let now = Clock.now, instructions = machine.instructionCount
+            let now = ProcessTime.now, instructions = machine.instructionCount
             onBoot(count, now.since(last.reading, instructions: instructions - last.instructions))
             last = (now, instructions)
             if count == boots { machine.finish(.stopped(reason: "the benchmark at \(Self.marker)")) }
@@ -74,7 +74,7 @@ final class LinuxBootBenchmark {
         guard case .stopped = outcome else {
             throw UserError("boot \(watcher.count + 1) did not reach \(Self.marker): \(outcome.summary)")
         }
-        return Clock.now.since(start, instructions: machine.instructionCount)
+        return ProcessTime.now.since(start, instructions: machine.instructionCount)
     }
 }
 
@@ -98,103 +98,4 @@ final class MarkerWatcher {
             onMarker?(count)
         }
     }
-}
-
-/// Wall-clock and CPU time of this process (and of its waited-for children), and the
-/// instructions a machine had run when they were read.
-enum Clock {
-    struct Reading {
-        var wall: Double
-        var cpu: Double
-
-        func since(_ start: Reading, instructions: UInt64) -> LinuxBootBenchmark.Measurement {
-            LinuxBootBenchmark.Measurement(instructions: instructions, seconds: wall - start.wall, cpuSeconds: cpu - start.cpu)
-        }
-    }
-
-    static var now: Reading { Reading(wall: wallSeconds, cpu: cpuSeconds(RUSAGE_SELF.rawValue)) }
-
-    /// CPU time of the children waited for so far.
-    static var childrenNow: Reading { Reading(wall: wallSeconds, cpu: cpuSeconds(RUSAGE_CHILDREN.rawValue)) }
-
-    private static var wallSeconds: Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
-
-    private static func cpuSeconds(_ who: Int32) -> Double {
-        var usage = rusage()
-        getrusage(who, &usage)
-        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-    }
-}
-
-/// The same boot on QEMU's TCG (`qemu-system-x86_64 -accel tcg`), timed to the same marker.
-enum QEMUBoot {
-    static let executable = "qemu-system-x86_64"
-
-    /// `qemu-system-x86_64` on the PATH, if installed.
-    static func find() -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(executable)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    /// The arguments of the comparison: one CPU, 256 MiB, the serial console on standard output.
-    static func arguments(kernel: String, initrd: String, commandLine: String) -> [String] {
-        ["-accel", "tcg", "-m", "256", "-smp", "1", "-kernel", kernel, "-initrd", initrd, "-append", commandLine,
-         "-nographic", "-no-reboot"]
-    }
-
-    /// Starts QEMU, reads its serial output until the marker appears, then ends it; returns
-    /// the wall time to the marker and QEMU's CPU time (until it was ended).
-    static func bootToMarker(qemu: String, kernel: String, initrd: String, commandLine: String,
-                             timeout: Double = 600) throws(UserError) -> LinuxBootBenchmark.Measurement {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: qemu)
-        process.arguments = arguments(kernel: kernel, initrd: initrd, commandLine: commandLine)
-        let output = Pipe()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = output
-        let watcher = MarkerWatcher(LinuxBootBenchmark.marker)
-        let startChildren = Clock.childrenNow
-        do {
-            try process.run()
-        } catch {
-            throw UserError("cannot start \(qemu): \(error.localizedDescription)")
-        }
-        let timer = DispatchWorkItem { process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
-        var reached: Double?
-        var seen: [UInt8] = []
-        while reached == nil {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen = Array((seen + chunk).suffix(400))
-            for byte in chunk where reached == nil {
-                watcher.feed(byte)
-                if watcher.count > 0 { reached = Clock.childrenNow.wall }
-            }
-        }
-        timer.cancel()
-        process.terminate()
-        process.waitUntilExit()
-        let end = Clock.childrenNow
-        guard let reached else {
-            let tail = String(decoding: seen, as: UTF8.self).split(separator: "\n").last ?? ""
-            throw UserError("\(qemu) ended before \(LinuxBootBenchmark.marker) (last line: \(tail.trimmingCharacters(in: .whitespacesAndNewlines)))")
-        }
-        return LinuxBootBenchmark.Measurement(instructions: 0, seconds: reached - startChildren.wall,
-                                              cpuSeconds: end.cpu - startChildren.cpu)
-    }
-}
-
-/// This process's resident set (VmRSS in `/proc/self/status`), in KiB; `nil` where there is
-/// no such file.
-func residentKiB() -> Int? {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
-    return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
 }
