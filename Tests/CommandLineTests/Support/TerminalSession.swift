@@ -31,11 +31,12 @@ final class TerminalSession {
         defer { for pointer in argv + envp { free(pointer) } }
         var unblocked = sigset_t()
         sigemptyset(&unblocked)
+        let defaultSignals = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
         let child = fork()
         if child == 0 {
             // A test runner may start its children with signals blocked or ignored.
             sigprocmask(SIG_SETMASK, &unblocked, nil)
-            for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { Glibc.signal(signal, SIG_DFL) }
+            for signal in defaultSignals { Glibc.signal(signal, SIG_DFL) }
             close(controller)
             // A new session whose controlling terminal is the pseudo-terminal, on 0, 1 and 2.
             if login_tty(terminal) == 0 {
