@@ -75,6 +75,7 @@ struct QMPEventMapper {
     static func finalEvents(for outcome: RunOutcome) -> [Event] {
         switch outcome {
         case .quit: [Event(name: "SHUTDOWN", data: shutdownData(guest: false, reason: "host-qmp-quit"))]
+        case .stopped: [Event(name: "SHUTDOWN", data: shutdownData(guest: false, reason: "host-ui"))]
         case .endedAtReset, .endedAtShutdown: [Event(name: "SHUTDOWN", data: shutdownData(guest: true, reason: "guest-reset"))]
         case .guestPanicked: [Event(name: "SHUTDOWN", data: shutdownData(guest: true, reason: "guest-panic"))]
         case .allHalted, .exitRequested: [Event(name: "SHUTDOWN", data: shutdownData(guest: true, reason: "guest-shutdown"))]

@@ -297,6 +297,12 @@ public final class Machine {
 
     private func pollSerialInput() {
         guard let input = configuration.serialInput else { return }
+        for command in input.takeCommands() {
+            switch command {
+            case .stop(let reason): finish(.stopped(reason: reason))
+            case .perform(let action): perform(ScheduledUserAction(time: now, action: action))
+            }
+        }
         let space = devices.serialPort.receiverSpace
         if space > 0 {
             let bytes = input.take(limit: space)

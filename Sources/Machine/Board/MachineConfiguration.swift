@@ -157,6 +157,17 @@ public protocol SerialInputSource: AnyObject {
     /// Whether more input may still come (a terminal that is open): an idle machine then
     /// waits for it in real time instead of ending the run.
     var mayProduceMore: Bool { get }
+    /// Takes the commands that have arrived beside the bytes (a terminal's escape keys),
+    /// without waiting; the machine performs them at its next look at the input.
+    func takeCommands() -> [SerialInputCommand]
+}
+
+/// What a serial input source asks of the machine beside bytes for the guest.
+public enum SerialInputCommand: Equatable, Sendable {
+    /// End the run now as ``RunOutcome/stopped(reason:)``.
+    case stop(reason: String)
+    /// Perform a user action now (the reset button, the power button).
+    case perform(UserAction)
 }
 
 /// A machine that cannot be built as configured.
@@ -220,6 +231,8 @@ public enum RunOutcome: Equatable, Sendable {
     case outputFailed(reason: String)
     /// The user quit through the control socket (QMP `quit`).
     case quit
+    /// The machine's owner ended the run: the user's quit key, a benchmark at its marker.
+    case stopped(reason: String)
 
     /// The process exit status for this outcome (documented in the README). A status holds
     /// 8 bits, so the exit port's (v << 1) | 1 keeps v's low 7 bits and is always odd; every
@@ -234,6 +247,7 @@ public enum RunOutcome: Equatable, Sendable {
         case .endedAtReset, .endedAtShutdown: 8
         case .guestPanicked: 10
         case .outputFailed: 74
+        case .stopped: 12
         }
     }
 
@@ -252,6 +266,7 @@ public enum RunOutcome: Equatable, Sendable {
             "the guest panicked (pvpanic events 0x\(String(events, radix: 16)): \(PVPanic.eventNames(events).joined(separator: ", ")))"
         case .outputFailed(let reason): "stopped: \(reason)"
         case .quit: "quit (control socket)"
+        case .stopped(let reason): "stopped by \(reason)"
         }
     }
 }

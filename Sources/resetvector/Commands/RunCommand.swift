@@ -13,7 +13,8 @@ struct RunCommand: ParsableCommand {
             Exit status: 0 when every CPU halted (--exit-on-halt) or the machine powered off (ACPI S5), or at a QMP quit; \
             2 when a pause policy stopped it (registers and the last trace events are printed); \
             4 at --max-instructions; 6 when a quirk hung the machine; 8 when --on-reset exit or \
-            --on-shutdown exit ended the run; 10 when --on-panic exit ended it at a guest's panic report; 64 for bad input (one line names it); 74 when an \
+            --on-shutdown exit ended the run; 10 when --on-panic exit ended it at a guest's panic report; 12 when the user ended it (Ctrl-A X on \
+            the serial console); 64 for bad input (one line names it); 74 when an \
             output could not be written; ((v & 0x7F) << 1) | 1, always odd, when the guest wrote v \
             to --exit-port or an isa-debug-exit device.
             """
@@ -112,7 +113,10 @@ struct RunCommand: ParsableCommand {
             transform: DeviceOption.init(parsing:))
     var devices: [DeviceOption] = []
 
-    @Option(help: "Where COM1 goes: stdio, file:PATH or none.", transform: SerialOption.init(parsing:))
+    @Option(help: """
+        Where COM1 goes: stdio (a terminal on standard input is put in raw mode, so keys such as ^C reach the \
+        guest; Ctrl-A X ends the run, Ctrl-A H lists the escape keys), file:PATH or none.
+        """, transform: SerialOption.init(parsing:))
     var serial: SerialOption = .stdio
 
     @Option(name: .customLong("max-instructions"), parsing: .unconditional,
@@ -270,10 +274,16 @@ struct RunCommand: ParsableCommand {
         let controls: [any MachineControl] = [qmpServer as (any MachineControl)?, gdbStub].compactMap { $0 }
         machine.control = controls.count > 1 ? ControlGroup(controls) : controls.first
         if paused { machine.stop(cause: "--paused") }
+        let standardError = StandardStreams.error()
+        // The guest's console owns the terminal until the run ends (RawTerminal restores it on
+        // every way out); piped input stays untouched.
+        if case .stdio = serial, RawTerminal.enter() {
+            standardError.writeLine("resetvector: the serial console is on this terminal: Ctrl-A X ends the run, Ctrl-A H lists the keys")
+        }
         let outcome = machine.run()
+        RawTerminal.restore()
         qmpServer?.close(after: outcome)
         gdbStub?.close(after: outcome)
-        let standardError = StandardStreams.error()
         standardError.writeLine("resetvector: \(outcome.summary)")
         switch outcome {
         case .paused, .instructionLimit, .hung:

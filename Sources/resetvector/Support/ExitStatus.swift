@@ -6,7 +6,7 @@ import Darwin
 import Machine
 
 /// The process's exit statuses besides those of a run's outcome (`RunOutcome.exitStatus`:
-/// 0, 2, 4, 6, 8, 74, and the exit port's odd values). Each is even, so none can be taken for
+/// 0, 2, 4, 6, 8, 10, 12, 74, and the exit port's odd values). Each is even, so none can be taken for
 /// a status a guest chose through the exit port.
 enum ExitStatus {
     /// Bad input: a usage error, or a file that is missing, unreadable, too large or malformed

@@ -50,6 +50,31 @@ enum TestGuest {
         return try a.finish()
     }
 
+    /// COM1's base port.
+    static let serialPort = 0x3F8
+
+    /// Writes `prompt` to COM1, then echoes every byte COM1 receives, polling the line status
+    /// register's data-ready bit (LSR bit 0, at base + 5).
+    static func serialEcho(prompt: String) throws -> [UInt8] {
+        var a = Assembler(bits: .b16, origin: origin)
+        a.mov(.dx, serialPort)
+        for byte in prompt.utf8 {
+            a.mov(.al, Int(byte))
+            a.out(.dx, .al)
+        }
+        let poll = a.newLabel()
+        a.bind(poll)
+        a.mov(.dx, serialPort + 5)
+        a.in(.al, .dx)
+        a.test(.al, 1)
+        a.jccShort(.z, poll)
+        a.mov(.dx, serialPort)
+        a.in(.al, .dx)
+        a.out(.dx, .al)
+        a.jmpShort(poll)
+        return try a.finish()
+    }
+
     /// A Multiboot kernel (header with address fields, loaded at 1 MiB) that writes its command
     /// line and then "|" to the debug console, then halts.
     static func multibootCommandLineEcho() throws -> [UInt8] {
