@@ -77,6 +77,9 @@ enum Op: UInt8 {
     case jmpFollowed, callFollowed, jccFollowed
     /// JZ/JNZ and JC/JNC followed (`sub` as for `jccZero` and `jccCarry`).
     case jccZeroFollowed, jccCarryFollowed
+    /// Forward Jcc, JZ/JNZ and JC/JNC whose target is a later record of their block
+    /// (`CPU.decodeBlock`): taken, the block goes on `imm2` records further on instead of ending.
+    case jccSkip, jccZeroSkip, jccCarrySkip
     case int, int3, into, int1, iret, hlt, bound
     // Strings (rep prefixes in attributes).
     case movs, cmps, stos, lods, scas, ins, outs

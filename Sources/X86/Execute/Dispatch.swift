@@ -9,8 +9,11 @@
 /// `executeAtInstructionPointer`. A fault is reported at the instruction's start either way
 /// (`deliverPendingException(instructionStart:)`).
 extension CPU {
+    /// Runs the record at `p`. A taken forward branch whose target is later in the block
+    /// (`Op.jccSkip`) moves `p` to the record before that target, so that the loop's step to
+    /// the next record reaches it, and counts the records between as `skippedRecords`.
     @inline(__always)
-    func execute(_ p: UnsafeMutablePointer<DecodedInstruction>) -> Step {
+    func execute(_ p: inout UnsafeMutablePointer<DecodedInstruction>) -> Step {
         let d = Instruction(p)
         switch d.op {
         case .endBlock: return .blockEnd
@@ -202,6 +205,9 @@ extension CPU {
         case .jccFollowed: return execFollowedJcc(d, taken: condition(d.sub))
         case .jccZeroFollowed: return execFollowedJcc(d, taken: zeroFlag != (d.sub & 1 != 0))
         case .jccCarryFollowed: return execFollowedJcc(d, taken: carryFlag != (d.sub & 1 != 0))
+        case .jccSkip: return skip(&p, taken: execSkippingJcc(d))
+        case .jccZeroSkip: return skip(&p, taken: zeroFlag != (d.sub & 1 != 0))
+        case .jccCarrySkip: return skip(&p, taken: carryFlag != (d.sub & 1 != 0))
         // Flags, I/O, system
         case .clc, .stc, .cmc, .cld, .std: return execFlagInstruction(d.op)
         case .movFromCR: return execMovFromCR(d)
@@ -219,6 +225,17 @@ extension CPU {
         case .invalid: return raiseFault(ExceptionVector(rawValue: d.sub) ?? .invalidOpcode)
         default: return executeAtInstructionPointer(d)
         }
+    }
+
+    /// A forward branch to a later record of its block: when taken, moves `p` to the record
+    /// before the target and counts the records in between as skipped (they do not retire).
+    @inline(__always) func skip(_ p: inout UnsafeMutablePointer<DecodedInstruction>, taken: Bool) -> Step {
+        if taken {
+            let passedOver = Int(p.pointee.imm2) &- 1
+            skippedRecords &+= passedOver
+            p += passedOver
+        }
+        return .next
     }
 
     /// EIP where the running block started.
