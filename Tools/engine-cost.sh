@@ -28,4 +28,9 @@ if command -v objdump >/dev/null; then
     checks=$(objdump -d --no-show-raw-insn "$binary" --disassemble='$s3X863CPUC3run5limitAA10StopReasonOSi_tF' 2>/dev/null \
              | grep -c 'call.*swift_beginAccess' || true)
     echo "swift_beginAccess calls in CPU.run(limit:): $checks (3 expected, at its entry)"
+    # The executor's switch must be inlined into the run loop; a case or loop change can make the
+    # compiler call it instead, which costs every workload 15-20%.
+    calls=$(objdump -d --no-show-raw-insn "$binary" --disassemble='$s3X863CPUC3run5limitAA10StopReasonOSi_tF' 2>/dev/null \
+            | grep -c 'call.*CPUC7execute' || true)
+    echo "calls to CPU.execute(_:) in CPU.run(limit:): $calls (0 expected: inlined)"
 fi

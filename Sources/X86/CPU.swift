@@ -98,6 +98,9 @@ public final class CPU {
     var signals: UInt8 = 0
     var startupVector: UInt8 = 0
     var nmiBlocked = false
+    /// Records of the running block that taken forward branches passed over (`Op.jccSkip`):
+    /// they did not retire. Zero between blocks.
+    var skippedRecords = 0
     /// Instructions left in the current `run` budget when a block starts; a REP string
     /// instruction (always first in its block) repeats at most this often per execution.
     @exclusivity(unchecked) var repeatBudget = 0

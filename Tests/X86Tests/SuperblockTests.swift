@@ -165,6 +165,74 @@ import X86Asm
         #expect(m.r16(.rcx) == 0)
     }
 
+    /// A forward Jcc whose target is a later instruction of its block goes on there when taken
+    /// (`Op.jccSkip`): the instructions it passes over neither run nor count as retired, and a
+    /// budget that ends at the branch leaves EIP at its target.
+    @Test func aTakenForwardBranchGoesOnWithinItsBlock() throws {
+        let m = TestMachine()
+        var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let top = a.newLabel(), over = a.newLabel()
+        a.mov(.cx, 9)
+        a.xor(.ax, .ax)
+        a.xor(.dx, .dx)
+        a.bind(top)
+        a.test(.cx, 1)
+        a.jccShort(.nz, over)            // taken while CX is odd
+        a.inc(.dx)
+        a.inc(.dx)
+        a.bind(over)
+        a.inc(.ax)
+        a.dec(.cx)
+        a.jccShort(.nz, top)
+        a.hlt()
+        try m.load(a)
+        #expect(m.run(budget: 5) == .limitReached)      // mov, xor, xor, test, jnz (taken)
+        #expect(m.cpu.instructionPointer == UInt64(a.address(of: over)!))
+        #expect(m.r16(.rdx) == 0)
+        #expect(m.run(budget: 1) == .limitReached)      // inc ax
+        #expect(m.r16(.rax) == 1)
+        m.expectCleanHalt(m.run())
+        // CX = 9, 7, 5, 3, 1 take the branch (5 instructions each round), 8, 6, 4, 2 do not (7).
+        #expect(m.r16(.rax) == 9)
+        #expect(m.r16(.rdx) == 8)
+        #expect(m.cpu.instructionsRetired == 3 + 5 * 5 + 4 * 7 + 1)
+    }
+
+    /// Single-stepping through a taken forward branch inside a block traps at its target.
+    @Test func singleStepTrapsAtATakenForwardBranchsTarget() throws {
+        let m = TestMachine()
+        let log = TestMachine.data
+        var g = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
+        let handler = g.newLabel(), branch = g.newLabel(), over = g.newLabel()
+        g.mov(.di, log)
+        g.pushf()
+        g.pop(.ax)
+        g.or(.ax, Int(EFlags.trap))
+        g.push(.ax)
+        g.popf()                         // TF = 1 from the next instruction on
+        g.xor(.bx, .bx)                  // ZF = 1
+        g.bind(branch)
+        g.jccShort(.z, over)
+        g.inc(.bx)
+        g.bind(over)
+        g.inc(.bx)
+        g.hlt()
+        g.bind(handler)
+        g.mov(.bp, .sp)
+        g.mov(.si, Mem(.bp))
+        g.mov(Mem(.di), .si)
+        g.add(.di, 2)
+        g.iret()
+        try m.load(g)
+        m.setVector(1, to: handler, in: g)
+        #expect(m.run() == .halted)
+        let count = (Int(m.r16(.rdi)) - log) / 2
+        let logged = (0..<count).map { m.bus.word(at: log + 2 * $0) }
+        let address = { (label: Label) in UInt16(g.address(of: label)!) }
+        #expect(Array(logged.prefix(3)) == [address(branch), address(over), address(over) + 1])
+        #expect(m.r16(.rbx) == 1)
+    }
+
     /// Single-stepping through a followed JMP and a loop's followed branch traps with the
     /// address each transfer went to.
     @Test func singleStepTrapsAtFollowedTargets() throws {

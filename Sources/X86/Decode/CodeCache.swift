@@ -369,8 +369,25 @@ extension CPU {
         var eip = rip
         // Where the instruction after the last record starts, from the block's start.
         var resume: Int64 = 0
+        // A forward Jcc decoded in this block (its record) and its target: when a later record
+        // starts there, the Jcc goes on to that record when taken instead of leaving the block.
+        var forward: (record: Int, target: UInt64)? = nil
         while true {
+            if let (record, target) = forward, eip == target {
+                let jcc = codeCache.pool + start + record
+                jcc.pointee.op = switch jcc.pointee.op {
+                case .jccZero: .jccZeroSkip
+                case .jccCarry: .jccCarrySkip
+                default: .jccSkip
+                }
+                jcc.pointee.imm2 = UInt16(count - record)
+                forward = nil
+            }
             let nextEIP = (eip &+ UInt64(instruction.length)) & ipMask
+            if forward == nil, instruction.op == .jcc || instruction.op == .jccZero || instruction.op == .jccCarry,
+               Int32(bitPattern: instruction.imm) >= 0 {
+                forward = (count, (nextEIP &+ UInt64(instruction.imm)) & instruction.size.mask)
+            }
             if let target = followedTarget(instruction, nextInstructionPointer: nextEIP, blockLinear: linear) {
                 // Decoding goes on at the target: the block runs across the transfer.
                 instruction.op = switch instruction.op {

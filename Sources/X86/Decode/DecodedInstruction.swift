@@ -25,6 +25,9 @@ struct DecodedInstruction {
     var base: UInt8 = RegisterFile.zeroSlot
     var index: UInt8 = RegisterFile.zeroSlot
     var scale: UInt8 = 0
+    /// How far to shift all ones right for the address-size mask: 48 (16-bit addressing), 32
+    /// (32-bit) or 0 (64-bit), so wrapping an offset is one shift and one AND.
+    var addressMaskShift: UInt8 = 48
     var disp: UInt32 = 0
     var imm: UInt32 = 0
     /// Second immediate: a far pointer's selector, ENTER's nesting level.
@@ -106,6 +109,8 @@ struct Instruction {
     @inline(__always) var base: UInt8 { pointer.pointee.base }
     @inline(__always) var index: UInt8 { pointer.pointee.index }
     @inline(__always) var scale: UInt8 { pointer.pointee.scale }
+    /// All ones at the address size.
+    @inline(__always) var addressMask: UInt64 { UInt64.max &>> UInt64(pointer.pointee.addressMaskShift) }
     @inline(__always) var disp: UInt32 { pointer.pointee.disp }
     @inline(__always) var imm: UInt32 { pointer.pointee.imm }
     /// The immediate sign-extended to 64 bits: a branch displacement, exact at any operand size

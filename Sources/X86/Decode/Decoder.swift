@@ -190,6 +190,7 @@ struct Decoder {
         if lock { out.attributes |= DecodedInstruction.Attributes.lock }
         if addressSize32 { out.attributes |= DecodedInstruction.Attributes.addressSize32 }
         if addressSize64 { out.attributes |= DecodedInstruction.Attributes.addressSize64 }
+        out.addressMaskShift = addressSize64 ? 0 : addressSize32 ? 32 : 48
         if operandSize32 { out.attributes |= DecodedInstruction.Attributes.operandSize32 }
         if operandSizePrefix { out.attributes |= DecodedInstruction.Attributes.operandSizePrefix }
         out.length = UInt8(truncatingIfNeeded: offset &- startOffset)
@@ -232,12 +233,16 @@ struct Decoder {
         }
         let raw = out.op.rawValue
         if (Op.addRmReg.rawValue...Op.cmpRmReg.rawValue).contains(raw) {
-            out.op = sized(.aluRegisters64, .aluRegisters32, .aluRegisters16)
+            out.op = Op.aluRegister(out.sub, first: sized(.addRegisters64, .addRegisters32, .addRegisters16))
+                ?? sized(.aluRegisters64, .aluRegisters32, .aluRegisters16)
         } else if (Op.addRegRm.rawValue...Op.cmpRegRm.rawValue).contains(raw) {
             (out.rm, out.reg) = (out.reg, out.rm)
-            out.op = sized(.aluRegisters64, .aluRegisters32, .aluRegisters16)
+            out.op = Op.aluRegister(out.sub, first: sized(.addRegisters64, .addRegisters32, .addRegisters16))
+                ?? sized(.aluRegisters64, .aluRegisters32, .aluRegisters16)
         } else if (Op.addRmImm.rawValue...Op.cmpRmImm.rawValue).contains(raw) {
-            out.op = sized(.aluRegisterImmediate64, .aluRegisterImmediate32, .aluRegisterImmediate16)
+            out.op = Op.aluRegister(out.sub, first: sized(.addRegisterImmediate64, .addRegisterImmediate32,
+                                                          .addRegisterImmediate16))
+                ?? sized(.aluRegisterImmediate64, .aluRegisterImmediate32, .aluRegisterImmediate16)
         } else if out.op == .movRmReg {
             out.op = sized(.movRegisters64, .movRegisters32, .movRegisters16)
         } else if out.op == .movRegRm {
@@ -246,7 +251,16 @@ struct Decoder {
         } else if out.op == .movRmImm && size != .qword {
             out.op = size == .dword ? .movRegisterImmediate32 : .movRegisterImmediate16
         } else if out.op == .shiftRmImm && out.sub >= ShiftKind.shl.rawValue {
-            out.op = sized(.shiftRegister64, .shiftRegister32, .shiftRegister16)
+            // A masked count of 0 changes nothing but a dword register's upper half: the
+            // general form does that.
+            let count = out.imm & (size == .qword ? 0x3F : 0x1F)
+            guard count != 0 else { return }
+            out.imm = count
+            out.op = switch ShiftKind(rawValue: out.sub) {
+            case .shr: sized(.shrRegister64, .shrRegister32, .shrRegister16)
+            case .sar: sized(.sarRegister64, .sarRegister32, .sarRegister16)
+            default: sized(.shlRegister64, .shlRegister32, .shlRegister16)
+            }
         } else if out.op == .testRmReg {
             out.op = sized(.testRegisters64, .testRegisters32, .testRegisters16)
         } else if out.op == .testRmImm {

@@ -18,11 +18,26 @@ enum Op: UInt8 {
     case incRegister64, decRegister64, aluRegisters64, aluRegisterImmediate64, movRegisters64
     case incRegister32, decRegister32, aluRegisters32, aluRegisterImmediate32, movRegisters32
     case incRegister16, decRegister16, aluRegisters16, aluRegisterImmediate16, movRegisters16
+    /// ADD, OR, AND, SUB, XOR and CMP of a register (`rm`) with a register (`reg`) or an
+    /// immediate: one op per operation, form and size, in this order (`Op.aluRegister`), so
+    /// nothing is decided when they run. ADC and SBB keep `aluRegisters*`/`aluRegisterImmediate*`.
+    case addRegisters64, orRegisters64, andRegisters64, subRegisters64, xorRegisters64, cmpRegisters64
+    case addRegisters32, orRegisters32, andRegisters32, subRegisters32, xorRegisters32, cmpRegisters32
+    case addRegisters16, orRegisters16, andRegisters16, subRegisters16, xorRegisters16, cmpRegisters16
+    case addRegisterImmediate64, orRegisterImmediate64, andRegisterImmediate64
+    case subRegisterImmediate64, xorRegisterImmediate64, cmpRegisterImmediate64
+    case addRegisterImmediate32, orRegisterImmediate32, andRegisterImmediate32
+    case subRegisterImmediate32, xorRegisterImmediate32, cmpRegisterImmediate32
+    case addRegisterImmediate16, orRegisterImmediate16, andRegisterImmediate16
+    case subRegisterImmediate16, xorRegisterImmediate16, cmpRegisterImmediate16
     /// TEST of a register (`rm`) with a register (`reg`) or an immediate.
     case testRegisters64, testRegisters32, testRegisters16
     case testRegisterImmediate64, testRegisterImmediate32, testRegisterImmediate16
-    /// SHL/SAL/SHR/SAR of a register by an immediate (`sub` = the kind, `imm` = the count).
-    case shiftRegister64, shiftRegister32, shiftRegister16
+    /// SHL/SAL, SHR and SAR of a register (`rm`) by an immediate count, already masked and not 0
+    /// (`imm`): one op per operation and size, so nothing is decided when they run.
+    case shlRegister64, shlRegister32, shlRegister16
+    case shrRegister64, shrRegister32, shrRegister16
+    case sarRegister64, sarRegister32, sarRegister16
     /// MOV of an immediate to a register (`rm`), and between a register (`reg`) and memory.
     case movRegisterImmediate32, movRegisterImmediate16
     case loadRegister64, loadRegister32, loadRegister16, storeRegister64, storeRegister32, storeRegister16
@@ -62,6 +77,9 @@ enum Op: UInt8 {
     case jmpFollowed, callFollowed, jccFollowed
     /// JZ/JNZ and JC/JNC followed (`sub` as for `jccZero` and `jccCarry`).
     case jccZeroFollowed, jccCarryFollowed
+    /// Forward Jcc, JZ/JNZ and JC/JNC whose target is a later record of their block
+    /// (`CPU.decodeBlock`): taken, the block goes on `imm2` records further on instead of ending.
+    case jccSkip, jccZeroSkip, jccCarrySkip
     case int, int3, into, int1, iret, hlt, bound
     // Strings (rep prefixes in attributes).
     case movs, cmps, stos, lods, scas, ins, outs
@@ -98,6 +116,22 @@ extension Op {
         case .rmImm: .addRmImm
         }
         return Op(rawValue: first.rawValue + (kind & 7))!
+    }
+
+    /// The op of an ALU operation of `kind` on a register (`first` is the ADD op of the form
+    /// and size), or `nil` for ADC and SBB, which have none.
+    static func aluRegister(_ kind: UInt8, first: Op) -> Op? {
+        let index: UInt8
+        switch AluKind(rawValue: kind & 7) {
+        case .add: index = 0
+        case .or: index = 1
+        case .and: index = 2
+        case .sub: index = 3
+        case .xor: index = 4
+        case .cmp: index = 5
+        default: return nil
+        }
+        return Op(rawValue: first.rawValue + index)
     }
 
     /// Whether this op is an ALU operation with a memory-writing `rm` destination other than CMP.

@@ -47,8 +47,22 @@ extension CPU {
     }
 
     func execAluRmReg<Operation: AluOperation>(_ d: Instruction, _: Operation.Type) -> Step {
+        bySize(d, AluRmReg<Operation>())
+    }
+
+    func execAluRegRm<Operation: AluOperation>(_ d: Instruction, _: Operation.Type) -> Step {
+        bySize(d, AluRegRm<Operation>())
+    }
+
+    func execAluRmImm<Operation: AluOperation>(_ d: Instruction, _: Operation.Type) -> Step {
+        bySize(d, AluRmImm<Operation>())
+    }
+
+    /// `Operation` with the register `reg` as source and r/m as destination, at `Value`'s size.
+    @inline(__always) func aluRmReg<Operation: AluOperation, Value: FixedWidthInteger>(
+        _ d: Instruction, _: Operation.Type, _: Value.Type) -> Step {
         let kind = Operation.kind.rawValue
-        let size = d.size
+        let size = OperandSize.of(Value.self)
         let src = readRegister(d.reg, size)
         let writes = kind != AluKind.cmp.rawValue
         if d.hasMemoryOperand {
@@ -67,18 +81,22 @@ extension CPU {
         return .next
     }
 
-    func execAluRegRm<Operation: AluOperation>(_ d: Instruction, _: Operation.Type) -> Step {
+    /// `Operation` with r/m as source and the register `reg` as destination, at `Value`'s size.
+    @inline(__always) func aluRegRm<Operation: AluOperation, Value: FixedWidthInteger>(
+        _ d: Instruction, _: Operation.Type, _: Value.Type) -> Step {
         let kind = Operation.kind.rawValue
-        let size = d.size
+        let size = OperandSize.of(Value.self)
         guard let src = readRM(d, size) else { return .fault }
         let result = alu(kind, readRegister(d.reg, size), src, size)
         if kind != AluKind.cmp.rawValue { writeRegister(d.reg, size, result) }
         return .next
     }
 
-    func execAluRmImm<Operation: AluOperation>(_ d: Instruction, _: Operation.Type) -> Step {
+    /// `Operation` with the immediate as source and r/m as destination, at `Value`'s size.
+    @inline(__always) func aluRmImm<Operation: AluOperation, Value: FixedWidthInteger>(
+        _ d: Instruction, _: Operation.Type, _: Value.Type) -> Step {
         let kind = Operation.kind.rawValue
-        let size = d.size
+        let size = OperandSize.of(Value.self)
         let writes = kind != AluKind.cmp.rawValue
         if d.hasMemoryOperand {
             let offset = effectiveAddress(d)
@@ -105,7 +123,11 @@ extension CPU {
 
     /// Applies `transform` to the r/m operand in place (read, compute, write back).
     @inline(__always) func modifyRM(_ d: Instruction, _ transform: (UInt64) -> UInt64) -> Step {
-        let size = d.size
+        modifyRM(d, d.size, transform)
+    }
+
+    /// `modifyRM` at a given operand size.
+    @inline(__always) func modifyRM(_ d: Instruction, _ size: OperandSize, _ transform: (UInt64) -> UInt64) -> Step {
         if d.hasMemoryOperand {
             let offset = effectiveAddress(d)
             if let p = mappedForUpdate(d.segment, offset, size) {
@@ -120,15 +142,33 @@ extension CPU {
     }
 
     /// INC and DEC leave CF as it was.
-    @inline(__always) func execIncDec(_ d: Instruction, increment: Bool) -> Step {
-        let size = d.size
-        return modifyRM(d) { v in
-            let carry: UInt32 = carryFlag ? 1 : 0
+    func execIncDec(_ d: Instruction, increment: Bool) -> Step {
+        increment ? bySize(d, IncrementRm()) : bySize(d, DecrementRm())
+    }
+
+    /// INC or DEC of r/m at `Value`'s size.
+    @inline(__always) func incDecRm<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type, increment: Bool) -> Step {
+        let size = OperandSize.of(Value.self)
+        return modifyRM(d, size) { v in
             let result = (increment ? v &+ 1 : v &- 1) & size.mask
-            flagAux = carry
-            setLazyFlags(increment ? .inc : .dec, size, result: result, dst: v, src: 1)
+            setIncDecFlags(increment ? .inc : .dec, size, result: result)
             return result
         }
+    }
+
+    /// `Operation` on the register `rm` with `source`, at `Value`'s size: specialized for each
+    /// operation and size, so it decides nothing when it runs.
+    @inline(__always) func execAluRegister<Operation: AluOperation, Value: FixedWidthInteger & UnsignedInteger>(
+        _ d: Instruction, _: Operation.Type, source: Value) -> Step {
+        let size = OperandSize.of(Value.self)
+        let result = alu(Operation.kind.rawValue, readRegister(d.rm, size), UInt64(source), size)
+        if Operation.kind != .cmp { writeRegister(d.rm, size, result) }
+        return .next
+    }
+
+    /// The register `reg` as a source operand of `Value`'s size.
+    @inline(__always) func registerSource<Value: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _: Value.Type) -> Value {
+        Value(truncatingIfNeeded: readRegister(d.reg, OperandSize.of(Value.self)))
     }
 
     /// An ALU operation on the register `rm` with `source` (`sub` = the kind), at `Value`'s size.
@@ -152,8 +192,7 @@ extension CPU {
         let size = OperandSize.of(Value.self)
         let value = readRegister(d.rm, size)
         let result = (increment ? value &+ 1 : value &- 1) & size.mask
-        flagAux = carryFlag ? 1 : 0
-        setLazyFlags(increment ? .inc : .dec, size, result: result, dst: value, src: 1)
+        setIncDecFlags(increment ? .inc : .dec, size, result: result)
         writeRegister(d.rm, size, result)
         return .next
     }
@@ -259,5 +298,54 @@ extension CPU {
         }
         setStatusFlags(EFlags.zero, equal ? EFlags.zero : 0)
         return .next
+    }
+}
+
+/// A handler body generic over the operand size, so that `CPU.bySize` runs a copy specialized
+/// for the instruction's size: every size-dependent step (register and memory access widths,
+/// masks, flag sizes) is then decided when the handler is compiled, not when it runs.
+protocol SizedHandler {
+    func run<Value: FixedWidthInteger>(_ cpu: CPU, _ d: Instruction, _: Value.Type) -> Step
+}
+
+extension CPU {
+    /// Runs `handler` specialized for `d`'s operand size.
+    @inline(__always) func bySize<Handler: SizedHandler>(_ d: Instruction, _ handler: Handler) -> Step {
+        switch d.size {
+        case .byte: handler.run(self, d, UInt8.self)
+        case .word: handler.run(self, d, UInt16.self)
+        case .dword: handler.run(self, d, UInt32.self)
+        case .qword: handler.run(self, d, UInt64.self)
+        }
+    }
+}
+
+struct AluRmReg<Operation: AluOperation>: SizedHandler {
+    @inline(__always) func run<Value: FixedWidthInteger>(_ cpu: CPU, _ d: Instruction, _: Value.Type) -> Step {
+        cpu.aluRmReg(d, Operation.self, Value.self)
+    }
+}
+
+struct AluRegRm<Operation: AluOperation>: SizedHandler {
+    @inline(__always) func run<Value: FixedWidthInteger>(_ cpu: CPU, _ d: Instruction, _: Value.Type) -> Step {
+        cpu.aluRegRm(d, Operation.self, Value.self)
+    }
+}
+
+struct AluRmImm<Operation: AluOperation>: SizedHandler {
+    @inline(__always) func run<Value: FixedWidthInteger>(_ cpu: CPU, _ d: Instruction, _: Value.Type) -> Step {
+        cpu.aluRmImm(d, Operation.self, Value.self)
+    }
+}
+
+struct IncrementRm: SizedHandler {
+    @inline(__always) func run<Value: FixedWidthInteger>(_ cpu: CPU, _ d: Instruction, _: Value.Type) -> Step {
+        cpu.incDecRm(d, Value.self, increment: true)
+    }
+}
+
+struct DecrementRm: SizedHandler {
+    @inline(__always) func run<Value: FixedWidthInteger>(_ cpu: CPU, _ d: Instruction, _: Value.Type) -> Step {
+        cpu.incDecRm(d, Value.self, increment: false)
     }
 }

@@ -42,6 +42,12 @@ extension CPU {
         return .exit
     }
 
+    /// Whether a forward Jcc whose target is a later record of its block (`Op.jccSkip`) is
+    /// taken. Out of line: the general condition is too large to inline into the run loop.
+    func execSkippingJcc(_ d: Instruction) -> Bool {
+        condition(d.sub)
+    }
+
     /// LOOP/LOOPZ/LOOPNZ/JCXZ: the counter is CX or ECX by address size.
     func execLoop(_ d: Instruction) -> Step {
         let counterSize = d.addressSize

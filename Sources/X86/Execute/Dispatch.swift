@@ -9,8 +9,11 @@
 /// `executeAtInstructionPointer`. A fault is reported at the instruction's start either way
 /// (`deliverPendingException(instructionStart:)`).
 extension CPU {
+    /// Runs the record at `p`. A taken forward branch whose target is later in the block
+    /// (`Op.jccSkip`) moves `p` to the record before that target, so that the loop's step to
+    /// the next record reaches it, and counts the records between as `skippedRecords`.
     @inline(__always)
-    func execute(_ p: UnsafeMutablePointer<DecodedInstruction>) -> Step {
+    func execute(_ p: inout UnsafeMutablePointer<DecodedInstruction>) -> Step {
         let d = Instruction(p)
         switch d.op {
         case .endBlock: return .blockEnd
@@ -46,11 +49,49 @@ extension CPU {
         // Forms with nothing left to decide (Decoder.specializeHotForms).
         case .incRegister64: return execIncDecRegister(d, UInt64.self, increment: true)
         case .decRegister64: return execIncDecRegister(d, UInt64.self, increment: false)
+        case .addRegisters64: return execAluRegister(d, AddOperation.self, source: registerSource(d, UInt64.self))
+        case .orRegisters64: return execAluRegister(d, OrOperation.self, source: registerSource(d, UInt64.self))
+        case .andRegisters64: return execAluRegister(d, AndOperation.self, source: registerSource(d, UInt64.self))
+        case .subRegisters64: return execAluRegister(d, SubOperation.self, source: registerSource(d, UInt64.self))
+        case .xorRegisters64: return execAluRegister(d, XorOperation.self, source: registerSource(d, UInt64.self))
+        case .cmpRegisters64: return execAluRegister(d, CmpOperation.self, source: registerSource(d, UInt64.self))
+        case .addRegisterImmediate64: return execAluRegister(d, AddOperation.self, source: UInt64(truncatingIfNeeded: d.immediate))
+        case .orRegisterImmediate64: return execAluRegister(d, OrOperation.self, source: UInt64(truncatingIfNeeded: d.immediate))
+        case .andRegisterImmediate64: return execAluRegister(d, AndOperation.self, source: UInt64(truncatingIfNeeded: d.immediate))
+        case .subRegisterImmediate64: return execAluRegister(d, SubOperation.self, source: UInt64(truncatingIfNeeded: d.immediate))
+        case .xorRegisterImmediate64: return execAluRegister(d, XorOperation.self, source: UInt64(truncatingIfNeeded: d.immediate))
+        case .cmpRegisterImmediate64: return execAluRegister(d, CmpOperation.self, source: UInt64(truncatingIfNeeded: d.immediate))
+        case .addRegisters32: return execAluRegister(d, AddOperation.self, source: registerSource(d, UInt32.self))
+        case .orRegisters32: return execAluRegister(d, OrOperation.self, source: registerSource(d, UInt32.self))
+        case .andRegisters32: return execAluRegister(d, AndOperation.self, source: registerSource(d, UInt32.self))
+        case .subRegisters32: return execAluRegister(d, SubOperation.self, source: registerSource(d, UInt32.self))
+        case .xorRegisters32: return execAluRegister(d, XorOperation.self, source: registerSource(d, UInt32.self))
+        case .cmpRegisters32: return execAluRegister(d, CmpOperation.self, source: registerSource(d, UInt32.self))
+        case .addRegisterImmediate32: return execAluRegister(d, AddOperation.self, source: UInt32(truncatingIfNeeded: d.immediate))
+        case .orRegisterImmediate32: return execAluRegister(d, OrOperation.self, source: UInt32(truncatingIfNeeded: d.immediate))
+        case .andRegisterImmediate32: return execAluRegister(d, AndOperation.self, source: UInt32(truncatingIfNeeded: d.immediate))
+        case .subRegisterImmediate32: return execAluRegister(d, SubOperation.self, source: UInt32(truncatingIfNeeded: d.immediate))
+        case .xorRegisterImmediate32: return execAluRegister(d, XorOperation.self, source: UInt32(truncatingIfNeeded: d.immediate))
+        case .cmpRegisterImmediate32: return execAluRegister(d, CmpOperation.self, source: UInt32(truncatingIfNeeded: d.immediate))
+        case .addRegisters16: return execAluRegister(d, AddOperation.self, source: registerSource(d, UInt16.self))
+        case .orRegisters16: return execAluRegister(d, OrOperation.self, source: registerSource(d, UInt16.self))
+        case .andRegisters16: return execAluRegister(d, AndOperation.self, source: registerSource(d, UInt16.self))
+        case .subRegisters16: return execAluRegister(d, SubOperation.self, source: registerSource(d, UInt16.self))
+        case .xorRegisters16: return execAluRegister(d, XorOperation.self, source: registerSource(d, UInt16.self))
+        case .cmpRegisters16: return execAluRegister(d, CmpOperation.self, source: registerSource(d, UInt16.self))
+        case .addRegisterImmediate16: return execAluRegister(d, AddOperation.self, source: UInt16(truncatingIfNeeded: d.immediate))
+        case .orRegisterImmediate16: return execAluRegister(d, OrOperation.self, source: UInt16(truncatingIfNeeded: d.immediate))
+        case .andRegisterImmediate16: return execAluRegister(d, AndOperation.self, source: UInt16(truncatingIfNeeded: d.immediate))
+        case .subRegisterImmediate16: return execAluRegister(d, SubOperation.self, source: UInt16(truncatingIfNeeded: d.immediate))
+        case .xorRegisterImmediate16: return execAluRegister(d, XorOperation.self, source: UInt16(truncatingIfNeeded: d.immediate))
+        case .cmpRegisterImmediate16: return execAluRegister(d, CmpOperation.self, source: UInt16(truncatingIfNeeded: d.immediate))
         case .aluRegisters64: return execAluRegister(d, source: readRegister(d.reg, .qword))
         case .aluRegisterImmediate64: return execAluRegister(d, source: d.immediate)
         case .testRegisters64: return execTestRegister(d, readRegister(d.reg, .qword))
         case .testRegisterImmediate64: return execTestRegister(d, d.immediate)
-        case .shiftRegister64: return execShiftRegister(d, UInt64.self)
+        case .shlRegister64: return execShiftRegister(d, ShiftLeftOperation.self, UInt64.self)
+        case .shrRegister64: return execShiftRegister(d, ShiftRightOperation.self, UInt64.self)
+        case .sarRegister64: return execShiftRegister(d, ShiftRightArithmeticOperation.self, UInt64.self)
         case .movRegisters64: return moveToRegister(d.rm, .qword, readRegister(d.reg, .qword))
         case .loadRegister64: return execLoadRegister(d, UInt64.self)
         case .storeRegister64: return execStoreRegister(d, UInt64.self)
@@ -67,8 +108,12 @@ extension CPU {
         case .testRegisters8: return execTestRegister(d, UInt8(truncatingIfNeeded: readRegister(d.reg, .byte)))
         case .testRegisterImmediate32: return execTestRegister(d, d.imm)
         case .testRegisterImmediate16: return execTestRegister(d, UInt16(truncatingIfNeeded: d.imm))
-        case .shiftRegister32: return execShiftRegister(d, UInt32.self)
-        case .shiftRegister16: return execShiftRegister(d, UInt16.self)
+        case .shlRegister32: return execShiftRegister(d, ShiftLeftOperation.self, UInt32.self)
+        case .shrRegister32: return execShiftRegister(d, ShiftRightOperation.self, UInt32.self)
+        case .sarRegister32: return execShiftRegister(d, ShiftRightArithmeticOperation.self, UInt32.self)
+        case .shlRegister16: return execShiftRegister(d, ShiftLeftOperation.self, UInt16.self)
+        case .shrRegister16: return execShiftRegister(d, ShiftRightOperation.self, UInt16.self)
+        case .sarRegister16: return execShiftRegister(d, ShiftRightArithmeticOperation.self, UInt16.self)
         case .movRegisters32: return moveToRegister(d.rm, .dword, readRegister(d.reg, .dword))
         case .movRegisters16: return moveToRegister(d.rm, .word, readRegister(d.reg, .word))
         case .movRegisterImmediate32: return moveToRegister(d.rm, .dword, UInt64(d.imm))
@@ -160,6 +205,9 @@ extension CPU {
         case .jccFollowed: return execFollowedJcc(d, taken: condition(d.sub))
         case .jccZeroFollowed: return execFollowedJcc(d, taken: zeroFlag != (d.sub & 1 != 0))
         case .jccCarryFollowed: return execFollowedJcc(d, taken: carryFlag != (d.sub & 1 != 0))
+        case .jccSkip: return skip(&p, taken: execSkippingJcc(d))
+        case .jccZeroSkip: return skip(&p, taken: zeroFlag != (d.sub & 1 != 0))
+        case .jccCarrySkip: return skip(&p, taken: carryFlag != (d.sub & 1 != 0))
         // Flags, I/O, system
         case .clc, .stc, .cmc, .cld, .std: return execFlagInstruction(d.op)
         case .movFromCR: return execMovFromCR(d)
@@ -177,6 +225,17 @@ extension CPU {
         case .invalid: return raiseFault(ExceptionVector(rawValue: d.sub) ?? .invalidOpcode)
         default: return executeAtInstructionPointer(d)
         }
+    }
+
+    /// A forward branch to a later record of its block: when taken, moves `p` to the record
+    /// before the target and counts the records in between as skipped (they do not retire).
+    @inline(__always) func skip(_ p: inout UnsafeMutablePointer<DecodedInstruction>, taken: Bool) -> Step {
+        if taken {
+            let passedOver = Int(p.pointee.imm2) &- 1
+            skippedRecords &+= passedOver
+            p += passedOver
+        }
+        return .next
     }
 
     /// EIP where the running block started.

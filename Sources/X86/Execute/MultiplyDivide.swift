@@ -20,7 +20,7 @@ extension CPU {
         }
     }
 
-    private func signExtend(_ v: UInt64, _ size: OperandSize) -> Int64 {
+    @inline(__always) private func signExtend(_ v: UInt64, _ size: OperandSize) -> Int64 {
         switch size {
         case .byte: Int64(Int8(truncatingIfNeeded: v))
         case .word: Int64(Int16(truncatingIfNeeded: v))
@@ -30,7 +30,7 @@ extension CPU {
     }
 
     /// CF and OF set together: the product did not fit the destination.
-    private func setMultiplyFlags(_ size: OperandSize, result: UInt64, overflow: Bool) {
+    @inline(__always) private func setMultiplyFlags(_ size: OperandSize, result: UInt64, overflow: Bool) {
         setFlagsWithAux(size, result: result, aux: overflow ? EFlags.carry | EFlags.overflow : 0)
     }
 
@@ -58,7 +58,12 @@ extension CPU {
 
     /// IMUL r, r/m and IMUL r, r/m, imm: truncated signed product.
     func execImulTruncating(_ d: Instruction, immediate: Bool) -> Step {
-        let size = d.size
+        bySize(d, ImulTruncating(immediate: immediate))
+    }
+
+    /// IMUL r, r/m (`immediate` false) or IMUL r, r/m, imm at `Value`'s size.
+    @inline(__always) func imulTruncating<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type, immediate: Bool) -> Step {
+        let size = OperandSize.of(Value.self)
         guard let src = readRM(d, size) else { return .fault }
         let other = immediate ? d.immediate : readRegister(d.reg, size)
         // Operands of up to 32 bits cannot overflow an Int64 product; 64-bit ones report it.
@@ -97,5 +102,12 @@ extension CPU {
         writeAccumulatorPair(size, low: UInt64(truncatingIfNeeded: quotient) & size.mask,
                              high: UInt64(truncatingIfNeeded: remainder) & size.mask)
         return .next
+    }
+}
+
+struct ImulTruncating: SizedHandler {
+    let immediate: Bool
+    @inline(__always) func run<Value: FixedWidthInteger>(_ cpu: CPU, _ d: Instruction, _: Value.Type) -> Step {
+        cpu.imulTruncating(d, Value.self, immediate: immediate)
     }
 }

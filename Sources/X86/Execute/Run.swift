@@ -61,7 +61,7 @@ extension CPU {
             var d = blockStart
             var step: Step
             while true {
-                step = execute(d)
+                step = execute(&d)
                 if step != .next { break }
                 d += 1
             }
@@ -100,8 +100,8 @@ extension CPU {
         var d = blockStart
         var step: Step
         while true {
-            step = execute(d)
-            if step != .next || d - blockStart + 1 >= allowance { break }
+            step = execute(&d)
+            if step != .next || d - blockStart + 1 - skippedRecords >= allowance { break }
             d += 1
         }
         let retired = finishBlock(from: blockStart, at: d, step)
@@ -139,10 +139,12 @@ extension CPU {
     @inline(__always) @discardableResult
     private func finishBlock(from blockStart: UnsafeMutablePointer<DecodedInstruction>,
                              at d: UnsafeMutablePointer<DecodedInstruction>, _ step: Step) -> Int {
-        // Records before `d` retired; `d` itself retired unless it faulted or was the block's end.
+        // Records before `d` retired but those taken forward branches passed over
+        // (`skippedRecords`); `d` itself retired unless it faulted or was the block's end.
         // (An unsigned distance: the records are in order, and a shift divides it.)
         var retired = Int(bitPattern: (UInt(bitPattern: d) &- UInt(bitPattern: blockStart))
-                                      / UInt(MemoryLayout<DecodedInstruction>.stride))
+                                      / UInt(MemoryLayout<DecodedInstruction>.stride)) &- skippedRecords
+        skippedRecords = 0
         if step == .exit {
             // The instruction has set EIP (Dispatch.swift).
             retired += 1

@@ -1,3 +1,9 @@
+/// SHL, SHR or SAR as a type, so that the register handler is specialized for each.
+protocol ShiftOperation { static var kind: ShiftKind { get } }
+enum ShiftLeftOperation: ShiftOperation { static var kind: ShiftKind { .shl } }
+enum ShiftRightOperation: ShiftOperation { static var kind: ShiftKind { .shr } }
+enum ShiftRightArithmeticOperation: ShiftOperation { static var kind: ShiftKind { .sar } }
+
 /// ROL, ROR, RCL, RCR, SHL/SAL, SHR, SAR, SHLD and SHRD (SDM Vol. 2, SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR).
 ///
 /// The count is masked to 5 bits (6 for 64-bit operands); a masked count of 0 changes no flag. OF is
@@ -92,20 +98,17 @@ extension CPU {
         return result
     }
 
-    /// SHL/SAL/SHR/SAR of the register `rm` at `Value`'s size by the immediate count; a count of
-    /// 0 (after masking) changes nothing, flags included, but a dword register's upper half.
-    @inline(__always) func execShiftRegister<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
+    /// `Operation` on the register `rm` at `Value`'s size by the immediate count, which the
+    /// decoder has masked and found not 0 (`Decoder.specializeHotForms`): specialized for each
+    /// operation and size, so it decides nothing when it runs.
+    @inline(__always) func execShiftRegister<Operation: ShiftOperation, Value: FixedWidthInteger>(
+        _ d: Instruction, _: Operation.Type, _: Value.Type) -> Step {
         let size = OperandSize.of(Value.self)
-        let count = maskedShiftCount(d.imm, size)
-        if count == 0 {
-            zeroExtendUnchanged(d.rm, size)
-            return .next
-        }
         let value = readRegister(d.rm, size)
-        let result = switch d.sub {
-        case ShiftKind.shr.rawValue: shiftRightLogical(value, count: count, size)
-        case ShiftKind.sar.rawValue: shiftRightArithmetic(value, count: count, size)
-        default: shiftLeft(value, count: count, size)
+        let result = switch Operation.kind {
+        case .shr: shiftRightLogical(value, count: d.imm, size)
+        case .sar: shiftRightArithmetic(value, count: d.imm, size)
+        default: shiftLeft(value, count: d.imm, size)
         }
         writeRegister(d.rm, size, result)
         return .next

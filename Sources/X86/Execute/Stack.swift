@@ -69,13 +69,25 @@ extension CPU {
 
     // MARK: Handlers
 
-    @inline(__always) func execPushReg(_ d: Instruction) -> Step {
-        push(readRegister(d.reg, d.size), d.size) ? .next : .fault
+    func execPushReg(_ d: Instruction) -> Step {
+        bySize(d, PushRegister())
     }
 
-    @inline(__always) func execPopReg(_ d: Instruction) -> Step {
-        guard let v = pop(d.size) else { return .fault }
-        writeRegister(d.reg, d.size, v)
+    func execPopReg(_ d: Instruction) -> Step {
+        bySize(d, PopRegister())
+    }
+
+    /// PUSH of the register `reg` at `Value`'s size.
+    @inline(__always) func pushRegister<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
+        let size = OperandSize.of(Value.self)
+        return push(readRegister(d.reg, size), size) ? .next : .fault
+    }
+
+    /// POP into the register `reg` at `Value`'s size.
+    @inline(__always) func popRegister<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
+        let size = OperandSize.of(Value.self)
+        guard let v = pop(size) else { return .fault }
+        writeRegister(d.reg, size, v)
         return .next
     }
 
@@ -240,5 +252,17 @@ extension CPU {
         setStackPointer(stackOffset(bp, adding: d.size.bytes))
         writeRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), d.size, v)
         return .next
+    }
+}
+
+struct PushRegister: SizedHandler {
+    @inline(__always) func run<Value: FixedWidthInteger>(_ cpu: CPU, _ d: Instruction, _: Value.Type) -> Step {
+        cpu.pushRegister(d, Value.self)
+    }
+}
+
+struct PopRegister: SizedHandler {
+    @inline(__always) func run<Value: FixedWidthInteger>(_ cpu: CPU, _ d: Instruction, _: Value.Type) -> Step {
+        cpu.popRegister(d, Value.self)
     }
 }

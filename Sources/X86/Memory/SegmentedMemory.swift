@@ -147,15 +147,14 @@ extension CPU {
     /// The memory operand's offset: base + index << scale + displacement, wrapped to the address size.
     /// (The displacement is sign-extended, which matters only when the sum is wider than 32 bits.)
     @inline(__always) func effectiveAddress(_ d: Instruction) -> UInt64 {
-        let sum = regs[Int(d.base)] &+ (regs[Int(d.index)] << UInt64(d.scale))
+        let sum = regs[Int(d.base)] &+ (regs[Int(d.index)] &<< UInt64(d.scale))
             &+ UInt64(bitPattern: Int64(Int32(bitPattern: d.disp)))
         return wrappedOffset(sum, d)
     }
 
     /// An offset computed for `d` (an operand's next part, a table entry), wrapped to its address size.
     @inline(__always) func wrappedOffset(_ offset: UInt64, _ d: Instruction) -> UInt64 {
-        if d.pointer.pointee.addressSize64 { return offset }
-        return offset & (d.addressSize32 ? 0xFFFF_FFFF : 0xFFFF)
+        offset & d.addressMask
     }
 
     /// Reads the ModRM.rm operand (register or memory).

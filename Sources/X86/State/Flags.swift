@@ -31,6 +31,16 @@ extension CPU {
         flagResult = UInt64(result)
     }
 
+    /// The flags of INC and DEC: all but CF from `result` (`.inc` and `.dec` read neither
+    /// operand), CF as it was. When the lazy state is already an INC's or DEC's, `flagAux`
+    /// holds that CF, so only other states need it worked out.
+    @inline(__always) func setIncDecFlags(_ op: FlagOp, _ size: OperandSize, result: UInt64) {
+        if flagOp != .inc && flagOp != .dec { flagAux = carryFlag ? 1 : 0 }
+        flagOp = op
+        flagSize = size
+        flagResult = result
+    }
+
     /// SF, ZF and PF from `result`; CF, OF and AF given (shifts, multiplies).
     @inline(__always) func setFlagsWithAux<Value: FixedWidthInteger & UnsignedInteger>(_ size: OperandSize, result: Value, aux: UInt32) {
         flagOp = .resultWithAux
