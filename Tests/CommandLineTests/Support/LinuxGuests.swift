@@ -1,0 +1,81 @@
+import Foundation
+
+/// What the gated Linux tests need: a release build of `resetvector` (a debug build takes
+/// minutes per Linux boot) and Debian's kernels from `Tools/guests/fetch-debian.sh`.
+///
+/// The binary is `$RESETVECTOR_RELEASE_BINARY`, else `.build/release/resetvector` in this
+/// package (`swift build -c release --product resetvector`, which `.ci/run` does first). The
+/// kernels are in `$RESETVECTOR_CACHE/debian/ARCH`, else `~/.cache/resetvector/debian/ARCH`,
+/// where the binary looks too.
+enum LinuxGuests {
+    static var releaseBinary: URL {
+        if let path = ProcessInfo.processInfo.environment["RESETVECTOR_RELEASE_BINARY"] {
+            return URL(fileURLWithPath: path)
+        }
+        // Tests/CommandLineTests/Support/LinuxGuests.swift → the package root.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/release/resetvector")
+    }
+
+    static var cache: String {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["RESETVECTOR_CACHE"]
+            ?? (environment["XDG_CACHE_HOME"] ?? (environment["HOME"] ?? "/") + "/.cache") + "/resetvector"
+    }
+
+    /// The release binary when it and the kernels of `architectures` are there; otherwise
+    /// `nil`, after printing why `test` skips.
+    static func ready(for architectures: [String], test: String) -> URL? {
+        let binary = releaseBinary
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            print("\(test): skipped: no release build at \(binary.path) (swift build -c release --product resetvector, or set RESETVECTOR_RELEASE_BINARY)")
+            return nil
+        }
+        for architecture in architectures {
+            let directory = "\(cache)/debian/\(architecture)"
+            guard FileManager.default.fileExists(atPath: directory + "/vmlinuz"),
+                  FileManager.default.fileExists(atPath: directory + "/initramfs.cpio.gz") else {
+                print("\(test): skipped: no Debian kernel in \(directory) (run Tools/guests/fetch-debian.sh \(architecture))")
+                return nil
+            }
+        }
+        return binary
+    }
+}
+
+/// What `resetvector demo --linux` printed: each row's story and its table line.
+struct LinuxMatrixOutput {
+    /// A row's story: the lines under its `== ARCH BOARD smp N PATH: …` heading.
+    struct Story {
+        let serial: [String]
+        let attempts: [String]
+        let result: String
+        let lines: [String]
+    }
+
+    let stories: [String: Story]
+    /// The trace's events, each row's under its label ("amd64 pc smp1 k").
+    let events: [String: [[String: Any]]]
+
+    init(standardOutput: String, traceJSON: String) throws {
+        var stories: [String: Story] = [:]
+        let lines = standardOutput.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for (index, line) in lines.enumerated() where line.hasPrefix("== ") {
+            let key = String(line.dropFirst(3).prefix { $0 != ":" })
+            let body = lines[(index + 1)...].prefix { !$0.isEmpty }.map { $0.trimmingCharacters(in: .whitespaces) }
+            func values(_ prefix: String) -> [String] { body.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) } }
+            stories[key] = Story(serial: values("serial: "), attempts: values("attempt: "), result: values("result: ").first ?? "",
+                                 lines: Array(body))
+        }
+        self.stories = stories
+        var events: [String: [[String: Any]]] = [:]
+        var label = ""
+        for line in traceJSON.split(separator: "\n") {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            if object["event"] as? String == "power-on" { label = object["label"] as? String ?? "" }
+            events[label, default: []].append(object)
+        }
+        self.events = events
+    }
+}
