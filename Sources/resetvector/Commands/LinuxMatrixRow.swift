@@ -179,7 +179,7 @@ struct LinuxMatrixRow: Sendable {
     private static func request(_ event: TraceEvent) -> String {
         var words: [String] = []
         if event.name == "sleep-request" {
-            words = ["ACPI sleep \(event["state"].flatMap(Self.text) ?? "")"]
+            words = ["ACPI \(event["state"].flatMap(Self.text) ?? "") PM1_CNT"]
         } else {
             words.append(event["source"].flatMap(Self.text) ?? event.name)
             if let space = event["space"].flatMap(Self.text) { words.append(space) }

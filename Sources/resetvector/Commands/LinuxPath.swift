@@ -44,9 +44,15 @@ struct LinuxPath: Sendable {
             .joined(separator: " ")
     }
 
-    /// The method column: the parameters and what the board was made to do.
+    /// The method column: what `/init` does, the parameters, and what the board was made to do.
     var method: String {
-        var words = [parameters.isEmpty ? "(no reboot=)" : parameters]
+        var words: [String]
+        switch action {
+        case "reboot": words = [parameters.isEmpty ? "reboot -f (no reboot=)" : "reboot -f \(parameters)"]
+        case "panic": words = ["sysrq c", parameters]
+        case "watchdog": words = ["busybox watchdog, killed"]
+        default: words = ["\(action) -f"] + (parameters.isEmpty ? [] : [parameters])
+        }
         if acpiReset != .io { words.append("--acpi-reset \(acpiReset.rawValue)") }
         words += quirks.map { "--quirk \($0.rawValue)" }
         if watchdog { words.append("--device i6300esb") }
