@@ -68,7 +68,7 @@ struct LinuxMatrixRow: Sendable {
         let machine = try Machine(configuration)
         // A reboot path is done when the second boot prints the marker.
         var secondBoot = false
-        serial.onLine = { [unowned machine] line in
+        serial.onLine = { [unowned machine, unowned serial] line in
             if line.hasPrefix(marker), serial.lines.filter({ $0.hasPrefix(marker) }).count == 2 {
                 secondBoot = true
                 machine.finish(.paused(reason: "the second boot reached init"))
