@@ -114,7 +114,8 @@ import Testing
         let paths = ["default", "poweroff", "halt", "panic-reboot", "panic-hang", "pvpanic", "watchdog", "chain-acpi-8042"]
         let (result, output) = try Self.run(["--kernel-arch", "i386", "--only", paths.joined(separator: ",")], binary: binary)
         #expect(result.status == 0, "\(result.standardOutput.suffix(4000)) \(result.standardError)")
-        for path in paths { Self.check(output, "i386", path: path, attempts: path == "watchdog" ? ["watchdog expired → reset", "watchdog → hard"] : nil) }
+        for path in paths { Self.check(output, "i386", path: path, attempts: path == "watchdog"
+                ? ["watchdog stage 1 expired → nothing", "watchdog stage 2 expired → reset", "watchdog → hard"] : nil) }
     }
 
     /// Four processors on the QEMU-compatible board, where every reset is a platform (hard)

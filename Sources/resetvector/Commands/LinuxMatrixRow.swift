@@ -161,7 +161,9 @@ struct LinuxMatrixRow: Sendable {
             case "panic":
                 attempts.append(cpu + "pvpanic \(event["names"].flatMap(Self.text) ?? "") → \(event["action"].flatMap(Self.text) ?? "")")
             case "watchdog":
-                attempts.append("watchdog expired → \(event["action"].flatMap(Self.text) ?? "")")
+                let stage = event["stage"].map { if case .number(let n) = $0 { " stage \(n)" } else { "" } } ?? ""
+                let action = event["action"].flatMap(Self.text) ?? ""
+                attempts.append("watchdog\(stage) expired → \(action == "none" ? "nothing" : action)")
             case "reset", "power-off":
                 answered = true
             default:
