@@ -114,7 +114,8 @@ struct LinuxMatrixCommand: ParsableCommand {
         out.writeLine("   command line: \(key.path.commandLine)")
         for line in row.story { out.writeLine("   serial: \(line)") }
         for attempt in row.attempts { out.writeLine("   attempt: \(attempt)") }
-        out.writeLine("   result: \(row.outcome); \(row.passed ? "as expected" : "NOT AS EXPECTED")")
+        out.writeLine("   result: \(row.outcome); \(row.passed ? "as expected" : "NOT AS EXPECTED"); "
+                      + "\(row.instructions) instructions, \(String(format: "%.1f", row.wallSeconds)) s")
         if key.path.expectation == .pausesAtPanic || key.path.expectation == .hangsAfterPanic || !row.passed,
            let report = row.stateReport {
             for line in report.split(separator: "\n") { out.writeLine("   " + line) }
