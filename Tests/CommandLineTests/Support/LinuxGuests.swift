@@ -8,14 +8,23 @@ import Foundation
 /// kernels are in `$RESETVECTOR_CACHE/debian/ARCH`, else `~/.cache/resetvector/debian/ARCH`,
 /// where the binary looks too.
 enum LinuxGuests {
+    /// Tests/CommandLineTests/Support/LinuxGuests.swift → the package root.
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
     static var releaseBinary: URL {
         if let path = ProcessInfo.processInfo.environment["RESETVECTOR_RELEASE_BINARY"] {
             return URL(fileURLWithPath: path)
         }
-        // Tests/CommandLineTests/Support/LinuxGuests.swift → the package root.
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/release/resetvector")
+        return packageRoot.appendingPathComponent(".build/release/resetvector")
+    }
+
+    /// The initramfs layout the fetch script builds today (its `initramfs_revision=`): an older
+    /// cache lacks what the tests drive (the watchdog and pvpanic modules).
+    static var initramfsRevision: String? {
+        let script = try? String(contentsOf: packageRoot.appendingPathComponent("Tools/guests/fetch-debian.sh"), encoding: .utf8)
+        return script?.split(separator: "\n").first { $0.hasPrefix("initramfs_revision=") }
+            .map { String($0.dropFirst("initramfs_revision=".count)) }
     }
 
     static var cache: String {
@@ -37,6 +46,11 @@ enum LinuxGuests {
             guard FileManager.default.fileExists(atPath: directory + "/vmlinuz"),
                   FileManager.default.fileExists(atPath: directory + "/initramfs.cpio.gz") else {
                 print("\(test): skipped: no Debian kernel in \(directory) (run Tools/guests/fetch-debian.sh \(architecture))")
+                return nil
+            }
+            let revision = try? String(contentsOfFile: directory + "/initramfs.revision", encoding: .utf8)
+            guard let expected = initramfsRevision, revision?.trimmingCharacters(in: .whitespacesAndNewlines) == expected else {
+                print("\(test): skipped: the initramfs in \(directory) predates revision \(initramfsRevision ?? "?") (run Tools/guests/fetch-debian.sh \(architecture))")
                 return nil
             }
         }
