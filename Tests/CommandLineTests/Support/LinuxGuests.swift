@@ -86,6 +86,9 @@ struct LinuxMatrixOutput {
         var events: [String: [[String: Any]]] = [:]
         var label = ""
         for line in traceJSON.split(separator: "\n") {
+            // The 686-pae kernel's io_delay writes port 80h millions of times a boot: POST codes
+            // tell these tests nothing, and parsed they would take gigabytes.
+            if line.contains("\"event\":\"post\"") { continue }
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             if object["event"] as? String == "power-on" { label = object["label"] as? String ?? "" }
             events[label, default: []].append(object)
