@@ -21,7 +21,8 @@ let package = Package(
         // One type per device, the Device protocol, and what devices may ask of the board.
         .target(name: "Hardware"),
         // What a board's ROM and tables hold, and the project's own guest programs.
-        .target(name: "Firmware", dependencies: ["X86Asm"]),
+        // (zlib checks a gzip'd initramfs before a Linux boot.)
+        .target(name: "Firmware", dependencies: ["X86Asm", "CZlib"]),
         // The board: memory, devices, power & reset controller, trace; and the benchmark.
         .target(name: "Machine", dependencies: ["X86", "Hardware", "Firmware"]),
         // The control socket (QMP): a user's scripts drive a running machine.

@@ -14,7 +14,7 @@ struct ResetVector: ParsableCommand {
             ResetVector runs x86 guests on a software CPU. Every reset, reboot, halt and \
             power path behaves as real hardware does and is recorded in a deterministic trace.
             """,
-        subcommands: [DemoCommand.self, RunCommand.self, TraceCommand.self, BenchCommand.self, VectorsCommand.self, DifferentialCommand.self]
+        subcommands: [DemoCommand.self, LinuxMatrixCommand.self, RunCommand.self, TraceCommand.self, BenchCommand.self, VectorsCommand.self, DifferentialCommand.self]
     )
 
     /// Parses and runs a command. Whatever goes wrong ends in one line on standard error and a

@@ -18,13 +18,19 @@
 # on, downloaded with `apt-get download` and unpacked with `dpkg-deb -x`; busybox-static (and
 # busybox-static:i386) likewise.
 #
-# The initramfs's /init (busybox sh) mounts proc, sys and devtmpfs, prints the marker
-# RESETVECTOR-INIT-OK on the console, then does what the kernel command line's rv.action= asks:
+# The initramfs's /init (busybox sh) mounts proc, sys and devtmpfs, loads the modules
+# rv.modules= names (a comma list, in order, from the kernel's own: watchdog, i6300esb, pvpanic,
+# pvpanic-mmio; Debian builds those drivers as modules, and the cloud kernel has no i6300esb), prints the watchdog's boot status when
+# there is a watchdog (RESETVECTOR-WATCHDOG-BOOTSTATUS n: 32 is WDIOF_CARDRESET, the last reset
+# was the watchdog's), prints the marker RESETVECTOR-INIT-OK on the console, then does what the
+# kernel command line's rv.action= asks:
 #   reboot   → reboot -f        poweroff → poweroff -f      halt → halt -f
 #   panic    → echo c > /proc/sysrq-trigger
-#   watchdog → opens /dev/watchdog, feeds it once and stops feeding it
+#   watchdog → busybox watchdog feeds /dev/watchdog (2 s timeout) for 3 s, then is killed with
+#              SIGKILL (no magic close), so nothing feeds it any more
 #   shell    → an interactive shell on the console (also the default when rv.action= is absent)
-# so one initramfs serves every path. The archive is written by a small Python writer (newc
+# so one initramfs serves every path. $cache/ARCH/initramfs.revision records the revision of
+# this layout; an older cache is rebuilt. The archive is written by a small Python writer (newc
 # format, every mtime 0, /dev/console as a node) so building it needs no root and gives the
 # same bytes every time.
 set -euo pipefail
@@ -53,7 +59,12 @@ for arch in "${arches[@]}"; do
     case $arch in amd64|i386) ;; *) die "unknown architecture '$arch' (amd64 or i386)";; esac
 done
 
-complete() { [ -s "$cache/$1/vmlinuz" ] && [ -s "$cache/$1/initramfs.cpio.gz" ] && [ -s "$cache/$1/version" ]; }
+# The initramfs layout's revision: raise it when /init or the archive's contents change.
+initramfs_revision=2
+complete() {
+    [ -s "$cache/$1/vmlinuz" ] && [ -s "$cache/$1/initramfs.cpio.gz" ] && [ -s "$cache/$1/version" ] &&
+        [ "$(cat "$cache/$1/initramfs.revision" 2>/dev/null)" = "$initramfs_revision" ]
+}
 
 missing=()
 for arch in "${arches[@]}"; do complete "$arch" || missing+=("$arch"); done
@@ -117,8 +128,14 @@ for arch in "${missing[@]}"; do
     [ -x "$dir/busybox/bin/busybox" ] || die "$arch: no /bin/busybox in $busybox_deb"
 
     root=$dir/root
-    mkdir -p "$root/bin" "$root/sbin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/root"
+    mkdir -p "$root/bin" "$root/sbin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/root" "$root/lib/modules"
     cp "$dir/busybox/bin/busybox" "$root/bin/busybox"
+    # The cloud kernel is built without the i6300esb driver (CONFIG_I6300ESB_WDT unset).
+    for module in watchdog/watchdog watchdog/i6300esb misc/pvpanic/pvpanic misc/pvpanic/pvpanic-mmio; do
+        for ko in "$dir"/kernel/lib/modules/*/kernel/drivers/$module.ko; do
+            if [ -s "$ko" ]; then cp "$ko" "$root/lib/modules/"; fi
+        done
+    done
     cat >"$root/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox mkdir -p /usr/bin /usr/sbin
@@ -127,9 +144,17 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 action=shell
+modules=
 for word in \$(cat /proc/cmdline); do
-    case \$word in rv.action=*) action=\${word#rv.action=};; esac
+    case \$word in
+        rv.action=*) action=\${word#rv.action=};;
+        rv.modules=*) modules=\$(echo \${word#rv.modules=} | tr , ' ');;
+    esac
 done
+for module in \$modules; do insmod /lib/modules/\$module.ko || echo "RESETVECTOR-INSMOD-FAILED \$module"; done
+if [ -e /sys/class/watchdog/watchdog0/bootstatus ]; then
+    echo "RESETVECTOR-WATCHDOG-BOOTSTATUS \$(cat /sys/class/watchdog/watchdog0/bootstatus)"
+fi
 echo "$marker \$(uname -r) \$(uname -m) cpus=\$(grep -c ^processor /proc/cpuinfo) action=\$action"
 case \$action in
     reboot) reboot -f ;;
@@ -137,7 +162,11 @@ case \$action in
     halt) halt -f ;;
     panic) echo c > /proc/sysrq-trigger ;;
     watchdog)
-        exec 3>/dev/watchdog && echo 1 >&3 && echo "RESETVECTOR-WATCHDOG-ARMED"
+        watchdog -F -T 2 -t 1 /dev/watchdog &
+        feeder=\$!
+        sleep 3
+        kill -9 \$feeder
+        echo "RESETVECTOR-WATCHDOG-STOPPED"
         while :; do sleep 3600; done ;;
     shell) ;;
     *) echo "RESETVECTOR-UNKNOWN-ACTION \$action" ;;
@@ -178,5 +207,6 @@ PY
     gzip -n -9 -f "$cache/$arch/initramfs.cpio"
     cp "$vmlinuz" "$cache/$arch/vmlinuz"
     echo "$(dpkg-deb -f "$kernel_deb" Package) $(dpkg-deb -f "$kernel_deb" Version)" >"$cache/$arch/version"
+    echo "$initramfs_revision" >"$cache/$arch/initramfs.revision"
     say "$arch: $(cat "$cache/$arch/version") → $cache/$arch (vmlinuz $(stat -c %s "$cache/$arch/vmlinuz") bytes, initramfs $(stat -c %s "$cache/$arch/initramfs.cpio.gz") bytes)"
 done

@@ -18,6 +18,8 @@ public struct LinuxKernelImage: Equatable, Sendable {
     /// `loadflags` bits.
     public static let loadedHigh: UInt8 = 0x01
     public static let canUseHeap: UInt8 = 0x80
+    /// An uncompressed payload's start (CONFIG_KERNEL_UNCOMPRESSED: the kernel's ELF image).
+    static let elfMagic: [UInt8] = [0x7F, 0x45, 0x4C, 0x46]
     /// The file offsets of the setup header fields the loader reads or writes.
     public enum Field {
         public static let setupSectors = 0x1F1
@@ -37,6 +39,8 @@ public struct LinuxKernelImage: Equatable, Sendable {
         public static let relocatableKernel = 0x234
         public static let xLoadFlags = 0x236
         public static let commandLineSize = 0x238
+        public static let payloadOffset = 0x248
+        public static let payloadLength = 0x24C
         public static let setupData = 0x250
         public static let preferredAddress = 0x258
         public static let initSize = 0x260
@@ -86,6 +90,16 @@ public struct LinuxKernelImage: Equatable, Sendable {
         let systemSize = Int(bytes.uint32(at: Field.sysSize)!) * 16
         guard systemSize > 0 else { throw .noProtectedModeKernel }
         guard setupEnd + systemSize <= bytes.count else { throw .truncated(needed: setupEnd + systemSize, fileSize: bytes.count) }
+        // The compressed kernel inside the protected-mode part (protocol 2.08): it must lie in
+        // the file and be in a format the kernel's decompressor knows (or an uncompressed ELF).
+        if version >= 0x0208, headerEnd >= Field.payloadLength + 4, bytes.uint32(at: Field.payloadLength)! != 0 {
+            let offset = Int(bytes.uint32(at: Field.payloadOffset)!), length = Int(bytes.uint32(at: Field.payloadLength)!)
+            guard offset + length <= systemSize else { throw .payloadOutsideKernel(offset: offset, length: length, kernelSize: systemSize) }
+            let payload = setupEnd + offset
+            guard Initramfs.compressedFormat(bytes, at: payload) != nil || bytes[payload..<min(payload + 4, bytes.count)].elementsEqual(LinuxKernelImage.elfMagic) else {
+                throw .payloadNotRecognized(Array(bytes[payload..<min(payload + 6, bytes.count)]))
+            }
+        }
         let alignment = bytes.uint32(at: Field.kernelAlignment)!
         let relocatable = bytes[Field.relocatableKernel] != 0
         if relocatable && (alignment == 0 || alignment & (alignment - 1) != 0) {
@@ -187,6 +201,7 @@ public struct LinuxLoad: Equatable, Sendable {
         var initrdAddress: UInt64 = 0
         let initrdSize = UInt64(initrd?.count ?? 0)
         if let initrd, !initrd.isEmpty {
+            try Initramfs.check(initrd)
             let top = min(ramEnd, UInt64(kernel.initrdAddressMax) + 1)
             guard initrdSize <= top, (top - initrdSize) & ~(LinuxLoad.pageSize - 1) >= kernelEnd else {
                 throw .initrdDoesNotFit(size: initrdSize, kernelEnd: kernelEnd, top: top)
@@ -246,6 +261,9 @@ public enum LinuxBootError: Error, Equatable, Sendable, CustomStringConvertible 
     case commandLineTooLong(length: Int, limit: Int)
     case notEnoughMemory(needed: UInt64, ramEnd: UInt64)
     case initrdDoesNotFit(size: UInt64, kernelEnd: UInt64, top: UInt64)
+    case payloadOutsideKernel(offset: Int, length: Int, kernelSize: Int)
+    case payloadNotRecognized([UInt8])
+    case initrdDamaged(offset: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -269,6 +287,12 @@ public enum LinuxBootError: Error, Equatable, Sendable, CustomStringConvertible 
             "the kernel needs RAM up to \(hex(needed)) (its init_size from where it runs); RAM above 1 MiB ends at \(hex(ramEnd))"
         case .initrdDoesNotFit(let size, let kernelEnd, let top):
             "the initrd (\(size) bytes) does not fit between the kernel's end \(hex(kernelEnd)) and \(hex(top)) (RAM top or initrd_addr_max)"
+        case .payloadOutsideKernel(let offset, let length, let kernelSize):
+            "corrupt bzImage: its compressed kernel (payload_offset \(hex(offset)), \(length) bytes) runs past its \(kernelSize)-byte protected-mode part"
+        case .payloadNotRecognized(let bytes):
+            "corrupt bzImage: its compressed kernel starts with \(bytes.map { String(UInt16($0) | 0x100, radix: 16).dropFirst() }.joined(separator: " ")), no format Linux decompresses (gzip, bzip2, LZMA, XZ, LZO, LZ4, Zstandard) nor ELF"
+        case .initrdDamaged(let offset, let reason):
+            "the initrd is damaged at byte \(offset): \(reason)"
         }
     }
 }

@@ -18,6 +18,11 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var boardOptions: BoardOptions
 
+    /// Never set here: `demo --linux` is routed to `LinuxMatrixCommand` before parsing
+    /// (`CommandLineArguments.normalized`); declared so `demo --help` lists it.
+    @Flag(help: "Run Debian's Linux kernels down every reboot path instead (resetvector demo --linux --help).")
+    var linux = false
+
     @Option(parsing: .unconditional, help: "Processors, 1 to 64 (the mp-* guests wake the others).")
     var smp = 1
 

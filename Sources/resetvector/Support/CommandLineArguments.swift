@@ -2,7 +2,15 @@
 enum CommandLineArguments {
     /// `--option=` with nothing after the `=` becomes `--option` and an empty value, so an
     /// empty value (`--cmdline=`) is accepted in either spelling.
+    ///
+    /// `demo --linux …` is the Linux matrix (`LinuxMatrixCommand`), a command of its own because
+    /// its `--board` and `--smp` take lists where the built-in demo's take one value.
     static func normalized(_ arguments: [String]) -> [String] {
+        var arguments = arguments
+        if arguments.first == DemoCommand.configuration.commandName, let flag = arguments.firstIndex(of: "--linux") {
+            arguments.remove(at: flag)
+            arguments[0] = LinuxMatrixCommand.configuration.commandName!
+        }
         var result: [String] = []
         for argument in arguments {
             if argument.hasPrefix("--"), argument.hasSuffix("="), argument.filter({ $0 == "=" }).count == 1 {

@@ -25,9 +25,10 @@ struct Invocation {
     static let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         .deletingLastPathComponent().appendingPathComponent("resetvector")
 
-    /// Runs `resetvector arguments` and waits for it (at most `timeout` seconds, then it is
-    /// killed and the test fails).
-    static func run(_ arguments: [String], output: Output = .captured, timeout: Double = 120) throws -> Invocation {
+    /// Runs `resetvector arguments` (the build beside the tests, or `executable`) and waits for
+    /// it (at most `timeout` seconds, then it is killed and the test fails).
+    static func run(_ arguments: [String], output: Output = .captured, timeout: Double = 120,
+                    executable: URL = Invocation.executable) throws -> Invocation {
         let directory = try TemporaryDirectory()
         let outPath = directory.path("stdout"), errPath = directory.path("stderr")
         FileManager.default.createFile(atPath: outPath, contents: nil)
