@@ -41,7 +41,7 @@ extension Assembler {
     /// FADT. `sum` is ``emitACPIChecksumRoutine()``. Clobbers EAX, EBX, ECX, EDX, EDI.
     public mutating func emitFindFADT(sum: Label, fail: Label) {
         func check(_ failing: Condition, _ step: ACPITableWalkStep) { failWalk(if: failing, step, to: fail) }
-        let scan = newLabel(), next = newLabel(), found = newLabel(), notInArea = newLabel()
+        let scan = newLabel(), next = newLabel(), found = newLabel()
         movzx(.esi, Mem(disp: 0x40E, size: .word))
         shl(.esi, 4)
         lea(.edi, Mem(.esi, disp: 0x400))                        // EDI = end of the area
