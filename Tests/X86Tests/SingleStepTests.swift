@@ -9,15 +9,10 @@ import X86Asm
     private func steppedGuest() throws -> (TestMachine, [UInt16]) {
         let m = TestMachine()
         var a = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
-        let handler = a.newLabel(), log = TestMachine.data
         var boundaries: [Label] = []
         func boundary() { let l = a.newLabel(); a.bind(l); boundaries.append(l) }
-        a.mov(.di, log)
-        a.pushf()
-        a.pop(.ax)
-        a.or(.ax, Int(EFlags.trap))
-        a.push(.ax)
-        a.popf()                             // TF = 1 from the next instruction on
+        a.mov(.di, TestMachine.data)
+        TestMachine.emitTrapFlagOn(&a)
         a.mov(.ax, 1); boundary()
         a.mov(.bx, 2); boundary()
         a.add(.ax, .bx); boundary()
@@ -28,13 +23,7 @@ import X86Asm
         a.popf(); boundary()                 // began with TF = 1: still traps
         a.nop()
         a.hlt()
-        // Handler: store the return IP at [di], advance di.
-        a.bind(handler)
-        a.mov(.bp, .sp)
-        a.mov(.si, Mem(.bp))
-        a.mov(Mem(.di), .si)
-        a.add(.di, 2)
-        a.iret()
+        let handler = TestMachine.emitTrapLogger(&a)
         try m.load(a)
         m.setVector(1, to: handler, in: a)
         return (m, boundaries.map { UInt16(a.address(of: $0)!) })
@@ -43,9 +32,7 @@ import X86Asm
     @Test func trapsAfterEachInstructionWhileTFIsSet() throws {
         let (m, boundaries) = try steppedGuest()
         #expect(m.run() == .halted)
-        let count = (Int(m.r16(.rdi)) - TestMachine.data) / 2
-        let logged = (0..<count).map { m.bus.word(at: TestMachine.data + 2 * $0) }
-        #expect(logged == boundaries)
+        #expect(m.loggedTrapAddresses == boundaries)
         #expect(m.events.vectors == Array(repeating: 1, count: boundaries.count))
         #expect(m.r16(.rax) == 3, "the stepped code computed normally")
         #expect(m.cpu.debugRegister(6) & (1 << 14) != 0, "DR6.BS")

@@ -201,15 +201,10 @@ import X86Asm
     /// Single-stepping through a taken forward branch inside a block traps at its target.
     @Test func singleStepTrapsAtATakenForwardBranchsTarget() throws {
         let m = TestMachine()
-        let log = TestMachine.data
         var g = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
-        let handler = g.newLabel(), branch = g.newLabel(), over = g.newLabel()
-        g.mov(.di, log)
-        g.pushf()
-        g.pop(.ax)
-        g.or(.ax, Int(EFlags.trap))
-        g.push(.ax)
-        g.popf()                         // TF = 1 from the next instruction on
+        let branch = g.newLabel(), over = g.newLabel()
+        g.mov(.di, TestMachine.data)
+        TestMachine.emitTrapFlagOn(&g)
         g.xor(.bx, .bx)                  // ZF = 1
         g.bind(branch)
         g.jccShort(.z, over)
@@ -217,31 +212,30 @@ import X86Asm
         g.bind(over)
         g.inc(.bx)
         g.hlt()
-        g.bind(handler)
-        g.mov(.bp, .sp)
-        g.mov(.si, Mem(.bp))
-        g.mov(Mem(.di), .si)
-        g.add(.di, 2)
-        g.iret()
-        try m.load(g)
-        m.setVector(1, to: handler, in: g)
-        #expect(m.run() == .halted)
-        let count = (Int(m.r16(.rdi)) - log) / 2
-        let logged = (0..<count).map { m.bus.word(at: log + 2 * $0) }
+        let logged = try Self.trapAddresses(m, &g)
         let address = { (label: Label) in UInt16(g.address(of: label)!) }
         #expect(Array(logged.prefix(3)) == [address(branch), address(over), address(over) + 1])
         #expect(m.r16(.rbx) == 1)
+    }
+
+    /// Appends the trap logger (`TestMachine.emitTrapLogger`), runs the program to its HLT and
+    /// returns the logged addresses.
+    private static func trapAddresses(_ m: TestMachine, _ g: inout Assembler) throws -> [UInt16] {
+        let handler = TestMachine.emitTrapLogger(&g)
+        try m.load(g)
+        m.setVector(1, to: handler, in: g)
+        #expect(m.run() == .halted)
+        return m.loggedTrapAddresses
     }
 
     /// Single-stepping through a followed JMP and a loop's followed branch traps with the
     /// address each transfer went to.
     @Test func singleStepTrapsAtFollowedTargets() throws {
         let m = TestMachine()
-        let log = TestMachine.data
         var g = Assembler(bits: .b16, origin: TestMachine.codeOrigin)
-        let gHandler = g.newLabel(), gTarget = g.newLabel(), gBranch = g.newLabel(), gAfter = g.newLabel()
+        let gTarget = g.newLabel(), gBranch = g.newLabel(), gAfter = g.newLabel()
         let gStep = g.newLabel(), gDone = g.newLabel()
-        g.mov(.di, log)
+        g.mov(.di, TestMachine.data)
         g.mov(.dx, 2)                    // the first pass runs without TF, the second with it
         g.bind(gStep)
         g.mov(.bx, 2)
@@ -265,17 +259,7 @@ import X86Asm
         g.push(.ax)
         g.popf()                         // began with TF = 1: still traps
         g.hlt()
-        g.bind(gHandler)
-        g.mov(.bp, .sp)
-        g.mov(.si, Mem(.bp))
-        g.mov(Mem(.di), .si)
-        g.add(.di, 2)
-        g.iret()
-        try m.load(g)
-        m.setVector(1, to: gHandler, in: g)
-        #expect(m.run() == .halted)
-        let count = (Int(m.r16(.rdi)) - log) / 2
-        let logged = (0..<count).map { m.bus.word(at: log + 2 * $0) }
+        let logged = try Self.trapAddresses(m, &g)
         let address = { (label: Label) in UInt16(g.address(of: label)!) }
         // From the JMP rel to gStep: mov bx; jmp → target; dec; jnz (taken) → target; dec;
         // jnz (not taken) → after; pushf; pop; and; dec dx; jz (taken) → done; push; popf.

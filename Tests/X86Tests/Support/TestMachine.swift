@@ -79,6 +79,35 @@ final class TestMachine {
         setVector(vector, offset: UInt16(assembler.address(of: label)!))
     }
 
+    /// Appends PUSHF, POP AX, OR AX TF, PUSH AX, POPF: TF = 1 from the instruction after the
+    /// POPF on, which is the first one single-stepped (AX is changed).
+    static func emitTrapFlagOn(_ a: inout Assembler) {
+        a.pushf()
+        a.pop(.ax)
+        a.or(.ax, Int(EFlags.trap))
+        a.push(.ax)
+        a.popf()
+    }
+
+    /// Appends a #DB handler that stores each trap's return IP at DS:DI and advances DI by 2
+    /// (the guest points DI at `data` first); install it as vector 1 with `setVector`.
+    static func emitTrapLogger(_ a: inout Assembler) -> Label {
+        let handler = a.newLabel()
+        a.bind(handler)
+        a.mov(.bp, .sp)
+        a.mov(.si, Mem(.bp))
+        a.mov(Mem(.di), .si)
+        a.add(.di, 2)
+        a.iret()
+        return handler
+    }
+
+    /// The return IPs the handler of `emitTrapLogger` stored, in order.
+    var loggedTrapAddresses: [UInt16] {
+        let count = (Int(r16(.rdi)) - TestMachine.data) / 2
+        return (0..<count).map { bus.word(at: TestMachine.data + 2 * $0) }
+    }
+
     /// Assembles the guest, loads it at its origin (a linear address, segment 0) and enters it
     /// in real mode: CS:IP = 0:origin, SS:SP = 0:`stackTop`, DS = ES = FS = GS = 0.
     func load(_ assembler: Assembler) throws {
