@@ -28,9 +28,10 @@ extension ResetGuest {
         }
     }
 
-    /// Sets up segments and stack, and jumps to `later` when this is not the first boot.
-    static func emitPrologue(_ a: inout Assembler, later: Label) {
-        a.cli()
+    /// Sets up segments and stack (first masking interrupts when `clearingInterrupts`), and
+    /// jumps to `later` when this is not the first boot.
+    static func emitPrologue(_ a: inout Assembler, later: Label, clearingInterrupts: Bool = true) {
+        if clearingInterrupts { a.cli() }
         a.xor(.ax, .ax)
         a.mov(.ds, .ax)
         a.mov(.es, .ax)

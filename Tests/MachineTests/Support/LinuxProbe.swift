@@ -232,17 +232,7 @@ enum LinuxProbe {
             a.out(.dx, .al)
             a.bind(halt)
         }
-        let stop = a.newLabel()
-        a.bind(stop)
-        a.cli()
-        a.hlt()
-        a.jmpShort(stop)
-
-        for (label, text) in strings {
-            a.bind(label)
-            a.ascii(text)
-            a.db([0])
-        }
+        a.emitStopAndStrings(strings)
         a.align(16)
         a.db([UInt8](repeating: 0, count: 256))
         a.bind(stack)

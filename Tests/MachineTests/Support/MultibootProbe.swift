@@ -231,17 +231,7 @@ enum MultibootProbe {
             }
             a.bind(halt)
         }
-        let stop = a.newLabel()
-        a.bind(stop)
-        a.cli()
-        a.hlt()
-        a.jmpShort(stop)
-
-        for (label, text) in strings {
-            a.bind(label)
-            a.ascii(text)
-            a.db([0])
-        }
+        a.emitStopAndStrings(strings)
         a.align(4)
         a.bind(imageEnd)
         let bytes = try a.finish()
