@@ -18,8 +18,8 @@ struct ResetVector: ParsableCommand {
     )
 
     /// Parses and runs a command. Whatever goes wrong ends in one line on standard error and a
-    /// documented status (`ExitStatus`): bad input of any kind, and an output that cannot be
-    /// written, never a trap or a fatal signal.
+    /// documented status (`ExitStatus`): a usage error, something named that cannot be used,
+    /// an output that cannot be written; never a trap or a fatal signal.
     static func main() {
         // A closed pipe is a failed write that the command reports (EPIPE), not a fatal signal.
         signal(SIGPIPE, SIG_IGN)
@@ -35,7 +35,7 @@ struct ResetVector: ParsableCommand {
         } catch let code as ExitCode {
             endProcess(code.rawValue)
         } catch let error as UserError {
-            fail(error.description, status: ExitStatus.badInput)
+            fail(error.description, status: ExitStatus.unusableInput)
         } catch let failure as OutputFailure {
             fail(failure.description, status: ExitStatus.outputFailed)
         } catch {
@@ -44,11 +44,14 @@ struct ResetVector: ParsableCommand {
         endProcess(0)
     }
 
-    /// An ArgumentParser error: --help and its kind are not failures (ArgumentParser prints
-    /// them); anything else is bad input, reported in one line.
+    /// An error for ArgumentParser to classify: --help and its kind are not failures
+    /// (ArgumentParser prints them); anything else is reported in one line with ArgumentParser's
+    /// status: `ExitStatus.usage` for a usage error (a parse or validation error), 1 for
+    /// any other.
     private static func failArguments(_ error: Error) -> Never {
-        if exitCode(for: error) == .success { exit(withError: error) }
-        fail(CommandLineArguments.oneLine(message(for: error)), status: ExitStatus.badInput)
+        let status = exitCode(for: error)
+        if status == .success { exit(withError: error) }
+        fail(CommandLineArguments.oneLine(message(for: error)), status: status.rawValue)
     }
 
     private static func fail(_ message: String, status: Int32) -> Never {

@@ -23,14 +23,8 @@ import Testing
     ]
 
     @Test(arguments: badCommands)
-    func badInputIsOneLineAndStatus64(_ command: CommandLineErrorTests.BadCommand) throws {
-        let result = try Invocation.run(command.arguments)
-        #expect(result.status == 64)
-        #expect(result.standardOutput.isEmpty)
-        #expect(result.errorLines.count == 1, "\(result.standardError)")
-        let line = try #require(result.errorLines.first)
-        #expect(line.hasPrefix("resetvector: error: "))
-        #expect(line.contains(command.fragment), "\(line)")
+    func aUsageErrorIsOneLineAndStatus64(_ command: CommandLineErrorTests.BadCommand) throws {
+        try command.expectRefused(status: 64)
     }
 
     /// `--guest watchdog-bite` brings its watchdog; the default action resets the board.

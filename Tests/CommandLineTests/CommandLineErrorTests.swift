@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 
-/// Bad input of every kind — options, files, vector sets — ends with one line on standard
-/// error that names the problem, nothing on standard output, and status 64; the exit port's
-/// statuses are always odd, so they are never taken for it.
+/// Bad input of every kind ends with one line on standard error that names the problem and
+/// nothing on standard output: a usage error (an unknown option, a bad value, options that
+/// conflict) with status 64, a file or anything else the command names that cannot be used
+/// (missing, unreadable, truncated, corrupt, too large, not fitting in RAM) with status 1.
 @Suite(.timeLimit(.minutes(2))) struct CommandLineErrorTests {
     /// A bad command line and a fragment its one error line must contain.
     struct BadCommand: CustomTestStringConvertible, Sendable {
@@ -14,7 +15,20 @@ import Testing
             self.arguments = arguments
             self.fragment = fragment
         }
+
+        /// Runs the command and expects `status`, one error line holding `fragment`, no output.
+        func expectRefused(status: Int32) throws {
+            let result = try Invocation.run(arguments)
+            #expect(result.status == status, "\(result.standardError)")
+            #expect(result.standardOutput.isEmpty)
+            #expect(result.errorLines.count == 1, "\(result.standardError)")
+            let line = try #require(result.errorLines.first)
+            #expect(line.hasPrefix("resetvector: error: "))
+            #expect(line.contains(fragment), "\(line)")
+        }
     }
+
+    /// Usage errors: the command line itself is wrong (status 64, EX_USAGE).
 
     static let badCommands: [BadCommand] = [
         BadCommand(["run", "--smp", "0"], "0 processors is out of range (1 to 64)"),
@@ -69,8 +83,6 @@ import Testing
         BadCommand(["run", "--kernel", "k", "--firmware", "rom"], "--kernel needs the built-in firmware"),
         BadCommand(["run", "--kernel", "k", "--guest", "port92"], "give --kernel or a payload"),
         BadCommand(["run", "--kernel", "k", "--cmdline", "quiet"], "use --initrd and --append with --kernel"),
-        BadCommand(["run", "--kernel", "/nonexistent"], "kernel /nonexistent does not exist"),
-        BadCommand(["run", "--kernel", "/dev/null"], "/dev/null: not a Multiboot kernel"),
         BadCommand(["run", "--guest", "nosuch"], "'--guest <guest>'. Please provide one of the following: 8042-pulse, "),
         BadCommand(["run", "--board", "nosuch"], "'--board <board>'. Please provide one of 'pc' and 'qemu'"),
         BadCommand(["run", "--quirk", "nosuch"], "'--quirk <quirk>'"),
@@ -91,13 +103,25 @@ import Testing
         BadCommand(["bench", "--linux", "--smp", "2"], "--linux goes without --smp and --export"),
         BadCommand(["bench", "--linux", "--reboots", "0"], "--reboots must be from 1 to 10000"),
         BadCommand(["bench", "--linux", "--reboots", "3", "--compare-qemu"], "--compare-qemu times one boot; give it without --reboots"),
+        BadCommand(["bench", "--rounds", "-2"], "--rounds must be at least 1"),
+        BadCommand(["vectors"], "Missing expected argument '<directory>'"),
+        BadCommand(["differential"], "Missing expected argument '<file>'"),
+    ]
+
+    @Test(arguments: badCommands)
+    func aUsageErrorIsOneLineAndStatus64(_ command: BadCommand) throws {
+        try command.expectRefused(status: 64)
+    }
+
+    /// Well-formed commands naming something that cannot be used: a file missing, a
+    /// directory, too large, not what it should be, an output that cannot be created.
+    static let unusableInputs: [BadCommand] = [
+        BadCommand(["run", "--kernel", "/nonexistent"], "kernel /nonexistent does not exist"),
+        BadCommand(["run", "--kernel", "/dev/null"], "/dev/null: not a Multiboot kernel"),
         BadCommand(["bench", "--linux", "--kernel", "/nonexistent"], "kernel /nonexistent does not exist"),
         BadCommand(["bench", "--linux", "--kernel", "/dev/null", "--initrd", "/dev/null"], "/dev/null: truncated bzImage"),
-        BadCommand(["bench", "--rounds", "-2"], "--rounds must be at least 1"),
         BadCommand(["bench", "--export", "/nonexistent"], "cannot open /nonexistent/real-mode.bin for writing"),
-        BadCommand(["vectors"], "Missing expected argument '<directory>'"),
         BadCommand(["vectors", "/nonexistent"], "cannot read /nonexistent"),
-        BadCommand(["differential"], "Missing expected argument '<file>'"),
         BadCommand(["differential", "/nonexistent.jsonl"], "cannot read /nonexistent.jsonl"),
         BadCommand(["differential", "/dev/null"], "/dev/null: no cases in the file"),
         BadCommand(["run", "--firmware", "/nonexistent.rom"], "firmware image /nonexistent.rom does not exist"),
@@ -112,15 +136,9 @@ import Testing
         BadCommand(["demo", "--trace-json", "/nonexistent/trace.jsonl"], "cannot open /nonexistent/trace.jsonl for writing"),
     ]
 
-    @Test(arguments: badCommands)
-    func badInputIsOneLineAndStatus64(_ command: BadCommand) throws {
-        let result = try Invocation.run(command.arguments)
-        #expect(result.status == 64)
-        #expect(result.standardOutput.isEmpty)
-        #expect(result.errorLines.count == 1, "\(result.standardError)")
-        let line = try #require(result.errorLines.first)
-        #expect(line.hasPrefix("resetvector: error: "))
-        #expect(line.contains(command.fragment), "\(line)")
+    @Test(arguments: unusableInputs)
+    func anUnusableFileIsOneLineAndStatus1(_ command: BadCommand) throws {
+        try command.expectRefused(status: 1)
     }
 
     /// A 1 GiB file (sparse: nothing is written) is refused by its size before it is read.
@@ -131,7 +149,7 @@ import Testing
         #expect(FileManager.default.createFile(atPath: path, contents: nil))
         #expect(truncate(path, 1 << 30) == 0)
         let result = try Invocation.run(["run", option, path])
-        #expect(result.status == 64)
+        #expect(result.status == 1)
         #expect(result.errorLines.count == 1)
         #expect(result.errorLines.first?.contains("\(what) \(path) is 1073741824 bytes; at most ") == true, "\(result.standardError)")
     }
@@ -161,12 +179,15 @@ import Testing
     }
 
     /// A bad bzImage, initrd or command line: one line naming the kernel file and the problem,
-    /// status 64, nothing started.
-    @Test func badLinuxBootsAreOneLine() throws {
+    /// status 1, and nothing started: an existing serial output file keeps its bytes, no debug
+    /// console output, trace file or control socket is created.
+    @Test func badLinuxBootsAreOneLineAndStartNothing() throws {
         let directory = try TemporaryDirectory()
         let truncated = try directory.file("truncated", Self.bzImage(paragraphs: 100, present: 16))
         let good = try directory.file("bzImage", Self.bzImage(paragraphs: 1, present: 16))
         let initrd = try directory.file("initrd", [UInt8](repeating: 1, count: 0x10_0000))
+        let serial = try directory.file("serial.txt", Array("kept".utf8))
+        let outputs = [directory.path("debugcon.txt"), directory.path("trace.jsonl"), directory.path("qmp.sock")]
         let cases: [([String], String)] = [
             (["--kernel", truncated], "\(truncated): truncated bzImage: its setup header asks for 4160 bytes, the file has 2576"),
             (["--kernel", good, "--append", String(repeating: "x", count: 17)],
@@ -176,11 +197,14 @@ import Testing
             (["--kernel", good, "--memory", "18M", "--initrd", initrd], "\(good): the initrd (1048576 bytes) does not fit"),
         ]
         for (arguments, fragment) in cases {
-            let result = try Invocation.run(["run", "--serial", "none"] + arguments)
-            #expect(result.status == 64, "\(arguments)")
+            let result = try Invocation.run(["run", "--serial", "file:\(serial)", "--debugcon", "0xe9=\(outputs[0])",
+                                             "--trace-json", outputs[1], "--qmp", "unix:\(outputs[2])"] + arguments)
+            #expect(result.status == 1, "\(arguments)")
             #expect(result.standardOutput.isEmpty)
             #expect(result.errorLines.count == 1, "\(result.standardError)")
             #expect(result.errorLines.first?.contains(fragment) == true, "\(result.standardError)")
+            #expect(try String(contentsOfFile: serial, encoding: .utf8) == "kept")
+            for output in outputs { #expect(!FileManager.default.fileExists(atPath: output), "\(output)") }
         }
     }
 
@@ -210,8 +234,9 @@ import Testing
         #expect(try String(contentsOfFile: echo, encoding: .utf8) == kernel + " a=b c|")
     }
 
-    /// The exit port's status is ((v & 0x7F) << 1) | 1: odd, so never 64 or another of the
-    /// emulator's own statuses, and 8 bits wide as every process status is.
+    /// The exit port's status is ((v & 0x7F) << 1) | 1: odd, so never 64, 74 or a run's own
+    /// (even) status, and 8 bits wide as every process status is. (1 is also a refused input's,
+    /// which comes as an error line before anything runs.)
     @Test(arguments: [(UInt8(0x00), Int32(1)), (0x01, 3), (0x1F, 63), (0x7F, 255), (0x80, 1), (0xFF, 255)])
     func exitPortStatusesAreOdd(value: UInt8, status: Int32) throws {
         let directory = try TemporaryDirectory()
@@ -256,7 +281,7 @@ import Testing
         }
         let file = try directory.file("00.jsonl.gz", bytes)
         let result = try Invocation.run(["vectors", directory.url.path])
-        #expect(result.status == 64)
+        #expect(result.status == 1)
         #expect(result.errorLines.count == 1)
         #expect(result.errorLines.first?.contains(file) == true, "\(result.standardError)")
         #expect(!result.standardOutput.contains("0 passed, 0 failed"))

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// `resetvector trace render`: a trace that `run --trace-json` wrote becomes an SVG timeline and
-/// a Chrome trace; bad input is one line naming the file and line, status 64.
+/// a Chrome trace; a bad trace file is one line naming the file and line, status 1 (a usage
+/// error, status 64).
 @Suite(.timeLimit(.minutes(2))) struct TraceRenderCommandTests {
     static let powerOn = #"{"t":0,"icount":0,"cpu":null,"event":"power-on","board":"pc","memory":33554432}"#
     static let start = #"{"t":0,"icount":0,"cpu":0,"event":"cpu-start","cs":61440,"ip":65520}"#
@@ -55,7 +56,7 @@ import Testing
         let trace = try directory.file("t.jsonl", Array(text.utf8))
         let svg = directory.path("t.svg")
         let render = try Invocation.run(["trace", "render", trace, "--svg", svg])
-        #expect(render.status == 64)
+        #expect(render.status == 1)
         #expect(render.errorLines == ["resetvector: error: trace \(trace): \(fragment)"], "\(render.standardError)")
         #expect(!FileManager.default.fileExists(atPath: svg), "nothing is written for a bad trace")
     }
@@ -63,15 +64,16 @@ import Testing
     @Test func badFilesAndOptionsAreOneLine() throws {
         let directory = try TemporaryDirectory()
         let trace = try directory.file("t.jsonl", Array((Self.powerOn + "\n").utf8))
-        let cases: [([String], String)] = [
-            (["trace", "render", directory.path("missing.jsonl"), "--svg", "-"], "trace \(directory.path("missing.jsonl")) does not exist"),
-            (["trace", "render", directory.path(""), "--svg", "-"], "is a directory"),
-            (["trace", "render", trace], "give --svg OUT, --chrome OUT or both"),
-            (["trace", "render", trace, "--chrome", directory.path("no/such/dir.json")], "cannot open \(directory.path("no/such/dir.json")) for writing"),
+        let cases: [([String], String, Int32)] = [
+            (["trace", "render", directory.path("missing.jsonl"), "--svg", "-"], "trace \(directory.path("missing.jsonl")) does not exist", 1),
+            (["trace", "render", directory.path(""), "--svg", "-"], "is a directory", 1),
+            (["trace", "render", trace], "give --svg OUT, --chrome OUT or both", 64),
+            (["trace", "render", trace, "--chrome", directory.path("no/such/dir.json")],
+             "cannot open \(directory.path("no/such/dir.json")) for writing", 1),
         ]
-        for (arguments, fragment) in cases {
+        for (arguments, fragment, status) in cases {
             let render = try Invocation.run(arguments)
-            #expect(render.status == 64, "\(arguments)")
+            #expect(render.status == status, "\(arguments)")
             #expect(render.errorLines.count == 1 && render.errorLines.first?.contains(fragment) == true, "\(arguments): \(render.standardError)")
             #expect(render.standardOutput.isEmpty)
         }

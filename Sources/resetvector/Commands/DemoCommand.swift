@@ -23,7 +23,7 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Run Debian's Linux kernels down every reboot path instead (resetvector demo --linux --help).")
     var linux = false
 
-    @Option(parsing: .unconditional, help: "Processors, 1 to 64 (the mp-* guests wake the others).")
+    @Option(parsing: .unconditional, help: "Processors, 1 to 64 (the mp-* guests wake the others).", transform: parseProcessorCount)
     var smp = 1
 
     /// Generous cap per guest; each needs well under a million instructions.

@@ -109,6 +109,15 @@ func parsePort(_ text: String) throws(ValidationError) -> UInt16 {
     return UInt16(value)
 }
 
+/// `--smp N`: a number of processors a machine takes (1 to 64).
+func parseProcessorCount(_ text: String) throws(ValidationError) -> Int {
+    guard let count = Int(text) else { throw ValidationError("'\(text)' is not a number of processors") }
+    guard MachineConfiguration.processorCountRange.contains(count) else {
+        throw ValidationError(MachineError.processorCountOutOfRange(count).description)
+    }
+    return count
+}
+
 /// Where COM1 goes: `stdio`, `file:PATH` or `none`.
 enum SerialOption {
     case stdio

@@ -14,8 +14,9 @@ struct RunCommand: ParsableCommand {
             2 when a pause policy stopped it (registers and the last trace events are printed); \
             4 at --max-instructions; 6 when a quirk hung the machine; 8 when --on-reset exit or \
             --on-shutdown exit ended the run; 10 when --on-panic exit ended it at a guest's panic report; 12 when the user ended it (Ctrl-A X on \
-            the serial console); 64 for bad input (one line names it); 74 when an \
-            output could not be written; ((v & 0x7F) << 1) | 1, always odd, when the guest wrote v \
+            the serial console); 1 when a file or socket the command names cannot be used \
+            (missing, truncated, corrupt, too large for guest RAM: one line names it, and nothing \
+            has started); 64 for a usage error; 74 when an output could not be written; ((v & 0x7F) << 1) | 1, always odd, when the guest wrote v \
             to --exit-port or an isa-debug-exit device.
             """
     )
@@ -55,7 +56,8 @@ struct RunCommand: ParsableCommand {
             transform: MemorySize.init(parsing:))
     var memory: MemorySize?
 
-    @Option(parsing: .unconditional, help: "Processors, 1 to 64: CPU 0 boots, the others wait for a start-up IPI.")
+    @Option(parsing: .unconditional, help: "Processors, 1 to 64: CPU 0 boots, the others wait for a start-up IPI.",
+            transform: parseProcessorCount)
     var smp = 1
 
     @OptionGroup var boardOptions: BoardOptions
@@ -177,6 +179,66 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        var configuration = try machineConfiguration()
+        // Every input is read and checked before anything starts: a refused one leaves no
+        // output file created or truncated, no socket bound and the terminal untouched.
+        do { try configuration.validate() } catch { throw userError(error) }
+        var outputs: [OutputFile] = []
+        switch serial {
+        case .stdio:
+            let out = StandardStreams.output()
+            configuration.serialOutput = { out.write(byte: $0) }
+            configuration.serialInput = TerminalInput()
+            outputs.append(out)
+        case .file(let path):
+            let out = try OutputFile.open(path)
+            configuration.serialOutput = { out.write(byte: $0) }
+            outputs.append(out)
+        case .none:
+            configuration.serialOutput = nil
+        }
+        for console in debugConsoles {
+            let out = try OutputFile.open(console.path)
+            configuration.debugConsoles.append((port: console.port, output: { out.write($0) }))
+            outputs.append(out)
+        }
+
+        let traceOutputs = try boardOptions.openTraceOutputs()
+        let machine: Machine
+        do { machine = try Machine(configuration) } catch { throw userError(error) }
+        traceOutputs.attach(to: machine.trace)
+        machine.stopOnFailure(of: outputs + traceOutputs.all)
+        let qmpServer = try qmp.map(startControlSocket)
+        let gdbStub = try gdb.map { address throws(UserError) in try startGDBStub(address) }
+        qmpServer?.attach(to: machine)
+        gdbStub?.attach(to: machine)
+        let controls: [any MachineControl] = [qmpServer as (any MachineControl)?, gdbStub].compactMap { $0 }
+        machine.control = controls.count > 1 ? ControlGroup(controls) : controls.first
+        if paused { machine.stop(cause: "--paused") }
+        let standardError = StandardStreams.error()
+        // The guest's console owns the terminal until the run ends (RawTerminal restores it on
+        // every way out); piped input stays untouched.
+        if case .stdio = serial, RawTerminal.enter() {
+            standardError.writeLine("resetvector: the serial console is on this terminal: Ctrl-A X ends the run, Ctrl-A H lists the keys")
+        }
+        let outcome = machine.run()
+        RawTerminal.restore()
+        qmpServer?.close(after: outcome)
+        gdbStub?.close(after: outcome)
+        standardError.writeLine("resetvector: \(outcome.summary)")
+        switch outcome {
+        case .paused, .instructionLimit, .hung:
+            standardError.writeLine(machine.stateReport())
+        default:
+            break
+        }
+        throw ExitCode(outcome.exitStatus)
+    }
+}
+
+extension RunCommand {
+    /// The machine the options describe, every input file read, without its outputs.
+    private func machineConfiguration() throws -> MachineConfiguration {
         let rom = try firmware.map {
             try readFile($0, what: "firmware image", maximumSize: MachineConfiguration.romSizes.max()!)
         } ?? ResetVectorROM.image()
@@ -234,68 +296,18 @@ struct RunCommand: ParsableCommand {
                     commandLine: append.map { "\(kernel) \($0)" } ?? kernel)
             }
         }
-        var outputs: [OutputFile] = []
-        switch serial {
-        case .stdio:
-            let out = StandardStreams.output()
-            configuration.serialOutput = { out.write(byte: $0) }
-            configuration.serialInput = TerminalInput()
-            outputs.append(out)
-        case .file(let path):
-            let out = try OutputFile.open(path)
-            configuration.serialOutput = { out.write(byte: $0) }
-            outputs.append(out)
-        case .none:
-            configuration.serialOutput = nil
-        }
-        for console in debugConsoles {
-            let out = try OutputFile.open(console.path)
-            configuration.debugConsoles.append((port: console.port, output: { out.write($0) }))
-            outputs.append(out)
-        }
-
-        let machine: Machine
-        do {
-            machine = try Machine(configuration)
-        } catch .multiboot(let error) {
-            throw UserError("\(multiboot ?? kernel ?? "Multiboot kernel"): \(error)")
-        } catch .linux(let error) {
-            throw UserError("\(kernel ?? "Linux kernel"): \(error)")
-        } catch {
-            throw UserError(error.description)
-        }
-        let traceOutputs = try boardOptions.openTraceOutputs()
-        traceOutputs.attach(to: machine.trace)
-        machine.stopOnFailure(of: outputs + traceOutputs.all)
-        let qmpServer = try qmp.map(startControlSocket)
-        let gdbStub = try gdb.map { address throws(UserError) in try startGDBStub(address) }
-        qmpServer?.attach(to: machine)
-        gdbStub?.attach(to: machine)
-        let controls: [any MachineControl] = [qmpServer as (any MachineControl)?, gdbStub].compactMap { $0 }
-        machine.control = controls.count > 1 ? ControlGroup(controls) : controls.first
-        if paused { machine.stop(cause: "--paused") }
-        let standardError = StandardStreams.error()
-        // The guest's console owns the terminal until the run ends (RawTerminal restores it on
-        // every way out); piped input stays untouched.
-        if case .stdio = serial, RawTerminal.enter() {
-            standardError.writeLine("resetvector: the serial console is on this terminal: Ctrl-A X ends the run, Ctrl-A H lists the keys")
-        }
-        let outcome = machine.run()
-        RawTerminal.restore()
-        qmpServer?.close(after: outcome)
-        gdbStub?.close(after: outcome)
-        standardError.writeLine("resetvector: \(outcome.summary)")
-        switch outcome {
-        case .paused, .instructionLimit, .hung:
-            standardError.writeLine(machine.stateReport())
-        default:
-            break
-        }
-        throw ExitCode(outcome.exitStatus)
+        return configuration
     }
-}
 
-extension RunCommand {
+    /// A machine that cannot be built from what the options name, as one line naming the kernel.
+    private func userError(_ error: MachineError) -> UserError {
+        switch error {
+        case .multiboot(let error): UserError("\(multiboot ?? kernel ?? "Multiboot kernel"): \(error)")
+        case .linux(let error): UserError("\(kernel ?? "Linux kernel"): \(error)")
+        default: UserError(error.description)
+        }
+    }
+
     /// Listens on `--qmp`'s address and says where on standard error.
     private func startControlSocket(_ address: ControlAddress) throws(UserError) -> QMPServer {
         do {

@@ -17,8 +17,9 @@ struct TraceRenderCommand: ParsableCommand {
             One lane per CPU (and one for the board) over virtual time, on a compressed axis: \
             mode bands, halts, task switches, IPIs as arrows, shutdown chains, reset requests \
             with their source, the board's answer and each CPU's restart. Events the renderer \
-            does not know are drawn as generic markers. Exit status: 0, or 64 for bad input \
-            (one line names the file and line), 74 when an output could not be written.
+            does not know are drawn as generic markers. Exit status: 0; 1 for a trace that cannot be \
+            read (one line names the file and line) or an output that cannot be created; 64 for a \
+            usage error; 74 when an output could not be written.
             """
     )
 
