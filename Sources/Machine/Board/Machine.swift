@@ -63,7 +63,7 @@ public final class Machine {
         let multiboot = try configuration.validate()
         let linux = try configuration.linuxLoad()
         self.configuration = configuration
-        trace = EventTrace(keepAll: configuration.keepTrace)
+        trace = EventTrace(keepAll: configuration.keepTrace, only: configuration.keptTraceEvents)
         memory = try PhysicalMemory(ramSize: configuration.memorySize)
         memory.installROM(configuration.firmware)
         let bus = SystemBus(memory: memory)

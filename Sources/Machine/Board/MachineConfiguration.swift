@@ -57,6 +57,9 @@ public struct MachineConfiguration {
     public var clock: ClockMode = .virtual
     /// Keep every trace record in `Machine.trace.kept` (the demo and tests read them back).
     public var keepTrace = false
+    /// With `keepTrace`, keep only the records of these events (`nil`: all of them), so a long
+    /// run's frequent events do not pile up in memory. Every event is still recorded.
+    public var keptTraceEvents: Set<String>?
     /// A name for this run, recorded in the `power-on` event.
     public var label: String?
 

@@ -23,8 +23,10 @@ public final class EventTrace {
     public var humanOutput: ((String) -> Void)?
     /// Receives each JSON Lines line (without the newline).
     public var jsonOutput: ((String) -> Void)?
-    /// When set, every record is also kept here (the demo and tests read it back).
+    /// When set, every record is also kept here (the demo and tests read it back), or only
+    /// those of the events in `keptEvents`.
     public private(set) var kept: [TraceRecord]?
+    private let keptEvents: Set<String>?
 
     /// Further receivers of every record (the control socket turns some into its events).
     private var observers: [(TraceRecord) -> Void] = []
@@ -33,8 +35,11 @@ public final class EventTrace {
     private var recentNext = 0
     static let recentCapacity = 64
 
-    public init(keepAll: Bool = false) {
+    /// A trace that keeps its records in ``kept`` when `keepAll` is set: all of them, or only
+    /// those of the events named in `only`.
+    public init(keepAll: Bool = false, only keptEvents: Set<String>? = nil) {
         kept = keepAll ? [] : nil
+        self.keptEvents = keptEvents
     }
 
     func record(_ event: TraceEvent, time: UInt64, instructionCount: UInt64) {
@@ -45,7 +50,7 @@ public final class EventTrace {
             recentRing[recentNext] = record
         }
         recentNext = (recentNext + 1) % EventTrace.recentCapacity
-        kept?.append(record)
+        if kept != nil, keptEvents?.contains(event.name) ?? true { kept!.append(record) }
         humanOutput?(EventTrace.humanLine(record))
         jsonOutput?(EventTrace.jsonLine(record))
         for observer in observers { observer(record) }

@@ -17,7 +17,8 @@ struct LinuxMatrixCommand: ParsableCommand {
             halt, panics, the i6300esb watchdog and quirk-broken fallback chains. A reboot path runs \
             until the second boot reaches the initramfs's marker. Prints each row's story as it \
             finishes, in order, then a table. Exit status: 0 when every row ended as its path \
-            expects, 1 when one did not, 64 for bad input (a kernel missing from the cache).
+            expects; 1 when one did not, or, with one error line before any row runs, when a \
+            cached kernel or initramfs is missing or cannot be booted; 64 for a usage error.
             """,
         shouldDisplay: false
     )
@@ -58,16 +59,33 @@ struct LinuxMatrixCommand: ParsableCommand {
                 }
             }
         }
+        // Each kernel is checked as its first row would boot it, before anything starts: a
+        // damaged cache is one line.
+        for architecture in architectures {
+            guard let key = keys.first(where: { $0.architecture == architecture && $0.path.unavailable[architecture] == nil }),
+                  let kernel = files[architecture] else { continue }
+            do {
+                try LinuxMatrixRow.configuration(for: key, kernel: kernel.kernel, initrd: kernel.initrd, rom: rom).validate()
+            } catch {
+                throw UserError("\(Self.cacheDirectory(architecture)): \(error)")
+            }
+        }
         let out = StandardStreams.output()
         let json = try traceJSON.map(OutputFile.open)
+        let spooled = json != nil
         let queue = RowQueue(count: keys.count)
         for _ in 0..<min(jobs, keys.count) {
             Thread {
                 while let index = queue.take() {
                     let key = keys[index], kernel = files[key.architecture]!
-                    queue.finish(index, Result { () throws(MachineError) in
-                        try LinuxMatrixRow.run(key, kernel: kernel.kernel, initrd: kernel.initrd, rom: rom)
-                    }.mapError { RowFailure(text: $0.description) })
+                    queue.finish(index, Result { () throws(RowFailure) in
+                        do {
+                            let trace = spooled ? try TraceSpool() : nil
+                            return try LinuxMatrixRow.run(key, kernel: kernel.kernel, initrd: kernel.initrd, rom: rom, trace: trace)
+                        } catch {
+                            throw RowFailure(text: "\(error)")
+                        }
+                    })
                 }
             }.start()
         }
@@ -79,10 +97,10 @@ struct LinuxMatrixCommand: ParsableCommand {
             case .failure(let message): throw UserError("\(keys[index].path.name): \(message.text)")
             }
             Self.printStory(of: row, to: out)
-            if let json { for record in row.records { json.writeLine(EventTrace.jsonLine(record)) } }
+            if let json { try row.trace?.copy(to: json) }
             try out.check()
-            try json?.check()
             row.records = []
+            row.trace = nil
             rows.append(row)
         }
         Self.printTable(rows, to: out)
@@ -92,15 +110,20 @@ struct LinuxMatrixCommand: ParsableCommand {
 
     /// The kernel and initramfs that `Tools/guests/fetch-debian.sh ARCH` leaves in the cache.
     static func kernelFiles(_ architecture: LinuxMatrixArchitecture) throws(UserError) -> (kernel: [UInt8], initrd: [UInt8]) {
-        let environment = ProcessInfo.processInfo.environment
-        let root = environment["RESETVECTOR_CACHE"]
-            ?? (environment["XDG_CACHE_HOME"] ?? (environment["HOME"] ?? "/") + "/.cache") + "/resetvector"
-        let directory = "\(root)/debian/\(architecture.rawValue)"
+        let directory = cacheDirectory(architecture)
         guard let kernel = FileManager.default.contents(atPath: directory + "/vmlinuz"),
               let initrd = FileManager.default.contents(atPath: directory + "/initramfs.cpio.gz") else {
             throw UserError("no Debian kernel in \(directory): run Tools/guests/fetch-debian.sh \(architecture.rawValue)")
         }
         return ([UInt8](kernel), [UInt8](initrd))
+    }
+
+    /// Where `Tools/guests/fetch-debian.sh ARCH` caches the kernel and initramfs.
+    static func cacheDirectory(_ architecture: LinuxMatrixArchitecture) -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let root = environment["RESETVECTOR_CACHE"]
+            ?? (environment["XDG_CACHE_HOME"] ?? (environment["HOME"] ?? "/") + "/.cache") + "/resetvector"
+        return "\(root)/debian/\(architecture.rawValue)"
     }
 
     private static func printStory(of row: LinuxMatrixRow, to out: OutputFile) {

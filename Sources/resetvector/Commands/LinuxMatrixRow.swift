@@ -28,7 +28,15 @@ struct LinuxMatrixRow: Sendable {
     var story: [String] = []
     /// Every CPU's state, when the run stopped with the machine intact (a pause, the cap).
     var stateReport: String?
+    /// The trace events the attempts and the checks read (``keptEvents``).
     var records: [TraceRecord] = []
+    /// The whole trace as JSON Lines, when `--trace-json` asked for it.
+    var trace: TraceSpool?
+
+    /// What a row keeps of its trace: the firmware's milestones and the reset story's events,
+    /// not the millions of POST codes a 32-bit kernel writes to port 80h.
+    static let keptEvents: Set<String> = ["firmware", "reset-request", "sleep-request", "quirk", "panic", "watchdog",
+                                          "reset", "power-off"]
 
     static let marker = "RESETVECTOR-INIT-OK"
     /// What the matrix keeps of the serial output.
@@ -42,30 +50,22 @@ struct LinuxMatrixRow: Sendable {
         return line[line.index(after: close)...].drop { $0 == " " }
     }
 
-    /// Runs `key`'s path on a fresh machine booting `kernel` and `initrd`.
-    static func run(_ key: Key, kernel: [UInt8], initrd: [UInt8], rom: [UInt8]) throws(MachineError) -> LinuxMatrixRow {
+    /// Runs `key`'s path on a fresh machine booting `kernel` and `initrd`; its whole trace goes
+    /// to `trace` when there is one.
+    static func run(_ key: Key, kernel: [UInt8], initrd: [UInt8], rom: [UInt8], trace: TraceSpool?) throws(MachineError)
+        -> LinuxMatrixRow {
         var row = LinuxMatrixRow(key: key)
         if let reason = key.path.unavailable[key.architecture] {
             row.skipped = reason
             return row
         }
         let path = key.path
-        var configuration = MachineConfiguration(firmware: rom)
-        configuration.memorySize = 256 << 20
-        configuration.processorCount = key.processors
-        configuration.board = key.board
-        configuration.quirks = Set(path.quirks)
-        configuration.acpiReset = path.acpiReset
-        configuration.watchdog = path.watchdog
-        configuration.onPanic = path.onPanic
-        configuration.exitOnHalt = true
-        configuration.keepTrace = true
-        configuration.maxInstructions = cap(for: key)
-        configuration.label = "\(key.architecture.rawValue) \(key.board.rawValue) smp\(key.processors) \(path.name)"
-        configuration.linux = LinuxBoot(kernel: kernel, initrd: initrd, commandLine: path.commandLine)
+        var configuration = configuration(for: key, kernel: kernel, initrd: initrd, rom: rom)
         let serial = SerialLines()
         configuration.serialOutput = { serial.take($0) }
         let machine = try Machine(configuration)
+        trace?.attach(to: machine.trace)
+        row.trace = trace
         // A reboot path is done when the second boot prints the marker.
         var secondBoot = false
         serial.onLine = { [unowned machine, unowned serial] line in
@@ -90,6 +90,26 @@ struct LinuxMatrixRow: Sendable {
         }
         row.passed = passes(path.expectation, outcome: outcome, row: row, serial: serial.lines)
         return row
+    }
+
+    /// The machine for `key`'s path, without its serial output.
+    static func configuration(for key: Key, kernel: [UInt8], initrd: [UInt8], rom: [UInt8]) -> MachineConfiguration {
+        let path = key.path
+        var configuration = MachineConfiguration(firmware: rom)
+        configuration.memorySize = 256 << 20
+        configuration.processorCount = key.processors
+        configuration.board = key.board
+        configuration.quirks = Set(path.quirks)
+        configuration.acpiReset = path.acpiReset
+        configuration.watchdog = path.watchdog
+        configuration.onPanic = path.onPanic
+        configuration.exitOnHalt = true
+        configuration.keepTrace = true
+        configuration.keptTraceEvents = keptEvents
+        configuration.maxInstructions = cap(for: key)
+        configuration.label = "\(key.architecture.rawValue) \(key.board.rawValue) smp\(key.processors) \(path.name)"
+        configuration.linux = LinuxBoot(kernel: kernel, initrd: initrd, commandLine: path.commandLine)
+        return configuration
     }
 
     /// The row's instruction cap: boots' worth of instructions for what the path needs (two

@@ -46,6 +46,36 @@ final class OutputFile {
         return OutputFile(name: path, descriptor: descriptor, ownsDescriptor: true)
     }
 
+    /// An unnamed file in the temporary directory (`TMPDIR`, else /tmp), gone once closed:
+    /// output held on disk until it can be copied elsewhere (`copyContents(to:)`).
+    static func temporary() throws(UserError) -> OutputFile {
+        let directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array("\(directory)/resetvector-XXXXXX".utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else { throw UserError("cannot create a temporary file in \(directory): \(systemError())") }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        return OutputFile(name: "a temporary file in \(directory)", descriptor: descriptor, ownsDescriptor: true)
+    }
+
+    /// Copies everything written so far to this file (a ``temporary()`` one, read back from
+    /// its start) to `output`.
+    func copyContents(to output: OutputFile) throws(OutputFailure) {
+        try check()
+        guard lseek(descriptor, 0, SEEK_SET) == 0 else { throw OutputFailure(output: name, reason: systemError()) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let got = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw OutputFailure(output: name, reason: systemError())
+            }
+            if got == 0 { return }
+            chunk.withUnsafeBytes { output.write(UnsafeRawBufferPointer(rebasing: $0[..<got])) }
+            try output.check()
+        }
+    }
+
     /// An output on one of the process's standard descriptors (not closed with this object).
     static func standard(_ descriptor: Int32, name: String) -> OutputFile {
         OutputFile(name: name, descriptor: descriptor, ownsDescriptor: false)
