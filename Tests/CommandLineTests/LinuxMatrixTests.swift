@@ -135,4 +135,35 @@ import Testing
             Self.check(output, architecture, board: "qemu", processors: 4, path: "halt", attempts: [])
         }
     }
+
+    /// A kernel missing from the cache, cut short or with a damaged initramfs: one line naming
+    /// the cache and the problem, status 1, before any row runs (no --trace-json file).
+    @Test func aMissingOrDamagedCacheIsOneLine() throws {
+        let directory = try TemporaryDirectory()
+        let cache = directory.path("debian/amd64")
+        var kernel = LinuxBadInputTests.bzImage(payloadMagic: LinuxBadInputTests.xzMagic, length: 16)
+        kernel[0x239] = 0x08                        // cmdline_size 2064: the rows' command lines fit
+        let archive = LinuxBadInputTests.cpio([("init", [UInt8](repeating: 0x41, count: 3000))])
+        var badCRC = try LinuxBadInputTests.gzip(archive, in: directory)
+        badCRC[badCRC.count - 6] ^= 0xFF
+        let cases: [(kernel: [UInt8]?, fragment: String)] = [
+            (nil, "no Debian kernel in \(cache): run Tools/guests/fetch-debian.sh amd64"),
+            (CommandLineErrorTests.bzImage(paragraphs: 100, present: 16), "\(cache): truncated bzImage"),
+            (kernel, "\(cache): the initrd is damaged at byte 0: its gzip data is corrupt"),
+        ]
+        for (kernel, fragment) in cases {
+            if let kernel {
+                try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+                _ = try directory.file("debian/amd64/vmlinuz", kernel)
+                _ = try directory.file("debian/amd64/initramfs.cpio.gz", badCRC)
+            }
+            let trace = directory.path("trace.jsonl")
+            let result = try Invocation.run(["demo", "--linux", "--kernel-arch", "amd64", "--trace-json", trace],
+                                            environment: ["RESETVECTOR_CACHE": directory.url.path])
+            #expect(result.status == 1, "\(result.standardError)")
+            #expect(result.standardOutput.isEmpty)
+            #expect(result.errorLines.count == 1 && result.errorLines.first?.contains(fragment) == true, "\(result.standardError)")
+            #expect(!FileManager.default.fileExists(atPath: trace))
+        }
+    }
 }

@@ -25,10 +25,11 @@ struct Invocation {
     static let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         .deletingLastPathComponent().appendingPathComponent("resetvector")
 
-    /// Runs `resetvector arguments` (the build beside the tests, or `executable`) and waits for
-    /// it (at most `timeout` seconds, then it is killed and the test fails).
+    /// Runs `resetvector arguments` (the build beside the tests, or `executable`, with
+    /// `environment` added to the tests' own) and waits for it (at most `timeout` seconds, then
+    /// it is killed and the test fails).
     static func run(_ arguments: [String], output: Output = .captured, timeout: Double = 120,
-                    executable: URL = Invocation.executable) throws -> Invocation {
+                    executable: URL = Invocation.executable, environment: [String: String] = [:]) throws -> Invocation {
         let directory = try TemporaryDirectory()
         let outPath = directory.path("stdout"), errPath = directory.path("stderr")
         FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -45,6 +46,7 @@ struct Invocation {
             process.executableURL = executable
             process.arguments = arguments
         }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let errorFile = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         process.standardError = errorFile
         process.standardInput = FileHandle.nullDevice
