@@ -15,9 +15,10 @@ struct RunCommand: ParsableCommand {
             4 at --max-instructions; 6 when a quirk hung the machine; 8 when --on-reset exit or \
             --on-shutdown exit ended the run; 10 when --on-panic exit ended it at a guest's panic report; 12 when the user ended it (Ctrl-A X on \
             the serial console); 1 when a file or socket the command names cannot be used \
-            (missing, truncated, corrupt, too large for guest RAM: one line names it, and nothing \
-            has started); 64 for a usage error; 74 when an output could not be written; ((v & 0x7F) << 1) | 1, always odd, when the guest wrote v \
-            to --exit-port or an isa-debug-exit device.
+            (missing, truncated, corrupt, too large for guest RAM: one line names it; a refused \
+            input starts nothing); 64 for a usage error; 74 when an output could not be written; \
+            ((v & 0x7F) << 1) | 1, always odd, when the guest wrote v to --exit-port or an \
+            isa-debug-exit device.
             """
     )
 
