@@ -623,4 +623,9 @@ extension Machine: CPUObserver {
         emit(TraceEvent("halt", cpu: cpu.index, [("if", .number(cpu.eflags & EFlags.interrupt != 0 ? 1 : 0))]))
         onHalt?(self, cpu.index)
     }
+
+    /// The end of a halt is traced too, so a timeline knows how long the CPU slept.
+    public func cpu(_ cpu: CPU, wokeFromHaltFor vector: UInt8, isNMI: Bool) {
+        emit(TraceEvent("wake", cpu: cpu.index, [("by", .text(isNMI ? "nmi" : "interrupt")), ("vector", .number(UInt64(vector)))]))
+    }
 }

@@ -198,18 +198,25 @@ extension CPU {
             nmiPending = false
             nmiBlocked = true
             // NMI ends HLT and also shutdown (SDM Vol. 3A, 6.7 and 2.8 "Shutdown").
-            if activity == .halted || activity == .shutdown { activity = .active }
+            if activity == .halted { wakeFromHalt(for: ExceptionVector.nmi.rawValue, isNMI: true) }
+            if activity == .shutdown { activity = .active }
             deliverEvent(vector: ExceptionVector.nmi.rawValue, errorCode: nil, kind: .external)
             return nil
         }
         if activity == .shutdown { return .shutdown }
         if interruptRequested && interruptFlag {
             if let vector = interruptController?.acknowledgeInterrupt() {
-                if activity == .halted { activity = .active }
+                if activity == .halted { wakeFromHalt(for: vector, isNMI: false) }
                 deliverEvent(vector: vector, errorCode: nil, kind: .external)
             }
         }
         return activity == .active ? nil : stopReasonForActivity
+    }
+
+    /// Leaves the halted state to take an event, and tells the observer.
+    private func wakeFromHalt(for vector: UInt8, isNMI: Bool) {
+        activity = .active
+        if hasObserver { observer?.cpu(self, wokeFromHaltFor: vector, isNMI: isNMI) }
     }
 
     private var stopReasonForActivity: StopReason {

@@ -6,6 +6,8 @@ public protocol CPUObserver: AnyObject {
     func cpu(_ cpu: CPU, enteredShutdownAfter chain: [UInt8])
     /// The CPU executed HLT (every entry into the halted state, even within one `run`).
     func cpuHalted(_ cpu: CPU)
+    /// A halted CPU resumed to take an NMI (`isNMI`) or an external interrupt with `vector`.
+    func cpu(_ cpu: CPU, wokeFromHaltFor vector: UInt8, isNMI: Bool)
     /// A MOV to CR0 (or LMSW) changed PE or PG.
     func cpu(_ cpu: CPU, changedModeFrom oldCR0: UInt32, to newCR0: UInt32)
     /// A hardware task switch completed.
@@ -21,6 +23,7 @@ public protocol CPUObserver: AnyObject {
 
 extension CPUObserver {
     public func cpuHalted(_ cpu: CPU) {}
+    public func cpu(_ cpu: CPU, wokeFromHaltFor vector: UInt8, isNMI: Bool) {}
     public func cpu(_ cpu: CPU, changedModeFrom oldCR0: UInt32, to newCR0: UInt32) {}
     public func cpu(_ cpu: CPU, switchedTask switch: TaskSwitch) {}
     public func cpu(_ cpu: CPU, floatingPointErrorChanged asserted: Bool) {}

@@ -63,6 +63,10 @@ private struct TimelineBuilder {
         case "apic-timer":
             countTimer(on: lane, at: time, fired: event["state"] == "fired")
             return
+        case "wake":
+            // An interrupt or NMI ended a halt: the halt's span ends here, with no marker.
+            closeHalt(on: lane, at: time)
+            return
         default:
             break
         }

@@ -110,7 +110,7 @@ public struct TimelineSpan: Sendable, Equatable {
         case .waitingForStartup: "waiting for a start-up IPI"
         case .shutdown: "shutdown (after a triple fault), until the board answers"
         case .powered: "powered on"
-        case .halted(let interruptsEnabled): "halted (HLT) with interrupts \(interruptsEnabled ? "enabled" : "disabled"), until the CPU's next traced event"
+        case .halted(let interruptsEnabled): "halted (HLT) with interrupts \(interruptsEnabled ? "enabled" : "disabled"), until an interrupt or NMI woke it (a `wake` event; in older traces, the CPU's next event)"
         case .firmware(let steps): "firmware: " + steps.joined(separator: ", ")
         case .timer: label
         }
