@@ -1,5 +1,5 @@
 import Testing
-import X86
+@testable import X86
 import X86Asm
 
 /// A debugger's data watchpoints (`CPU.dataWatchpoints`), in real mode: seen on the memory slow
@@ -8,10 +8,9 @@ import X86Asm
     static let data = UInt64(TestMachine.data)
 
     /// One step of a guest run the way a debugger runs it (one instruction, or one iteration of
-    /// a REP string instruction, at a time): the hit it made, IP and CX after it.
+    /// a REP string instruction, at a time): the hit it made and CX after it.
     struct Step {
         let hit: DataWatchpointHit?
-        let ip: UInt16
         let cx: UInt16
     }
 
@@ -22,12 +21,13 @@ import X86Asm
         build(&a)
         a.hlt()
         try m.load(a)
+        m.cpu.activity = .active            // after an earlier run's HLT
         m.cpu.dataWatchpoints = watchpoints
         var steps: [Step] = []
         for _ in 0..<1000 {
             let reason = m.cpu.run(limit: 1)
             if reason == .halted { break }
-            steps.append(Step(hit: m.cpu.takeDataWatchpointHit(), ip: m.r16(.rip), cx: m.r16(.rcx)))
+            steps.append(Step(hit: m.cpu.takeDataWatchpointHit(), cx: m.r16(.rcx)))
         }
         return steps
     }
@@ -111,10 +111,10 @@ import X86Asm
             a.mov(.ax, Mem(disp: TestMachine.data, size: .word))
             a.mov(.ax, Mem(disp: TestMachine.data, size: .word))
         }
-        #expect(try Self.steps([], on: m, readTwice).allSatisfy { $0.hit == nil })
-        #expect(try Self.steps([read], on: m, readTwice).map(\.hit) == [DataWatchpointHit(watchpoint: read, address: Self.data),
-                                                                       DataWatchpointHit(watchpoint: read, address: Self.data)])
-        #expect(try Self.steps([], on: m, readTwice).allSatisfy { $0.hit == nil })
+        let hit = DataWatchpointHit(watchpoint: read, address: Self.data)
+        #expect(try Self.steps([], on: m, readTwice).map(\.hit) == [nil, nil])
+        #expect(try Self.steps([read], on: m, readTwice).map(\.hit) == [hit, hit])
+        #expect(try Self.steps([], on: m, readTwice).map(\.hit) == [nil, nil])
     }
 
     /// An instruction that faults after a watched access did not complete: no hit (it runs
@@ -126,7 +126,7 @@ import X86Asm
             a.mov(.di, 0xFFFF)                  // the word store crosses ES's limit: #GP
             a.movsw()
         }
-        #expect(faulting.allSatisfy { $0.hit == nil })
+        #expect(!faulting.isEmpty && faulting.allSatisfy { $0.hit == nil })
         let completing = try Self.steps([source]) { a in
             a.mov(.si, TestMachine.data)
             a.mov(.di, 0xFFF0)
