@@ -57,6 +57,95 @@ import Testing
         #expect(run.gdb.contains("0x40e:\t0x9f00"), "\(run.gdb)")
     }
 
+    /// How gdb prints a real-mode stop address (the i386 description's eip).
+    static func location(_ address: UInt32) -> String { String(format: "0x%08x", address) }
+
+    @Test func anAccessWatchpointStopsAfterEveryReadAndWrite() throws {
+        let directory = try TemporaryDirectory()
+        let guest = try TestGuest.watchedWord()
+        guard let run = try Self.session(["--payload", try directory.file("watched.bin", guest.code), "--paused"], [
+            "break *0x7c00", "continue", "delete", "awatch *(short*)0x500", "continue", "continue", "continue", "kill",
+        ]) else { return }
+        let hit = "Hardware access (read/write) watchpoint 2: *(short*)0x500\n\n"
+        #expect(run.gdb.contains(hit + "Old value = 0\nNew value = 4660\n\(Self.location(guest.afterAccesses[0]))"), "\(run.gdb)")
+        // The store of the value already there and the read are hits too.
+        #expect(run.gdb.contains(hit + "Value = 4660\n\(Self.location(guest.afterAccesses[1]))"), "\(run.gdb)")
+        #expect(run.gdb.contains(hit + "Value = 4660\n\(Self.location(guest.afterAccesses[2]))"), "\(run.gdb)")
+    }
+
+    @Test func aReadWatchpointIgnoresWrites() throws {
+        let directory = try TemporaryDirectory()
+        let guest = try TestGuest.watchedWord()
+        guard let run = try Self.session(["--payload", try directory.file("watched.bin", guest.code), "--paused"], [
+            "break *0x7c00", "continue", "delete", "rwatch *(short*)0x500", "continue", "info registers eip", "kill",
+        ]) else { return }
+        #expect(run.gdb.contains("Hardware read watchpoint 2: *(short*)0x500\n\nValue = 4660\n\(Self.location(guest.afterAccesses[2]))"),
+                "\(run.gdb)")
+    }
+
+    /// A write watchpoint stops after a store of the value already there (gdb's `watch` would
+    /// then go on silently, so the stub is driven packet by packet).
+    @Test func aWriteWatchpointStopsOnAWriteOfTheSameValue() throws {
+        let directory = try TemporaryDirectory()
+        let guest = try TestGuest.watchedWord()
+        let socket = directory.path("gdb.sock")
+        let emulator = try BackgroundRun(["run", "--gdb", "unix:\(socket)", "--serial", "none", "--paused",
+                                          "--payload", try directory.file("watched.bin", guest.code)])
+        let client = try Self.connect(socket)
+        #expect(Self.request(client, "Z0,7c00,1") == "OK")
+        #expect(Self.request(client, "c") == "T05swbreak:;thread:1;")
+        #expect(Self.request(client, "z0,7c00,1") == "OK")
+        #expect(Self.request(client, "Z2,500,2") == "OK")
+        for after in guest.afterAccesses.prefix(2) {
+            #expect(Self.request(client, "c") == "T05watch:500;thread:1;")
+            // eip, register 8 of the i386 description, is right after the store.
+            #expect(Self.request(client, "p8") == String(format: "%08x", after.byteSwapped))
+        }
+        #expect(Self.request(client, "m500,2") == "3412")
+        // Bad watchpoints: lengths 0 and over a page, a range past the top of the address space.
+        for bad in ["Z3,500,0", "Z3,500,1001", "Z4,fffffffffffffffe,4", "Z2,zz,2"] {
+            #expect(Self.request(client, bad) == "E01", "\(bad)")
+        }
+        client.send(Self.packet("k"))
+        #expect(try emulator.exitStatus() == 0)
+    }
+
+    /// A connection to the stub's unix socket (retried while the emulator starts).
+    static func connect(_ socket: String) throws -> QMPTestClient {
+        for _ in 0..<400 {
+            if let client = QMPTestClient(path: socket) { return client }
+            usleep(10_000)
+        }
+        throw QMPTestFailure("no gdb socket")
+    }
+
+    /// `$payload#checksum`.
+    static func packet(_ payload: String) -> String {
+        "$\(payload)#" + String(format: "%02x", payload.utf8.reduce(UInt8(0)) { $0 &+ $1 })
+    }
+
+    /// Sends `text`, then reads for up to 3 s until `done` holds for what arrived; what arrived.
+    static func exchange(_ client: QMPTestClient, _ text: String, until done: (String) -> Bool) -> String {
+        client.send(text)
+        var replies = ""
+        for _ in 0..<300 where !done(replies) {
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let got = chunk.withUnsafeMutableBytes { recv(client.descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if got > 0 { replies += String(decoding: chunk[..<got], as: UTF8.self) } else { usleep(10_000) }
+        }
+        return replies
+    }
+
+    /// Sends one packet and returns the payload of the stub's reply packet.
+    static func request(_ client: QMPTestClient, _ payload: String) -> String {
+        let replies = exchange(client, packet(payload)) { text in
+            guard let start = text.firstIndex(of: "$"), let end = text[start...].firstIndex(of: "#") else { return false }
+            return text.distance(from: end, to: text.endIndex) >= 3
+        }
+        guard let start = replies.firstIndex(of: "$"), let end = replies[start...].firstIndex(of: "#") else { return replies }
+        return String(replies[replies.index(after: start)..<end])
+    }
+
     @Test func aTripleFaultIsCaughtBeforeTheBoardAnswers() throws {
         guard let run = try Self.session(["--guest", "pm-triple-fault", "--paused", "--gdb-catch", "shutdown"], [
             "continue", "info registers eip cr0", "info threads", "kill",
@@ -91,13 +180,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let socket = directory.path("gdb.sock")
         let emulator = try BackgroundRun(["run", "--gdb", "unix:\(socket)", "--serial", "none", "--guest", "ctrl-alt-del"])
-        func connect() throws -> QMPTestClient {
-            for _ in 0..<400 {
-                if let client = QMPTestClient(path: socket) { return client }
-                usleep(10_000)
-            }
-            throw QMPTestFailure("no gdb socket")
-        }
+        func connect() throws -> QMPTestClient { try Self.connect(socket) }
         var generator = FuzzBytes(seed: 0x6DB)
         let deadline = Date(timeIntervalSinceNow: 2)
         while Date() < deadline {
@@ -110,14 +193,7 @@ import Testing
             }
         }
         func exchange(_ client: QMPTestClient, _ packet: String) -> String {
-            client.send(packet)
-            var replies = ""
-            for _ in 0..<300 where !replies.contains("thread:") && !replies.contains("E01") {
-                var chunk = [UInt8](repeating: 0, count: 4096)
-                let got = chunk.withUnsafeMutableBytes { recv(client.descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-                if got > 0 { replies += String(decoding: chunk[..<got], as: UTF8.self) } else { usleep(10_000) }
-            }
-            return replies
+            Self.exchange(client, packet) { $0.contains("thread:") || $0.contains("E01") }
         }
         // Once the fuzzing clients have gone, a client is served; a second one at the same
         // time is refused (gdb's protocol has one client).
