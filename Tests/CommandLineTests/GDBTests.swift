@@ -83,6 +83,16 @@ import Testing
                 "\(run.gdb)")
     }
 
+    /// Watchpoints are every CPU's: the application processor that takes the first number
+    /// from the guest's counter at 600h is the thread gdb is shown.
+    @Test func aWatchpointReportsTheCPUThatHitIt() throws {
+        guard let run = try Self.session(["--guest", "mp-startup", "--smp", "2", "--paused"], [
+            "watch *(short*)0x600", "continue", "info threads", "kill",
+        ]) else { return }
+        #expect(run.gdb.contains("Thread 2 hit Hardware watchpoint 1: *(short*)0x600\n\nOld value = 0\nNew value = 1"), "\(run.gdb)")
+        #expect(run.gdb.contains("* 2    Thread 2 (CPU 1 active)"), "\(run.gdb)")
+    }
+
     /// A write watchpoint stops after a store of the value already there (gdb's `watch` would
     /// then go on silently, so the stub is driven packet by packet).
     @Test func aWriteWatchpointStopsOnAWriteOfTheSameValue() throws {
