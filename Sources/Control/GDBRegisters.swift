@@ -2,12 +2,18 @@ import X86
 
 /// The register files gdb's i386 and x86-64 target descriptions define (gdb's
 /// features/i386/32bit-core.xml, 32bit-sse.xml, 64bit-core.xml, 64bit-sse.xml): the order of
-/// the `g` packet and the numbers of `p`/`P`. The description is chosen when gdb asks for it:
-/// x86-64 while the CPU is in long mode, i386 otherwise.
-enum GDBArchitecture: Equatable {
+/// the `g` packet and the numbers of `p`/`P`.
+///
+/// gdb reads the description once per connection and rejects one that does not match the
+/// program it debugs (an x86-64 ELF with the i386 description, or the reverse, ends the
+/// connection), so the description cannot follow the CPU's mode within a connection: the x86-64
+/// one shows whole 64-bit registers in every mode (their low halves are the 32-bit and 16-bit
+/// registers), the i386 one their low halves in every mode.
+public enum GDBArchitecture: String, Equatable, Sendable, CaseIterable {
     case i386
-    case x86_64
+    case x86_64 = "x86-64"
 
+    /// x86-64 while `cpu` is in long mode (IA32_EFER.LMA), i386 otherwise.
     init(of cpu: CPU) {
         self = cpu.extendedFeatureEnable & (1 << 10) != 0 ? .x86_64 : .i386
     }

@@ -29,6 +29,8 @@ public final class GDBStub: MachineControl, @unchecked Sendable {
     public var address: ControlAddress { server.address }
     private let server: SocketServer<GDBPacketFramer.Piece>
     private let catchShutdown: Bool
+    /// The description every connection gets; nil: by CPU 0's mode when gdb connects.
+    private let fixedArchitecture: GDBArchitecture?
     private weak var machine: Machine?
 
     private var breakpoints: Set<UInt64> = []
@@ -50,8 +52,13 @@ public final class GDBStub: MachineControl, @unchecked Sendable {
     /// The stop reply for `?` and for gdb's next wait: the signal, the CPU and extra fields.
     private var lastStop: (signal: StopSignal, cpu: Int, detail: String) = (.interrupt, 0, "")
 
-    public init(listeningOn address: ControlAddress, catchShutdown: Bool) throws(ControlSocketError) {
+    /// Listens for gdb at `address`. `catchShutdown` stops the machine for gdb when a CPU
+    /// triple-faults; `architecture` is the target description every connection gets (nil:
+    /// x86-64 when CPU 0 is in long mode as gdb connects, i386 otherwise).
+    public init(listeningOn address: ControlAddress, catchShutdown: Bool,
+                architecture: GDBArchitecture? = nil) throws(ControlSocketError) {
         self.catchShutdown = catchShutdown
+        fixedArchitecture = architecture
         server = try SocketServer(listeningOn: address, maximumClients: 1, refusal: GDBPacketFramer.frame(Array("E01".utf8))) {
             var framer = GDBPacketFramer()
             return { framer.feed($0) }
@@ -149,7 +156,7 @@ public final class GDBStub: MachineControl, @unchecked Sendable {
             switch arrival {
             case .connected:
                 noAcknowledgements = false
-                architecture = GDBArchitecture(of: machine.cpus[0])
+                architecture = fixedArchitecture ?? GDBArchitecture(of: machine.cpus[0])
                 machine.stop(cause: "gdb-attach")
             case .disconnected:
                 client.close()

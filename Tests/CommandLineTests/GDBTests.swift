@@ -4,9 +4,10 @@ import Testing
 
 /// The gdb stub, driven by Debian's gdb in batch mode as a user would drive it.
 @Suite(.serialized) struct GDBTests {
-    /// Runs the emulator with `arguments` and `--gdb tcp:127.0.0.1:0`, then gdb with
-    /// `commands` against the port it printed; gdb's output and the emulator's exit status.
-    static func session(_ arguments: [String], _ commands: [String]) throws -> (gdb: String, status: Int32)? {
+    /// Runs the emulator with `arguments` and `--gdb tcp:127.0.0.1:0`, then gdb (debugging
+    /// `program`, if given) with `commands` against the port it printed; gdb's output and the
+    /// emulator's exit status.
+    static func session(_ arguments: [String], _ commands: [String], program: String? = nil) throws -> (gdb: String, status: Int32)? {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else {
             print("GDBTests: skipped: no /usr/bin/gdb (apt-get install gdb)")
             return nil
@@ -20,7 +21,8 @@ import Testing
         let gdbPort = try #require(port, "the emulator did not say where its stub listens")
         let gdb = Process()
         gdb.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
-        gdb.arguments = ["-batch", "-nx", "-ex", "target remote 127.0.0.1:\(gdbPort)"] + commands.flatMap { ["-ex", $0] }
+        gdb.arguments = ["-batch", "-nx"] + (program.map { [$0] } ?? []) + ["-ex", "target remote 127.0.0.1:\(gdbPort)"]
+            + commands.flatMap { ["-ex", $0] }
         let output = Pipe()
         gdb.standardOutput = output
         gdb.standardError = output
@@ -181,6 +183,31 @@ import Testing
         ]) else { return }
         #expect(run.gdb.contains("rip "), "\(run.gdb)")
         #expect(run.gdb.contains("i386:x86-64"))
+    }
+
+    /// gdb debugging a 64-bit program (the emulator's own x86-64 executable stands in for a
+    /// vmlinux) rejects the i386 description, so `--gdb-arch x86-64` gives the x86-64 one from
+    /// the reset vector on: 16-bit state in 64-bit registers.
+    @Test func theX86_64DescriptionFromTheResetVector() throws {
+        guard let run = try Self.session(["--guest", "cf9-warm", "--paused", "--gdb-arch", "x86-64"], [
+            "show architecture", "info registers rip cs", "kill",
+        ], program: Invocation.executable.path) else { return }
+        #expect(run.gdb.contains("(currently \"i386:x86-64\")"), "\(run.gdb)")
+        #expect(run.gdb.contains("rip            0xfff0"), "\(run.gdb)")
+        #expect(run.gdb.contains("cs             0xf000"), "\(run.gdb)")
+    }
+
+    /// A 64-bit Linux kernel (XLF_KERNEL_64) gets the x86-64 description by default, a 32-bit
+    /// one the i386 description; both are attached at the reset vector.
+    @Test(arguments: [("amd64", "i386:x86-64"), ("i386", "i386")])
+    func aLinuxKernelChoosesTheDescription(_ architecture: String, _ expected: String) throws {
+        let kernel = "\(LinuxGuests.cache)/debian/\(architecture)/vmlinuz"
+        guard FileManager.default.fileExists(atPath: kernel) else {
+            print("GDBTests: skipped: no Debian kernel at \(kernel) (run Tools/guests/fetch-debian.sh \(architecture))")
+            return
+        }
+        guard let run = try Self.session(["--kernel", kernel, "--paused"], ["show architecture", "kill"]) else { return }
+        #expect(run.gdb.contains("(currently \"\(expected)\")"), "\(run.gdb)")
     }
 
     /// Garbage on the stub's socket: random bytes, half packets, bad checksums, oversize
