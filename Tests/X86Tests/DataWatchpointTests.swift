@@ -92,6 +92,16 @@ import X86Asm
                                      DataWatchpointHit(watchpoint: returnAddress, address: top - 4)])
     }
 
+    /// INT n pushes FLAGS, CS and IP: the delivery's stack writes are hits of the INT.
+    @Test func anInterruptFrameIsAHit() throws {
+        let top = UInt64(TestMachine.stackTop)
+        let frame = Self.watch(.write, top - 6, 6)
+        let steps = try Self.steps([frame]) { a in
+            a.int(0x30)
+        }
+        #expect(steps.first?.hit == DataWatchpointHit(watchpoint: frame, address: top - 2), "FLAGS, pushed first")
+    }
+
     @Test func pageCrossingAccessesAreSeenOnTheSecondPage() throws {
         let written = Self.watch(.write, 0x4001, 1), read = Self.watch(.read, 0x4000, 1)
         let steps = try Self.steps([written, read]) { a in
