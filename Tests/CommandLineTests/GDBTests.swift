@@ -118,6 +118,11 @@ import Testing
         for bad in ["Z3,500,0", "Z3,500,1001", "Z4,fffffffffffffffe,4", "Z2,zz,2"] {
             #expect(Self.request(client, bad) == "E01", "\(bad)")
         }
+        // Sixteen watchpoints at most (the Z2 above is one); a removed one frees its place.
+        for n in 1..<16 { #expect(Self.request(client, "Z3,\(String(0x600 + n, radix: 16)),1") == "OK") }
+        #expect(Self.request(client, "Z4,700,1") == "E01")
+        #expect(Self.request(client, "z2,500,2") == "OK")
+        #expect(Self.request(client, "Z4,700,1") == "OK")
         client.send(Self.packet("k"))
         #expect(try emulator.exitStatus() == 0)
     }
