@@ -192,14 +192,16 @@ import Testing
 
     /// gdb debugging a 64-bit program (the emulator's own x86-64 executable stands in for a
     /// vmlinux) rejects the i386 description, so `--gdb-arch x86-64` gives the x86-64 one from
-    /// the reset vector on: 16-bit state in 64-bit registers.
+    /// the reset vector on: 16-bit state in 64-bit registers, and the segment bases.
     @Test func theX86_64DescriptionFromTheResetVector() throws {
         guard let run = try Self.session(["--guest", "cf9-warm", "--paused", "--gdb-arch", "x86-64"], [
-            "show architecture", "info registers rip cs", "kill",
+            "show architecture", "info registers rip cs", "set $gs = 0x1234", "info registers gs_base", "kill",
         ], program: Invocation.executable.path) else { return }
         #expect(run.gdb.contains("(currently \"i386:x86-64\")"), "\(run.gdb)")
         #expect(run.gdb.contains("rip            0xfff0"), "\(run.gdb)")
         #expect(run.gdb.contains("cs             0xf000"), "\(run.gdb)")
+        // A real-mode segment load through gdb: the base is 16 × the selector.
+        #expect(run.gdb.contains("gs_base        0x12340"), "\(run.gdb)")
     }
 
     /// A 64-bit Linux kernel (XLF_KERNEL_64) gets the x86-64 description by default, a 32-bit
