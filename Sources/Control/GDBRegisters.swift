@@ -1,13 +1,21 @@
 import X86
 
 /// The register files gdb's i386 and x86-64 target descriptions define (gdb's
-/// features/i386/32bit-core.xml, 32bit-sse.xml, 64bit-core.xml, 64bit-sse.xml): the order of
-/// the `g` packet and the numbers of `p`/`P`. The description is chosen when gdb asks for it:
-/// x86-64 while the CPU is in long mode, i386 otherwise.
-enum GDBArchitecture: Equatable {
+/// features/i386/32bit-core.xml, 32bit-sse.xml, 64bit-core.xml, 64bit-sse.xml and
+/// 64bit-segments.xml): the order of the `g` packet and the numbers of `p`/`P`. Only the x86-64
+/// description has the segment bases (gdb 13's i386 architecture without a Linux OS ABI
+/// fails an internal assertion on 32bit-segments.xml).
+///
+/// gdb reads the description once per connection and rejects one that does not match the
+/// program it debugs (an x86-64 ELF with the i386 description, or the reverse, ends the
+/// connection), so the description cannot follow the CPU's mode within a connection: the x86-64
+/// one shows whole 64-bit registers in every mode (their low halves are the 32-bit and 16-bit
+/// registers), the i386 one their low halves in every mode.
+public enum GDBArchitecture: String, Equatable, Sendable, CaseIterable {
     case i386
-    case x86_64
+    case x86_64 = "x86-64"
 
+    /// x86-64 while `cpu` is in long mode (IA32_EFER.LMA), i386 otherwise.
     init(of cpu: CPU) {
         self = cpu.extendedFeatureEnable & (1 << 10) != 0 ? .x86_64 : .i386
     }
@@ -24,6 +32,8 @@ enum GDBArchitecture: Equatable {
         case x87(String)
         case xmm(Int)
         case mxcsr
+        /// The FS or GS base (fs_base, gs_base: a 64-bit kernel's per-CPU and a thread's TLS base).
+        case segmentBase(SegmentRegister)
     }
 
     var registers: [(name: String, register: Register)] {
@@ -44,6 +54,10 @@ enum GDBArchitecture: Equatable {
         for name in ["fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop"] { list.append((name, .x87(name))) }
         for i in 0..<(self == .i386 ? 8 : 16) { list.append(("xmm\(i)", .xmm(i))) }
         list.append(("mxcsr", .mxcsr))
+        if self == .x86_64 {
+            list.append(("fs_base", .segmentBase(.fs)))
+            list.append(("gs_base", .segmentBase(.gs)))
+        }
         return list
     }
 
@@ -51,6 +65,7 @@ enum GDBArchitecture: Equatable {
     func size(of register: Register) -> Int {
         switch register {
         case .general, .instructionPointer: self == .i386 ? 4 : 8
+        case .segmentBase: 8
         case .flags, .segment, .x87, .mxcsr: 4
         case .stack: 10
         case .xmm: 16
@@ -66,6 +81,7 @@ enum GDBArchitecture: Equatable {
         case .instructionPointer: return le(cpu.instructionPointer, size(of: register))
         case .flags: return le(UInt64(cpu.eflags), 4)
         case .segment(let s): return le(UInt64(cpu.segment(s).selector), 4)
+        case .segmentBase(let s): return le(cpu.segment(s).base, size(of: register))
         case .stack(let i): return Array(fxsave[32 + 16 * i..<32 + 16 * i + 10])
         case .xmm(let i): return Array(fxsave[160 + 16 * i..<176 + 16 * i])
         case .mxcsr: return le(word(24, 4), 4)
@@ -104,7 +120,7 @@ enum GDBArchitecture: Equatable {
     }
 
     /// Writes a register from `p`/`P`/`G` bytes; false for what cannot be written here
-    /// (x87 and SSE registers, and segment registers outside real mode).
+    /// (x87 and SSE registers, segment bases, and segment registers outside real mode).
     func write(_ register: Register, _ bytes: [UInt8], cpu: CPU) -> Bool {
         let value = bytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         switch register {
@@ -117,7 +133,7 @@ enum GDBArchitecture: Equatable {
         case .segment(let s):
             guard !cpu.isProtectedMode else { return cpu.segment(s).selector == UInt16(truncatingIfNeeded: value) }
             cpu.loadRealModeSegment(s, selector: UInt16(truncatingIfNeeded: value))
-        case .stack, .x87, .xmm, .mxcsr:
+        case .stack, .x87, .xmm, .mxcsr, .segmentBase:
             return false
         }
         return true
@@ -164,6 +180,7 @@ enum GDBArchitecture: Equatable {
 
                     """
             }
+            if case .segmentBase(.fs) = register { xml += "</feature>\n<feature name=\"org.gnu.gdb.i386.segments\">\n" }
             var group = ""
             if case .stack = register { group = " group=\"float\"" }
             if case .x87 = register { group = " group=\"float\"" }

@@ -5,14 +5,18 @@ import X86
 
 /// A gdb remote stub (the GDB manual's "Remote Protocol"): gdb connects with
 /// `target remote`, sees one thread per CPU, reads and writes registers and memory (through
-/// the CPU's current paging), sets breakpoints and write watchpoints, steps and continues,
-/// and is told why the machine stopped: a breakpoint, a watchpoint, a step, Ctrl-C, a triple
+/// the CPU's current paging), sets breakpoints and write, read and access watchpoints, steps
+/// and continues, and is told why the machine stopped: a breakpoint, a watchpoint (with the
+/// address and the CPU that hit it), a step, Ctrl-C, a triple
 /// fault about to reach the board (`--gdb-catch shutdown`), or a reset held by
 /// `--on-reset pause` — each before any state is lost.
 ///
 /// Packets are handled on the machine's thread between slices. While breakpoints or
 /// watchpoints are set, or a step is under way, the machine runs one instruction per slice
-/// so each can be checked; otherwise it runs at full speed.
+/// so each can be checked; otherwise it runs at full speed. Watchpoints are the CPUs' own
+/// (``Machine/dataWatchpoints``): every data access to a watched byte is seen, by any CPU,
+/// string instructions, stack pushes and page-crossing accesses included, and a write of the
+/// value already there is a hit (gdb itself ignores unchanged values for `watch`).
 public final class GDBStub: MachineControl, @unchecked Sendable {
     /// Why the machine stops for gdb, as the stop reply's signal says it.
     enum StopSignal: UInt8 {
@@ -25,11 +29,16 @@ public final class GDBStub: MachineControl, @unchecked Sendable {
     public var address: ControlAddress { server.address }
     private let server: SocketServer<GDBPacketFramer.Piece>
     private let catchShutdown: Bool
+    /// The description every connection gets; nil: by CPU 0's mode when gdb connects.
+    private let fixedArchitecture: GDBArchitecture?
     private weak var machine: Machine?
 
     private var breakpoints: Set<UInt64> = []
-    /// Write watchpoints: the bytes last seen at each (address, length).
-    private var watchpoints: [(address: UInt64, length: Int, bytes: [UInt8])] = []
+    /// The watchpoints gdb set, in the order it set them; the machine's CPUs watch them.
+    private var watchpoints: [DataWatchpoint] = []
+    /// At most this many watchpoints, each of 1 to `maximumWatchLength` bytes.
+    static let maximumWatchpoints = 16
+    static let maximumWatchLength: UInt64 = 4096
     private var noAcknowledgements = false
     private var lastPacket: [UInt8] = []
     /// The CPU `g`, `p`, `m` and steps act on (gdb's thread, 1-based).
@@ -43,8 +52,13 @@ public final class GDBStub: MachineControl, @unchecked Sendable {
     /// The stop reply for `?` and for gdb's next wait: the signal, the CPU and extra fields.
     private var lastStop: (signal: StopSignal, cpu: Int, detail: String) = (.interrupt, 0, "")
 
-    public init(listeningOn address: ControlAddress, catchShutdown: Bool) throws(ControlSocketError) {
+    /// Listens for gdb at `address`. `catchShutdown` stops the machine for gdb when a CPU
+    /// triple-faults; `architecture` is the target description every connection gets (nil:
+    /// x86-64 when CPU 0 is in long mode as gdb connects, i386 otherwise).
+    public init(listeningOn address: ControlAddress, catchShutdown: Bool,
+                architecture: GDBArchitecture? = nil) throws(ControlSocketError) {
         self.catchShutdown = catchShutdown
+        fixedArchitecture = architecture
         server = try SocketServer(listeningOn: address, maximumClients: 1, refusal: GDBPacketFramer.frame(Array("E01".utf8))) {
             var framer = GDBPacketFramer()
             return { framer.feed($0) }
@@ -87,23 +101,30 @@ public final class GDBStub: MachineControl, @unchecked Sendable {
     }
 
     public func instructionRetired(by cpu: Int, on machine: Machine) {
+        let processor = machine.cpus[cpu]
+        // A watchpoint hit says so even in a step's stop reply (gdb then shows the watchpoint).
+        if let hit = processor.takeDataWatchpointHit() {
+            if steppingCPU == cpu { steppingCPU = nil }
+            stop(machine, .trap, cpu: cpu, detail: "\(Self.stopField(of: hit.watchpoint.kind)):\(String(hit.address, radix: 16));")
+            return
+        }
         if steppingCPU == cpu {
             steppingCPU = nil
             stop(machine, .trap, cpu: cpu, detail: "")
             return
         }
-        let processor = machine.cpus[cpu]
         let pc = processor.segment(.cs).base &+ processor.instructionPointer
         if breakpoints.contains(pc) {
             stop(machine, .trap, cpu: cpu, detail: "swbreak:;")
-            return
         }
-        for index in watchpoints.indices {
-            let watch = watchpoints[index]
-            guard let now = machine.debugRead(linear: watch.address, count: watch.length, cpu: cpu), now != watch.bytes else { continue }
-            watchpoints[index].bytes = now
-            stop(machine, .trap, cpu: cpu, detail: "watch:\(String(watch.address, radix: 16));")
-            return
+    }
+
+    /// The stop reply's name for a watchpoint of `kind` (the GDB manual, "Stop Reply Packets").
+    static func stopField(of kind: DataWatchpoint.Kind) -> String {
+        switch kind {
+        case .write: "watch"
+        case .read: "rwatch"
+        case .access: "awatch"
         }
     }
 
@@ -135,12 +156,12 @@ public final class GDBStub: MachineControl, @unchecked Sendable {
             switch arrival {
             case .connected:
                 noAcknowledgements = false
-                architecture = GDBArchitecture(of: machine.cpus[0])
+                architecture = fixedArchitecture ?? GDBArchitecture(of: machine.cpus[0])
                 machine.stop(cause: "gdb-attach")
             case .disconnected:
                 client.close()
                 breakpoints = []
-                watchpoints = []
+                setWatchpoints([], on: machine)
                 steppingCPU = nil
                 awaitingStop = false
                 machine.resume(cause: "gdb-detach")
@@ -223,7 +244,7 @@ public final class GDBStub: MachineControl, @unchecked Sendable {
             return "OK"
         case "D":
             breakpoints = []
-            watchpoints = []
+            setWatchpoints([], on: machine)
             machine.resume(cause: "gdb-detach")
             return "OK"
         case "k":
@@ -244,29 +265,42 @@ public final class GDBStub: MachineControl, @unchecked Sendable {
         return (address, length)
     }
 
-    /// Z0/Z1 (software and hardware breakpoints: both are address checks here), Z2 (write
-    /// watchpoints, seen as a change of the watched bytes); read and access watchpoints are
-    /// not supported (an empty reply, so gdb says so).
+    /// Z0/Z1 (software and hardware breakpoints: both are address checks here) and Z2/Z3/Z4
+    /// (write, read and access watchpoints of 1 to 4096 bytes at linear addresses, at most 16);
+    /// `E01` for a malformed packet, a bad length, a range wrapping around the address space or
+    /// one watchpoint too many; an empty reply (unsupported) for other types.
     private func breakpoint(insert: Bool, _ body: Substring, on machine: Machine) -> String {
-        let parts = body.split(separator: ",")
+        let parts = body.split(separator: ",", omittingEmptySubsequences: false)
         guard parts.count >= 3, let type = Int(parts[0]), let address = UInt64(parts[1], radix: 16),
-              let length = Int(parts[2].prefix { $0 != ";" }, radix: 16) else { return "E01" }
+              let length = UInt64(parts[2].prefix { $0 != ";" }, radix: 16) else { return "E01" }
+        let kind: DataWatchpoint.Kind
         switch type {
         case 0, 1:
             if insert { breakpoints.insert(address) } else { breakpoints.remove(address) }
             return "OK"
-        case 2:
-            guard (1...8).contains(length) else { return "E01" }
-            if insert {
-                guard let bytes = machine.debugRead(linear: address, count: length, cpu: selectedCPU) else { return "E14" }
-                watchpoints.append((address, length, bytes))
-            } else {
-                watchpoints.removeAll { $0.address == address && $0.length == length }
-            }
-            return "OK"
-        default:
-            return ""
+        case 2: kind = .write
+        case 3: kind = .read
+        case 4: kind = .access
+        default: return ""
         }
+        guard (1...Self.maximumWatchLength).contains(length), address <= UInt64.max - (length - 1) else { return "E01" }
+        let watchpoint = DataWatchpoint(kind: kind, address: address, length: length)
+        var updated = watchpoints
+        if insert {
+            guard updated.count < Self.maximumWatchpoints else { return "E01" }
+            updated.append(watchpoint)
+        } else if let index = updated.firstIndex(of: watchpoint) {
+            updated.remove(at: index)
+        }
+        setWatchpoints(updated, on: machine)
+        return "OK"
+    }
+
+    /// Sets the watchpoints of every CPU.
+    private func setWatchpoints(_ list: [DataWatchpoint], on machine: Machine) {
+        guard list != watchpoints else { return }
+        watchpoints = list
+        machine.dataWatchpoints = list
     }
 
     private func resume(_ machine: Machine, steppingCPU: Int?) -> String? {

@@ -162,8 +162,13 @@ public final class CPU {
     var pendingDebugStatus: UInt64 = 0
     /// The breakpoints DR7 enables, decoded when DR0–3, DR7 or CR4 change (DebugRegisters.swift).
     var armedBreakpoints: [Breakpoint] = []
-    /// One of them is a data breakpoint: the memory slow path compares accesses with it.
+    /// One of them is a data breakpoint, or a debugger watches data (`dataWatchpoints`): the
+    /// memory slow path compares accesses with them.
     var watchesData = false
+    /// The debugger's data watchpoints (DataWatchpoints.swift), invisible to the guest.
+    var debuggerWatchpoints: [DataWatchpoint] = []
+    /// The first debugger watchpoint hit since the owner last took one (`takeDataWatchpointHit`).
+    var dataWatchpointHit: DataWatchpointHit?
     /// The #DB being delivered is an instruction breakpoint's: its pushed RF is not forced to 1.
     var deliveringInstructionBreakpoint = false
     /// The last shutdown's exception chain, for the owner's trace.

@@ -26,10 +26,13 @@ import Testing
 
     @Test func targetDescriptionsNameEveryRegisterInOrder() {
         #expect(GDBArchitecture.i386.registers.count == 16 + 16 + 8 + 1)
-        #expect(GDBArchitecture.x86_64.registers.count == 24 + 16 + 16 + 1)
+        #expect(GDBArchitecture.x86_64.registers.count == 24 + 16 + 16 + 1 + 2)
         #expect(GDBArchitecture.i386.targetDescription.contains("<architecture>i386</architecture>"))
         #expect(GDBArchitecture.x86_64.targetDescription.contains(#"<reg name="rip" bitsize="64" type="code_ptr" regnum="16"/>"#))
         #expect(GDBArchitecture.i386.targetDescription.contains(#"<reg name="st0" bitsize="80" type="i387_ext" regnum="16" group="float"/>"#))
+        #expect(GDBArchitecture.x86_64.targetDescription.contains(
+            "<feature name=\"org.gnu.gdb.i386.segments\">\n" + #"<reg name="fs_base" bitsize="64" type="int64" regnum="57"/>"#))
+        #expect(!GDBArchitecture.i386.targetDescription.contains("fs_base"))
     }
 
     @Test func tagWordFromTheAbridgedOne() {

@@ -72,6 +72,15 @@ public struct LinuxKernelImage: Equatable, Sendable {
         bytes.uint32(at: magicOffset) == headerMagic
     }
 
+    /// Whether `bytes` is a 64-bit kernel: `xloadflags` (protocol 2.12) has XLF_KERNEL_64, the
+    /// 64-bit entry point at 0x200 above the 32-bit one (the kernel's
+    /// Documentation/arch/x86/boot.rst).
+    public static func isKernel64(_ bytes: [UInt8]) -> Bool {
+        guard let version = bytes.uint16(at: Field.version), version >= 0x020C,
+              let flags = bytes.uint16(at: Field.xLoadFlags) else { return false }
+        return isBzImage(bytes) && flags & 1 != 0
+    }
+
     /// Reads and checks the setup header of `bytes`.
     /// - Throws: ``LinuxBootError`` naming the first check that fails.
     public init(_ bytes: [UInt8]) throws(LinuxBootError) {

@@ -58,19 +58,22 @@ extension CPU {
     func updateBreakpoints() {
         armedBreakpoints = decodeEnabledBreakpoints()
         setSignal(Signals.debug, !armedBreakpoints.isEmpty)
-        watchesData = armedBreakpoints.contains { $0.kind.watchesData }
-        // Pages with a data breakpoint must lose their fast read and write entries (pages no longer
-        // watched simply get them back at their next fill).
+        watchesData = armedBreakpoints.contains { $0.kind.watchesData } || !debuggerWatchpoints.isEmpty
+        // Pages with a data breakpoint or watchpoint must lose their fast read and write entries
+        // (pages no longer watched simply get them back at their next fill).
         if watchesData { flushTLB() }
     }
 
-    /// Whether a linear page holds bytes a data breakpoint watches (so the TLB must not map it for data).
+    /// Whether a linear page holds bytes a data breakpoint or a debugger watchpoint watches (so
+    /// the TLB must not map it for data).
     func isWatchedDataPage(_ pageBase: UInt64) -> Bool {
-        armedBreakpoints.contains { $0.kind.watchesData && $0.overlaps(pageBase, 4096) }
+        armedBreakpoints.contains { $0.kind.watchesData && $0.overlaps(pageBase, 4096) } || debuggerWatchesPage(pageBase)
     }
 
-    /// Called by the memory slow path for every data access while data breakpoints are armed.
+    /// Called by the memory slow path for every data access while data breakpoints or debugger
+    /// watchpoints are armed (a page-crossing access once per byte).
     func noteDataAccess(_ linear: UInt64, size: Int, write: Bool) {
+        if !debuggerWatchpoints.isEmpty { noteDebuggerWatchpoints(linear, size: size, write: write) }
         for breakpoint in armedBreakpoints where breakpoint.overlaps(linear, size) {
             if breakpoint.kind == .readWrite || (breakpoint.kind == .write && write) {
                 pendingDebugStatus |= 1 << UInt64(breakpoint.index)

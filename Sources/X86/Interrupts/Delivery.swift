@@ -32,6 +32,9 @@ extension CPU {
     /// Delivers the exception a handler recorded, reporting the faulting instruction, which
     /// starts at `instructionStart` (handlers change EIP only when they succeed).
     func deliverPendingException(instructionStart: UInt64) {
+        // The instruction did not complete: its accesses hit no debugger watchpoint (it runs
+        // again after the handler); the delivery's own stack writes may.
+        dataWatchpointHit = nil
         if faultBelongsToNewTask {
             faultBelongsToNewTask = false
         } else {

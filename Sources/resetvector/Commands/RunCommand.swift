@@ -156,6 +156,12 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("gdb-catch"), help: "shutdown: stop for gdb when a CPU triple-faults, before the board answers.")
     var gdbCatch: GDBCatch?
 
+    @Option(name: .customLong("gdb-arch"), help: """
+                The register layout gdb is given, which must match the program gdb debugs: i386 or \
+                x86-64 (default: x86-64 for a 64-bit Linux --kernel, otherwise by CPU 0's mode when gdb connects).
+                """)
+    var gdbArch: GDBArchitecture?
+
     func validate() throws {
         if payload != nil && guest != nil { throw ValidationError("give --payload or --guest, not both") }
         if kernel != nil {
@@ -174,6 +180,7 @@ struct RunCommand: ParsableCommand {
         }
         if paused && qmp == nil && gdb == nil { throw ValidationError("--paused needs --qmp or --gdb (their `cont` starts the machine)") }
         if gdbCatch != nil && gdb == nil { throw ValidationError("--gdb-catch needs --gdb") }
+        if gdbArch != nil && gdb == nil { throw ValidationError("--gdb-arch needs --gdb") }
         if watchdogAction != nil, !devices.contains(.watchdog), guest?.needsWatchdog != true {
             throw ValidationError("--watchdog-action needs a watchdog: add --device i6300esb")
         }
@@ -210,7 +217,11 @@ struct RunCommand: ParsableCommand {
         traceOutputs.attach(to: machine.trace)
         machine.stopOnFailure(of: outputs + traceOutputs.all)
         let qmpServer = try qmp.map(startControlSocket)
-        let gdbStub = try gdb.map { address throws(UserError) in try startGDBStub(address) }
+        // gdb debugging a 64-bit vmlinux needs the x86-64 description from the reset vector on.
+        let kernel64 = machine.configuration.linux.map { LinuxKernelImage.isKernel64($0.kernel) } ?? false
+        let gdbStub = try gdb.map { address throws(UserError) in
+            try startGDBStub(address, architecture: gdbArch ?? (kernel64 ? .x86_64 : nil))
+        }
         qmpServer?.attach(to: machine)
         gdbStub?.attach(to: machine)
         let controls: [any MachineControl] = [qmpServer as (any MachineControl)?, gdbStub].compactMap { $0 }
@@ -328,9 +339,9 @@ extension RunCommand {
     }
 
     /// Listens for gdb on `--gdb`'s address and says where on standard error.
-    private func startGDBStub(_ address: ControlAddress) throws(UserError) -> GDBStub {
+    private func startGDBStub(_ address: ControlAddress, architecture: GDBArchitecture?) throws(UserError) -> GDBStub {
         do {
-            let stub = try GDBStub(listeningOn: address, catchShutdown: gdbCatch == .shutdown)
+            let stub = try GDBStub(listeningOn: address, catchShutdown: gdbCatch == .shutdown, architecture: architecture)
             StandardStreams.error().writeLine("resetvector: gdb stub at \(stub.address)")
             return stub
         } catch {
@@ -340,6 +351,7 @@ extension RunCommand {
 }
 
 extension ResetGuest: ExpressibleByArgument {}
+extension GDBArchitecture: ExpressibleByArgument {}
 
 /// `FILE[,STRING]` for `--module`: the module's file, then its string (everything after the
 /// first comma; the file's path when there is none).

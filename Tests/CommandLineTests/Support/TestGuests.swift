@@ -50,6 +50,25 @@ enum TestGuest {
         return try a.finish()
     }
 
+    /// The word `watchedWord` stores to and reads.
+    static let watchedAddress = 0x500
+
+    /// Stores 1234h at `watchedAddress` twice (the second store writes the value already
+    /// there), reads it back, then `cli; hlt`; with the address right after each access.
+    static func watchedWord() throws -> (code: [UInt8], afterAccesses: [UInt32]) {
+        var a = Assembler(bits: .b16, origin: origin)
+        let stored = a.newLabel(), storedAgain = a.newLabel(), read = a.newLabel()
+        a.mov(Mem(disp: watchedAddress, size: .word), 0x1234)
+        a.bind(stored)
+        a.mov(Mem(disp: watchedAddress, size: .word), 0x1234)
+        a.bind(storedAgain)
+        a.mov(.ax, Mem(disp: watchedAddress, size: .word))
+        a.bind(read)
+        a.cli()
+        a.hlt()
+        return (try a.finish(), [stored, storedAgain, read].map { a.address(of: $0)! })
+    }
+
     /// COM1's base port.
     static let serialPort = 0x3F8
 

@@ -36,6 +36,19 @@ import Testing
         #expect(!LinuxKernelImage.isBzImage([0x7F, 0x45, 0x4C, 0x46]))
     }
 
+    /// XLF_KERNEL_64 in xloadflags, which exists from protocol 2.12 on, marks a 64-bit kernel.
+    @Test func tellsA64BitKernelByItsLoadFlags() {
+        var header = Header()
+        #expect(!LinuxKernelImage.isKernel64(SyntheticBzImage.make(header)))
+        header.xLoadFlags = 0x7F
+        #expect(LinuxKernelImage.isKernel64(SyntheticBzImage.make(header)))
+        header.xLoadFlags = 0x7E
+        #expect(!LinuxKernelImage.isKernel64(SyntheticBzImage.make(header)))
+        header.xLoadFlags = 1
+        header.version = 0x020B
+        #expect(!LinuxKernelImage.isKernel64(SyntheticBzImage.make(header)))
+    }
+
     static let refusals: [(String, Header, LinuxBootError, String)] = {
         var cases: [(String, Header, LinuxBootError, String)] = []
         var h = Header(); h.magic = Array("HdrX".utf8)

@@ -18,6 +18,8 @@ enum SyntheticBzImage {
         var initSize: UInt32 = 0x10_0000
         /// syssize in 16-byte paragraphs (default: the payload's).
         var systemParagraphs: UInt32?
+        /// xloadflags (protocol 2.12); bit 0, XLF_KERNEL_64, marks a 64-bit kernel.
+        var xLoadFlags: UInt16 = 0
     }
 
     static func make(_ header: Header = Header(), payload: [UInt8] = [UInt8](repeating: 0x90, count: 64)) -> [UInt8] {
@@ -42,6 +44,7 @@ enum SyntheticBzImage {
         put(UInt64(header.commandLineSize), at: F.commandLineSize, bytes: 4)
         put(header.preferredAddress, at: F.preferredAddress, bytes: 8)
         put(UInt64(header.initSize), at: F.initSize, bytes: 4)
+        put(UInt64(header.xLoadFlags), at: F.xLoadFlags, bytes: 2)
         let padded = payload + [UInt8](repeating: 0, count: (16 - payload.count % 16) % 16)
         return file + padded
     }
