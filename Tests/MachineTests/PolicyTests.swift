@@ -1,3 +1,4 @@
+import Foundation
 import Firmware
 import Hardware
 import Machine
@@ -51,6 +52,15 @@ import X86
         for expected in ["cpu0", "EAX=", "EIP=00007", "cs=0000", "reset-request"] {
             #expect(report.contains(expected), "state report lacks \(expected):\n\(report)")
         }
+        // The code line: 16 bytes before CS:IP, then the next instruction's first byte in angle
+        // brackets, as the guest's memory holds them.
+        let ip = Int(cpu.instructionPointer)
+        let memory = try #require(run.machine.debugRead(linear: UInt64(ip - 16), count: 32, cpu: 0))
+        let bytes = memory.enumerated().map { index, byte in
+            let hex = String(format: "%02X", byte)
+            return index == 16 ? "<\(hex)>" : hex
+        }
+        #expect(report.contains("  code: " + bytes.joined(separator: " ")), "\(report)")
     }
 
     /// `--on-shutdown`: the triple-fault guest's shutdown is answered by the board (a reset),

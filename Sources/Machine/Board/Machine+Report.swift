@@ -7,6 +7,7 @@ extension Machine {
         var lines: [String] = []
         for cpu in cpus {
             lines.append(Machine.describe(cpu))
+            if let code = codeAround(cpu) { lines.append(code) }
         }
         lines.append("last trace events:")
         for record in trace.recent.suffix(16) {
@@ -15,15 +16,47 @@ extension Machine {
         return lines.joined(separator: "\n")
     }
 
+    /// The bytes around a running CPU's CS:EIP, as Linux's oops shows them: 16 before and 16
+    /// from the next instruction, that one's first byte in angle brackets (what a spin loop or
+    /// a fault is executing, without a debugger). Only the readable part is shown.
+    private func codeAround(_ cpu: CPU) -> String? {
+        guard cpu.activity != .waitingForStartup else { return nil }
+        let linear = cpu.segment(.cs).base &+ cpu.instructionPointer
+        let start = Machine.inLongMode(cpu) ? linear : linear & 0xFFFF_FFFF
+        var text = "  code:"
+        var shown = false
+        for offset in -16..<16 {
+            let linear = start &+ UInt64(bitPattern: Int64(offset))
+            guard let byte = debugRead(linear: linear, count: 1, cpu: cpu.index)?.first else { continue }
+            let digits = String(byte, radix: 16, uppercase: true)
+            let hex = digits.count == 1 ? "0" + digits : digits
+            text += offset == 0 ? " <\(hex)>" : " \(hex)"
+            shown = true
+        }
+        return shown ? text : nil
+    }
+
+    /// Whether the CPU is in IA-32e mode (EFER.LMA).
+    static func inLongMode(_ cpu: CPU) -> Bool { cpu.extendedFeatureEnable & 1 << 10 != 0 }
+
     static func describe(_ cpu: CPU) -> String {
         func hex(_ v: UInt64, _ width: Int) -> String {
             let digits = String(v, radix: 16, uppercase: true)
             return String(repeating: "0", count: max(0, width - digits.count)) + digits
         }
-        let r = { (g: GeneralRegister) in hex(cpu.register(g) & 0xFFFF_FFFF, 8) }
         var text = "cpu\(cpu.index) \(cpu.activity) instructions=\(cpu.instructionsRetired) deliveries=\(cpu.eventsDelivered)\n"
-        text += "  EAX=\(r(.rax)) EBX=\(r(.rbx)) ECX=\(r(.rcx)) EDX=\(r(.rdx))\n"
-        text += "  ESI=\(r(.rsi)) EDI=\(r(.rdi)) EBP=\(r(.rbp)) ESP=\(r(.rsp))\n"
+        if inLongMode(cpu) {
+            // In IA-32e mode all 64 bits and R8–R15 matter (a kernel's pointers are in the upper half).
+            let r = { (g: GeneralRegister) in hex(cpu.register(g), 16) }
+            text += "  RAX=\(r(.rax)) RBX=\(r(.rbx)) RCX=\(r(.rcx)) RDX=\(r(.rdx))\n"
+            text += "  RSI=\(r(.rsi)) RDI=\(r(.rdi)) RBP=\(r(.rbp)) RSP=\(r(.rsp))\n"
+            text += "  R8=\(r(.r8)) R9=\(r(.r9)) R10=\(r(.r10)) R11=\(r(.r11))\n"
+            text += "  R12=\(r(.r12)) R13=\(r(.r13)) R14=\(r(.r14)) R15=\(r(.r15))\n"
+        } else {
+            let r = { (g: GeneralRegister) in hex(cpu.register(g) & 0xFFFF_FFFF, 8) }
+            text += "  EAX=\(r(.rax)) EBX=\(r(.rbx)) ECX=\(r(.rcx)) EDX=\(r(.rdx))\n"
+            text += "  ESI=\(r(.rsi)) EDI=\(r(.rdi)) EBP=\(r(.rbp)) ESP=\(r(.rsp))\n"
+        }
         text += "  EIP=\(hex(cpu.instructionPointer, 8)) EFLAGS=\(hex(UInt64(cpu.eflags), 8))"
         text += " CR0=\(hex(UInt64(cpu.controlRegister0), 8)) CR2=\(hex(cpu.controlRegister2, 8))"
         text += " CR3=\(hex(cpu.controlRegister3, 8)) CR4=\(hex(UInt64(cpu.controlRegister4), 8))\n"
