@@ -160,6 +160,21 @@ import X86Asm
         #expect(m.bus.writes(to: 0x80) == [0x9A00])
     }
 
+    /// INIT drops the processor's decoded code: code another processor wrote over the start-up
+    /// page while this one was parked (a new boot's trampoline) runs as it is now, not as it
+    /// was decoded in the last boot.
+    @Test func initDropsDecodedCodeOfThePreviousBoot() {
+        let m = applicationProcessor()
+        m.cpu.signalStartup(vector: SignalTests.startupVector)
+        #expect(m.run() == .halted)
+        // Written behind the CPU's back, as another processor's stores are: mov ax, 1234h; out 80h, ax; hlt
+        m.bus.load([0xB8, 0x34, 0x12, 0xE7, 0x80, 0xF4], at: Int(SignalTests.startupVector) << 12)
+        m.cpu.signalINIT()
+        m.cpu.signalStartup(vector: SignalTests.startupVector)
+        #expect(m.run() == .halted)
+        #expect(m.bus.writes(to: 0x80) == [0x9A00, 0x1234])
+    }
+
     @Test func startupIPIIsIgnoredUnlessWaiting() {
         let m = applicationProcessor()
         m.cpu.signalStartup(vector: SignalTests.startupVector)

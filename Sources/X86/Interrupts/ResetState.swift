@@ -14,13 +14,17 @@ extension CPU {
         initPending = false
         startupPending = false
         setA20(enabled: true)
-        flushDecodedCode()
         activity = isBootstrapProcessor ? .active : .waitingForStartup
     }
 
     /// The INIT state: as power-up, except that CR0.CD/NW keep their values and
     /// caches, MSRs, x87/SSE state and the TSC are untouched. The BSP restarts
     /// at F000:FFF0; an application processor waits for a start-up IPI.
+    ///
+    /// INIT also drops every decoded block. A processor restarted by INIT fetches afresh what
+    /// memory holds now; blocks decoded before it would otherwise survive into a new boot whose
+    /// code sits elsewhere (a KASLR kernel written by the bootstrap processor over the pages an
+    /// application processor last ran) and run stale instructions there.
     ///
     /// INIT also ends NMI blocking and drops an NMI not yet taken: the handler that blocked
     /// NMIs is gone, and no IRET will come to unblock them (SDM Vol. 3A, 6.7.1). A processor
@@ -60,6 +64,7 @@ extension CPU {
         pendingVector = 0
         shutdownChain = []
         flushTLB()
+        flushDecodedCode()
         activity = isBootstrapProcessor ? .active : .waitingForStartup
     }
 
