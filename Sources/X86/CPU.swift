@@ -193,7 +193,9 @@ public final class CPU {
     var codeCache: CodeCache
     /// `codeCache.pool`, kept apart so the block lookup reads a plain pointer.
     let codePool: UnsafeMutablePointer<DecodedInstruction>
-    /// `codeCache.codePageBits`, kept apart for the same reason.
+    /// The processors whose decoded code stays coherent with this one's stores (CodeCoherence.swift).
+    let codeCoherence: CodeCoherence
+    /// `codeCoherence.codePageBits`, kept apart so the check a TLB fill makes reads a plain pointer.
     let codePageBits: UnsafeMutablePointer<UInt64>
     /// Both halves of the code TLB (supervisor, then user): translations for instruction
     /// fetches only, so that data accesses never evict the running code's.
@@ -201,8 +203,10 @@ public final class CPU {
     /// The half serving the current privilege level.
     var codeTLB: UnsafeMutablePointer<CodeTLBEntry>
 
-    /// Creates a processor in the power-on reset state.
-    public init(bus: any Bus, index: Int = 0, isBootstrapProcessor: Bool = true) {
+    /// Creates a processor in the power-on reset state. Processors that share memory share a
+    /// `codeCoherence` domain, so each sees the others' stores to code it has decoded.
+    public init(bus: any Bus, index: Int = 0, isBootstrapProcessor: Bool = true,
+                codeCoherence: CodeCoherence = CodeCoherence()) {
         self.bus = bus
         self.index = index
         self.isBootstrapProcessor = isBootstrapProcessor
@@ -224,8 +228,10 @@ public final class CPU {
         pagingStructureCache.initialize(repeating: (.max, nil), count: CPU.pagingStructureCacheSize)
         codeCache = CodeCache()
         codePool = codeCache.pool
-        codePageBits = codeCache.codePageBits
+        self.codeCoherence = codeCoherence
+        codePageBits = codeCoherence.codePageBits
         powerOnReset()
+        codeCoherence.join(self)
     }
 
     deinit {

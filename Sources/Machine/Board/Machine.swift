@@ -68,7 +68,10 @@ public final class Machine {
         memory.installROM(configuration.firmware)
         let bus = SystemBus(memory: memory)
         self.bus = bus
-        cpus = (0..<configuration.processorCount).map { CPU(bus: bus, index: $0, isBootstrapProcessor: $0 == 0) }
+        let codeCoherence = CodeCoherence()
+        cpus = (0..<configuration.processorCount).map {
+            CPU(bus: bus, index: $0, isBootstrapProcessor: $0 == 0, codeCoherence: codeCoherence)
+        }
         unansweredShutdown = Array(repeating: false, count: cpus.count)
         externalInterruptMessagePending = Array(repeating: false, count: cpus.count)
         devices = BoardDevices()
@@ -425,7 +428,7 @@ public final class Machine {
     /// Copies bytes into guest RAM (for loaders and tests).
     public func writeMemory(_ bytes: [UInt8], at address: UInt64) {
         memory.write(bytes, at: address)
-        for cpu in cpus { cpu.invalidateCode(physicalAddress: address, length: bytes.count) }
+        cpus.first?.invalidateCode(physicalAddress: address, length: bytes.count)
     }
 
     /// Reads guest RAM.
@@ -488,7 +491,8 @@ extension Machine: Platform, TimeSource {
             bytes.withUnsafeBufferPointer { (page + offset).update(from: $0.baseAddress! + done, count: length) }
             done += length
         }
-        for cpu in cpus { cpu.invalidateCode(physicalAddress: address, length: bytes.count) }
+        // One processor stands for them all: the stores reach its whole coherence domain.
+        cpus.first?.invalidateCode(physicalAddress: address, length: bytes.count)
         return true
     }
 

@@ -23,9 +23,7 @@ struct CodeCache {
     let recentPages: UnsafeMutablePointer<RecentCodePage>
     /// Scratch space for an instruction that is not cached (it crosses a page, or runs from MMIO).
     let scratch: UnsafeMutablePointer<DecodedInstruction>
-    /// One bit per physical page below 4 GiB: set while the page holds decoded code, so the
-    /// check every TLB fill and store-to-code makes is a bit test rather than a hash lookup.
-    let codePageBits: UnsafeMutablePointer<UInt64>
+    /// Physical pages below 4 GiB, which `CodeCoherence` keeps a bit for.
     static let bitmapPages: UInt64 = 1 << 20
 
     init() {
@@ -33,8 +31,6 @@ struct CodeCache {
         pool.initialize(repeating: DecodedInstruction(), count: CodeCache.poolCapacity)
         scratch = .allocate(capacity: 2)
         scratch.initialize(repeating: DecodedInstruction(), count: 2)
-        codePageBits = .allocate(capacity: Int(CodeCache.bitmapPages / 64))
-        codePageBits.initialize(repeating: 0, count: Int(CodeCache.bitmapPages / 64))
         recentPages = .allocate(capacity: CodeCache.recentPageCount)
         recentPages.initialize(repeating: RecentCodePage(), count: CodeCache.recentPageCount)
     }
@@ -42,7 +38,6 @@ struct CodeCache {
     func deallocate() {
         pool.deallocate()
         scratch.deallocate()
-        codePageBits.deallocate()
         recentPages.deallocate()
         for page in Array(pages.values) + sparePages { CodePage.deallocate(page) }
     }
@@ -51,12 +46,6 @@ struct CodeCache {
 
     func containsPage(_ physicalPage: UInt64) -> Bool {
         pages[physicalPage] != nil
-    }
-
-    private func setCodePageBit(_ physicalPage: UInt64, _ on: Bool) {
-        guard physicalPage < CodeCache.bitmapPages else { return }
-        let bit: UInt64 = 1 << (physicalPage & 63)
-        if on { codePageBits[Int(physicalPage >> 6)] |= bit } else { codePageBits[Int(physicalPage >> 6)] &= ~bit }
     }
 
     /// The decoded code of a physical page, if it holds any.
@@ -73,7 +62,6 @@ struct CodeCache {
         let page = sparePages.popLast() ?? CodePage.allocate()
         page.pointee.physicalPage = physicalPage
         pages[physicalPage] = page
-        setCodePageBit(physicalPage, true)
         return page
     }
 
@@ -103,7 +91,6 @@ struct CodeCache {
     /// instruction, and the following bytes are decoded afresh.
     mutating func removePage(_ physicalPage: UInt64) {
         guard let page = pages.removeValue(forKey: physicalPage) else { return }
-        setCodePageBit(physicalPage, false)
         let recent = recentPages + Int(physicalPage % UInt64(CodeCache.recentPageCount))
         if recent.pointee.physicalPage == physicalPage { recent.pointee = RecentCodePage() }
         poisonBlocks(of: page)
@@ -128,16 +115,17 @@ struct CodeCache {
         page.pointee.clear()
     }
 
-    /// Drops every block.
-    mutating func removeAll() {
-        for (physicalPage, page) in pages {
-            setCodePageBit(physicalPage, false)
+    /// Drops every block; returns the pages that held some.
+    mutating func removeAll() -> [UInt64] {
+        let removed = Array(pages.keys)
+        for page in pages.values {
             poisonBlocks(of: page)
             sparePages.append(page)
         }
         pages.removeAll(keepingCapacity: true)
         recentPages.update(repeating: RecentCodePage(), count: CodeCache.recentPageCount)
         used = 0
+        return removed
     }
 
     var hasRoomForBlock: Bool { used + CodeCache.maximumBlockLength + 1 <= CodeCache.poolCapacity }
@@ -232,28 +220,37 @@ extension DecodedInstruction {
 }
 
 extension CPU {
-    /// Whether a physical page holds decoded code (a write to it must invalidate that first).
+    /// Whether a physical page holds decoded code of any processor of this one's coherence
+    /// domain (a write to it must invalidate that first).
     @inline(__always) func holdsDecodedCode(_ physicalPage: UInt64) -> Bool {
         if physicalPage < CodeCache.bitmapPages {
             return codePageBits[Int(physicalPage >> 6)] & (1 << (physicalPage & 63)) != 0
         }
-        return codeCache.containsPage(physicalPage)
+        return codeCoherence.holdsCode(physicalPage)
     }
 
-    /// Drops decoded code of a physical page whose bytes changed (ending the current
-    /// block if it lies there).
+    /// Drops this processor's decoded code of a physical page whose bytes changed (ending the
+    /// current block if it lies there).
     func invalidateCode(physicalPage: UInt64) {
         codeCache.removePage(physicalPage)
+        codeCoherence.pageLostCode(physicalPage, by: self)
         for i in 0..<2 * TLBEntry.count where codeTLBStorage[i].physicalPage == physicalPage {
             codeTLBStorage[i].slots = nil
         }
     }
 
-    /// Drops the decoded code of a page if a write of `count` bytes at `offset` in it overlaps
-    /// any; a write beside the decoded instructions (a stack sharing the page) changes nothing.
+    /// Drops the decoded code of a page, in every processor of the coherence domain, where a
+    /// write of `count` bytes at `offset` in it overlaps some; a write beside the decoded
+    /// instructions (a stack sharing the page) changes nothing.
     func invalidateCode(physicalPage: UInt64, writtenAt offset: Int, count: Int) {
-        guard holdsDecodedCode(physicalPage), let page = codeCache.page(physicalPage),
-              page.pointee.covers(offset, count: count) else { return }
+        guard holdsDecodedCode(physicalPage) else { return }
+        for member in codeCoherence.members {
+            member.cpu.invalidateOwnCode(physicalPage: physicalPage, writtenAt: offset, count: count)
+        }
+    }
+
+    private func invalidateOwnCode(physicalPage: UInt64, writtenAt offset: Int, count: Int) {
+        guard let page = codeCache.page(physicalPage), page.pointee.covers(offset, count: count) else { return }
         invalidateCode(physicalPage: physicalPage)
     }
 
@@ -262,7 +259,7 @@ extension CPU {
 
     /// Drops all decoded code (after a mode change that alters decoding, or when the pool is full).
     public func flushDecodedCode() {
-        codeCache.removeAll()
+        for physicalPage in codeCache.removeAll() { codeCoherence.pageLostCode(physicalPage, by: self) }
         for i in 0..<2 * TLBEntry.count { codeTLBStorage[i].slots = nil }
     }
 
@@ -357,7 +354,7 @@ extension CPU {
             page = existing
         } else {
             page = codeCache.createPage(physicalPage)
-            revokeWrites(toPhysicalPage: physicalPage)
+            codeCoherence.pageGainedCode(physicalPage)
         }
         let entry = codeTLB + TLBEntry.slot(linear)
         if entry.pointee.tag == TLBEntry.pageBase(linear) { entry.pointee.slots = page.pointee.slots }

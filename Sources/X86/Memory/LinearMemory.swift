@@ -203,8 +203,9 @@ extension CPU {
         return UInt8(truncatingIfNeeded: bus.readPhysical(physical, size: 1))
     }
 
-    /// Tells the CPU that something other than itself (a device's DMA, the owner loading
-    /// an image) wrote guest physical memory, so decoded code there is stale.
+    /// Tells the CPU, and every processor of its coherence domain, that something other than a
+    /// processor (a device's DMA, the owner loading an image) wrote guest physical memory, so
+    /// decoded code there is stale.
     public func invalidateCode(physicalAddress: UInt64, length: Int) {
         guard length > 0 else { return }
         var address = physicalAddress
