@@ -136,6 +136,20 @@ import Testing
         }
     }
 
+    /// Four processors on the `pc` board, whose answer to a triple fault is INIT: every
+    /// processor restarts, and the second boot brings up all four again. (It once failed: an
+    /// application processor ran blocks decoded in the first boot over the second boot's
+    /// KASLR-placed kernel.)
+    @Test func fourProcessorsRebootThroughINITOnThePCBoard() throws {
+        guard let binary = LinuxGuests.ready(for: ["amd64"], test: "LinuxMatrixTests") else { return }
+        let (result, output) = try Self.run(["--kernel-arch", "amd64", "--board", "pc", "--smp", "4", "--only", "t"],
+                                            binary: binary)
+        #expect(result.status == 0, "\(result.standardOutput.suffix(4000)) \(result.standardError)")
+        Self.check(output, "amd64", board: "pc", processors: 4, path: "t", attempts: ["cpu0 triple-fault → init"])
+        let markers = output.stories["amd64 pc smp 4 t"]?.serial.filter { $0.hasPrefix("RESETVECTOR-INIT-OK ") } ?? []
+        #expect(markers.count == 2 && markers.allSatisfy { $0.contains("cpus=4") }, "\(markers)")
+    }
+
     /// A kernel missing from the cache, cut short or with a damaged initramfs: one line naming
     /// the cache and the problem, status 1, before any row runs (no --trace-json file).
     @Test func aMissingOrDamagedCacheIsOneLine() throws {
