@@ -61,7 +61,10 @@ enum Op: UInt8 {
     case bitTestRmReg, bitTestRmImm, bsf, bsr
     // Data movement.
     case movRmReg, movRegRm, movRmImm, movRmSeg, movSegRm, lea
-    case movzx, movsx, xchgRmReg, xlat, movAccMoffs, movMoffsAcc
+    /// MOVZX and MOVSX of a byte or a word, MOVSXD of a dword: the source size is in the op,
+    /// so the handler decides only register or memory and the destination's size.
+    case movzxByte, movzxWord, movsxByte, movsxWord, movsxDword
+    case xchgRmReg, xlat, movAccMoffs, movMoffsAcc
     case cmovcc, setcc, bswap, lahf, sahf, loadFarPointer
     case xaddRmReg, cmpxchgRmReg, cmpxchg8b, cmpxchg16b
     // Stack.
