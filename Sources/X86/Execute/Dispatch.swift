@@ -182,8 +182,12 @@ extension CPU {
         case .cmpxchg8b: return execCmpxchg8b(d)
         case .cmpxchg16b: return execCmpxchg16b(d)
         // Stack
-        case .pushReg: return execPushReg(d)
-        case .popReg: return execPopReg(d)
+        // PUSH, POP, CALL and RET of 32- and 64-bit code run inline, one specialization per
+        // size: a handler for every size would be too large for the compiler to inline here.
+        case .pushReg:
+            return d.size == .dword ? pushRegister(d, UInt32.self) : d.size == .qword ? pushRegister(d, UInt64.self) : execPushReg16(d)
+        case .popReg:
+            return d.size == .dword ? popRegister(d, UInt32.self) : d.size == .qword ? popRegister(d, UInt64.self) : execPopReg16(d)
         case .pushRm: return execPushRm(d)
         case .popRm: return execPopRm(d)
         case .pushImm: return execPushImm(d)
@@ -199,9 +203,11 @@ extension CPU {
         case .jccCarry: return execJccOnFlag(d, carryFlag)
         case .jmpRel: return execJmpRel(d)
         case .jmpRm: return execJmpRm(d)
-        case .callRel: return execCallRel(d)
+        case .callRel:
+            return d.size == .dword ? callRelative(d, UInt32.self) : d.size == .qword ? callRelative(d, UInt64.self) : execCallRel16(d)
         case .callRm: return execCallRm(d)
-        case .retNear: return execRetNear(d)
+        case .retNear:
+            return d.size == .dword ? returnNear(d, UInt32.self) : d.size == .qword ? returnNear(d, UInt64.self) : execRetNear16(d)
         case .loop, .loopz, .loopnz, .jcxz: return execLoop(d)
         case .jmpFollowed: return .next
         case .callFollowed: return push(nextInstructionPointer(d), d.size) ? .next : .fault
