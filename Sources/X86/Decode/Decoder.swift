@@ -200,7 +200,7 @@ struct Decoder {
     /// The hottest forms get ops whose handlers decide nothing when they run (no operand size, no
     /// register-or-memory test, no condition dispatch): at 16, 32 and 64 bits, ALU operations between
     /// registers or with an immediate, TEST, MOV between registers or of an immediate, INC/DEC,
-    /// shifts (not rotates) by an immediate, MOV between a register and memory; MOVZX r32 of a
+    /// shifts by an immediate (ROL and ROR at 32 and 64 bits), MOV between a register and memory; MOVZX r32 of a
     /// byte in memory; byte MOV with memory and byte TEST of registers; JZ/JNZ and JC/JNC. The
     /// destination register goes to `rm`, a source register to `reg` (a load's destination
     /// stays in `reg`).
@@ -261,6 +261,11 @@ struct Decoder {
             case .sar: sized(.sarRegister64, .sarRegister32, .sarRegister16)
             default: sized(.shlRegister64, .shlRegister32, .shlRegister16)
             }
+        } else if out.op == .shiftRmImm && out.sub <= ShiftKind.ror.rawValue && size != .word {
+            let count = out.imm & (size == .qword ? 0x3F : 0x1F)
+            guard count != 0 else { return }
+            out.imm = count
+            out.op = size == .qword ? .rotateRegister64 : .rotateRegister32
         } else if out.op == .testRmReg {
             out.op = sized(.testRegisters64, .testRegisters32, .testRegisters16)
         } else if out.op == .testRmImm {

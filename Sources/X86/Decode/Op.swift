@@ -38,6 +38,8 @@ enum Op: UInt8 {
     case shlRegister64, shlRegister32, shlRegister16
     case shrRegister64, shrRegister32, shrRegister16
     case sarRegister64, sarRegister32, sarRegister16
+    /// ROL and ROR (`sub`) of a 32- or 64-bit register (`rm`) by an immediate count, masked and not 0 (`imm`).
+    case rotateRegister64, rotateRegister32
     /// MOV of an immediate to a register (`rm`), and between a register (`reg`) and memory.
     case movRegisterImmediate32, movRegisterImmediate16
     case loadRegister64, loadRegister32, loadRegister16, storeRegister64, storeRegister32, storeRegister16

@@ -41,9 +41,12 @@ extension CPU {
         case .andRmImm: return execAluRmImm(d, AndOperation.self)
         case .subRmImm: return execAluRmImm(d, SubOperation.self)
         case .xorRmImm: return execAluRmImm(d, XorOperation.self)
-        case .cmpRmImm: return execAluRmImm(d, CmpOperation.self)
-        case .testRmReg: return execTest(d, immediate: false)
-        case .testRmImm: return execTest(d, immediate: true)
+        // CMP and TEST of a byte (a flag, a character) run inline; a handler for every size
+        // would be too large for the compiler to inline here.
+        case .cmpRmImm:
+            return d.size == .byte ? aluRmImm(d, CmpOperation.self, UInt8.self) : execAluRmImm(d, CmpOperation.self)
+        case .testRmReg: return d.size == .byte ? testRm(d, UInt8.self, immediate: false) : execTest(d, immediate: false)
+        case .testRmImm: return d.size == .byte ? testRm(d, UInt8.self, immediate: true) : execTest(d, immediate: true)
         case .incRm: return execIncDec(d, increment: true)
         case .decRm: return execIncDec(d, increment: false)
         // Forms with nothing left to decide (Decoder.specializeHotForms).
@@ -114,6 +117,8 @@ extension CPU {
         case .shlRegister16: return execShiftRegister(d, ShiftLeftOperation.self, UInt16.self)
         case .shrRegister16: return execShiftRegister(d, ShiftRightOperation.self, UInt16.self)
         case .sarRegister16: return execShiftRegister(d, ShiftRightArithmeticOperation.self, UInt16.self)
+        case .rotateRegister64: return execRotateRegister(d, UInt64.self)
+        case .rotateRegister32: return execRotateRegister(d, UInt32.self)
         case .movRegisters32: return moveToRegister(d.rm, .dword, readRegister(d.reg, .dword))
         case .movRegisters16: return moveToRegister(d.rm, .word, readRegister(d.reg, .word))
         case .movRegisterImmediate32: return moveToRegister(d.rm, .dword, UInt64(d.imm))
