@@ -29,8 +29,14 @@ extension CPU {
         return write(d.segment, effectiveAddress(d), size, readRegister(d.reg, size)) ? .next : .fault
     }
 
-    @inline(__always) func execMovRmImm(_ d: Instruction) -> Step {
+    /// MOV r/m, imm at any size, out of line (`execute` runs the byte, dword and qword forms inline).
+    func execMovRmImm(_ d: Instruction) -> Step {
         writeRM(d, d.size, d.immediate) ? .next : .fault
+    }
+
+    /// MOV r/m, imm at `Value`'s size.
+    @inline(__always) func moveImmediate<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
+        writeRM(d, .of(Value.self), d.immediate) ? .next : .fault
     }
 
     /// MOV r/m, Sreg: a register destination with a 32-bit operand gets the zero-extended selector.

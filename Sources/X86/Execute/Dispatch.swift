@@ -165,7 +165,13 @@ extension CPU {
         // Data movement
         case .movRmReg: return execMovRmReg(d)
         case .movRegRm: return execMovRegRm(d)
-        case .movRmImm: return execMovRmImm(d)
+        case .movRmImm:
+            switch d.size {
+            case .dword: return moveImmediate(d, UInt32.self)
+            case .qword: return moveImmediate(d, UInt64.self)
+            case .byte: return moveImmediate(d, UInt8.self)
+            default: return execMovRmImm(d)
+            }
         case .movRmSeg: return execMovRmSeg(d)
         case .lea: return execLea(d)
         case .movzxByte: return execMovExtend(d, UInt8.self, signed: false)
