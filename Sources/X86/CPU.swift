@@ -15,7 +15,8 @@ public final class CPU {
     /// The controller answering interrupt-acknowledge cycles.
     public weak var interruptController: (any InterruptController)?
     /// The platform's clock for the TSC; without one the TSC counts this CPU's clock ticks.
-    public weak var timeSource: (any TimeSource)?
+    /// Unchecked, as `hasLocalAPIC`: RDTSC reads it in the TSC calibration loops of a kernel's boot.
+    @exclusivity(unchecked) public weak var timeSource: (any TimeSource)?
     /// Whether the platform gives this CPU a local APIC (CPUID then reports it while
     /// IA32_APIC_BASE enables it).
     /// Unchecked, as `msrs`: a public or otherwise dynamically checked property that an inlined

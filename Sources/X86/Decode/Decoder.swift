@@ -200,7 +200,7 @@ struct Decoder {
     /// The hottest forms get ops whose handlers decide nothing when they run (no operand size, no
     /// register-or-memory test, no condition dispatch): at 16, 32 and 64 bits, ALU operations between
     /// registers or with an immediate, TEST, MOV between registers or of an immediate, INC/DEC,
-    /// shifts (not rotates) by an immediate, MOV between a register and memory; MOVZX r32 of a
+    /// shifts by an immediate (ROL and ROR at 32 and 64 bits), MOV between a register and memory; MOVZX r32 of a
     /// byte in memory; byte MOV with memory and byte TEST of registers; JZ/JNZ and JC/JNC. The
     /// destination register goes to `rm`, a source register to `reg` (a load's destination
     /// stays in `reg`).
@@ -228,7 +228,7 @@ struct Decoder {
             if out.op == .movRegRm { out.op = sized(.loadRegister64, .loadRegister32, .loadRegister16) }
             if out.op == .movRmReg { out.op = sized(.storeRegister64, .storeRegister32, .storeRegister16) }
             // MOVZX r32, byte [m]: the byte load of string and table code.
-            if out.op == .movzx && out.imm == 0 && size == .dword { out.op = .loadByteZeroExtended32 }
+            if out.op == .movzxByte && size == .dword { out.op = .loadByteZeroExtended32 }
             return
         }
         let raw = out.op.rawValue
@@ -261,6 +261,11 @@ struct Decoder {
             case .sar: sized(.sarRegister64, .sarRegister32, .sarRegister16)
             default: sized(.shlRegister64, .shlRegister32, .shlRegister16)
             }
+        } else if out.op == .shiftRmImm && out.sub <= ShiftKind.ror.rawValue && size != .word {
+            let count = out.imm & (size == .qword ? 0x3F : 0x1F)
+            guard count != 0 else { return }
+            out.imm = count
+            out.op = size == .qword ? .rotateRegister64 : .rotateRegister32
         } else if out.op == .testRmReg {
             out.op = sized(.testRegisters64, .testRegisters32, .testRegisters16)
         } else if out.op == .testRmImm {
@@ -350,7 +355,7 @@ struct Decoder {
         case 0x62: memoryOnly(.bound, v)
         case 0x63 where longMode:
             // MOVSXD (ARPL outside 64-bit mode): a dword sign-extended to the operand size.
-            modrmForm(.movsx, v); out.imm = 2; readSourceRegister(.dword)
+            modrmForm(.movsxDword, v); readSourceRegister(.dword)
         case 0x63: modrmForm(.arpl, .word)
         case 0x68: set(.pushImm, stackSize); out.imm = immOperand()
         case 0x69: modrmForm(.imulRegRmImm, v); out.imm = immOperand()
@@ -570,10 +575,10 @@ struct Decoder {
         case 0xB2: memoryOnly(.loadFarPointer, v); out.imm2 = UInt16(SegmentRegister.ss.rawValue)
         case 0xB4: memoryOnly(.loadFarPointer, v); out.imm2 = UInt16(SegmentRegister.fs.rawValue)
         case 0xB5: memoryOnly(.loadFarPointer, v); out.imm2 = UInt16(SegmentRegister.gs.rawValue)
-        case 0xB6: modrmForm(.movzx, v); out.imm = 0; readSourceRegister(.byte)
-        case 0xB7: modrmForm(.movzx, v); out.imm = 1; readSourceRegister(.word)
-        case 0xBE: modrmForm(.movsx, v); out.imm = 0; readSourceRegister(.byte)
-        case 0xBF: modrmForm(.movsx, v); out.imm = 1; readSourceRegister(.word)
+        case 0xB6: modrmForm(.movzxByte, v); readSourceRegister(.byte)
+        case 0xB7: modrmForm(.movzxWord, v); readSourceRegister(.word)
+        case 0xBE: modrmForm(.movsxByte, v); readSourceRegister(.byte)
+        case 0xBF: modrmForm(.movsxWord, v); readSourceRegister(.word)
         case 0xBA:
             modrmForm(.bitTestRmImm, v)
             let kind = out.sub

@@ -38,6 +38,8 @@ enum Op: UInt8 {
     case shlRegister64, shlRegister32, shlRegister16
     case shrRegister64, shrRegister32, shrRegister16
     case sarRegister64, sarRegister32, sarRegister16
+    /// ROL and ROR (`sub`) of a 32- or 64-bit register (`rm`) by an immediate count, masked and not 0 (`imm`).
+    case rotateRegister64, rotateRegister32
     /// MOV of an immediate to a register (`rm`), and between a register (`reg`) and memory.
     case movRegisterImmediate32, movRegisterImmediate16
     case loadRegister64, loadRegister32, loadRegister16, storeRegister64, storeRegister32, storeRegister16
@@ -61,7 +63,10 @@ enum Op: UInt8 {
     case bitTestRmReg, bitTestRmImm, bsf, bsr
     // Data movement.
     case movRmReg, movRegRm, movRmImm, movRmSeg, movSegRm, lea
-    case movzx, movsx, xchgRmReg, xlat, movAccMoffs, movMoffsAcc
+    /// MOVZX and MOVSX of a byte or a word, MOVSXD of a dword: the source size is in the op,
+    /// so the handler decides only register or memory and the destination's size.
+    case movzxByte, movzxWord, movsxByte, movsxWord, movsxDword
+    case xchgRmReg, xlat, movAccMoffs, movMoffsAcc
     case cmovcc, setcc, bswap, lahf, sahf, loadFarPointer
     case xaddRmReg, cmpxchgRmReg, cmpxchg8b, cmpxchg16b
     // Stack.

@@ -114,10 +114,22 @@ extension CPU {
         return .next
     }
 
+    /// TEST r/m, reg or imm at any size, out of line (`execute` runs the byte form inline).
     func execTest(_ d: Instruction, immediate: Bool) -> Step {
-        guard let dst = readRM(d, d.size) else { return .fault }
-        let src = immediate ? d.immediate : readRegister(d.reg, d.size)
-        setLogicFlags(d.size, result: dst & src)
+        switch d.size {
+        case .byte: testRm(d, UInt8.self, immediate: immediate)
+        case .word: testRm(d, UInt16.self, immediate: immediate)
+        case .dword: testRm(d, UInt32.self, immediate: immediate)
+        case .qword: testRm(d, UInt64.self, immediate: immediate)
+        }
+    }
+
+    /// TEST of the r/m operand with the register `reg` or the immediate, at `Value`'s size.
+    @inline(__always) func testRm<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type, immediate: Bool) -> Step {
+        let size = OperandSize.of(Value.self)
+        guard let dst = readRM(d, size) else { return .fault }
+        let src = immediate ? d.immediate : readRegister(d.reg, size)
+        setLogicFlags(size, result: dst & src)
         return .next
     }
 

@@ -71,11 +71,13 @@ extension CPU {
         return .next
     }
 
-    func execCallRel(_ d: Instruction) -> Step {
+    /// CALL rel at `Value`'s operand size.
+    @inline(__always) func callRelative<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
+        let size = OperandSize.of(Value.self)
         let returnOffset = nextInstructionPointer(d)
-        let target = (returnOffset &+ d.displacement) & operandMask(d.size)
+        let target = (returnOffset &+ d.displacement) & operandMask(size)
         if !isBranchTarget(target) { return raiseFault(.generalProtection, errorCode: 0) }
-        guard push(returnOffset, d.size) else { return .fault }
+        guard push(returnOffset, size) else { return .fault }
         rip = target
         return .exit
     }
@@ -93,13 +95,20 @@ extension CPU {
         return .exit
     }
 
-    func execRetNear(_ d: Instruction) -> Step {
-        guard let target = peekStack(0, d.size) else { return .fault }
+    /// RET near (and RET imm16) at `Value`'s operand size.
+    @inline(__always) func returnNear<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
+        let size = OperandSize.of(Value.self)
+        guard let target = peekStack(0, size) else { return .fault }
         if !isBranchTarget(target) { return raiseFault(.generalProtection, errorCode: 0) }
-        setStackPointer(stackOffset(stackPointer, adding: d.size.bytes + Int(d.imm)))
+        setStackPointer(stackOffset(stackPointer, adding: size.bytes + Int(d.imm)))
         rip = UInt64(target)
         return .exit
     }
+
+    /// CALL rel and RET near with a 16-bit operand size, out of line: `execute` runs the 32-
+    /// and 64-bit forms inline.
+    func execCallRel16(_ d: Instruction) -> Step { callRelative(d, UInt16.self) }
+    func execRetNear16(_ d: Instruction) -> Step { returnNear(d, UInt16.self) }
 
     /// Reads a far pointer (offset, then selector) from a memory operand.
     private func readFarPointer(_ d: Instruction) -> (offset: UInt64, selector: UInt16)? {

@@ -29,8 +29,14 @@ extension CPU {
         return write(d.segment, effectiveAddress(d), size, readRegister(d.reg, size)) ? .next : .fault
     }
 
-    @inline(__always) func execMovRmImm(_ d: Instruction) -> Step {
+    /// MOV r/m, imm at any size, out of line (`execute` runs the byte, dword and qword forms inline).
+    func execMovRmImm(_ d: Instruction) -> Step {
         writeRM(d, d.size, d.immediate) ? .next : .fault
+    }
+
+    /// MOV r/m, imm at `Value`'s size.
+    @inline(__always) func moveImmediate<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
+        writeRM(d, .of(Value.self), d.immediate) ? .next : .fault
     }
 
     /// MOV r/m, Sreg: a register destination with a 32-bit operand gets the zero-extended selector.
@@ -50,21 +56,21 @@ extension CPU {
         return .next
     }
 
-    /// MOVZX/MOVSX/MOVSXD: `imm` is 0 for a byte source, 1 for a word source, 2 for a dword one.
-    func execMovExtend(_ d: Instruction, signed: Bool) -> Step {
-        let sourceSize: OperandSize = d.imm == 0 ? .byte : d.imm == 1 ? .word : .dword
-        guard let v = readRM(d, sourceSize) else { return .fault }
-        let extended: UInt64
-        if signed {
-            extended = switch sourceSize {
-            case .byte: UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: v)))
-            case .word: UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: v)))
-            default: UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: v)))
-            }
+    /// MOVZX, MOVSX and MOVSXD of a `Source`-sized register or memory operand into `reg`, at
+    /// the operand size.
+    @inline(__always)
+    func execMovExtend<Source: FixedWidthInteger & UnsignedInteger>(_ d: Instruction, _: Source.Type, signed: Bool) -> Step {
+        let source: Source
+        if d.hasMemoryOperand {
+            guard let linear = linearAddress(d.segment, effectiveAddress(d), MemoryLayout<Source>.size),
+                  let value = readLinear(linear, as: Source.self) else { return .fault }
+            source = value
         } else {
-            extended = v
+            source = Source(truncatingIfNeeded: readRegister(d.rm, .of(Source.self)))
         }
-        writeRegister(d.reg, d.size, extended & d.size.mask)
+        let unused = UInt64(64 - Source.bitWidth)
+        let extended = signed ? UInt64(bitPattern: Int64(bitPattern: UInt64(source) << unused) >> Int64(unused)) : UInt64(source)
+        writeRegister(d.reg, d.size, extended)
         return .next
     }
 

@@ -41,9 +41,12 @@ extension CPU {
         case .andRmImm: return execAluRmImm(d, AndOperation.self)
         case .subRmImm: return execAluRmImm(d, SubOperation.self)
         case .xorRmImm: return execAluRmImm(d, XorOperation.self)
-        case .cmpRmImm: return execAluRmImm(d, CmpOperation.self)
-        case .testRmReg: return execTest(d, immediate: false)
-        case .testRmImm: return execTest(d, immediate: true)
+        // CMP and TEST of a byte (a flag, a character) run inline; a handler for every size
+        // would be too large for the compiler to inline here.
+        case .cmpRmImm:
+            return d.size == .byte ? aluRmImm(d, CmpOperation.self, UInt8.self) : execAluRmImm(d, CmpOperation.self)
+        case .testRmReg: return d.size == .byte ? testRm(d, UInt8.self, immediate: false) : execTest(d, immediate: false)
+        case .testRmImm: return d.size == .byte ? testRm(d, UInt8.self, immediate: true) : execTest(d, immediate: true)
         case .incRm: return execIncDec(d, increment: true)
         case .decRm: return execIncDec(d, increment: false)
         // Forms with nothing left to decide (Decoder.specializeHotForms).
@@ -114,6 +117,8 @@ extension CPU {
         case .shlRegister16: return execShiftRegister(d, ShiftLeftOperation.self, UInt16.self)
         case .shrRegister16: return execShiftRegister(d, ShiftRightOperation.self, UInt16.self)
         case .sarRegister16: return execShiftRegister(d, ShiftRightArithmeticOperation.self, UInt16.self)
+        case .rotateRegister64: return execRotateRegister(d, UInt64.self)
+        case .rotateRegister32: return execRotateRegister(d, UInt32.self)
         case .movRegisters32: return moveToRegister(d.rm, .dword, readRegister(d.reg, .dword))
         case .movRegisters16: return moveToRegister(d.rm, .word, readRegister(d.reg, .word))
         case .movRegisterImmediate32: return moveToRegister(d.rm, .dword, UInt64(d.imm))
@@ -160,11 +165,20 @@ extension CPU {
         // Data movement
         case .movRmReg: return execMovRmReg(d)
         case .movRegRm: return execMovRegRm(d)
-        case .movRmImm: return execMovRmImm(d)
+        case .movRmImm:
+            switch d.size {
+            case .dword: return moveImmediate(d, UInt32.self)
+            case .qword: return moveImmediate(d, UInt64.self)
+            case .byte: return moveImmediate(d, UInt8.self)
+            default: return execMovRmImm(d)
+            }
         case .movRmSeg: return execMovRmSeg(d)
         case .lea: return execLea(d)
-        case .movzx: return execMovExtend(d, signed: false)
-        case .movsx: return execMovExtend(d, signed: true)
+        case .movzxByte: return execMovExtend(d, UInt8.self, signed: false)
+        case .movzxWord: return execMovExtend(d, UInt16.self, signed: false)
+        case .movsxByte: return execMovExtend(d, UInt8.self, signed: true)
+        case .movsxWord: return execMovExtend(d, UInt16.self, signed: true)
+        case .movsxDword: return execMovExtend(d, UInt32.self, signed: true)
         case .xchgRmReg: return execXchg(d)
         case .xlat: return execXlat(d)
         case .movAccMoffs: return execMovAccMoffs(d)
@@ -179,8 +193,12 @@ extension CPU {
         case .cmpxchg8b: return execCmpxchg8b(d)
         case .cmpxchg16b: return execCmpxchg16b(d)
         // Stack
-        case .pushReg: return execPushReg(d)
-        case .popReg: return execPopReg(d)
+        // PUSH, POP, CALL and RET of 32- and 64-bit code run inline, one specialization per
+        // size: a handler for every size would be too large for the compiler to inline here.
+        case .pushReg:
+            return d.size == .dword ? pushRegister(d, UInt32.self) : d.size == .qword ? pushRegister(d, UInt64.self) : execPushReg16(d)
+        case .popReg:
+            return d.size == .dword ? popRegister(d, UInt32.self) : d.size == .qword ? popRegister(d, UInt64.self) : execPopReg16(d)
         case .pushRm: return execPushRm(d)
         case .popRm: return execPopRm(d)
         case .pushImm: return execPushImm(d)
@@ -196,9 +214,11 @@ extension CPU {
         case .jccCarry: return execJccOnFlag(d, carryFlag)
         case .jmpRel: return execJmpRel(d)
         case .jmpRm: return execJmpRm(d)
-        case .callRel: return execCallRel(d)
+        case .callRel:
+            return d.size == .dword ? callRelative(d, UInt32.self) : d.size == .qword ? callRelative(d, UInt64.self) : execCallRel16(d)
         case .callRm: return execCallRm(d)
-        case .retNear: return execRetNear(d)
+        case .retNear:
+            return d.size == .dword ? returnNear(d, UInt32.self) : d.size == .qword ? returnNear(d, UInt64.self) : execRetNear16(d)
         case .loop, .loopz, .loopnz, .jcxz: return execLoop(d)
         case .jmpFollowed: return .next
         case .callFollowed: return push(nextInstructionPointer(d), d.size) ? .next : .fault

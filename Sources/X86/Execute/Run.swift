@@ -45,7 +45,7 @@ extension CPU {
             let executed = Int(truncatingIfNeeded: ticks &- startTicks)
             // Whole blocks run without a look at anything else while nothing is signalled,
             // no single-stepping is on and the budget has room for a whole block.
-            if signals != 0 || eflagsStored & (EFlags.trap | EFlags.resume) != 0
+            if signalsNeedingAttention != 0 || eflagsStored & (EFlags.trap | EFlags.resume) != 0
                 || limit - executed < CodeCache.maximumBlockLength {
                 if let reason = serviceEvents() { return reason }
                 if executed >= limit { return .limitReached }
@@ -67,6 +67,16 @@ extension CPU {
             }
             finishBlock(from: blockStart, at: d, step)
         }
+    }
+
+    /// `signals` but an interrupt request while IF is clear, which nothing takes until IF is set
+    /// (by an instruction that ends its block): a kernel that runs with interrupts disabled
+    /// while a timer's request waits runs its blocks whole. Computed without a branch, as the
+    /// run loop must stay small enough for the compiler to inline `execute` into it.
+    @inline(__always) private var signalsNeedingAttention: UInt8 {
+        // IF clear moved down to bit 0, where `Signals.interruptLine` is.
+        let interruptsBlocked = UInt8(truncatingIfNeeded: ~eflagsStored >> UInt32(EFlags.interrupt.trailingZeroBitCount)) & Signals.interruptLine
+        return signals & ~interruptsBlocked
     }
 
     /// Runs at most `budget` instructions of one block while something needs a look between

@@ -24,20 +24,8 @@ extension CPU {
         let mask = size.mask
         let sign = size.signBit
         switch kind {
-        case ShiftKind.rol.rawValue:
-            let c = UInt64(count % bits)
-            let result = c == 0 ? value : ((value << c) | (value >> (UInt64(bits) - c))) & mask
-            let cf = result & 1 != 0
-            setStatusFlags(EFlags.carry | EFlags.overflow,
-                           bit(cf, EFlags.carry) | bit((result & sign != 0) != cf, EFlags.overflow))
-            return result
-        case ShiftKind.ror.rawValue:
-            let c = UInt64(count % bits)
-            let result = c == 0 ? value : ((value >> c) | (value << (UInt64(bits) - c))) & mask
-            let msb = result & sign != 0
-            let next = result & (sign >> 1) != 0
-            setStatusFlags(EFlags.carry | EFlags.overflow, bit(msb, EFlags.carry) | bit(msb != next, EFlags.overflow))
-            return result
+        case ShiftKind.rol.rawValue: return rotateLeft(value, count: count, size)
+        case ShiftKind.ror.rawValue: return rotateRight(value, count: count, size)
         case ShiftKind.rcl.rawValue:
             // Through CF: a rotation of the (bits + 1)-bit value CF:operand.
             let c = UInt128(count % (bits + 1))
@@ -64,6 +52,26 @@ extension CPU {
         case ShiftKind.shr.rawValue: return shiftRightLogical(value, count: count, size)
         default: return shiftRightArithmetic(value, count: count, size)
         }
+    }
+
+    /// ROL by a masked, non-zero count: CF and OF change, the other flags stay.
+    @inline(__always) private func rotateLeft(_ value: UInt64, count: UInt32, _ size: OperandSize) -> UInt64 {
+        let c = UInt64(count % size.bits)
+        let result = c == 0 ? value : ((value << c) | (value >> (UInt64(size.bits) - c))) & size.mask
+        let cf = result & 1 != 0
+        setStatusFlags(EFlags.carry | EFlags.overflow,
+                       bit(cf, EFlags.carry) | bit((result & size.signBit != 0) != cf, EFlags.overflow))
+        return result
+    }
+
+    /// ROR by a masked, non-zero count: CF and OF change, the other flags stay.
+    @inline(__always) private func rotateRight(_ value: UInt64, count: UInt32, _ size: OperandSize) -> UInt64 {
+        let c = UInt64(count % size.bits)
+        let result = c == 0 ? value : ((value >> c) | (value << (UInt64(size.bits) - c))) & size.mask
+        let msb = result & size.signBit != 0
+        let next = result & (size.signBit >> 1) != 0
+        setStatusFlags(EFlags.carry | EFlags.overflow, bit(msb, EFlags.carry) | bit(msb != next, EFlags.overflow))
+        return result
     }
 
     /// SHL/SAL by a masked, non-zero count, flags included.
@@ -110,6 +118,16 @@ extension CPU {
         case .sar: shiftRightArithmetic(value, count: d.imm, size)
         default: shiftLeft(value, count: d.imm, size)
         }
+        writeRegister(d.rm, size, result)
+        return .next
+    }
+
+    /// ROL or ROR (`sub`) of the register `rm` at `Value`'s size by the immediate count, which
+    /// the decoder has masked and found not 0 (`Decoder.specializeHotForms`).
+    @inline(__always) func execRotateRegister<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
+        let size = OperandSize.of(Value.self)
+        let value = readRegister(d.rm, size)
+        let result = d.sub == ShiftKind.rol.rawValue ? rotateLeft(value, count: d.imm, size) : rotateRight(value, count: d.imm, size)
         writeRegister(d.rm, size, result)
         return .next
     }

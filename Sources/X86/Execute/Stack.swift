@@ -69,13 +69,10 @@ extension CPU {
 
     // MARK: Handlers
 
-    func execPushReg(_ d: Instruction) -> Step {
-        bySize(d, PushRegister())
-    }
-
-    func execPopReg(_ d: Instruction) -> Step {
-        bySize(d, PopRegister())
-    }
+    /// PUSH and POP of a register with a 16-bit operand size, out of line: `execute` runs the
+    /// 32- and 64-bit forms inline.
+    func execPushReg16(_ d: Instruction) -> Step { pushRegister(d, UInt16.self) }
+    func execPopReg16(_ d: Instruction) -> Step { popRegister(d, UInt16.self) }
 
     /// PUSH of the register `reg` at `Value`'s size.
     @inline(__always) func pushRegister<Value: FixedWidthInteger>(_ d: Instruction, _: Value.Type) -> Step {
@@ -252,17 +249,5 @@ extension CPU {
         setStackPointer(stackOffset(bp, adding: d.size.bytes))
         writeRegister(RegisterFile.byteOffset(UInt8(GeneralRegister.rbp.rawValue)), d.size, v)
         return .next
-    }
-}
-
-struct PushRegister: SizedHandler {
-    @inline(__always) func run<Value: FixedWidthInteger>(_ cpu: CPU, _ d: Instruction, _: Value.Type) -> Step {
-        cpu.pushRegister(d, Value.self)
-    }
-}
-
-struct PopRegister: SizedHandler {
-    @inline(__always) func run<Value: FixedWidthInteger>(_ cpu: CPU, _ d: Instruction, _: Value.Type) -> Step {
-        cpu.popRegister(d, Value.self)
     }
 }
