@@ -22,28 +22,26 @@ extension Machine {
     private func codeAround(_ cpu: CPU) -> String? {
         guard cpu.activity != .waitingForStartup else { return nil }
         let linear = cpu.segment(.cs).base &+ cpu.instructionPointer
-        let start = Machine.inLongMode(cpu) ? linear : linear & 0xFFFF_FFFF
-        var text = "  code:"
-        var shown = false
-        for offset in -16..<16 {
-            let linear = start &+ UInt64(bitPattern: Int64(offset))
-            guard let byte = debugRead(linear: linear, count: 1, cpu: cpu.index)?.first else { continue }
-            let digits = String(byte, radix: 16, uppercase: true)
-            let hex = digits.count == 1 ? "0" + digits : digits
-            text += offset == 0 ? " <\(hex)>" : " \(hex)"
-            shown = true
+        let next = Machine.inLongMode(cpu) ? linear : linear & 0xFFFF_FFFF
+        let bytes = (-16..<16).compactMap { offset -> String? in
+            let address = next &+ UInt64(bitPattern: Int64(offset))
+            guard let byte = debugRead(linear: address, count: 1, cpu: cpu.index)?.first else { return nil }
+            let digits = Machine.hex(UInt64(byte), 2)
+            return offset == 0 ? "<\(digits)>" : digits
         }
-        return shown ? text : nil
+        return bytes.isEmpty ? nil : "  code: " + bytes.joined(separator: " ")
     }
 
     /// Whether the CPU is in IA-32e mode (EFER.LMA).
-    static func inLongMode(_ cpu: CPU) -> Bool { cpu.extendedFeatureEnable & 1 << 10 != 0 }
+    static func inLongMode(_ cpu: CPU) -> Bool { cpu.extendedFeatureEnable & ExtendedFeatureEnable.longModeActive != 0 }
+
+    /// `v` in upper-case hexadecimal, zero-padded to `width` digits.
+    static func hex(_ v: UInt64, _ width: Int) -> String {
+        let digits = String(v, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
 
     static func describe(_ cpu: CPU) -> String {
-        func hex(_ v: UInt64, _ width: Int) -> String {
-            let digits = String(v, radix: 16, uppercase: true)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
         var text = "cpu\(cpu.index) \(cpu.activity) instructions=\(cpu.instructionsRetired) deliveries=\(cpu.eventsDelivered)\n"
         if inLongMode(cpu) {
             // In IA-32e mode all 64 bits and R8–R15 matter (a kernel's pointers are in the upper half).
